@@ -1,0 +1,2 @@
+//! enforce
+#![forbid(unsafe_code)]

@@ -1,0 +1,1 @@
+//! Plain-language explanation of a policy for a household.

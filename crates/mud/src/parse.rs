@@ -1,0 +1,1 @@
+//! Parsing MUD JSON into the policy IR (strict and lenient modes).

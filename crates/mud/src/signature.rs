@@ -1,0 +1,1 @@
+//! Detached CMS signatures over MUD files (RFC 8520 §13).

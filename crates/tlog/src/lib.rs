@@ -1,0 +1,2 @@
+//! tlog — placeholder until the transparency-log work lands.
+#![forbid(unsafe_code)]
