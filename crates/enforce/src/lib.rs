@@ -1,2 +1,18 @@
-//! enforce
+//! # enforce — policy IR to nftables
+//!
+//! Owns: turning [`mud::DevicePolicy`] and the containment levels of DESIGN.md §5 into
+//! nftables commands in our own table (`inet trustgate`), applying them as single atomic
+//! `nft -j -f` transactions, adding/removing/replacing one device without touching the others,
+//! filling `dst-dnsname` sets from learned DNS answers, reading the table back and diffing it
+//! against what was intended, and per-rule counters.
+//!
+//! Must not: parse packets (that is `monitor`), fetch or parse MUD files (that is `mud`), or
+//! touch any table but its own.
 #![forbid(unsafe_code)]
+
+pub mod apply;
+pub mod compile;
+pub mod nft;
+
+pub use apply::{Drift, EnforceError, Enforcer, NftRunner, RuleCounter, Summary};
+pub use compile::{level_for, Compiler, Device, Level, MacAddr, Site};

@@ -1,0 +1,524 @@
+//! Applying batches with `nft -j -f -`, keeping the intended state, and reading the kernel's
+//! state back to prove it matches.
+
+use crate::compile::{
+    device_dns_names, normalize_dns_name, Compiler, Device, DeviceNames, MacAddr, Site,
+};
+use crate::nft::{Batch, Elem, Object, Val};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::net::IpAddr;
+use std::process::{Command, Stdio};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnforceError {
+    #[error("could not run nft ({0}); is nftables installed and are we root?")]
+    Spawn(std::io::Error),
+    #[error("nft refused the batch, nothing was changed: {0}")]
+    Rejected(String),
+    #[error("nft output was not the JSON we expected: {0}")]
+    BadListing(String),
+    #[error("{0}")]
+    Compile(#[from] crate::compile::CompileError),
+    #[error("device {0} is not managed")]
+    UnknownDevice(MacAddr),
+    #[error("device {0} is already managed; use replace")]
+    DuplicateDevice(MacAddr),
+    #[error("address {addr} of device {new} already belongs to device {owner}")]
+    AddressConflict {
+        addr: IpAddr,
+        new: MacAddr,
+        owner: MacAddr,
+    },
+}
+
+/// How to reach `nft`: directly, or inside a network namespace (`ip netns exec NS nft`).
+#[derive(Debug, Clone, Default)]
+pub struct NftRunner {
+    pub netns: Option<String>,
+}
+
+impl NftRunner {
+    fn command(&self) -> Command {
+        match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, "nft"]);
+                c
+            }
+            None => Command::new("nft"),
+        }
+    }
+
+    /// Apply one batch as a single transaction. nft either commits all of it or none of it.
+    pub fn apply(&self, batch: &Batch) -> Result<(), EnforceError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let body = serde_json::to_vec(&batch.to_json()).expect("JSON values serialize");
+        let mut child = self
+            .command()
+            .args(["-j", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(EnforceError::Spawn)?;
+        child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(&body)
+            .map_err(EnforceError::Spawn)?;
+        let out = child.wait_with_output().map_err(EnforceError::Spawn)?;
+        if !out.status.success() {
+            return Err(EnforceError::Rejected(
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `nft -c`: check a batch without applying it.
+    pub fn check(&self, batch: &Batch) -> Result<(), EnforceError> {
+        let body = serde_json::to_vec(&batch.to_json()).expect("JSON values serialize");
+        let mut child = self
+            .command()
+            .args(["-c", "-j", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(EnforceError::Spawn)?;
+        child
+            .stdin
+            .take()
+            .expect("piped")
+            .write_all(&body)
+            .map_err(EnforceError::Spawn)?;
+        let out = child.wait_with_output().map_err(EnforceError::Spawn)?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(EnforceError::Rejected(
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ))
+        }
+    }
+
+    /// `nft -j list table inet NAME`.
+    pub fn list_table(&self, table: &str) -> Result<Value, EnforceError> {
+        let out = self
+            .command()
+            .args(["-j", "list", "table", "inet", table])
+            .output()
+            .map_err(EnforceError::Spawn)?;
+        if !out.status.success() {
+            return Err(EnforceError::Rejected(
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
+        }
+        serde_json::from_slice(&out.stdout).map_err(|e| EnforceError::BadListing(e.to_string()))
+    }
+}
+
+/// What a table holds, reduced to what we can compare reliably: chains and the comments of
+/// their rules in order, verdict-map entries, and set names. Rule expressions themselves are
+/// not compared because nft normalises them on the way in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub chains: BTreeMap<String, Vec<String>>,
+    pub map_entries: BTreeMap<String, BTreeMap<String, String>>,
+    pub sets: BTreeSet<String>,
+}
+
+/// One difference between what we intended and what the kernel holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Drift {
+    pub what: String,
+    pub intended: String,
+    pub actual: String,
+}
+
+/// Per-rule counters, keyed by chain and rule comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleCounter {
+    pub chain: String,
+    pub rule: String,
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+impl Summary {
+    /// The summary of the table an applied batch sequence would leave.
+    pub fn of_batches<'a>(batches: impl IntoIterator<Item = &'a Batch>) -> Summary {
+        let mut s = Summary::default();
+        for b in batches {
+            for c in &b.commands {
+                use crate::nft::Verb::*;
+                match (&c.verb, &c.object) {
+                    (Add, Object::Table) => {}
+                    (Delete, Object::Table) => s = Summary::default(),
+                    (Add, Object::Chain { name, .. }) => {
+                        s.chains.entry(name.clone()).or_default();
+                    }
+                    (Flush, Object::Chain { name, .. }) => {
+                        s.chains.insert(name.clone(), Vec::new());
+                    }
+                    (Delete, Object::Chain { name, .. }) => {
+                        s.chains.remove(name);
+                    }
+                    (Add, Object::Rule(r)) => s
+                        .chains
+                        .entry(r.chain.clone())
+                        .or_default()
+                        .push(r.comment.clone()),
+                    (Add, Object::Set { name, map_to, .. }) => {
+                        if map_to.is_some() {
+                            s.map_entries.entry(name.clone()).or_default();
+                        } else {
+                            s.sets.insert(name.clone());
+                        }
+                    }
+                    (Delete, Object::Set { name, .. }) => {
+                        s.sets.remove(name);
+                        s.map_entries.remove(name);
+                    }
+                    (Add, Object::Elements { set, elems }) => {
+                        if let Some(m) = s.map_entries.get_mut(set) {
+                            for e in elems {
+                                if let (Val::Lit(k), Some(crate::nft::Verdict::Jump(t))) =
+                                    (&e.key, &e.verdict)
+                                {
+                                    m.insert(k.clone(), t.clone());
+                                }
+                            }
+                        }
+                    }
+                    (Delete, Object::Elements { set, elems }) => {
+                        if let Some(m) = s.map_entries.get_mut(set) {
+                            for e in elems {
+                                if let Val::Lit(k) = &e.key {
+                                    m.remove(k);
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        s
+    }
+
+    /// Parse `nft -j list table` output.
+    pub fn of_listing(listing: &Value) -> Result<(Summary, Vec<RuleCounter>), EnforceError> {
+        let items = listing
+            .get("nftables")
+            .and_then(Value::as_array)
+            .ok_or_else(|| EnforceError::BadListing("no \"nftables\" array".into()))?;
+        let mut s = Summary::default();
+        let mut counters = Vec::new();
+        for item in items {
+            if let Some(ch) = item.get("chain") {
+                let name = ch["name"].as_str().unwrap_or_default().to_string();
+                s.chains.entry(name).or_default();
+            } else if let Some(r) = item.get("rule") {
+                let chain = r["chain"].as_str().unwrap_or_default().to_string();
+                let comment = r
+                    .get("comment")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                if let Some(c) = r["expr"]
+                    .as_array()
+                    .and_then(|e| e.iter().find_map(|x| x.get("counter")))
+                {
+                    counters.push(RuleCounter {
+                        chain: chain.clone(),
+                        rule: comment.clone(),
+                        packets: c["packets"].as_u64().unwrap_or(0),
+                        bytes: c["bytes"].as_u64().unwrap_or(0),
+                    });
+                }
+                s.chains.entry(chain).or_default().push(comment);
+            } else if let Some(m) = item.get("map") {
+                let name = m["name"].as_str().unwrap_or_default().to_string();
+                let entries = s.map_entries.entry(name).or_default();
+                for e in m
+                    .get("elem")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let (Some(k), Some(v)) = (e.get(0), e.get(1)) else {
+                        continue;
+                    };
+                    let key = match k {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    let target = v
+                        .pointer("/jump/target")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    entries.insert(key, target);
+                }
+            } else if let Some(set) = item.get("set") {
+                s.sets
+                    .insert(set["name"].as_str().unwrap_or_default().to_string());
+            }
+        }
+        Ok((s, counters))
+    }
+
+    /// Every difference between `self` (intended) and `actual`.
+    pub fn diff(&self, actual: &Summary) -> Vec<Drift> {
+        let mut d = Vec::new();
+        let chains: BTreeSet<&String> = self.chains.keys().chain(actual.chains.keys()).collect();
+        for c in chains {
+            let (i, a) = (self.chains.get(c), actual.chains.get(c));
+            if i != a {
+                d.push(Drift {
+                    what: format!("chain {c}"),
+                    intended: i
+                        .map(|r| format!("{r:?}"))
+                        .unwrap_or_else(|| "absent".into()),
+                    actual: a
+                        .map(|r| format!("{r:?}"))
+                        .unwrap_or_else(|| "absent".into()),
+                });
+            }
+        }
+        let maps: BTreeSet<&String> = self
+            .map_entries
+            .keys()
+            .chain(actual.map_entries.keys())
+            .collect();
+        for m in maps {
+            let empty = BTreeMap::new();
+            let (i, a) = (
+                self.map_entries.get(m).unwrap_or(&empty),
+                actual.map_entries.get(m).unwrap_or(&empty),
+            );
+            let keys: BTreeSet<&String> = i.keys().chain(a.keys()).collect();
+            for k in keys {
+                if i.get(k) != a.get(k) {
+                    d.push(Drift {
+                        what: format!("map {m} entry {k}"),
+                        intended: i.get(k).cloned().unwrap_or_else(|| "absent".into()),
+                        actual: a.get(k).cloned().unwrap_or_else(|| "absent".into()),
+                    });
+                }
+            }
+        }
+        for s in self.sets.symmetric_difference(&actual.sets) {
+            d.push(Drift {
+                what: format!("set {s}"),
+                intended: if self.sets.contains(s) {
+                    "present"
+                } else {
+                    "absent"
+                }
+                .into(),
+                actual: if actual.sets.contains(s) {
+                    "present"
+                } else {
+                    "absent"
+                }
+                .into(),
+            });
+        }
+        d
+    }
+}
+
+/// Keeps the intended state of our table and changes the kernel's to match, one atomic batch
+/// per change. Devices are independent: adding, removing or replacing one never rewrites
+/// another's chains.
+pub struct Enforcer {
+    site: Site,
+    runner: NftRunner,
+    devices: BTreeMap<MacAddr, Device>,
+    /// Owner of every device address, to refuse two devices claiming one address.
+    owners: BTreeMap<IpAddr, MacAddr>,
+    /// The batches applied since the last full apply, in order: the intended state.
+    history: Vec<Batch>,
+}
+
+impl Enforcer {
+    pub fn new(site: Site, runner: NftRunner) -> Self {
+        Enforcer {
+            site,
+            runner,
+            devices: BTreeMap::new(),
+            owners: BTreeMap::new(),
+            history: Vec::new(),
+        }
+    }
+
+    pub fn site(&self) -> &Site {
+        &self.site
+    }
+
+    pub fn devices(&self) -> impl Iterator<Item = &Device> {
+        self.devices.values()
+    }
+
+    pub fn device(&self, mac: &MacAddr) -> Option<&Device> {
+        self.devices.get(mac)
+    }
+
+    /// Build the batch that replaces our table with the skeleton plus `devices`.
+    pub fn full_batch(&self, devices: &[Device]) -> Result<Batch, EnforceError> {
+        let c = Compiler::new(&self.site);
+        let mut b = c.skeleton();
+        for d in devices {
+            b.extend(c.add_device(d)?);
+        }
+        Ok(b)
+    }
+
+    /// Replace the whole table atomically. On failure the previous table stays as it was.
+    pub fn apply_all(&mut self, devices: Vec<Device>) -> Result<(), EnforceError> {
+        let mut owners = BTreeMap::new();
+        for d in &devices {
+            claim(&mut owners, d)?;
+        }
+        let b = self.full_batch(&devices)?;
+        self.runner.apply(&b)?;
+        self.devices = devices.into_iter().map(|d| (d.mac, d)).collect();
+        self.owners = owners;
+        self.history = vec![b];
+        Ok(())
+    }
+
+    pub fn add(&mut self, dev: Device) -> Result<(), EnforceError> {
+        if self.devices.contains_key(&dev.mac) {
+            return Err(EnforceError::DuplicateDevice(dev.mac));
+        }
+        let mut owners = self.owners.clone();
+        claim(&mut owners, &dev)?;
+        let b = Compiler::new(&self.site).add_device(&dev)?;
+        self.runner.apply(&b)?;
+        self.owners = owners;
+        self.devices.insert(dev.mac, dev);
+        self.history.push(b);
+        Ok(())
+    }
+
+    pub fn remove(&mut self, mac: &MacAddr) -> Result<Device, EnforceError> {
+        let dev = self
+            .devices
+            .get(mac)
+            .ok_or(EnforceError::UnknownDevice(*mac))?;
+        let b = Compiler::new(&self.site).remove_device(dev);
+        self.runner.apply(&b)?;
+        let dev = self.devices.remove(mac).expect("checked above");
+        self.owners.retain(|_, m| m != mac);
+        self.history.push(b);
+        Ok(dev)
+    }
+
+    /// Swap a device's policy or level in one transaction: there is no instant at which the
+    /// device is unmanaged. Learned DNS addresses are lost and relearned from the next answers.
+    pub fn replace(&mut self, dev: Device) -> Result<(), EnforceError> {
+        let old = self
+            .devices
+            .get(&dev.mac)
+            .ok_or(EnforceError::UnknownDevice(dev.mac))?;
+        let mut owners = self.owners.clone();
+        owners.retain(|_, m| *m != dev.mac);
+        claim(&mut owners, &dev)?;
+        let c = Compiler::new(&self.site);
+        let mut b = c.remove_device(old);
+        b.extend(c.add_device(&dev)?);
+        self.runner.apply(&b)?;
+        self.owners = owners;
+        self.devices.insert(dev.mac, dev);
+        self.history.push(b);
+        Ok(())
+    }
+
+    /// Record that `device` received a DNS answer `name → addr` valid for `ttl_s` seconds
+    /// (RFC 8520 §6: dnsname matches use the addresses the device itself resolved). Returns
+    /// `false` if the device's policy does not name `name`, in which case nothing changes.
+    pub fn learn_dns(
+        &mut self,
+        mac: &MacAddr,
+        name: &str,
+        addr: IpAddr,
+        ttl_s: u32,
+    ) -> Result<bool, EnforceError> {
+        let dev = self
+            .devices
+            .get(mac)
+            .ok_or(EnforceError::UnknownDevice(*mac))?;
+        let wanted = normalize_dns_name(name);
+        let Some(idx) = device_dns_names(dev).iter().position(|n| *n == wanted) else {
+            return Ok(false);
+        };
+        let set = DeviceNames::new(mac).dns_set(idx, addr.is_ipv4());
+        // A zero TTL means "do not cache" (RFC 1035 §3.2.1); one second keeps the connection the
+        // device opens right after the answer working. nft wants a non-zero timeout.
+        let timeout = ttl_s.max(1);
+        let mut b = Batch::new(&self.site.table);
+        b.add(Object::Elements {
+            set,
+            elems: vec![Elem {
+                key: Val::Lit(addr.to_string()),
+                verdict: None,
+                timeout_s: Some(timeout),
+            }],
+        });
+        self.runner.apply(&b)?;
+        Ok(true)
+    }
+
+    /// What the table should contain now.
+    pub fn intended(&self) -> Summary {
+        Summary::of_batches(&self.history)
+    }
+
+    /// Read the table back and list every difference from what we intended.
+    pub fn verify(&self) -> Result<Vec<Drift>, EnforceError> {
+        let listing = self.runner.list_table(&self.site.table)?;
+        let (actual, _) = Summary::of_listing(&listing)?;
+        Ok(self.intended().diff(&actual))
+    }
+
+    /// Per-rule packet and byte counters for one device (both chains).
+    pub fn counters(&self, mac: &MacAddr) -> Result<Vec<RuleCounter>, EnforceError> {
+        let names = DeviceNames::new(mac);
+        let listing = self.runner.list_table(&self.site.table)?;
+        let (_, counters) = Summary::of_listing(&listing)?;
+        Ok(counters
+            .into_iter()
+            .filter(|c| c.chain == names.out_chain || c.chain == names.in_chain)
+            .collect())
+    }
+}
+
+fn claim(owners: &mut BTreeMap<IpAddr, MacAddr>, dev: &Device) -> Result<(), EnforceError> {
+    let addrs = dev
+        .ipv4
+        .iter()
+        .map(|a| IpAddr::V4(*a))
+        .chain(dev.ipv6.iter().map(|a| IpAddr::V6(*a)));
+    for a in addrs {
+        if let Some(owner) = owners.get(&a) {
+            if *owner != dev.mac {
+                return Err(EnforceError::AddressConflict {
+                    addr: a,
+                    new: dev.mac,
+                    owner: *owner,
+                });
+            }
+        }
+        owners.insert(a, dev.mac);
+    }
+    Ok(())
+}

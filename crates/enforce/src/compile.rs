@@ -1,0 +1,969 @@
+//! Policy IR + site facts → nftables commands.
+//!
+//! Layout of our table (`inet trustgate`):
+//! - base chain `forward`: `ether saddr vmap @out_mac` sends a managed device's packets to its
+//!   `…_out` chain; `ip daddr vmap @in_4` / `ip6 daddr vmap @in_6` send packets addressed to
+//!   it to its `…_in` chain. Lookups are hash-map lookups, so the per-packet cost does not grow
+//!   with the number of devices.
+//! - base chain `input`: traffic from managed devices to the gateway itself. DHCP, DNS and IPv6
+//!   neighbour discovery to the gateway are always allowed (even `isolated` keeps them, DESIGN §5;
+//!   DNS also has to pass the gateway so answers can fill the `dst-dnsname` sets); everything
+//!   else goes through the same `…_out` chain as forwarded traffic.
+//! - device chains end in `counter drop`: MUD is an allow-list (RFC 8520 §2). An allow rule
+//!   `return`s instead of accepting, so traffic between two managed devices must pass the
+//!   sender's from-device policy *and* the receiver's to-device policy.
+//! - abstractions are named sets: `local_4/6` (local-networks, §4.3), `gw_4/6` (the gateway),
+//!   `mfr_<h>_4/6` (devices of one manufacturer, §4.1/§4.2), `mdl_<h>_4/6` (one MUD URL, §4.4),
+//!   `ctl_<h>_4/6` (controller classes, §4.6, incl. the DNS/NTP URNs of §8.3), `myc_<h>_4/6`
+//!   (my-controller, §4.7) and per device and DNS name `d<mac>_n<i>_4/6` with per-element
+//!   timeouts (RFC 8520 §6: names are resolved from the answers the device itself receives).
+
+use crate::nft::{
+    sanitize_comment, Batch, Cond, Elem, Key, Object, Op, Rule, SetFlag, Val, Verdict,
+};
+use ipnet::IpNet;
+use mud::{
+    Action, DevicePolicy, Direction, Family, Peer, PortMatch, CONTROLLER_DNS, CONTROLLER_NTP,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+pub const DEFAULT_TABLE: &str = "trustgate";
+
+/// A 48-bit Ethernet address; the primary key of a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct MacAddr(pub [u8; 6]);
+
+impl fmt::Display for MacAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5]
+        )
+    }
+}
+
+impl FromStr for MacAddr {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split([':', '-']).collect();
+        if parts.len() != 6 {
+            return Err(format!(
+                "MAC address {s:?} must have six octets like aa:bb:cc:dd:ee:ff"
+            ));
+        }
+        let mut b = [0u8; 6];
+        for (i, p) in parts.iter().enumerate() {
+            if p.len() != 2 {
+                return Err(format!(
+                    "MAC address {s:?}: octet {p:?} must be two hex digits"
+                ));
+            }
+            b[i] = u8::from_str_radix(p, 16)
+                .map_err(|_| format!("MAC address {s:?}: octet {p:?} is not hex"))?;
+        }
+        Ok(MacAddr(b))
+    }
+}
+
+impl TryFrom<String> for MacAddr {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<MacAddr> for String {
+    fn from(m: MacAddr) -> String {
+        m.to_string()
+    }
+}
+
+impl MacAddr {
+    /// The device's name inside nftables: `d` + 12 hex digits.
+    pub fn nft_id(&self) -> String {
+        let mut s = String::from("d");
+        for b in self.0 {
+            s.push_str(&format!("{b:02x}"));
+        }
+        s
+    }
+}
+
+/// Containment levels (DESIGN.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// Exactly what the MUD file allows.
+    Declared,
+    /// No MUD file: DNS/NTP/DHCP via the gateway and outbound HTTPS to the internet, no LAN peers.
+    Default,
+    /// Label revoked, support ended or `is-supported: false`: DNS via the gateway plus HTTPS to
+    /// the vendor's update hosts.
+    UpdateOnly,
+    /// Bot behaviour: DHCP and DNS to the gateway only.
+    Isolated,
+}
+
+impl FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "declared" => Ok(Level::Declared),
+            "default" => Ok(Level::Default),
+            "update-only" => Ok(Level::UpdateOnly),
+            "isolated" => Ok(Level::Isolated),
+            _ => Err(format!(
+                "unknown level {s:?}: expected declared, default, update-only or isolated"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Level::Declared => "declared",
+            Level::Default => "default",
+            Level::UpdateOnly => "update-only",
+            Level::Isolated => "isolated",
+        })
+    }
+}
+
+/// Facts about the site that MUD abstractions resolve against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    /// nftables table name (family inet).
+    pub table: String,
+    /// `local-networks` (RFC 8520 §4.3).
+    pub local_networks: Vec<IpNet>,
+    /// The gateway's own addresses: where DNS, NTP and DHCP are served.
+    pub gateway: Vec<IpAddr>,
+    /// Controller classes (RFC 8520 §4.6) → addresses. The DNS/NTP URNs default to `gateway`.
+    pub controllers: BTreeMap<String, Vec<IpAddr>>,
+    /// `my-controller` (RFC 8520 §4.7): MUD URL → addresses.
+    pub my_controllers: BTreeMap<String, Vec<IpAddr>>,
+}
+
+impl Default for Site {
+    fn default() -> Self {
+        Site {
+            table: DEFAULT_TABLE.to_string(),
+            // RFC 1918, RFC 4193 unique-local and link-local: what a home network uses.
+            local_networks: [
+                "10.0.0.0/8",
+                "172.16.0.0/12",
+                "192.168.0.0/16",
+                "fc00::/7",
+                "fe80::/10",
+            ]
+            .iter()
+            .map(|s| s.parse().expect("static prefix"))
+            .collect(),
+            gateway: Vec::new(),
+            controllers: BTreeMap::new(),
+            my_controllers: BTreeMap::new(),
+        }
+    }
+}
+
+impl Site {
+    fn controller_addrs(&self, uri: &str) -> Vec<IpAddr> {
+        match self.controllers.get(uri) {
+            Some(a) => a.clone(),
+            // RFC 8520 §8.3: the well-known DNS and NTP classes are served by the gateway unless
+            // the operator says otherwise.
+            None if uri == CONTROLLER_DNS || uri == CONTROLLER_NTP => self.gateway.clone(),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// One device as enforcement sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    pub mac: MacAddr,
+    pub ipv4: Vec<Ipv4Addr>,
+    pub ipv6: Vec<Ipv6Addr>,
+    pub level: Level,
+    /// The verified MUD policy, if the device has one. `Declared` requires it.
+    pub policy: Option<DevicePolicy>,
+    /// Hosts allowed at `update-only`. Empty: the DNS names of the policy's from-device HTTPS
+    /// rules (where a vendor's firmware comes from, in practice).
+    #[serde(default)]
+    pub update_hosts: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CompileError {
+    #[error("device {0}: level `declared` needs a MUD policy")]
+    DeclaredWithoutPolicy(MacAddr),
+}
+
+fn short_hash(s: &str) -> String {
+    hex::encode(&Sha256::digest(s.as_bytes())[..4])
+}
+
+/// Normalise a DNS name the way comparisons need it: lower case, no trailing dot (RFC 4343).
+pub fn normalize_dns_name(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum V {
+    Four,
+    Six,
+}
+
+impl V {
+    fn suffix(self) -> &'static str {
+        match self {
+            V::Four => "4",
+            V::Six => "6",
+        }
+    }
+    fn addr_type(self) -> &'static str {
+        match self {
+            V::Four => "ipv4_addr",
+            V::Six => "ipv6_addr",
+        }
+    }
+    fn proto(self) -> &'static str {
+        match self {
+            V::Four => "ip",
+            V::Six => "ip6",
+        }
+    }
+    fn nfproto(self) -> &'static str {
+        match self {
+            V::Four => "ipv4",
+            V::Six => "ipv6",
+        }
+    }
+    fn of(addr: &IpAddr) -> V {
+        if addr.is_ipv4() {
+            V::Four
+        } else {
+            V::Six
+        }
+    }
+}
+
+fn set_decl(name: String, v: V, flags: Vec<SetFlag>) -> Object {
+    Object::Set {
+        name,
+        key_type: v.addr_type(),
+        map_to: None,
+        flags,
+    }
+}
+
+fn addr_elems(addrs: impl IntoIterator<Item = IpAddr>, v: V) -> Vec<Elem> {
+    addrs
+        .into_iter()
+        .filter(|a| V::of(a) == v)
+        .map(|a| Elem::key(Val::Lit(a.to_string())))
+        .collect()
+}
+
+fn net_elems(nets: &[IpNet], v: V) -> Vec<Elem> {
+    nets.iter()
+        .filter(|n| matches!((n, v), (IpNet::V4(_), V::Four) | (IpNet::V6(_), V::Six)))
+        .map(|n| Elem::key(Val::Prefix(n.network().to_string(), n.prefix_len())))
+        .collect()
+}
+
+/// Names of the per-device objects; the one place that knows them.
+pub struct DeviceNames {
+    pub out_chain: String,
+    pub in_chain: String,
+    id: String,
+}
+
+impl DeviceNames {
+    pub fn new(mac: &MacAddr) -> Self {
+        let id = mac.nft_id();
+        DeviceNames {
+            out_chain: format!("{id}_out"),
+            in_chain: format!("{id}_in"),
+            id,
+        }
+    }
+    /// Address set for the `index`-th DNS name of this device.
+    pub fn dns_set(&self, index: usize, v4: bool) -> String {
+        format!("{}_n{index}_{}", self.id, if v4 { "4" } else { "6" })
+    }
+}
+
+/// The symbolic sets a device belongs to (so peers can name it).
+fn membership_sets(dev: &Device) -> Vec<String> {
+    match &dev.policy {
+        Some(p) => vec![
+            format!("mfr_{}", short_hash(&p.authority)),
+            format!("mdl_{}", short_hash(&p.mud_url)),
+        ],
+        None => Vec::new(),
+    }
+}
+
+fn device_addrs(dev: &Device) -> impl Iterator<Item = IpAddr> + '_ {
+    dev.ipv4
+        .iter()
+        .map(|a| IpAddr::V4(*a))
+        .chain(dev.ipv6.iter().map(|a| IpAddr::V6(*a)))
+}
+
+/// The DNS names a device needs address sets for, at its level, in a stable order.
+pub fn device_dns_names(dev: &Device) -> Vec<String> {
+    match dev.level {
+        Level::Declared => dev
+            .policy
+            .as_ref()
+            .map(|p| p.dns_names().into_iter().map(normalize_dns_name).collect())
+            .unwrap_or_default(),
+        Level::UpdateOnly => update_hosts(dev),
+        Level::Default | Level::Isolated => Vec::new(),
+    }
+}
+
+fn update_hosts(dev: &Device) -> Vec<String> {
+    let mut hosts: Vec<String> = if !dev.update_hosts.is_empty() {
+        dev.update_hosts
+            .iter()
+            .map(|h| normalize_dns_name(h))
+            .collect()
+    } else if let Some(p) = &dev.policy {
+        p.rules
+            .iter()
+            .filter(|r| {
+                r.direction == Direction::FromDevice
+                    && r.action == Action::Accept
+                    && r.protocol == Some(6)
+                    && r.dst_port.is_some_and(|pm| pm.matches(443))
+            })
+            .filter_map(|r| match &r.peer {
+                Peer::DnsName(n) => Some(normalize_dns_name(n)),
+                _ => None,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    hosts.retain(|h| seen.insert(h.clone()));
+    hosts
+}
+
+/// Compiles devices into nft batches for one site.
+pub struct Compiler<'a> {
+    pub site: &'a Site,
+}
+
+impl<'a> Compiler<'a> {
+    pub fn new(site: &'a Site) -> Self {
+        Compiler { site }
+    }
+
+    /// The table skeleton: sets, maps and base chains, replacing whatever table was there.
+    /// `add table; delete table; add table` in one transaction gives a clean slate without
+    /// failing when the table does not exist yet.
+    pub fn skeleton(&self) -> Batch {
+        let mut b = Batch::new(&self.site.table);
+        b.add(Object::Table);
+        b.delete(Object::Table);
+        b.add(Object::Table);
+        for v in [V::Four, V::Six] {
+            b.add(set_decl(
+                format!("local_{}", v.suffix()),
+                v,
+                vec![SetFlag::Interval],
+            ));
+            let nets = net_elems(&self.site.local_networks, v);
+            if !nets.is_empty() {
+                b.add(Object::Elements {
+                    set: format!("local_{}", v.suffix()),
+                    elems: nets,
+                });
+            }
+            b.add(set_decl(format!("gw_{}", v.suffix()), v, vec![]));
+            let gw = addr_elems(self.site.gateway.iter().copied(), v);
+            if !gw.is_empty() {
+                b.add(Object::Elements {
+                    set: format!("gw_{}", v.suffix()),
+                    elems: gw,
+                });
+            }
+            b.add(Object::Set {
+                name: format!("in_{}", v.suffix()),
+                key_type: v.addr_type(),
+                map_to: Some("verdict"),
+                flags: vec![],
+            });
+        }
+        b.add(Object::Set {
+            name: "out_mac".into(),
+            key_type: "ether_addr",
+            map_to: Some("verdict"),
+            flags: vec![],
+        });
+        b.add(Object::Set {
+            name: "managed".into(),
+            key_type: "ether_addr",
+            map_to: None,
+            flags: vec![],
+        });
+        // Controller classes the operator configured are known up front; classes a policy
+        // names but nobody configured are declared (empty) when that policy arrives.
+        let mut uris: Vec<&str> = self.site.controllers.keys().map(|s| s.as_str()).collect();
+        for u in [CONTROLLER_DNS, CONTROLLER_NTP] {
+            if !uris.contains(&u) {
+                uris.push(u);
+            }
+        }
+        for uri in uris {
+            self.add_addr_sets(
+                &mut b,
+                &format!("ctl_{}", short_hash(uri)),
+                self.site.controller_addrs(uri),
+            );
+        }
+        for (url, addrs) in &self.site.my_controllers {
+            self.add_addr_sets(&mut b, &format!("myc_{}", short_hash(url)), addrs.clone());
+        }
+
+        let fwd = "forward".to_string();
+        b.add(Object::Chain {
+            name: fwd.clone(),
+            hook: Some("forward"),
+        });
+        for (key, map, comment) in [
+            (
+                Key::Payload("ether", "saddr"),
+                "out_mac",
+                "dispatch:from-device",
+            ),
+            (Key::Payload("ip", "daddr"), "in_4", "dispatch:to-device-v4"),
+            (
+                Key::Payload("ip6", "daddr"),
+                "in_6",
+                "dispatch:to-device-v6",
+            ),
+        ] {
+            b.add(Object::Rule(vmap_rule(&fwd, key, map, comment)));
+        }
+
+        let inp = "input".to_string();
+        b.add(Object::Chain {
+            name: inp.clone(),
+            hook: Some("input"),
+        });
+        let managed = Cond::eq(
+            Key::Payload("ether", "saddr"),
+            Val::SetRef("managed".into()),
+        );
+        let infra: [(Vec<Cond>, &str); 3] = [
+            // DHCPv4 (RFC 2131) and DHCPv6 (RFC 8415) server ports.
+            (
+                vec![
+                    Cond::eq(Key::Meta("l4proto"), Val::Num(17)),
+                    Cond::eq(
+                        Key::Payload("udp", "dport"),
+                        Val::AnonSet(vec![Val::Num(67), Val::Num(547)]),
+                    ),
+                ],
+                "infra:dhcp",
+            ),
+            // DNS to the gateway's resolver, over UDP or TCP (RFC 1035 §4.2).
+            (
+                vec![
+                    Cond::eq(
+                        Key::Meta("l4proto"),
+                        Val::AnonSet(vec![Val::Num(6), Val::Num(17)]),
+                    ),
+                    Cond::eq(Key::Payload("th", "dport"), Val::Num(53)),
+                ],
+                "infra:dns",
+            ),
+            // IPv6 cannot work without router and neighbour discovery (RFC 4861 §4).
+            (
+                vec![Cond::eq(
+                    Key::Payload("icmpv6", "type"),
+                    Val::AnonSet(vec![
+                        Val::Lit("nd-router-solicit".into()),
+                        Val::Lit("nd-neighbor-solicit".into()),
+                        Val::Lit("nd-neighbor-advert".into()),
+                    ]),
+                )],
+                "infra:ipv6-nd",
+            ),
+        ];
+        for (conds, comment) in infra {
+            let mut all = vec![managed.clone()];
+            all.extend(conds);
+            b.add(Object::Rule(Rule {
+                chain: inp.clone(),
+                conds: all,
+                counter: true,
+                verdict: Some(Verdict::Accept),
+                comment: comment.into(),
+            }));
+        }
+        b.add(Object::Rule(vmap_rule(
+            &inp,
+            Key::Payload("ether", "saddr"),
+            "out_mac",
+            "dispatch:from-device-to-gateway",
+        )));
+        b
+    }
+
+    fn add_addr_sets(&self, b: &mut Batch, base: &str, addrs: Vec<IpAddr>) {
+        for v in [V::Four, V::Six] {
+            let name = format!("{base}_{}", v.suffix());
+            b.add(set_decl(name.clone(), v, vec![]));
+            let elems = addr_elems(addrs.iter().copied(), v);
+            if !elems.is_empty() {
+                b.add(Object::Elements { set: name, elems });
+            }
+        }
+    }
+
+    /// Everything one device adds to the table: its sets, chains, rules and map entries.
+    pub fn add_device(&self, dev: &Device) -> Result<Batch, CompileError> {
+        if dev.level == Level::Declared && dev.policy.is_none() {
+            return Err(CompileError::DeclaredWithoutPolicy(dev.mac));
+        }
+        let names = DeviceNames::new(&dev.mac);
+        let mut b = Batch::new(&self.site.table);
+
+        // Shared sets this device is a member of, or that its policy refers to. `add set` of an
+        // existing set is a no-op, so declaring them again is safe.
+        for base in membership_sets(dev) {
+            for v in [V::Four, V::Six] {
+                let name = format!("{base}_{}", v.suffix());
+                b.add(set_decl(name.clone(), v, vec![]));
+                let elems = addr_elems(device_addrs(dev), v);
+                if !elems.is_empty() {
+                    b.add(Object::Elements { set: name, elems });
+                }
+            }
+        }
+        if dev.level == Level::Declared {
+            for base in self.referenced_sets(dev.policy.as_ref().expect("checked above")) {
+                for v in [V::Four, V::Six] {
+                    b.add(set_decl(format!("{base}_{}", v.suffix()), v, vec![]));
+                }
+            }
+        }
+        for (i, _) in device_dns_names(dev).iter().enumerate() {
+            for v4 in [true, false] {
+                let v = if v4 { V::Four } else { V::Six };
+                b.add(set_decl(names.dns_set(i, v4), v, vec![SetFlag::Timeout]));
+            }
+        }
+
+        b.add(Object::Chain {
+            name: names.out_chain.clone(),
+            hook: None,
+        });
+        b.add(Object::Chain {
+            name: names.in_chain.clone(),
+            hook: None,
+        });
+        for rule in self.device_rules(dev, &names) {
+            b.add(Object::Rule(rule));
+        }
+
+        let jump_out = Verdict::Jump(names.out_chain.clone());
+        let jump_in = Verdict::Jump(names.in_chain.clone());
+        b.add(Object::Elements {
+            set: "managed".into(),
+            elems: vec![Elem::key(Val::Lit(dev.mac.to_string()))],
+        });
+        b.add(Object::Elements {
+            set: "out_mac".into(),
+            elems: vec![Elem {
+                key: Val::Lit(dev.mac.to_string()),
+                verdict: Some(jump_out),
+                timeout_s: None,
+            }],
+        });
+        for v in [V::Four, V::Six] {
+            let elems: Vec<Elem> = addr_elems(device_addrs(dev), v)
+                .into_iter()
+                .map(|mut e| {
+                    e.verdict = Some(jump_in.clone());
+                    e
+                })
+                .collect();
+            if !elems.is_empty() {
+                b.add(Object::Elements {
+                    set: format!("in_{}", v.suffix()),
+                    elems,
+                });
+            }
+        }
+        Ok(b)
+    }
+
+    /// Undo [`Compiler::add_device`]: map entries first (so nothing jumps to the chains any more),
+    /// then the chains, then the sets only this device used. Shared sets stay.
+    pub fn remove_device(&self, dev: &Device) -> Batch {
+        let names = DeviceNames::new(&dev.mac);
+        let mut b = Batch::new(&self.site.table);
+        b.delete(Object::Elements {
+            set: "out_mac".into(),
+            elems: vec![Elem::key(Val::Lit(dev.mac.to_string()))],
+        });
+        b.delete(Object::Elements {
+            set: "managed".into(),
+            elems: vec![Elem::key(Val::Lit(dev.mac.to_string()))],
+        });
+        for v in [V::Four, V::Six] {
+            let elems = addr_elems(device_addrs(dev), v);
+            if elems.is_empty() {
+                continue;
+            }
+            b.delete(Object::Elements {
+                set: format!("in_{}", v.suffix()),
+                elems: elems.clone(),
+            });
+            for base in membership_sets(dev) {
+                b.delete(Object::Elements {
+                    set: format!("{base}_{}", v.suffix()),
+                    elems: elems.clone(),
+                });
+            }
+        }
+        for chain in [&names.out_chain, &names.in_chain] {
+            b.flush(Object::Chain {
+                name: chain.clone(),
+                hook: None,
+            });
+            b.delete(Object::Chain {
+                name: chain.clone(),
+                hook: None,
+            });
+        }
+        for (i, _) in device_dns_names(dev).iter().enumerate() {
+            for v4 in [true, false] {
+                let v = if v4 { V::Four } else { V::Six };
+                b.delete(set_decl(names.dns_set(i, v4), v, vec![]));
+            }
+        }
+        b
+    }
+
+    /// Sets a declared policy refers to, beyond the per-device DNS sets.
+    fn referenced_sets(&self, p: &DevicePolicy) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for r in &p.rules {
+            let s = match &r.peer {
+                Peer::Manufacturer(a) => format!("mfr_{}", short_hash(&normalize_dns_name(a))),
+                Peer::SameManufacturer => format!("mfr_{}", short_hash(&p.authority)),
+                Peer::Model(u) => format!("mdl_{}", short_hash(u)),
+                Peer::Controller(u) => format!("ctl_{}", short_hash(u)),
+                Peer::MyController => format!("myc_{}", short_hash(&p.mud_url)),
+                Peer::Any | Peer::Network(_) | Peer::DnsName(_) | Peer::LocalNetworks => continue,
+            };
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// The rules of a device's two chains, ending in the implicit default-deny.
+    pub fn device_rules(&self, dev: &Device, names: &DeviceNames) -> Vec<Rule> {
+        let mut rules = Vec::new();
+        let dns = device_dns_names(dev);
+        match dev.level {
+            Level::Declared => {
+                let p = dev.policy.as_ref().expect("checked by caller");
+                for r in &p.rules {
+                    rules.extend(self.mud_rule(p, r, names, &dns));
+                }
+            }
+            Level::Default => rules.extend(default_level_rules(names)),
+            Level::UpdateOnly => {
+                for (i, host) in dns.iter().enumerate() {
+                    for v in [V::Four, V::Six] {
+                        let set = names.dns_set(i, v == V::Four);
+                        rules.push(Rule {
+                            chain: names.out_chain.clone(),
+                            conds: vec![
+                                Cond::eq(
+                                    Key::Payload(v.proto(), "daddr"),
+                                    Val::SetRef(set.clone()),
+                                ),
+                                Cond::eq(Key::Meta("l4proto"), Val::Num(6)),
+                                Cond::eq(Key::Payload("tcp", "dport"), Val::Num(443)),
+                                Cond::eq(Key::Ct("direction"), Val::Lit("original".into())),
+                            ],
+                            counter: true,
+                            verdict: Some(Verdict::Return),
+                            comment: sanitize_comment(&format!(
+                                "update-only:{host}#{}",
+                                v.suffix()
+                            )),
+                        });
+                        rules.push(Rule {
+                            chain: names.in_chain.clone(),
+                            conds: vec![
+                                Cond::eq(Key::Payload(v.proto(), "saddr"), Val::SetRef(set)),
+                                Cond::eq(Key::Meta("l4proto"), Val::Num(6)),
+                                Cond::eq(Key::Payload("tcp", "sport"), Val::Num(443)),
+                                Cond::eq(Key::Ct("direction"), Val::Lit("reply".into())),
+                            ],
+                            counter: true,
+                            verdict: Some(Verdict::Return),
+                            comment: sanitize_comment(&format!(
+                                "update-only:{host}#{}",
+                                v.suffix()
+                            )),
+                        });
+                    }
+                }
+            }
+            Level::Isolated => {}
+        }
+        // RFC 8520 §2: a MUD file lists what is allowed; everything else is denied.
+        for chain in [&names.out_chain, &names.in_chain] {
+            rules.push(Rule {
+                chain: chain.clone(),
+                conds: vec![],
+                counter: true,
+                verdict: Some(Verdict::Drop),
+                comment: format!("default-deny:{}", dev.level),
+            });
+        }
+        rules
+    }
+
+    /// One ACE → one nft rule per address family it can apply to.
+    fn mud_rule(
+        &self,
+        p: &DevicePolicy,
+        r: &mud::Rule,
+        names: &DeviceNames,
+        dns: &[String],
+    ) -> Vec<Rule> {
+        let (chain, peer_field) = match r.direction {
+            Direction::FromDevice => (&names.out_chain, "daddr"),
+            Direction::ToDevice => (&names.in_chain, "saddr"),
+        };
+        let families: Vec<Option<V>> = match (r.family, &r.peer) {
+            (Family::Eth, _) => vec![None],
+            (_, Peer::Network(IpNet::V4(_))) => vec![Some(V::Four)],
+            (_, Peer::Network(IpNet::V6(_))) => vec![Some(V::Six)],
+            (Family::Ipv4, _) => vec![Some(V::Four)],
+            (Family::Ipv6, _) => vec![Some(V::Six)],
+            (Family::Mixed, _) => vec![Some(V::Four), Some(V::Six)],
+        };
+        let mut out = Vec::new();
+        for fam in families {
+            let mut conds = Vec::new();
+            if let Some(v) = fam {
+                conds.push(Cond::eq(Key::Meta("nfproto"), Val::Lit(v.nfproto().into())));
+                let set = |base: String| Val::SetRef(format!("{base}_{}", v.suffix()));
+                let peer_val = match &r.peer {
+                    Peer::Any => None,
+                    Peer::Network(n) => Some(Val::Prefix(n.network().to_string(), n.prefix_len())),
+                    Peer::DnsName(n) => {
+                        let idx = dns
+                            .iter()
+                            .position(|d| *d == normalize_dns_name(n))
+                            .expect("dns_names covers every DnsName peer");
+                        Some(Val::SetRef(names.dns_set(idx, v == V::Four)))
+                    }
+                    Peer::LocalNetworks => Some(set("local".into())),
+                    Peer::Manufacturer(a) => {
+                        Some(set(format!("mfr_{}", short_hash(&normalize_dns_name(a)))))
+                    }
+                    Peer::SameManufacturer => {
+                        Some(set(format!("mfr_{}", short_hash(&p.authority))))
+                    }
+                    Peer::Model(u) => Some(set(format!("mdl_{}", short_hash(u)))),
+                    Peer::Controller(u) => Some(set(format!("ctl_{}", short_hash(u)))),
+                    Peer::MyController => Some(set(format!("myc_{}", short_hash(&p.mud_url)))),
+                };
+                if let Some(pv) = peer_val {
+                    conds.push(Cond::eq(Key::Payload(v.proto(), peer_field), pv));
+                }
+            }
+            if let Some(eth) = &r.eth {
+                if let Some(t) = eth.ethertype {
+                    conds.push(Cond::eq(Key::Payload("ether", "type"), Val::Num(t.into())));
+                }
+                if let Some(m) = &eth.peer_mac {
+                    conds.push(Cond::eq(
+                        Key::Payload("ether", peer_field),
+                        Val::Lit(m.clone()),
+                    ));
+                }
+            }
+            if let Some(proto) = r.protocol {
+                conds.push(Cond::eq(Key::Meta("l4proto"), Val::Num(proto.into())));
+            }
+            let l4 = match r.protocol {
+                Some(6) => "tcp",
+                Some(17) => "udp",
+                _ => "th",
+            };
+            for (pm, field) in [(r.src_port, "sport"), (r.dst_port, "dport")] {
+                if let Some(pm) = pm {
+                    conds.push(port_cond(l4, field, pm));
+                }
+            }
+            if let Some(icmp) = &r.icmp {
+                let proto = if fam == Some(V::Six) {
+                    "icmpv6"
+                } else {
+                    "icmp"
+                };
+                if let Some(t) = icmp.icmp_type {
+                    conds.push(Cond::eq(Key::Payload(proto, "type"), Val::Num(t.into())));
+                }
+                if let Some(c) = icmp.code {
+                    conds.push(Cond::eq(Key::Payload(proto, "code"), Val::Num(c.into())));
+                }
+            }
+            // RFC 8520 §4.5: direction-initiated says which side may open the TCP connection.
+            // A packet travelling the way the opener sent it is conntrack's "original" direction.
+            if let Some(init) = r.initiated_by {
+                let dir = if init == r.direction {
+                    "original"
+                } else {
+                    "reply"
+                };
+                conds.push(Cond::eq(Key::Ct("direction"), Val::Lit(dir.into())));
+            }
+            let verdict = match r.action {
+                Action::Accept => Verdict::Return,
+                Action::Drop => Verdict::Drop,
+                Action::Reject => Verdict::Reject,
+            };
+            let suffix = match fam {
+                Some(v) => format!("#{}", v.suffix()),
+                None => "#eth".into(),
+            };
+            out.push(Rule {
+                chain: chain.clone(),
+                conds,
+                counter: true,
+                verdict: Some(verdict),
+                comment: sanitize_comment(&format!("{}{suffix}", r.name)),
+            });
+        }
+        out
+    }
+}
+
+fn vmap_rule(chain: &str, key: Key, map: &str, comment: &str) -> Rule {
+    Rule {
+        chain: chain.to_string(),
+        conds: vec![],
+        counter: false,
+        verdict: Some(Verdict::Vmap(key, map.to_string())),
+        comment: comment.to_string(),
+    }
+}
+
+fn port_cond(l4: &'static str, field: &'static str, pm: PortMatch) -> Cond {
+    let key = Key::Payload(l4, field);
+    match pm {
+        PortMatch::Eq(p) => Cond::new(key, Op::Eq, Val::Num(p.into())),
+        PortMatch::Neq(p) => Cond::new(key, Op::Ne, Val::Num(p.into())),
+        PortMatch::Lte(p) => Cond::new(key, Op::Le, Val::Num(p.into())),
+        PortMatch::Gte(p) => Cond::new(key, Op::Ge, Val::Num(p.into())),
+        PortMatch::Range(a, b) => Cond::new(key, Op::Eq, Val::Range(a.into(), b.into())),
+    }
+}
+
+/// DESIGN §5 `default`: NTP to the gateway and HTTPS to the internet that the device starts
+/// itself; no LAN peers. DNS and DHCP come from the input chain's infrastructure rules.
+fn default_level_rules(names: &DeviceNames) -> Vec<Rule> {
+    let mut rules = Vec::new();
+    for v in [V::Four, V::Six] {
+        let s = v.suffix();
+        let rule = |chain: &String, conds: Vec<Cond>, verdict: Verdict, what: &str| Rule {
+            chain: chain.clone(),
+            conds,
+            counter: true,
+            verdict: Some(verdict),
+            comment: format!("default:{what}#{s}"),
+        };
+        rules.push(rule(
+            &names.out_chain,
+            vec![
+                Cond::eq(
+                    Key::Payload(v.proto(), "daddr"),
+                    Val::SetRef(format!("gw_{s}")),
+                ),
+                Cond::eq(Key::Meta("l4proto"), Val::Num(17)),
+                Cond::eq(Key::Payload("udp", "dport"), Val::Num(123)),
+            ],
+            Verdict::Return,
+            "ntp-via-gateway",
+        ));
+        rules.push(rule(
+            &names.out_chain,
+            vec![Cond::eq(
+                Key::Payload(v.proto(), "daddr"),
+                Val::SetRef(format!("local_{s}")),
+            )],
+            Verdict::Drop,
+            "no-lan-peers",
+        ));
+        rules.push(rule(
+            &names.out_chain,
+            vec![
+                Cond::eq(Key::Meta("nfproto"), Val::Lit(v.nfproto().into())),
+                Cond::eq(Key::Meta("l4proto"), Val::Num(6)),
+                Cond::eq(Key::Payload("tcp", "dport"), Val::Num(443)),
+                Cond::eq(Key::Ct("direction"), Val::Lit("original".into())),
+            ],
+            Verdict::Return,
+            "https-out",
+        ));
+        rules.push(rule(
+            &names.in_chain,
+            vec![Cond::eq(
+                Key::Payload(v.proto(), "saddr"),
+                Val::SetRef(format!("local_{s}")),
+            )],
+            Verdict::Drop,
+            "no-lan-peers",
+        ));
+        rules.push(rule(
+            &names.in_chain,
+            vec![
+                Cond::eq(Key::Meta("nfproto"), Val::Lit(v.nfproto().into())),
+                Cond::eq(Key::Meta("l4proto"), Val::Num(6)),
+                Cond::eq(Key::Payload("tcp", "sport"), Val::Num(443)),
+                Cond::eq(Key::Ct("direction"), Val::Lit("reply".into())),
+            ],
+            Verdict::Return,
+            "https-replies",
+        ));
+    }
+    rules
+}
+
+/// The level a device should be at, from what is known about it (DESIGN §5), before any
+/// behaviour-based quarantine.
+pub fn level_for(policy: Option<&DevicePolicy>, label_revoked_or_unsupported: bool) -> Level {
+    match policy {
+        None => Level::Default,
+        Some(p) if !p.is_supported || label_revoked_or_unsupported => Level::UpdateOnly,
+        Some(_) => Level::Declared,
+    }
+}
