@@ -14,5 +14,5 @@ pub mod apply;
 pub mod compile;
 pub mod nft;
 
-pub use apply::{Drift, EnforceError, Enforcer, NftRunner, RuleCounter, Summary};
+pub use apply::{BatchFormat, Drift, EnforceError, Enforcer, NftRunner, RuleCounter, Summary};
 pub use compile::{level_for, Compiler, Device, Level, MacAddr, Site};

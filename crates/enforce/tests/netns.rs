@@ -12,7 +12,7 @@
 mod common;
 
 use common::*;
-use enforce::{Device, Enforcer, Level, MacAddr, NftRunner, Site};
+use enforce::{BatchFormat, Device, Enforcer, Level, MacAddr, NftRunner, Site};
 use mud::{Action, DevicePolicy, Direction, Family, Peer, PortMatch, Rule};
 use std::net::IpAddr;
 
@@ -101,10 +101,15 @@ impl Topo {
     }
 
     fn enforcer(&self) -> Enforcer {
+        self.enforcer_with(BatchFormat::Native)
+    }
+
+    fn enforcer_with(&self, format: BatchFormat) -> Enforcer {
         Enforcer::new(
             self.site(),
             NftRunner {
                 netns: Some(self.gw.name.clone()),
+                format,
             },
         )
     }
@@ -175,10 +180,16 @@ fn cloud_https(name: &str) -> Vec<Rule> {
 
 #[test]
 fn declared_policy_allows_only_what_is_declared_v4_and_v6() {
+    for format in [BatchFormat::Native, BatchFormat::Json] {
+        declared_policy_case(format);
+    }
+}
+
+fn declared_policy_case(format: BatchFormat) {
     let t = Topo::new();
     let _l443 = listen(&t.inet, "tcp", 443);
     let _l8080 = listen(&t.inet, "tcp", 8080);
-    let mut e = t.enforcer();
+    let mut e = t.enforcer_with(format);
     let p = policy("a.example", cloud_https("cloud.a.example"));
     e.apply_all(vec![t.device(0, Level::Declared, Some(p))])
         .unwrap();
@@ -472,6 +483,7 @@ fn failed_apply_leaves_previous_ruleset_intact() {
         .unwrap();
     let listing_before = NftRunner {
         netns: Some(t.gw.name.clone()),
+        format: BatchFormat::Native,
     }
     .list_table("trustgate")
     .unwrap();
@@ -490,6 +502,7 @@ fn failed_apply_leaves_previous_ruleset_intact() {
     });
     let runner = NftRunner {
         netns: Some(t.gw.name.clone()),
+        format: BatchFormat::Native,
     };
     let err = runner.apply(&bad).unwrap_err();
     assert!(matches!(err, enforce::EnforceError::Rejected(_)), "{err}");

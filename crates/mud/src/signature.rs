@@ -700,3 +700,84 @@ fn openssl_reason(e: &ErrorStack) -> String {
 fn internal(e: ErrorStack) -> SignatureError {
     SignatureError::Internal(openssl_reason(&e))
 }
+
+/// A throwaway certificate authority and signer, for trying the signing flow (`trustgate demo`)
+/// without a vendor PKI. Never use it to publish: the CA lives one day and its key is dropped.
+pub struct EphemeralPki {
+    /// The CA certificate to configure as a trust anchor.
+    pub ca_cert_pem: Vec<u8>,
+    /// The signer's private key (PKCS#8 PEM) and certificate, issued by the CA with KeyUsage
+    /// digitalSignature as RFC 8520 §13.2 requires.
+    pub signer_key_pem: Vec<u8>,
+    pub signer_cert_pem: Vec<u8>,
+}
+
+/// Create an [`EphemeralPki`] whose certificates name `organization`.
+pub fn ephemeral_pki(organization: &str) -> Result<EphemeralPki, SignatureError> {
+    use openssl::asn1::Asn1Time;
+    use openssl::bn::{BigNum, MsbOption};
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::hash::MessageDigest;
+    use openssl::nid::Nid;
+    use openssl::x509::extension::{BasicConstraints, KeyUsage as KeyUsageExt};
+    use openssl::x509::{X509Builder, X509NameBuilder};
+
+    let err = |e: ErrorStack| SignatureError::Signing(format!("creating demo certificates: {e}"));
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).map_err(err)?;
+    let new_key = || -> Result<PKey<openssl::pkey::Private>, ErrorStack> {
+        PKey::from_ec_key(EcKey::generate(&group)?)
+    };
+    let name = |cn: &str| -> Result<openssl::x509::X509Name, ErrorStack> {
+        let mut b = X509NameBuilder::new()?;
+        b.append_entry_by_nid(Nid::ORGANIZATIONNAME, organization)?;
+        b.append_entry_by_nid(Nid::COMMONNAME, cn)?;
+        Ok(b.build())
+    };
+    let build = |subject: &openssl::x509::X509Name,
+                 issuer: &openssl::x509::X509Name,
+                 key: &PKey<openssl::pkey::Private>,
+                 signing_key: &PKey<openssl::pkey::Private>,
+                 ca: bool|
+     -> Result<X509, ErrorStack> {
+        let mut b = X509Builder::new()?;
+        b.set_version(2)?;
+        let mut serial = BigNum::new()?;
+        serial.rand(64, MsbOption::MAYBE_ZERO, false)?;
+        let serial = serial.to_asn1_integer()?;
+        b.set_serial_number(&serial)?;
+        b.set_subject_name(subject)?;
+        b.set_issuer_name(issuer)?;
+        b.set_pubkey(key)?;
+        // Backdated an hour so clock skew between demo steps cannot make it "not yet valid".
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let not_before = Asn1Time::from_unix(now - 3600)?;
+        let not_after = Asn1Time::days_from_now(1)?;
+        b.set_not_before(&not_before)?;
+        b.set_not_after(&not_after)?;
+        if ca {
+            b.append_extension(BasicConstraints::new().critical().ca().build()?)?;
+            b.append_extension(
+                KeyUsageExt::new()
+                    .critical()
+                    .key_cert_sign()
+                    .crl_sign()
+                    .build()?,
+            )?;
+        } else {
+            b.append_extension(KeyUsageExt::new().critical().digital_signature().build()?)?;
+        }
+        b.sign(signing_key, MessageDigest::sha256())?;
+        Ok(b.build())
+    };
+    let ca_key = new_key().map_err(err)?;
+    let ca_name = name("demo MUD signing CA").map_err(err)?;
+    let ca = build(&ca_name, &ca_name, &ca_key, &ca_key, true).map_err(err)?;
+    let signer_key = new_key().map_err(err)?;
+    let signer_name = name("demo MUD signer").map_err(err)?;
+    let signer = build(&signer_name, &ca_name, &signer_key, &ca_key, false).map_err(err)?;
+    Ok(EphemeralPki {
+        ca_cert_pem: ca.to_pem().map_err(err)?,
+        signer_key_pem: signer_key.private_key_to_pem_pkcs8().map_err(err)?,
+        signer_cert_pem: signer.to_pem().map_err(err)?,
+    })
+}

@@ -1,3 +1,390 @@
-//! trustgate — the command-line front end. Holds no logic beyond argument handling and output.
+//! trustgate — the command-line front end over the workspace's crates.
+//!
+//! Owns: argument handling, reading files named on the command line, and printing results
+//! (plain text for people, `--json` for programs). Must not: hold logic beyond that; anything
+//! worth testing lives in a library crate.
+//!
+//! Exit codes, for every command: 0 ok, 1 a finding (invalid file, failed verification),
+//! 2 an error (unreadable input, bad arguments).
 #![forbid(unsafe_code)]
-fn main() {}
+
+mod demo;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use enforce::{Compiler, Device, Level, MacAddr, Site};
+use mud::parse::{parse, Mode, ParseError, Warning};
+use serde_json::json;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "trustgate",
+    version,
+    about = "Prove IoT devices are secure, and contain the ones that are not.",
+    long_about = "Prove IoT devices are secure, and contain the ones that are not.\n\n\
+        Vendors describe the traffic a device needs in a MUD file (RFC 8520) and sign it; \
+        gateways verify the signature and let through only that traffic.\n\n\
+        Start with `trustgate demo`: it runs the whole flow on a sample device, needs no root, \
+        and prints each step.\n\n\
+        Exit codes: 0 ok, 1 finding (invalid file, failed verification), 2 error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the main flow end to end on a sample device (no root, no network).
+    Demo {
+        /// Print the steps as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Work with MUD files (RFC 8520): validate, sign, verify, compile, explain.
+    #[command(subcommand)]
+    Mud(MudCommand),
+}
+
+#[derive(Args)]
+struct InputOpts {
+    /// The MUD file (JSON, at most 1 MiB).
+    file: PathBuf,
+    /// Accept draft-era names (access-lists, ethernet-acl-type, lower-port/upper-port …) with
+    /// warnings instead of rejecting them.
+    #[arg(long)]
+    lenient: bool,
+}
+
+#[derive(Subcommand)]
+enum MudCommand {
+    /// Check a MUD file against RFC 8520 / RFC 8519 and report every problem with its JSON path.
+    ///
+    /// Example: trustgate mud validate device.json --lenient
+    Validate {
+        #[command(flatten)]
+        input: InputOpts,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a MUD file's detached CMS signature (RFC 8520 §13) against trust anchors.
+    ///
+    /// Only the certificates in --ca are trusted; the system store is never consulted.
+    /// Example: trustgate mud verify device.json --sig device.p7s --ca vendor-ca.pem --at 2019-01-01T00:00:00Z
+    Verify {
+        file: PathBuf,
+        /// Detached DER CMS signature (the file `mud-signature` points to).
+        #[arg(long)]
+        sig: PathBuf,
+        /// PEM file with one or more trusted CA certificates.
+        #[arg(long)]
+        ca: PathBuf,
+        /// Validate certificates at this time (RFC 3339) instead of now.
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign a MUD file for publication: writes a detached DER CMS signature.
+    ///
+    /// Example: trustgate mud sign device.json --key signer.key --cert signer.pem -o device.p7s
+    Sign {
+        file: PathBuf,
+        /// Signer private key (PEM). Read here and never copied anywhere else.
+        #[arg(long)]
+        key: PathBuf,
+        /// Signer certificate (PEM).
+        #[arg(long)]
+        cert: PathBuf,
+        /// Intermediate certificates to include (PEM).
+        #[arg(long)]
+        chain: Option<PathBuf>,
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// Compile a MUD file into an nftables ruleset for one device (prints it; applies nothing).
+    ///
+    /// The output is accepted by `nft -c -f -`; with --json it is libnftables JSON (`nft -j -f`).
+    /// Example: trustgate mud compile device.json --mac 02:00:00:00:00:01 --ip 192.168.1.20
+    Compile {
+        #[command(flatten)]
+        input: InputOpts,
+        /// The device's MAC address.
+        #[arg(long)]
+        mac: MacAddr,
+        /// The device's IPv4/IPv6 addresses (repeat for several).
+        #[arg(long = "ip")]
+        ips: Vec<IpAddr>,
+        /// Containment level (DESIGN §5): declared follows the MUD file.
+        #[arg(long, default_value = "declared")]
+        level: Level,
+        /// The gateway's own addresses (DNS/NTP/DHCP server).
+        #[arg(long = "gateway")]
+        gateways: Vec<IpAddr>,
+        /// Local networks for the `local-networks` abstraction (default: RFC 1918, fc00::/7, fe80::/10).
+        #[arg(long = "local")]
+        locals: Vec<ipnet::IpNet>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Say in plain words what a device with this MUD file may do on a home network.
+    Explain {
+        #[command(flatten)]
+        input: InputOpts,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A result that is not an error but a finding (exit code 1).
+struct Finding;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(Finding)) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<Option<Finding>> {
+    match cli.command {
+        Command::Demo { json } => demo::run(json),
+        Command::Mud(cmd) => run_mud(cmd),
+    }
+}
+
+fn read_limited(path: &Path) -> Result<Vec<u8>> {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    // Refuse before reading: a multi-gigabyte "MUD file" must not be loaded into memory.
+    if meta.len() > mud::parse::MAX_MUD_BYTES as u64 {
+        anyhow::bail!(
+            "{}: {} bytes is over the {} byte limit for MUD files",
+            path.display(),
+            meta.len(),
+            mud::parse::MAX_MUD_BYTES
+        );
+    }
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn mode(lenient: bool) -> Mode {
+    if lenient {
+        Mode::Lenient
+    } else {
+        Mode::Strict
+    }
+}
+
+fn print_warnings(file: &Path, warnings: &[Warning]) {
+    for w in warnings {
+        eprintln!("warning: {}: {}: {}", file.display(), w.path, w.message);
+    }
+}
+
+fn report_parse_error(file: &Path, e: &ParseError, json: bool) {
+    if json {
+        println!("{}", json!({"file": file, "valid": false, "error": e}));
+    } else {
+        eprintln!("invalid: {}: {}: {}", file.display(), e.path, e.rule);
+    }
+}
+
+fn run_mud(cmd: MudCommand) -> Result<Option<Finding>> {
+    match cmd {
+        MudCommand::Validate { input, json } => {
+            let bytes = read_limited(&input.file)?;
+            match parse(&bytes, mode(input.lenient)) {
+                Ok(parsed) => {
+                    if json {
+                        println!(
+                            "{}",
+                            json!({"file": input.file, "valid": true, "warnings": parsed.warnings,
+                                   "mud_url": parsed.policy.mud_url, "rules": parsed.policy.rules.len()})
+                        );
+                    } else {
+                        print_warnings(&input.file, &parsed.warnings);
+                        println!(
+                            "valid: {} ({}, {} rules, {} warnings)",
+                            input.file.display(),
+                            parsed.policy.mud_url,
+                            parsed.policy.rules.len(),
+                            parsed.warnings.len()
+                        );
+                    }
+                    Ok(None)
+                }
+                Err(e) => {
+                    report_parse_error(&input.file, &e, json);
+                    Ok(Some(Finding))
+                }
+            }
+        }
+        MudCommand::Verify {
+            file,
+            sig,
+            ca,
+            at,
+            json,
+        } => {
+            let content = read_limited(&file)?;
+            let signature =
+                std::fs::read(&sig).with_context(|| format!("cannot read {}", sig.display()))?;
+            let anchors_pem =
+                std::fs::read(&ca).with_context(|| format!("cannot read {}", ca.display()))?;
+            let anchors = mud::signature::TrustAnchors::from_pem(&anchors_pem)
+                .with_context(|| format!("trust anchors in {}", ca.display()))?;
+            let at = at
+                .map(|s| {
+                    time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
+                        .with_context(|| {
+                            format!("--at {s:?} is not an RFC 3339 time like 2019-01-01T00:00:00Z")
+                        })
+                })
+                .transpose()?;
+            match mud::signature::verify_detached(&content, &signature, &anchors, at) {
+                Ok(v) => {
+                    if json {
+                        println!("{}", json!({"file": file, "valid": true, "signer": v}));
+                    } else {
+                        println!(
+                            "valid: {} signed by {} (issuer {}), checked at {}",
+                            file.display(),
+                            v.signer_subject,
+                            v.signer_issuer,
+                            v.validated_at
+                        );
+                    }
+                    Ok(None)
+                }
+                Err(e) => {
+                    if json {
+                        println!(
+                            "{}",
+                            json!({"file": file, "valid": false, "reason": e.to_string()})
+                        );
+                    } else {
+                        eprintln!("NOT valid: {}: {e}", file.display());
+                    }
+                    Ok(Some(Finding))
+                }
+            }
+        }
+        MudCommand::Sign {
+            file,
+            key,
+            cert,
+            chain,
+            output,
+        } => {
+            let content = read_limited(&file)?;
+            // Refuse to sign what a gateway would refuse to load.
+            if let Err(e) = parse(&content, Mode::Strict) {
+                report_parse_error(&file, &e, false);
+                return Ok(Some(Finding));
+            }
+            let key_pem =
+                std::fs::read(&key).with_context(|| format!("cannot read {}", key.display()))?;
+            let cert_pem =
+                std::fs::read(&cert).with_context(|| format!("cannot read {}", cert.display()))?;
+            let chain_pem = chain
+                .map(|c| std::fs::read(&c).with_context(|| format!("cannot read {}", c.display())))
+                .transpose()?;
+            let der =
+                mud::signature::sign_detached(&content, &key_pem, &cert_pem, chain_pem.as_deref())?;
+            std::fs::write(&output, der)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            eprintln!("wrote {}", output.display());
+            Ok(None)
+        }
+        MudCommand::Compile {
+            input,
+            mac,
+            ips,
+            level,
+            gateways,
+            locals,
+            json,
+        } => {
+            let bytes = read_limited(&input.file)?;
+            let parsed = match parse(&bytes, mode(input.lenient)) {
+                Ok(p) => p,
+                Err(e) => {
+                    report_parse_error(&input.file, &e, false);
+                    return Ok(Some(Finding));
+                }
+            };
+            print_warnings(&input.file, &parsed.warnings);
+            let mut site = Site {
+                gateway: gateways,
+                ..Site::default()
+            };
+            if !locals.is_empty() {
+                site.local_networks = locals;
+            }
+            let device = Device {
+                mac,
+                ipv4: ips
+                    .iter()
+                    .filter_map(|a| match a {
+                        IpAddr::V4(v) => Some(*v),
+                        _ => None,
+                    })
+                    .collect(),
+                ipv6: ips
+                    .iter()
+                    .filter_map(|a| match a {
+                        IpAddr::V6(v) => Some(*v),
+                        _ => None,
+                    })
+                    .collect(),
+                level,
+                policy: Some(parsed.policy),
+                update_hosts: vec![],
+            };
+            let c = Compiler::new(&site);
+            let mut batch = c.skeleton();
+            batch.extend(c.add_device(&device)?);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&batch.to_json())?);
+            } else {
+                print!("{}", batch.to_text());
+            }
+            Ok(None)
+        }
+        MudCommand::Explain { input, json } => {
+            let bytes = read_limited(&input.file)?;
+            let parsed = match parse(&bytes, mode(input.lenient)) {
+                Ok(p) => p,
+                Err(e) => {
+                    report_parse_error(&input.file, &e, json);
+                    return Ok(Some(Finding));
+                }
+            };
+            let text = mud::explain::explain(&parsed.policy);
+            if json {
+                let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+                println!(
+                    "{}",
+                    json!({"file": input.file, "mud_url": parsed.policy.mud_url,
+                           "is_supported": parsed.policy.is_supported, "explanation": lines})
+                );
+            } else {
+                print_warnings(&input.file, &parsed.warnings);
+                print!("{text}");
+                if !text.ends_with('\n') {
+                    println!();
+                }
+            }
+            Ok(None)
+        }
+    }
+}
