@@ -1,0 +1,410 @@
+//! The CLI as a user meets it: exit codes (0 ok, 1 finding, 2 error), messages that say what
+//! was wrong and where, and rulesets that nftables itself accepts.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_trustgate"))
+}
+
+fn corpus() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/mud"
+    ))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run trustgate")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Every MUD file in the shared corpus (not namib's expected-result files, not keys).
+fn mud_files() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir(corpus()).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            let is_mud = name.ends_with(".json") || name == "MUDFILE.NEST";
+            if is_mud && !name.ends_with("-Test.json") {
+                out.push(f);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+struct Netns(String);
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+fn nft_check(ns: &Netns, ruleset: &[u8], json: bool) -> Output {
+    let mut args = vec!["netns", "exec", &ns.0, "nft", "-c"];
+    if json {
+        args.push("-j");
+    }
+    args.extend(["-f", "-"]);
+    let mut child = Command::new("ip")
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(ruleset).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn every_corpus_file_that_parses_compiles_to_a_ruleset_nft_accepts() {
+    // `nft -c` talks to the kernel, so run it in a namespace of our own: root needed.
+    let ns = Netns(format!("tgcli{}", std::process::id()));
+    let st = Command::new("ip")
+        .args(["netns", "add", &ns.0])
+        .status()
+        .unwrap();
+    assert!(
+        st.success(),
+        "needs root and iproute2 (run through .ci/run)"
+    );
+
+    let mut compiled = 0;
+    for f in mud_files() {
+        let path = f.to_str().unwrap();
+        let valid = run(&["mud", "validate", "--lenient", path]);
+        if code(&valid) != 0 {
+            // Only files lenient mode rejects may skip compilation; say which.
+            assert_eq!(code(&valid), 1, "{path}: {}", stderr(&valid));
+            eprintln!(
+                "not compiled (lenient rejects): {path}: {}",
+                stderr(&valid).trim()
+            );
+            continue;
+        }
+        for json in [false, true] {
+            let mut args = vec![
+                "mud",
+                "compile",
+                "--lenient",
+                path,
+                "--mac",
+                "02:00:00:00:00:01",
+                "--ip",
+                "192.168.1.20",
+                "--ip",
+                "fd00::20",
+                "--gateway",
+                "192.168.1.1",
+            ];
+            if json {
+                args.push("--json");
+            }
+            let out = run(&args);
+            assert_eq!(code(&out), 0, "{path}: {}", stderr(&out));
+            let check = nft_check(&ns, &out.stdout, json);
+            assert!(
+                check.status.success(),
+                "nft -c{} rejects the ruleset for {path}: {}",
+                if json { " -j" } else { "" },
+                stderr(&check)
+            );
+        }
+        compiled += 1;
+    }
+    // The corpus has 27 MUD files; all but the draft-syntax outliers must compile.
+    assert!(compiled >= 24, "only {compiled} corpus files compiled");
+}
+
+#[test]
+fn every_level_compiles_to_a_ruleset_nft_accepts() {
+    let ns = Netns(format!("tglvl{}", std::process::id()));
+    assert!(Command::new("ip")
+        .args(["netns", "add", &ns.0])
+        .status()
+        .unwrap()
+        .success());
+    let f = corpus().join("nist/mud-dns-test__mudfile-dns-test.json");
+    for level in ["declared", "default", "update-only", "isolated"] {
+        let out = run(&[
+            "mud",
+            "compile",
+            "--lenient",
+            f.to_str().unwrap(),
+            "--mac",
+            "02:00:00:00:00:02",
+            "--ip",
+            "10.0.0.2",
+            "--level",
+            level,
+        ]);
+        assert_eq!(code(&out), 0, "{level}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains(&format!("default-deny:{level}")),
+            "{level}"
+        );
+        let check = nft_check(&ns, &out.stdout, false);
+        assert!(check.status.success(), "{level}: {}", stderr(&check));
+    }
+}
+
+#[test]
+fn cisco_signature_valid_in_2019_expired_now_and_broken_by_tampering() {
+    let dir = corpus().join("cisco");
+    let json = dir.join("Luminaire_150.json");
+    let sig = dir.join("Luminaire_150.p7s");
+    let ca = dir.join("luminaire-cacert.pem");
+    let args = |file: &Path, at: Option<&str>| {
+        let mut a = vec![
+            "mud".to_string(),
+            "verify".into(),
+            file.to_str().unwrap().into(),
+            "--sig".into(),
+            sig.to_str().unwrap().into(),
+            "--ca".into(),
+            ca.to_str().unwrap().into(),
+            "--json".into(),
+        ];
+        if let Some(at) = at {
+            a.push("--at".into());
+            a.push(at.into());
+        }
+        a
+    };
+    let ok = bin()
+        .args(args(&json, Some("2019-01-01T00:00:00Z")))
+        .output()
+        .unwrap();
+    assert_eq!(code(&ok), 0, "{}", stderr(&ok));
+    let v: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(v["valid"], true);
+
+    let now = bin().args(args(&json, None)).output().unwrap();
+    assert_eq!(code(&now), 1);
+    let v: serde_json::Value = serde_json::from_slice(&now.stdout).unwrap();
+    assert!(v["reason"].as_str().unwrap().contains("expired"), "{v}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(&json).unwrap();
+    bytes[100] ^= 0x01;
+    let tampered = tmp.path().join("tampered.json");
+    std::fs::write(&tampered, bytes).unwrap();
+    let bad = bin()
+        .args(args(&tampered, Some("2019-01-01T00:00:00Z")))
+        .output()
+        .unwrap();
+    assert_eq!(code(&bad), 1);
+
+    let bad_time = bin().args(args(&json, Some("yesterday"))).output().unwrap();
+    assert_eq!(code(&bad_time), 2);
+    assert!(stderr(&bad_time).contains("RFC 3339"));
+}
+
+#[test]
+fn sign_then_verify_round_trip_and_tampering_is_caught() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = mud::signature::ephemeral_pki("CLI test").unwrap();
+    let (key, cert, ca) = (
+        tmp.path().join("k.pem"),
+        tmp.path().join("c.pem"),
+        tmp.path().join("ca.pem"),
+    );
+    std::fs::write(&key, &pki.signer_key_pem).unwrap();
+    std::fs::write(&cert, &pki.signer_cert_pem).unwrap();
+    std::fs::write(&ca, &pki.ca_cert_pem).unwrap();
+    let file = tmp.path().join("plug.json");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/samples/smart-plug.json"),
+        &file,
+    )
+    .unwrap();
+    let sig = tmp.path().join("plug.p7s");
+    let p = |x: &PathBuf| x.to_str().unwrap().to_string();
+    let out = run(&[
+        "mud",
+        "sign",
+        &p(&file),
+        "--key",
+        &p(&key),
+        "--cert",
+        &p(&cert),
+        "-o",
+        &p(&sig),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = run(&[
+        "mud",
+        "verify",
+        &p(&file),
+        "--sig",
+        &p(&sig),
+        "--ca",
+        &p(&ca),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("CN=demo MUD signer"));
+
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("\"port\": 443", "\"port\": 444");
+    std::fs::write(&file, text).unwrap();
+    let out = run(&[
+        "mud",
+        "verify",
+        &p(&file),
+        "--sig",
+        &p(&sig),
+        "--ca",
+        &p(&ca),
+    ]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("NOT valid"));
+
+    // An invalid MUD file is not signed.
+    let broken = tmp.path().join("broken.json");
+    std::fs::write(&broken, "{\"ietf-mud:mud\": {}}").unwrap();
+    let out = run(&[
+        "mud",
+        "sign",
+        &p(&broken),
+        "--key",
+        &p(&key),
+        "--cert",
+        &p(&cert),
+        "-o",
+        &p(&sig),
+    ]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("/ietf-mud:mud"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_a_non_zero_exit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &[u8]| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    // Malformed JSON: line and column.
+    let f = write(
+        "bad.json",
+        b"{\n  \"ietf-mud:mud\": {\n    \"mud-version\": 1,,\n",
+    );
+    let out = run(&["mud", "validate", &f]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("line 3"), "{}", stderr(&out));
+
+    // Missing mandatory field (MUDFILE.NEST has no mud-version).
+    let nest = corpus().join("osmud-negative/MUDFILE.NEST");
+    let out = run(&["mud", "validate", nest.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&out), 1);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert!(
+        v["error"]["rule"].as_str().unwrap().contains("mud-version"),
+        "{v}"
+    );
+
+    // Non-https MUD URL.
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/samples/smart-plug.json"
+    ))
+    .unwrap();
+    let f = write(
+        "http.json",
+        sample.replace("https://plugco", "http://plugco").as_bytes(),
+    );
+    let out = run(&["mud", "validate", &f]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("mud-url"), "{}", stderr(&out));
+
+    // Over 1 MiB: refused before parsing.
+    let mut big = sample.clone().into_bytes();
+    big.resize(1024 * 1024 + 10, b' ');
+    let f = write("big.json", &big);
+    let out = run(&["mud", "compile", &f, "--mac", "02:00:00:00:00:01"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("limit"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "nothing compiled");
+
+    // An unknown extension is ignored (RFC 8520 §3.9), with a warning.
+    let ext = sample.replace(
+        "\"mud-version\": 1,",
+        "\"mud-version\": 1, \"extensions\": [\"acme-ext\"], \"acme-ext:thing\": {\"x\": 1},",
+    );
+    let f = write("ext.json", ext.as_bytes());
+    let out = run(&["mud", "validate", &f]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+
+    // Missing file and malformed MAC: errors (2), not findings.
+    assert_eq!(code(&run(&["mud", "validate", "/nonexistent/x.json"])), 2);
+    let out = run(&["mud", "compile", &f, "--mac", "zz:00:00:00:00:01"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("MAC"), "{}", stderr(&out));
+}
+
+#[test]
+fn explain_and_demo_speak_plainly() {
+    let out = run(&[
+        "mud",
+        "explain",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/samples/smart-plug.json"),
+        "--json",
+    ]);
+    assert_eq!(code(&out), 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lines: Vec<&str> = v["explanation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("cloud.plugco.example") && l.contains("443")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("Everything else is blocked")),
+        "{lines:?}"
+    );
+
+    let out = run(&["demo", "--json"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = v["demo"].as_array().unwrap();
+    assert_eq!(steps.len(), 4);
+    assert_eq!(
+        steps[1]["data"]["verified"]["signer_subject"],
+        "CN=demo MUD signer,O=PlugCo demo"
+    );
+    assert!(steps[1]["data"]["tampered_refused"].as_str().is_some());
+    assert!(steps[3]["data"]["device_rules"].as_u64().unwrap() > 2);
+    let _ = std::fs::remove_dir_all(v["dir"].as_str().unwrap());
+}
