@@ -102,7 +102,8 @@ impl TreeBuilder {
         }
     }
 
-    /// Appends an entry (hashed with the RFC 9162 §2.1.1 leaf hash); see [`Self::append_leaf_hash`].
+    /// Appends an entry (hashed with the RFC 9162 §2.1.1 leaf hash); see
+    /// [`Self::append_leaf_hash`].
     pub fn append(&mut self, entry: &[u8]) -> Result<Vec<(NodeId, Hash)>, BuilderError> {
         self.append_leaf_hash(leaf_hash(entry))
     }

@@ -20,7 +20,7 @@ pub const HASH_SIZE: usize = 32;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Hash(pub [u8; HASH_SIZE]);
 
-/// Error decoding a [`Hash`] from text or bytes.
+/// Error decoding a [`struct@Hash`] from text or bytes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HashDecodeError {
     /// The input decoded to the wrong number of bytes.

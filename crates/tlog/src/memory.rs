@@ -93,8 +93,8 @@ impl MemoryLog {
 
     /// The entry bundle `bundle` (tlog-tiles §"Log entries").
     pub fn entry_bundle(&self, bundle: EntryBundle) -> Result<Vec<u8>, StorageError> {
-        let start = bundle.index * 256;
-        let end = start + u64::from(bundle.width);
+        let start = bundle.index.saturating_mul(256);
+        let end = start.saturating_add(u64::from(bundle.width));
         if end > self.size() {
             return Err(self.not_found(format!("entry bundle {}", bundle.path())));
         }

@@ -104,7 +104,8 @@ pub enum KeyError {
     /// The key ID is not 8 lowercase hex digits.
     #[error("key ID must be 8 lowercase hexadecimal digits")]
     KeyIdFormat,
-    /// signed-note §"Ed25519 signatures": the key ID is not SHA-256(name || 0x0A || 0x01 || key)[:4].
+    /// signed-note §"Ed25519 signatures": the key ID is not
+    /// `SHA-256(name || 0x0A || 0x01 || key)[:4]`.
     #[error("key ID {given:08x} does not match the key (want {computed:08x})")]
     KeyIdMismatch {
         /// ID in the key string.
@@ -172,7 +173,8 @@ fn ed25519_key_bytes(bytes: &[u8]) -> Result<[u8; 32], KeyError> {
 /// A signed-note verifier key: Ed25519 public key with its name and key ID.
 ///
 /// Text form (golang.org/x/mod sumdb/note "verifier key"): `<name>+<hex key ID>+<base64(0x01 ||
-/// 32-byte public key)>`, e.g. `PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW`.
+/// 32-byte public key)>`, e.g.
+/// `PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct VerifierKey {
     name: String,

@@ -111,6 +111,9 @@ pub enum ProofError {
         /// The tree size.
         size: u64,
     },
+    /// The tile lies beyond any tree of at most `2^64 - 1` leaves.
+    #[error("no tree has tile {0}")]
+    NoSuchTile(String),
     /// The storage failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -372,8 +375,8 @@ pub enum VerifyError {
     NewRootMismatch,
 }
 
-/// RFC 9162 §2.1.3.2 steps 1–4: the root that `leaf_hash` at `index` and `proof` imply for a tree
-/// of `size` leaves (step 5 checks it against the known root: [`verify_inclusion`]).
+/// RFC 9162 §2.1.3.2 steps 1–4: the root that `leaf_hash` at `index` and `proof` imply for a
+/// tree of `size` leaves (step 5 checks it against the known root: [`verify_inclusion`]).
 pub fn root_from_inclusion_proof(
     leaf_hash: &Hash,
     index: u64,

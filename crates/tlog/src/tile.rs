@@ -200,10 +200,21 @@ impl Tile {
         self.width < TILE_WIDTH
     }
 
-    /// The tree nodes (level `8 * L`) whose hashes the tile holds, left to right.
-    pub fn nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
-        let first = self.index * u64::from(TILE_WIDTH);
-        (0..u64::from(self.width)).map(move |i| NodeId::new(self.level * TILE_HEIGHT, first + i))
+    /// The tree nodes (level `8 * L`) whose hashes the tile holds, left to right, or `None` for a
+    /// tile no tree of at most `2^64 - 1` leaves has (`L > 7`, or an index too large). Such paths
+    /// are still well-formed: tlog-tiles allows `L` up to 63.
+    pub fn nodes(&self) -> Option<Vec<NodeId>> {
+        let level = u16::from(self.level) * u16::from(TILE_HEIGHT);
+        if level > 63 {
+            return None;
+        }
+        let first = self.index.checked_mul(u64::from(TILE_WIDTH))?;
+        let nodes: Vec<NodeId> = (0..u64::from(self.width))
+            .map(|i| Some(NodeId::new(level as u8, first.checked_add(i)?)))
+            .collect::<Option<_>>()?;
+        // The last node must itself fit below 2^64 leaves.
+        nodes.last()?.end()?;
+        Some(nodes)
     }
 
     /// Checks that `data` is exactly `width * 32` bytes and returns its hashes.
@@ -404,7 +415,7 @@ pub fn read_tile_data<R: HashReader + ?Sized>(
     tile: Tile,
     reader: &R,
 ) -> Result<Vec<u8>, ProofError> {
-    let nodes: Vec<NodeId> = tile.nodes().collect();
+    let nodes = tile.nodes().ok_or(ProofError::NoSuchTile(tile.path()))?;
     let hashes = reader.read_hashes(&nodes)?;
     if hashes.len() != nodes.len() {
         return Err(ProofError::ShortRead {
