@@ -29,6 +29,32 @@
 //! A proof binds an entry (or an old tree) to a root. It is the signed checkpoint that binds the
 //! root to a tree size and to the log: always take size and root together from one checkpoint
 //! verified with [`LogVerifier::verify_checkpoint`], as [`bundle::verify`] does.
+//!
+//! # Example: log, checkpoint, bundle, offline verification
+//!
+//! ```
+//! use tlog::{Checkpoint, LogVerifier, MemoryLog, NoteSigner, ProofBundle};
+//!
+//! let mut log = MemoryLog::new();
+//! for label in ["label a", "label b", "label c"] {
+//!     log.append(label.as_bytes());
+//! }
+//! // The log operator signs a checkpoint (C2SP tlog-checkpoint in a signed note).
+//! let signer = NoteSigner::from_seed("log.example/labels", &[1; 32]).unwrap();
+//! let checkpoint = Checkpoint::new("log.example/labels", log.size(), log.root());
+//! let signed = checkpoint.sign(&[&signer]).unwrap();
+//!
+//! // A bundle for entry 1, as JSON.
+//! let bundle = ProofBundle::build(b"label b".to_vec(), 1, &checkpoint, signed, &log).unwrap();
+//! let json = bundle.to_json();
+//!
+//! // Anyone holding only the log's verifier key checks it, with no network.
+//! let vkey = signer.verifier_key().to_string(); // "log.example/labels+<id>+<base64>"
+//! let log_key = LogVerifier::parse(&vkey).unwrap();
+//! let verified = tlog::verify(&ProofBundle::from_json(&json).unwrap(), &log_key).unwrap();
+//! assert_eq!(verified.entry, b"label b");
+//! assert_eq!(verified.checkpoint.size, 3);
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
