@@ -99,6 +99,34 @@ impl NftRunner {
         Ok(())
     }
 
+    /// Make bridged IPv4/IPv6 traffic pass the inet hooks (br_netfilter), so LAN-to-LAN frames on
+    /// a bridge meet the same per-device chains as routed traffic.
+    pub fn enable_bridge_netfilter(&self) -> Result<(), EnforceError> {
+        let mut c = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, "sysctl"]);
+                c
+            }
+            None => Command::new("sysctl"),
+        };
+        let out = c
+            .args([
+                "-qw",
+                "net.bridge.bridge-nf-call-iptables=1",
+                "net.bridge.bridge-nf-call-ip6tables=1",
+            ])
+            .output()
+            .map_err(EnforceError::Spawn)?;
+        if !out.status.success() {
+            return Err(EnforceError::Rejected(format!(
+                "cannot enable bridge netfilter (is br_netfilter available?): {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(())
+    }
+
     /// `nft -c`: check a batch without applying it.
     pub fn check(&self, batch: &Batch) -> Result<(), EnforceError> {
         let body = serde_json::to_vec(&batch.to_json()).expect("JSON values serialize");
@@ -407,6 +435,9 @@ impl Enforcer {
             claim(&mut owners, d)?;
         }
         let b = self.full_batch(&devices)?;
+        if self.site.bridged_lan {
+            self.runner.enable_bridge_netfilter()?;
+        }
         self.runner.apply(&b)?;
         self.devices = devices.into_iter().map(|d| (d.mac, d)).collect();
         self.owners = owners;

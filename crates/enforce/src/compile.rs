@@ -151,6 +151,13 @@ pub struct Site {
     pub controllers: BTreeMap<String, Vec<IpAddr>>,
     /// `my-controller` (RFC 8520 §4.7): MUD URL → addresses.
     pub my_controllers: BTreeMap<String, Vec<IpAddr>>,
+    /// The LAN is a Linux bridge (the usual home router). Frames between two LAN devices then
+    /// never reach the inet forward hook, so the enforcer turns on bridge netfilter
+    /// (`net.bridge.bridge-nf-call-ip{,6}tables`) and the same table contains them. nftables'
+    /// own bridge family would avoid that, but it needs bridge conntrack (nf_conntrack_bridge)
+    /// for `direction-initiated`, which not every kernel has (ours here does not).
+    #[serde(default)]
+    pub bridged_lan: bool,
 }
 
 impl Default for Site {
@@ -171,6 +178,7 @@ impl Default for Site {
             gateway: Vec::new(),
             controllers: BTreeMap::new(),
             my_controllers: BTreeMap::new(),
+            bridged_lan: false,
         }
     }
 }

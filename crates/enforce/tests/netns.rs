@@ -559,3 +559,111 @@ fn read_back_detects_drift() {
         .any(|d| d.what == format!("map in_4 entry {}", v4(0)) && d.actual == "absent"));
     let _ = IpAddr::from([0, 0, 0, 0]);
 }
+
+/// The usual home router: LAN devices on one bridge, one subnet. Frames between them are
+/// bridged, not routed, and must still meet each device's policy.
+#[test]
+fn bridged_lan_devices_are_contained() {
+    require_root();
+    let gw = Netns::new("bgw");
+    let devs: Vec<Netns> = ["ba", "bb", "bc"].iter().map(|r| Netns::new(r)).collect();
+    // Start from bridge netfilter switched off (many distributions ship it off): containment
+    // on the bridge must not depend on the host happening to have it on.
+    gw.sh("sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0");
+    gw.sh("ip link add br0 type bridge && ip link set br0 up && ip addr add 192.168.10.1/24 dev br0 && ip -6 addr add fd00:10::1/64 dev br0 nodad");
+    let addr4 = |i: usize| format!("192.168.10.{}", i + 2);
+    let addr6 = |i: usize| format!("fd00:10::{}", i + 2);
+    for (i, d) in devs.iter().enumerate() {
+        let port = format!("lan{}", i + 1);
+        link(d, "eth0", &gw, &port);
+        gw.sh(&format!("ip link set {port} master br0"));
+        d.sh(&format!(
+            "ip addr add {}/24 dev eth0 && ip -6 addr add {}/64 dev eth0 nodad",
+            addr4(i),
+            addr6(i)
+        ));
+    }
+    let macs: Vec<MacAddr> = devs
+        .iter()
+        .map(|d| d.mac("eth0").parse().unwrap())
+        .collect();
+    let _b = listen(&devs[1], "tcp", 9000);
+    let _c = listen(&devs[2], "tcp", 9000);
+    // Before any policy, the bridge forwards everything (and warms neighbour caches).
+    assert!(reach_within(&devs[0], "tcp", &addr4(2), 9000, None, 3.0));
+    assert!(reach_within(&devs[0], "tcp", &addr6(1), 9000, None, 3.0));
+
+    let mfr = |authority: &str| {
+        let mut out = rule("mfr/out", Direction::FromDevice, Peer::SameManufacturer, 6);
+        out.dst_port = Some(PortMatch::Eq(9000));
+        out.initiated_by = Some(Direction::FromDevice);
+        let mut back = rule("mfr/back", Direction::ToDevice, Peer::SameManufacturer, 6);
+        back.src_port = Some(PortMatch::Eq(9000));
+        back.initiated_by = Some(Direction::FromDevice);
+        let mut inn = rule("mfr/in", Direction::ToDevice, Peer::SameManufacturer, 6);
+        inn.dst_port = Some(PortMatch::Eq(9000));
+        inn.initiated_by = Some(Direction::ToDevice);
+        let mut reply = rule(
+            "mfr/reply",
+            Direction::FromDevice,
+            Peer::SameManufacturer,
+            6,
+        );
+        reply.src_port = Some(PortMatch::Eq(9000));
+        reply.initiated_by = Some(Direction::ToDevice);
+        policy(authority, vec![out, back, inn, reply])
+    };
+    let dev = |i: usize, level: Level, p: Option<DevicePolicy>| Device {
+        mac: macs[i],
+        ipv4: vec![addr4(i).parse().unwrap()],
+        ipv6: vec![addr6(i).parse().unwrap()],
+        level,
+        policy: p,
+        update_hosts: vec![],
+    };
+    let site = Site {
+        local_networks: vec![
+            "192.168.10.0/24".parse().unwrap(),
+            "fd00:10::/64".parse().unwrap(),
+        ],
+        gateway: vec!["192.168.10.1".parse().unwrap()],
+        bridged_lan: true,
+        ..Site::default()
+    };
+    let mut e = Enforcer::new(
+        site,
+        NftRunner {
+            netns: Some(gw.name.clone()),
+            format: BatchFormat::Native,
+        },
+    );
+    e.apply_all(vec![
+        dev(0, Level::Declared, Some(mfr("a.example"))),
+        dev(1, Level::Declared, Some(mfr("a.example"))),
+        dev(2, Level::Declared, Some(mfr("c.example"))),
+    ])
+    .unwrap();
+    assert!(
+        reach(&devs[0], "tcp", &addr4(1), 9000, None),
+        "A→B same manufacturer over the bridge"
+    );
+    assert!(
+        reach(&devs[0], "tcp", &addr6(1), 9000, None),
+        "A→B v6 over the bridge"
+    );
+    assert!(
+        !reach(&devs[0], "tcp", &addr4(2), 9000, None),
+        "A→C other manufacturer blocked on the bridge"
+    );
+    e.replace(dev(0, Level::Isolated, None)).unwrap();
+    assert!(
+        !reach(&devs[0], "tcp", &addr4(1), 9000, None),
+        "isolated A cannot reach its LAN peer"
+    );
+    let c = e.counters(&macs[0]).unwrap();
+    assert!(
+        c.iter()
+            .any(|c| c.rule == "default-deny:isolated" && c.packets > 0),
+        "{c:?}"
+    );
+}

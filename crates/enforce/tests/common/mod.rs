@@ -102,8 +102,7 @@ impl Drop for Listener {
 }
 
 pub fn listen(ns: &Netns, proto: &str, port: u16) -> Listener {
-    let script = format!(
-        r#"
+    let script = r#"
 import socket, sys
 proto, port = sys.argv[1], int(sys.argv[2])
 fam = socket.AF_INET6
@@ -122,8 +121,7 @@ else:
     print("ready", flush=True)
     while True:
         d, a = s.recvfrom(2048); s.sendto(b"ok", a)
-"#
-    );
+"#;
     let mut child = Command::new("ip")
         .args([
             "netns",
