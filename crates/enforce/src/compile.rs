@@ -975,3 +975,124 @@ pub fn level_for(policy: Option<&DevicePolicy>, label_revoked_or_unsupported: bo
         Some(_) => Level::Declared,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mud::{Action, Family, Rule as MudRule};
+
+    fn policy_with(name: &str, peer: Peer) -> DevicePolicy {
+        DevicePolicy {
+            mud_url: "https://evil.example/x".into(),
+            authority: "evil.example".into(),
+            is_supported: true,
+            cache_validity_hours: 48,
+            systeminfo: None,
+            mfg_name: None,
+            model_name: None,
+            documentation: None,
+            mud_signature: None,
+            rules: vec![MudRule {
+                name: name.into(),
+                direction: Direction::FromDevice,
+                family: Family::Ipv4,
+                peer,
+                protocol: Some(6),
+                src_port: None,
+                dst_port: Some(PortMatch::Range(1000, 2000)),
+                icmp: None,
+                eth: None,
+                initiated_by: Some(Direction::FromDevice),
+                action: Action::Accept,
+            }],
+        }
+    }
+
+    fn compile(p: DevicePolicy) -> crate::nft::Batch {
+        let site = Site::default();
+        let dev = Device {
+            mac: "02:00:00:00:00:01".parse().unwrap(),
+            ipv4: vec!["192.168.1.2".parse().unwrap()],
+            ipv6: vec![],
+            level: Level::Declared,
+            policy: Some(p),
+            update_hosts: vec![],
+        };
+        Compiler::new(&site).add_device(&dev).unwrap()
+    }
+
+    #[test]
+    fn mud_content_cannot_inject_nft_syntax() {
+        // ACE names end up in comments, DNS names only select a set by index: neither may
+        // reach the ruleset text as syntax.
+        let evil = "x\" ; flush ruleset ; add rule inet trustgate forward accept comment \"";
+        let text = compile(policy_with(
+            evil,
+            Peer::DnsName("a\";flush ruleset;\".example".into()),
+        ))
+        .to_text();
+        assert!(!text.contains("flush ruleset"), "{text}");
+        for line in text.lines() {
+            assert_eq!(
+                line.matches('"').count() % 2,
+                0,
+                "unbalanced quotes: {line}"
+            );
+            assert!(
+                !line.contains(';') || line.contains("{ type"),
+                "stray ';' in {line}"
+            );
+        }
+    }
+
+    #[test]
+    fn direction_initiated_maps_to_conntrack_direction() {
+        // RFC 8520 §4.5: a from-device rule for connections the device opens sees its packets in
+        // conntrack's original direction; the replies (to-device) in the reply direction.
+        let text = compile(policy_with("acl/ace", Peer::Any)).to_text();
+        let rule = text.lines().find(|l| l.contains("acl/ace#4")).unwrap();
+        assert!(rule.contains("ct direction original"), "{rule}");
+        assert!(rule.contains("tcp dport 1000-2000"), "{rule}");
+        assert!(rule.contains("meta nfproto ipv4"), "{rule}");
+        let mut p = policy_with("acl/ace", Peer::Any);
+        p.rules[0].direction = Direction::ToDevice;
+        let text = compile(p).to_text();
+        let rule = text.lines().find(|l| l.contains("acl/ace#4")).unwrap();
+        assert!(rule.contains("ct direction reply"), "{rule}");
+    }
+
+    #[test]
+    fn json_and_text_renderings_carry_the_same_commands() {
+        let b = compile(policy_with("acl/ace", Peer::SameManufacturer));
+        let json = b.to_json();
+        let cmds = json["nftables"].as_array().unwrap();
+        assert_eq!(cmds.len(), b.to_text().lines().count());
+        let rules = cmds
+            .iter()
+            .filter(|c| c.pointer("/add/rule").is_some())
+            .count();
+        assert_eq!(rules, b.rules_added());
+    }
+
+    #[test]
+    fn level_for_follows_design_section_5() {
+        let p = policy_with("a/b", Peer::Any);
+        assert_eq!(level_for(None, false), Level::Default);
+        assert_eq!(level_for(Some(&p), false), Level::Declared);
+        assert_eq!(level_for(Some(&p), true), Level::UpdateOnly);
+        let mut unsupported = p.clone();
+        unsupported.is_supported = false;
+        assert_eq!(level_for(Some(&unsupported), false), Level::UpdateOnly);
+    }
+
+    #[test]
+    fn mac_addresses_parse_strictly() {
+        assert_eq!(
+            "02:AA:bb:00:01:ff".parse::<MacAddr>().unwrap().to_string(),
+            "02:aa:bb:00:01:ff"
+        );
+        assert!("02:aa:bb:00:01".parse::<MacAddr>().is_err());
+        assert!("02:aa:bb:00:01:fff".parse::<MacAddr>().is_err());
+        assert!("02:aa:bb:00:01:zz".parse::<MacAddr>().is_err());
+    }
+}

@@ -129,7 +129,7 @@ else:
             &ns.name,
             "python3",
             "-c",
-            &script,
+            script,
             proto,
             &port.to_string(),
         ])
