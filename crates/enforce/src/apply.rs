@@ -69,16 +69,24 @@ impl NftRunner {
         if batch.is_empty() {
             return Ok(());
         }
-        let (body, args): (Vec<u8>, &[&str]) = match self.format {
+        self.feed(batch, false)
+    }
+
+    /// Run nft on `batch` (`-c` when `check_only`), in the runner's input format.
+    fn feed(&self, batch: &Batch, check_only: bool) -> Result<(), EnforceError> {
+        let (body, format_args): (Vec<u8>, &[&str]) = match self.format {
             BatchFormat::Native => (batch.to_text().into_bytes(), &["-f", "-"]),
             BatchFormat::Json => (
                 serde_json::to_vec(&batch.to_json()).expect("JSON values serialize"),
                 &["-j", "-f", "-"],
             ),
         };
-        let mut child = self
-            .command()
-            .args(args)
+        let mut cmd = self.command();
+        if check_only {
+            cmd.arg("-c");
+        }
+        let mut child = cmd
+            .args(format_args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -129,29 +137,7 @@ impl NftRunner {
 
     /// `nft -c`: check a batch without applying it.
     pub fn check(&self, batch: &Batch) -> Result<(), EnforceError> {
-        let body = serde_json::to_vec(&batch.to_json()).expect("JSON values serialize");
-        let mut child = self
-            .command()
-            .args(["-c", "-j", "-f", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(EnforceError::Spawn)?;
-        child
-            .stdin
-            .take()
-            .expect("piped")
-            .write_all(&body)
-            .map_err(EnforceError::Spawn)?;
-        let out = child.wait_with_output().map_err(EnforceError::Spawn)?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(EnforceError::Rejected(
-                String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            ))
-        }
+        self.feed(batch, true)
     }
 
     /// `nft -j list table inet NAME`.

@@ -181,6 +181,17 @@ pub enum Verb {
     Flush,
 }
 
+impl Verb {
+    /// The command word, the same in nft's native syntax and its JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Add => "add",
+            Verb::Delete => "delete",
+            Verb::Flush => "flush",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
     pub verb: Verb,
@@ -292,11 +303,7 @@ impl Batch {
                     json!({"element": {"family": fam, "table": table, "name": set, "elem": e}})
                 }
             };
-            let verb = match c.verb {
-                Verb::Add => "add",
-                Verb::Delete => "delete",
-                Verb::Flush => "flush",
-            };
+            let verb = c.verb.as_str();
             cmds.push(json!({ verb: obj }));
         }
         json!({ "nftables": cmds })
@@ -308,11 +315,7 @@ impl Batch {
         let t = self.table.as_str();
         let mut out = String::new();
         for c in &self.commands {
-            let verb = match c.verb {
-                Verb::Add => "add",
-                Verb::Delete => "delete",
-                Verb::Flush => "flush",
-            };
+            let verb = c.verb.as_str();
             match &c.object {
                 Object::Table => {
                     let _ = writeln!(out, "{verb} table {fam} {t}");
