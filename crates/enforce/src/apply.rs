@@ -479,7 +479,7 @@ impl Enforcer {
     }
 
     /// Record that `device` received a DNS answer `name → addr` valid for `ttl_s` seconds
-    /// (RFC 8520 §6: dnsname matches use the addresses the device itself resolved). Returns
+    /// (RFC 8520 §7: dnsname matches use the addresses the device itself resolved). Returns
     /// `false` if the device's policy does not name `name`, in which case nothing changes.
     pub fn learn_dns(
         &mut self,

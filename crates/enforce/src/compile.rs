@@ -12,11 +12,11 @@
 //! - device chains end in `counter drop`: MUD is an allow-list (RFC 8520 §2). An allow rule
 //!   `return`s instead of accepting, so traffic between two managed devices must pass the
 //!   sender's from-device policy *and* the receiver's to-device policy.
-//! - abstractions are named sets: `local_4/6` (local-networks, §4.3), `gw_4/6` (the gateway),
-//!   `mfr_<h>_4/6` (devices of one manufacturer, §4.1/§4.2), `mdl_<h>_4/6` (one MUD URL, §4.4),
-//!   `ctl_<h>_4/6` (controller classes, §4.6, incl. the DNS/NTP URNs of §8.3), `myc_<h>_4/6`
-//!   (my-controller, §4.7) and per device and DNS name `d<mac>_n<i>_4/6` with per-element
-//!   timeouts (RFC 8520 §6: names are resolved from the answers the device itself receives).
+//! - abstractions are named sets: `local_4/6` (local-networks, §3.14), `gw_4/6` (the gateway),
+//!   `mfr_<h>_4/6` (devices of one manufacturer, §3.10/§3.11), `mdl_<h>_4/6` (one MUD URL, §3.13),
+//!   `ctl_<h>_4/6` (controller classes, §3.15, incl. its DNS/NTP URNs), `myc_<h>_4/6`
+//!   (my-controller, §3.16) and per device and DNS name `d<mac>_n<i>_4/6` with per-element
+//!   timeouts (RFC 8520 §7: names are resolved from the answers the device itself receives).
 
 use crate::nft::{
     sanitize_comment, Batch, Cond, Elem, Key, Object, Op, Rule, SetFlag, Val, Verdict,
@@ -143,13 +143,13 @@ impl fmt::Display for Level {
 pub struct Site {
     /// nftables table name (family inet).
     pub table: String,
-    /// `local-networks` (RFC 8520 §4.3).
+    /// `local-networks` (RFC 8520 §3.14).
     pub local_networks: Vec<IpNet>,
     /// The gateway's own addresses: where DNS, NTP and DHCP are served.
     pub gateway: Vec<IpAddr>,
-    /// Controller classes (RFC 8520 §4.6) → addresses. The DNS/NTP URNs default to `gateway`.
+    /// Controller classes (RFC 8520 §3.15) → addresses. The DNS/NTP URNs default to `gateway`.
     pub controllers: BTreeMap<String, Vec<IpAddr>>,
-    /// `my-controller` (RFC 8520 §4.7): MUD URL → addresses.
+    /// `my-controller` (RFC 8520 §3.16): MUD URL → addresses.
     pub my_controllers: BTreeMap<String, Vec<IpAddr>>,
     /// The LAN is a Linux bridge (the usual home router). Frames between two LAN devices then
     /// never reach the inet forward hook, so the enforcer turns on bridge netfilter
@@ -187,7 +187,7 @@ impl Site {
     fn controller_addrs(&self, uri: &str) -> Vec<IpAddr> {
         match self.controllers.get(uri) {
             Some(a) => a.clone(),
-            // RFC 8520 §8.3: the well-known DNS and NTP classes are served by the gateway unless
+            // RFC 8520 §3.15: the well-known DNS and NTP classes are served by the gateway unless
             // the operator says otherwise.
             None if uri == CONTROLLER_DNS || uri == CONTROLLER_NTP => self.gateway.clone(),
             None => Vec::new(),
@@ -844,7 +844,7 @@ impl<'a> Compiler<'a> {
                     conds.push(Cond::eq(Key::Payload(proto, "code"), Val::Num(c.into())));
                 }
             }
-            // RFC 8520 §4.5: direction-initiated says which side may open the TCP connection.
+            // RFC 8520 §3.17: direction-initiated says which side may open the TCP connection.
             // A packet travelling the way the opener sent it is conntrack's "original" direction.
             if let Some(init) = r.initiated_by {
                 let dir = if init == r.direction {
@@ -1047,7 +1047,7 @@ mod tests {
 
     #[test]
     fn direction_initiated_maps_to_conntrack_direction() {
-        // RFC 8520 §4.5: a from-device rule for connections the device opens sees its packets in
+        // RFC 8520 §3.17: a from-device rule for connections the device opens sees its packets in
         // conntrack's original direction; the replies (to-device) in the reply direction.
         let text = compile(policy_with("acl/ace", Peer::Any)).to_text();
         let rule = text.lines().find(|l| l.contains("acl/ace#4")).unwrap();

@@ -263,7 +263,7 @@ fn dns_entries_expire_with_their_ttl() {
 fn direction_initiated_holds_both_ways() {
     let t = Topo::new();
     let host4 = v4(3);
-    // RFC 8520 §4.5, as in NIST's tcp-direction test file: the device may open connections to
+    // RFC 8520 §3.17, as in NIST's tcp-direction test file: the device may open connections to
     // port 800 on local networks; local hosts may open connections to the device's port 8000.
     let mut out800 = rule("dir/out800", Direction::FromDevice, Peer::LocalNetworks, 6);
     out800.dst_port = Some(PortMatch::Eq(800));

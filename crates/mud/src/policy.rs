@@ -16,10 +16,10 @@ use serde::{Deserialize, Serialize};
 /// Everything enforcement needs to know about one MUD file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DevicePolicy {
-    /// `mud-url` (RFC 8520 §3.3): the identity of this policy; `model` peers compare against it.
+    /// `mud-url` (RFC 8520 §3.2): the identity of this policy; `model` peers compare against it.
     pub mud_url: String,
     /// Host part of `mud-url`: the "manufacturer" this device belongs to for the
-    /// `same-manufacturer` and `manufacturer` abstractions (RFC 8520 §4.1, §4.2).
+    /// `same-manufacturer` and `manufacturer` abstractions (RFC 8520 §3.10, §3.11).
     pub authority: String,
     /// `is-supported` (RFC 8520 §3.6): `false` means the vendor no longer updates the device.
     pub is_supported: bool,
@@ -27,12 +27,12 @@ pub struct DevicePolicy {
     pub cache_validity_hours: u8,
     /// `systeminfo` (RFC 8520 §3.7), a short human description.
     pub systeminfo: Option<String>,
-    /// `mfg-name` / `model-name` if present (RFC 8520 §3.8, §3.11).
+    /// `mfg-name` / `model-name` if present (RFC 8520 §3.8).
     pub mfg_name: Option<String>,
     pub model_name: Option<String>,
-    /// `documentation` URL (RFC 8520 §3.10).
+    /// `documentation` URL (RFC 8520 §3.12).
     pub documentation: Option<String>,
-    /// `mud-signature` URL (RFC 8520 §3.12), if the file names one.
+    /// `mud-signature` URL (RFC 8520 §2.1 YANG module; signatures §13), if the file names one.
     pub mud_signature: Option<String>,
     /// Allow (or explicitly drop/reject) rules in file order. Anything not matched is
     /// dropped: MUD is an allow-list (RFC 8520 §2, implicit default deny).
@@ -78,7 +78,7 @@ pub struct Rule {
     pub icmp: Option<IcmpMatch>,
     /// Ethernet conditions for `eth` ACEs.
     pub eth: Option<EthMatch>,
-    /// `ietf-mud:direction-initiated` (RFC 8520 §4.5): which side may open a TCP connection.
+    /// `ietf-mud:direction-initiated` (RFC 8520 §3.17): which side may open a TCP connection.
     pub initiated_by: Option<Direction>,
     pub action: Action,
 }
@@ -92,26 +92,26 @@ pub enum Peer {
     Any,
     /// A literal source/destination network (RFC 8519 `*-ipv4-network`/`*-ipv6-network`).
     Network(IpNet),
-    /// `ietf-acldns:src-dnsname` / `dst-dnsname` (RFC 8520 §6): addresses this name resolves to.
+    /// `ietf-acldns:src-dnsname` / `dst-dnsname` (RFC 8520 §7): addresses this name resolves to.
     DnsName(String),
-    /// `manufacturer` (RFC 8520 §4.1): devices whose MUD URL has this authority.
+    /// `manufacturer` (RFC 8520 §3.10): devices whose MUD URL has this authority.
     Manufacturer(String),
-    /// `same-manufacturer` (RFC 8520 §4.2): devices whose MUD URL has the same authority as ours.
+    /// `same-manufacturer` (RFC 8520 §3.11): devices whose MUD URL has the same authority as ours.
     SameManufacturer,
-    /// `model` (RFC 8520 §4.4): devices with exactly this MUD URL.
+    /// `model` (RFC 8520 §3.13): devices with exactly this MUD URL.
     Model(String),
-    /// `local-networks` (RFC 8520 §4.3): the site's own networks.
+    /// `local-networks` (RFC 8520 §3.14): the site's own networks.
     LocalNetworks,
-    /// `controller` (RFC 8520 §4.6): a class of controller named by URI; the well-known
-    /// `urn:ietf:params:mud:dns` and `urn:ietf:params:mud:ntp` (§8.3) mean the site's DNS/NTP servers.
+    /// `controller` (RFC 8520 §3.15): a class of controller named by URI; the well-known
+    /// `urn:ietf:params:mud:dns` and `urn:ietf:params:mud:ntp` (§3.15) mean the site's DNS/NTP servers.
     Controller(String),
-    /// `my-controller` (RFC 8520 §4.7): controllers configured for this MUD URL.
+    /// `my-controller` (RFC 8520 §3.16): controllers configured for this MUD URL.
     MyController,
 }
 
-/// The well-known controller URN for DNS servers (RFC 8520 §8.3).
+/// The well-known controller URN for DNS servers (RFC 8520 §3.15).
 pub const CONTROLLER_DNS: &str = "urn:ietf:params:mud:dns";
-/// The well-known controller URN for NTP servers (RFC 8520 §8.3).
+/// The well-known controller URN for NTP servers (RFC 8520 §3.15).
 pub const CONTROLLER_NTP: &str = "urn:ietf:params:mud:ntp";
 
 /// RFC 8519 port operators (`operator` + `port`, or `lower-port`/`upper-port`).
