@@ -3,7 +3,7 @@
 //! This is the contract between the parser (which fills it) and enforcement (which
 //! turns it into firewall rules). It knows nothing of nftables: abstractions such as
 //! `same-manufacturer` or `dst-dnsname` stay names here and are resolved to addresses
-//! by whoever enforces, because their membership changes at run time (RFC 8520 §8).
+//! by whoever enforces, because their membership changes at run time (RFC 8520 §3.10–§3.16).
 //!
 //! Directions are always seen from the device: a [`Rule`] from the `from-device-policy`
 //! describes packets the device sends, one from the `to-device-policy` packets it
