@@ -691,7 +691,7 @@ impl<'a> Compiler<'a> {
 
     /// The rules of a device's two chains, ending in the implicit default-deny.
     pub fn device_rules(&self, dev: &Device, names: &DeviceNames) -> Vec<Rule> {
-        let mut rules = Vec::new();
+        let mut rules = anti_spoof_rules(dev, names);
         let dns = device_dns_names(dev);
         match dev.level {
             Level::Declared => {
@@ -873,6 +873,40 @@ impl<'a> Compiler<'a> {
         }
         out
     }
+}
+
+/// A device may only send from its own addresses: without this, a device could use a peer's
+/// address to borrow that peer's to-device policy on the way back (RFC 2827-style ingress
+/// filtering, per device). IPv6 link-local sources stay allowed (neighbour discovery, RFC 4861).
+/// A family with no known address is not checked, so a device still completing DHCP works.
+fn anti_spoof_rules(dev: &Device, names: &DeviceNames) -> Vec<Rule> {
+    let mut rules = Vec::new();
+    let v4: Vec<Val> = dev.ipv4.iter().map(|a| Val::Lit(a.to_string())).collect();
+    let mut v6: Vec<Val> = dev.ipv6.iter().map(|a| Val::Lit(a.to_string())).collect();
+    for (v, addrs) in [(V::Four, v4), (V::Six, std::mem::take(&mut v6))] {
+        if addrs.is_empty() {
+            continue;
+        }
+        let mut allowed = addrs;
+        if v == V::Six {
+            allowed.push(Val::Prefix("fe80::".into(), 10));
+        }
+        rules.push(Rule {
+            chain: names.out_chain.clone(),
+            conds: vec![
+                Cond::eq(Key::Meta("nfproto"), Val::Lit(v.nfproto().into())),
+                Cond::new(
+                    Key::Payload(v.proto(), "saddr"),
+                    Op::Ne,
+                    Val::AnonSet(allowed),
+                ),
+            ],
+            counter: true,
+            verdict: Some(Verdict::Drop),
+            comment: format!("anti-spoof#{}", v.suffix()),
+        });
+    }
+    rules
 }
 
 fn vmap_rule(chain: &str, key: Key, map: &str, comment: &str) -> Rule {

@@ -474,6 +474,38 @@ fn one_device_changes_without_touching_the_others() {
 }
 
 #[test]
+fn a_device_cannot_send_from_another_devices_address() {
+    let t = Topo::new();
+    let _l = listen(&t.inet, "tcp", 443);
+    let mut e = t.enforcer();
+    e.apply_all(vec![
+        t.device(0, Level::Default, None),
+        t.device(1, Level::Default, None),
+    ])
+    .unwrap();
+    assert!(reach(&t.dev[0], "tcp", INET4, 443, None));
+    // A claims B's address as a second address and uses it as its source.
+    t.dev[0].sh(&format!("ip addr add {}/32 dev eth0", v4(1)));
+    let spoofed = t.dev[0].exec(&[
+        "python3",
+        "-c",
+        &format!(
+            "import socket\ns=socket.socket()\ns.bind(('{}',0))\ns.settimeout(0.7)\n\
+             try:\n  s.connect(('{INET4}',443)); print('OK')\nexcept Exception: print('FAIL')",
+            v4(1)
+        ),
+    ]);
+    assert_eq!(String::from_utf8_lossy(&spoofed.stdout).trim(), "FAIL");
+    let c = e.counters(&t.macs[0]).unwrap();
+    assert!(
+        c.iter().any(|c| c.rule == "anti-spoof#4" && c.packets > 0),
+        "{c:?}"
+    );
+    // Its own address still works.
+    assert!(reach(&t.dev[0], "tcp", INET4, 443, None));
+}
+
+#[test]
 fn failed_apply_leaves_previous_ruleset_intact() {
     let t = Topo::new();
     let _l = listen(&t.inet, "tcp", 443);
