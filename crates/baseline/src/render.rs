@@ -90,7 +90,7 @@ pub fn render_table(catalog: &Catalog) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "Paraphrases are our own words; [note] marks an entry with caveats (see --json)."
+        "Mappings: = deemed or equivalent, ~ approximate. Paraphrases are our own words; [note] marks an entry with caveats (see --json)."
     );
     out
 }

@@ -444,3 +444,17 @@ fn load_from_file_and_missing_file() {
     assert!(matches!(e, CatalogError::Io { .. }));
     assert!(e.to_string().contains("missing.json"));
 }
+
+#[test]
+fn single_file_form_matches_embedded() {
+    let part = |(_, text): (&str, &str)| serde_json::from_str::<serde_json::Value>(text).unwrap();
+    let v = serde_json::json!({
+        "baseline": part(baseline::data::ETSI_EN_303_645),
+        "frameworks": [part(baseline::data::UK_PSTI), part(baseline::data::NIST_IR_8425)],
+    });
+    let alt = load(&v).unwrap();
+    let emb = catalog();
+    assert_eq!(alt.provisions, emb.provisions);
+    assert_eq!(alt.frameworks, emb.frameworks);
+    assert_eq!(alt.conditions, emb.conditions);
+}
