@@ -313,7 +313,7 @@ impl<'de> Deserialize<'de> for Sha256Digest {
 }
 
 /// ISO 8601 calendar dates as `YYYY-MM-DD` text, in JSON and CBOR alike.
-mod date_text {
+pub(crate) mod date_text {
     use serde::{Deserialize, Deserializer, Serializer};
     use time::{macros::format_description, Date};
 

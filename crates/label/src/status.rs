@@ -96,7 +96,12 @@ pub struct StatusEvent {
 
 /// What a registry fact says.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(
+    tag = "type",
+    rename_all = "kebab-case",
+    rename_all_fields = "kebab-case",
+    deny_unknown_fields
+)]
 pub enum StatusEventKind {
     /// Permanently withdrawn.
     Revoked {
@@ -114,7 +119,8 @@ pub enum StatusEventKind {
     Reinstated,
     /// The manufacturer changed the support end date.
     SupportEndChanged {
-        /// The new last supported day.
+        /// The new last supported day (`YYYY-MM-DD`).
+        #[serde(with = "crate::claims::date_text")]
         end_date: Date,
     },
 }
