@@ -9,7 +9,7 @@
 //!   [`ciborium::Value`] tree, and ciborium writes `Value` arrays, maps,
 //!   byte and text strings with definite lengths.
 //! - *Map keys sorted in bytewise lexicographic order of their deterministic
-//!   encodings*: [`canonicalize`] re-orders every map in the tree by the
+//!   encodings*: `canonicalize` re-orders every map in the tree by the
 //!   encoded bytes of its keys before the tree is written (serde would
 //!   otherwise emit struct fields in declaration order). Duplicate keys are
 //!   impossible: they come from struct fields.

@@ -11,7 +11,7 @@
 //! - assessor key files, PKCS#8 / SPKI PEM ([`generate_key`] and friends);
 //! - the QR short form `BASE/l/base64url(SHA-256(label))` ([`short_form`]);
 //! - the status rules: active, support-ended, suspended, revoked, superseded,
-//!   not-yet-valid, expired ([`status`]).
+//!   not-yet-valid, expired ([`status()`]).
 //!
 //! It must **not** know about HTTP, databases, files or clocks: it works on
 //! bytes, keys and instants handed to it. Where labels are stored, how the

@@ -174,3 +174,57 @@ fn cbor_encoding_is_deterministic_and_round_trips() {
     assert_eq!(bytes[0], 0xa0 + 16);
     assert_eq!(&bytes[1..4], &[0x62, b'i', b'd']);
 }
+
+#[test]
+fn duplicate_keys_are_refused() {
+    let text = example_claims().to_json_pretty();
+    let dup = text.replacen("\"id\":", "\"id\": \"x\",\n  \"id\":", 1);
+    match Claims::from_json(&dup) {
+        Err(ClaimsError::Json(m)) => assert!(m.contains("duplicate field `id`"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+mod props {
+    use label::*;
+    use proptest::prelude::*;
+
+    fn verdict() -> impl Strategy<Value = Verdict> {
+        prop_oneof![
+            Just(Verdict::Pass),
+            Just(Verdict::Fail),
+            Just(Verdict::CannotTell),
+            Just(Verdict::NotApplicable)
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        /// Arbitrary text and verdict lists survive JSON and deterministic
+        /// CBOR, and the CBOR is stable under re-encoding.
+        #[test]
+        fn claims_round_trip(
+            id in "\\PC{1,40}",
+            model in "\\PC{1,40}",
+            verdicts in proptest::collection::btree_map("[0-9]\\.[0-9]{1,2}-[0-9]{1,2}", verdict(), 0..12),
+            key_seed in any::<[u8; 32]>(),
+        ) {
+            prop_assume!(!id.trim().is_empty() && !model.trim().is_empty());
+            let mut c = example_claims();
+            c.id = id;
+            c.product.model = model;
+            c.assessment.verdicts = verdicts
+                .into_iter()
+                .map(|(provision, verdict)| ProvisionVerdict { provision, verdict, evidence: vec![] })
+                .collect();
+            prop_assert_eq!(&Claims::from_json(&c.to_json_pretty()).unwrap(), &c);
+            let bytes = label::cbor::encode_deterministic(&c);
+            let back: Claims = label::cbor::decode_deterministic(&bytes).unwrap();
+            prop_assert_eq!(&back, &c);
+            prop_assert_eq!(label::cbor::encode_deterministic(&back), bytes);
+            let k = SigningKey::from_bytes(&key_seed);
+            let signed = sign(&c, &k).unwrap();
+            prop_assert_eq!(verify(&signed, &[k.verifying_key()]).unwrap().claims, c);
+        }
+    }
+}
