@@ -361,3 +361,20 @@ mod props {
         }
     }
 }
+
+#[test]
+fn protected_header_bytes_are_as_documented() {
+    // RFC 9052 §3.1 labels, built by hand: {1: -8, 3: CONTENT_TYPE, 4: kid}.
+    let k = key(7);
+    let kid = KeyId::of(&k.verifying_key());
+    let mut want = vec![0xa3, 0x01, 0x27, 0x03, 0x78, CONTENT_TYPE.len() as u8];
+    want.extend_from_slice(CONTENT_TYPE.as_bytes());
+    want.extend_from_slice(&[0x04, 0x48]);
+    want.extend_from_slice(&kid.0);
+    let bytes = sign(&example_claims(), &k).unwrap();
+    // d2 84 then a bstr head (0x58 len) wrapping the header map.
+    assert_eq!(&bytes[2..4], &[0x58, want.len() as u8]);
+    assert_eq!(&bytes[4..4 + want.len()], &want[..]);
+    // Then the empty unprotected map.
+    assert_eq!(bytes[4 + want.len()], 0xa0);
+}
