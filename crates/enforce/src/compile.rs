@@ -891,16 +891,18 @@ fn anti_spoof_rules(dev: &Device, names: &DeviceNames) -> Vec<Rule> {
         if v == V::Six {
             allowed.push(Val::Prefix("fe80::".into(), 10));
         }
+        // "source is none of these" as a conjunction of `!=` tests rather than `!= { … }`: an
+        // anonymous set is one more kernel set object per device, and thousands of them slowed
+        // every later nft call (enforce bench: adding one device to 1000 went from 19 to 98 ms).
+        let mut conds = vec![Cond::eq(Key::Meta("nfproto"), Val::Lit(v.nfproto().into()))];
+        conds.extend(
+            allowed
+                .into_iter()
+                .map(|a| Cond::new(Key::Payload(v.proto(), "saddr"), Op::Ne, a)),
+        );
         rules.push(Rule {
             chain: names.out_chain.clone(),
-            conds: vec![
-                Cond::eq(Key::Meta("nfproto"), Val::Lit(v.nfproto().into())),
-                Cond::new(
-                    Key::Payload(v.proto(), "saddr"),
-                    Op::Ne,
-                    Val::AnonSet(allowed),
-                ),
-            ],
+            conds,
             counter: true,
             verdict: Some(Verdict::Drop),
             comment: format!("anti-spoof#{}", v.suffix()),
