@@ -1,4 +1,4 @@
-//! `trustgate demo`: the main flow on a sample device, on embedded defaults, without root.
+//! `trustgate demo`: the main flow on a sample device (vendor, gateway, household, assessor), on embedded defaults, without root.
 //! Each step calls the same library code the real commands use, and prints what it did.
 
 use crate::Finding;
@@ -134,6 +134,31 @@ pub fn run(json: bool) -> Result<Option<Finding>> {
             levels.iter().map(|(l, n)| format!("{l} {n} rules")).collect::<Vec<_>>().join(", ")
         ),
         json!({"ruleset": rules_path, "device_rules": device_rules, "levels": levels}),
+    );
+
+    // 5. Assessor: a signed label that binds the device to its network profile; verified
+    //    offline, as an insurer or retailer would.
+    let assessor = label::generate_key()?;
+    let mut claims = label::example_claims();
+    claims.network_profile.mud_url = Some(parsed.policy.mud_url.clone());
+    let label_bytes = label::sign(&claims, &assessor)?;
+    let label_path = dir.join("smart-plug.label");
+    std::fs::write(&label_path, &label_bytes)?;
+    let mut ring = label::KeyRing::new();
+    ring.insert(assessor.verifying_key());
+    let verified = label::verify(&label_bytes, &ring)?;
+    let status = label::status(&verified.claims, time::OffsetDateTime::now_utc(), &[]);
+    let qr = label::short_form("https://registry.example", &verified.digest);
+    s.say(
+        "assessor and insurer: a signed security label, verified offline",
+        &format!(
+            "label {} ({} bytes, COSE_Sign1/Ed25519) signed by assessor key {}.\n  status now: {}\n  QR code link: {qr}",
+            label_path.display(),
+            label_bytes.len(),
+            verified.kid,
+            status.plain_words()
+        ),
+        json!({"label": label_path, "kid": verified.kid.to_string(), "status": status, "qr": qr}),
     );
 
     if json {

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod demo;
+mod label_cmd;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -47,6 +48,24 @@ enum Command {
     /// Work with MUD files (RFC 8520): validate, sign, verify, compile, explain.
     #[command(subcommand)]
     Mud(MudCommand),
+    /// Create an Ed25519 key pair for signing labels (private key written with mode 600).
+    ///
+    /// Example: trustgate keygen -o assessor.key   (public key goes to assessor.pub)
+    Keygen {
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// Where to write the public key (default: OUTPUT with extension .pub).
+        #[arg(long = "public")]
+        public: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Security labels: issue, show, verify (offline).
+    #[command(subcommand)]
+    Label(label_cmd::LabelCommand),
+    /// The security baseline requirement catalog.
+    #[command(subcommand)]
+    Baseline(label_cmd::BaselineCommand),
 }
 
 #[derive(Args)]
@@ -158,6 +177,13 @@ fn run(cli: Cli) -> Result<Option<Finding>> {
     match cli.command {
         Command::Demo { json } => demo::run(json),
         Command::Mud(cmd) => run_mud(cmd),
+        Command::Keygen {
+            output,
+            public,
+            json,
+        } => label_cmd::keygen(&output, public, json),
+        Command::Label(cmd) => label_cmd::run(cmd),
+        Command::Baseline(cmd) => label_cmd::baseline(cmd),
     }
 }
 

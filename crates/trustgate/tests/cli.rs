@@ -399,7 +399,11 @@ fn explain_and_demo_speak_plainly() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let steps = v["demo"].as_array().unwrap();
-    assert_eq!(steps.len(), 4);
+    assert_eq!(steps.len(), 5);
+    assert!(steps[4]["data"]["qr"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://registry.example/l/"));
     assert_eq!(
         steps[1]["data"]["verified"]["signer_subject"],
         "CN=demo MUD signer,O=PlugCo demo"
@@ -407,4 +411,116 @@ fn explain_and_demo_speak_plainly() {
     assert!(steps[1]["data"]["tampered_refused"].as_str().is_some());
     assert!(steps[3]["data"]["device_rules"].as_u64().unwrap() > 2);
     let _ = std::fs::remove_dir_all(v["dir"].as_str().unwrap());
+}
+
+#[test]
+fn keygen_issue_show_verify_a_label_offline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let out = run(&["keygen", "-o", &p("assessor.key"), "--json"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(p("assessor.key"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "private key readable by others");
+    let kid = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Never overwrite a key.
+    assert_eq!(code(&run(&["keygen", "-o", &p("assessor.key")])), 2);
+
+    std::fs::write(p("claims.json"), label::example_claims().to_json_pretty()).unwrap();
+    let out = run(&[
+        "label",
+        "issue",
+        &p("claims.json"),
+        "--key",
+        &p("assessor.key"),
+        "-o",
+        &p("l.cose"),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+
+    let out = run(&["label", "show", &p("l.cose"), "--json"]);
+    assert_eq!(code(&out), 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verified"], false);
+    assert_eq!(v["kid"], kid.as_str());
+    assert_eq!(v["claims"]["id"], "urn:trustgate:label:0001");
+
+    let verify = |label: &str, key: &str, at: &str| {
+        run(&[
+            "label",
+            "verify",
+            label,
+            "--assessor",
+            key,
+            "--at",
+            at,
+            "--json",
+        ])
+    };
+    let ok = verify(&p("l.cose"), &p("assessor.pub"), "2027-06-01T00:00:00Z");
+    assert_eq!(code(&ok), 0, "{}", stdout(&ok));
+    let v: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(v["active"], true);
+
+    // Support ends 2030-12-31: a valid signature, but not an active label.
+    let ended = verify(&p("l.cose"), &p("assessor.pub"), "2031-01-02T00:00:00Z");
+    assert_eq!(code(&ended), 1);
+    assert!(stdout(&ended).contains("support"), "{}", stdout(&ended));
+
+    // One changed byte, or a key that is not a registered assessor: not valid.
+    let mut bytes = std::fs::read(p("l.cose")).unwrap();
+    let last = bytes.len() - 5;
+    bytes[last] ^= 0x40;
+    std::fs::write(p("tampered.cose"), bytes).unwrap();
+    let bad = verify(
+        &p("tampered.cose"),
+        &p("assessor.pub"),
+        "2027-06-01T00:00:00Z",
+    );
+    assert_eq!(code(&bad), 1);
+    run(&["keygen", "-o", &p("other.key")]);
+    let unknown = verify(&p("l.cose"), &p("other.pub"), "2027-06-01T00:00:00Z");
+    assert_eq!(code(&unknown), 1);
+    assert!(
+        stdout(&unknown).contains(&kid),
+        "the reason names the unknown key: {}",
+        stdout(&unknown)
+    );
+
+    // Claims with an unknown field are refused, naming it; nothing is written.
+    let text = label::example_claims()
+        .to_json_pretty()
+        .replacen('{', "{\"colour\": \"red\",", 1);
+    std::fs::write(p("bad.json"), text).unwrap();
+    let out = run(&[
+        "label",
+        "issue",
+        &p("bad.json"),
+        "--key",
+        &p("assessor.key"),
+        "-o",
+        &p("bad.cose"),
+    ]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("colour"), "{}", stderr(&out));
+    assert!(!Path::new(&p("bad.cose")).exists());
+}
+
+#[test]
+fn baseline_list_shows_the_catalog() {
+    let out = run(&["baseline", "list", "--json"]);
+    assert_eq!(code(&out), 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let provisions = v["provisions"].as_array().unwrap();
+    assert!(provisions.iter().any(|p| p["id"] == "5.1-1"));
+    assert!(provisions.len() >= 60, "{}", provisions.len());
+    let text = stdout(&run(&["baseline", "list"]));
+    assert!(text.contains("5.3-13"));
 }

@@ -1,0 +1,246 @@
+//! `trustgate keygen`, `trustgate label …` and `trustgate baseline list`: argument handling and
+//! output over the `label` and `baseline` crates.
+
+use crate::Finding;
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand)]
+pub enum LabelCommand {
+    /// Sign a label: a JSON claim set (DESIGN §4) becomes a COSE_Sign1 object (Ed25519).
+    ///
+    /// Example: trustgate label issue claims.json --key assessor.key -o device.label
+    Issue {
+        claims: PathBuf,
+        /// The assessor's private key (from `trustgate keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// Print a label's claims WITHOUT checking its signature (use `verify` for proof).
+    Show {
+        label: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a label offline: signature by a known assessor, then its status at a time.
+    ///
+    /// Exit 0 when the signature is valid and the label is active, 1 when it is not.
+    /// Example: trustgate label verify device.label --assessor assessor.pub --at 2027-01-01T00:00:00Z
+    Verify {
+        label: PathBuf,
+        /// Public key(s) of registered assessors (PEM; repeat for several).
+        #[arg(long = "assessor", required = true)]
+        assessors: Vec<PathBuf>,
+        /// Judge the status at this time (RFC 3339) instead of now.
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BaselineCommand {
+    /// List the requirement catalog (ETSI EN 303 645 provisions, with UK PSTI and NIST IR 8425
+    /// mapped onto them).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Labels are small; anything bigger is not a label.
+const MAX_LABEL_BYTES: u64 = 256 * 1024;
+
+fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.len() > limit {
+        bail!(
+            "{}: {} bytes is over the {limit} byte limit",
+            path.display(),
+            meta.len()
+        );
+    }
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Write a secret so that only its owner can read it, refusing to overwrite anything.
+fn write_secret(path: &Path, contents: &[u8]) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
+    f.write_all(contents)?;
+    Ok(())
+}
+
+pub fn keygen(output: &Path, public: Option<PathBuf>, json: bool) -> Result<Option<Finding>> {
+    let key = label::generate_key()?;
+    let pem = label::signing_key_to_pem(&key)?;
+    write_secret(output, pem.as_bytes())?;
+    let public = public.unwrap_or_else(|| output.with_extension("pub"));
+    let pub_pem = label::verifying_key_to_pem(&key.verifying_key())?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&public)
+        .with_context(|| format!("cannot create {} (it must not exist yet)", public.display()))?
+        .write_all(pub_pem.as_bytes())?;
+    let kid = label::KeyId::of(&key.verifying_key()).to_string();
+    if json {
+        println!("{}", json!({"key": output, "public": public, "kid": kid}));
+    } else {
+        println!(
+            "private key: {} (mode 600; never share it)",
+            output.display()
+        );
+        println!(
+            "public key:  {} (register it with the registry operator)",
+            public.display()
+        );
+        println!("key id:      {kid}");
+    }
+    Ok(None)
+}
+
+pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
+    match cmd {
+        LabelCommand::Issue {
+            claims,
+            key,
+            output,
+        } => {
+            let text = String::from_utf8(read_bounded(&claims, MAX_LABEL_BYTES)?)
+                .with_context(|| format!("{} is not UTF-8", claims.display()))?;
+            let claims_value = match label::Claims::from_json(&text) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("invalid claims: {}: {e}", claims.display());
+                    return Ok(Some(Finding));
+                }
+            };
+            let key_pem = String::from_utf8(read_bounded(&key, 16 * 1024)?)
+                .context("key file is not PEM text")?;
+            let signing_key = label::signing_key_from_pem(&key_pem)
+                .with_context(|| format!("key {}", key.display()))?;
+            let bytes = label::sign(&claims_value, &signing_key)?;
+            std::fs::write(&output, &bytes)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            eprintln!(
+                "wrote {} ({} bytes, digest {})",
+                output.display(),
+                bytes.len(),
+                hex_digest(&label::label_digest(&bytes))
+            );
+            Ok(None)
+        }
+        LabelCommand::Show { label: path, json } => {
+            let bytes = read_bounded(&path, MAX_LABEL_BYTES)?;
+            match label::decode_unverified(&bytes) {
+                Ok((kid, claims)) => {
+                    if json {
+                        let claims: serde_json::Value =
+                            serde_json::from_str(&claims.to_json_pretty())?;
+                        println!(
+                            "{}",
+                            json!({"verified": false, "kid": kid.to_string(), "claims": claims})
+                        );
+                    } else {
+                        println!("NOT VERIFIED — use `trustgate label verify` for proof. Signed by key {kid}.");
+                        println!("{}", claims.to_json_pretty());
+                    }
+                    Ok(None)
+                }
+                Err(e) => {
+                    eprintln!("not a label: {}: {e}", path.display());
+                    Ok(Some(Finding))
+                }
+            }
+        }
+        LabelCommand::Verify {
+            label: path,
+            assessors,
+            at,
+            json,
+        } => {
+            let bytes = read_bounded(&path, MAX_LABEL_BYTES)?;
+            let mut ring = label::KeyRing::new();
+            for a in &assessors {
+                let pem = String::from_utf8(read_bounded(a, 16 * 1024)?)
+                    .context("assessor key is not PEM text")?;
+                ring.insert(
+                    label::verifying_key_from_pem(&pem)
+                        .with_context(|| format!("assessor key {}", a.display()))?,
+                );
+            }
+            let at = match at {
+                Some(s) => {
+                    time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
+                        .with_context(|| {
+                            format!("--at {s:?} is not an RFC 3339 time like 2027-01-01T00:00:00Z")
+                        })?
+                }
+                None => time::OffsetDateTime::now_utc(),
+            };
+            let verified = match label::verify(&bytes, &ring) {
+                Ok(v) => v,
+                Err(e) => {
+                    if json {
+                        println!(
+                            "{}",
+                            json!({"label": path, "valid": false, "reason": e.to_string()})
+                        );
+                    } else {
+                        eprintln!("NOT valid: {}: {e}", path.display());
+                    }
+                    return Ok(Some(Finding));
+                }
+            };
+            // Offline there are no registry events (revocations arrive with proof bundles from
+            // the registry); validity and the support period are judged from the claims.
+            let status = label::status(&verified.claims, at, &[]);
+            let active = matches!(status, label::Status::Active);
+            if json {
+                println!(
+                    "{}",
+                    json!({"label": path, "valid": true, "active": active, "status": status,
+                           "kid": verified.kid.to_string(), "digest": hex_digest(&verified.digest)})
+                );
+            } else {
+                println!(
+                    "signature valid (assessor key {}); status: {}",
+                    verified.kid,
+                    status.plain_words()
+                );
+            }
+            Ok(if active { None } else { Some(Finding) })
+        }
+    }
+}
+
+pub fn baseline(cmd: BaselineCommand) -> Result<Option<Finding>> {
+    match cmd {
+        BaselineCommand::List { json } => {
+            let catalog = baseline::Catalog::embedded();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&catalog)?);
+            } else {
+                print!("{}", baseline::render_table(&catalog));
+            }
+            Ok(None)
+        }
+    }
+}
+
+fn hex_digest(d: &label::Sha256Digest) -> String {
+    d.0.iter().map(|b| format!("{b:02x}")).collect()
+}
