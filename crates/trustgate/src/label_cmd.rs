@@ -39,6 +39,12 @@ pub enum LabelCommand {
         /// Judge the status at this time (RFC 3339) instead of now.
         #[arg(long)]
         at: Option<String>,
+        /// Offline proof bundle (JSON) showing the label is in the registry's transparency log.
+        #[arg(long, requires = "log_key")]
+        bundle: Option<PathBuf>,
+        /// The log's C2SP verifier key (`name+hash+key`), or a file holding it.
+        #[arg(long = "log-key")]
+        log_key: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -170,6 +176,8 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
             label: path,
             assessors,
             at,
+            bundle,
+            log_key,
             json,
         } => {
             let bytes = read_bounded(&path, MAX_LABEL_BYTES)?;
@@ -205,6 +213,48 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                     return Ok(Some(Finding));
                 }
             };
+            // RFC 9162 inclusion: the bundle's entry must be exactly these label bytes, proven
+            // against a checkpoint signed by the log's key.
+            let mut logged = None;
+            if let Some(bundle_path) = bundle {
+                let log_key = log_key.expect("clap requires --log-key with --bundle");
+                let vkey = if Path::new(&log_key).is_file() {
+                    std::fs::read_to_string(&log_key)?.trim().to_string()
+                } else {
+                    log_key
+                };
+                let log = tlog::checkpoint::LogVerifier::parse(&vkey)
+                    .map_err(|e| anyhow::anyhow!("--log-key: {e}"))?;
+                let text = String::from_utf8(read_bounded(&bundle_path, 1024 * 1024)?)
+                    .context("bundle is not UTF-8 JSON")?;
+                let outcome = tlog::bundle::ProofBundle::from_json(&text)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| tlog::bundle::verify(&b, &log).map_err(|e| e.to_string()))
+                    .and_then(|v| {
+                        if v.entry == bytes {
+                            Ok(v)
+                        } else {
+                            Err("the bundle proves a different entry, not this label".to_string())
+                        }
+                    });
+                match outcome {
+                    Ok(v) => {
+                        logged =
+                            Some((v.leaf_index, v.checkpoint.size, v.checkpoint.origin.clone()))
+                    }
+                    Err(reason) => {
+                        if json {
+                            println!(
+                                "{}",
+                                json!({"label": path, "valid": false, "reason": format!("log proof: {reason}")})
+                            );
+                        } else {
+                            eprintln!("NOT valid: {}: log proof: {reason}", path.display());
+                        }
+                        return Ok(Some(Finding));
+                    }
+                }
+            }
             // Offline there are no registry events (revocations arrive with proof bundles from
             // the registry); validity and the support period are judged from the claims.
             let status = label::status(&verified.claims, at, &[]);
@@ -213,7 +263,9 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                 println!(
                     "{}",
                     json!({"label": path, "valid": true, "active": active, "status": status,
-                           "kid": verified.kid.to_string(), "digest": hex_digest(&verified.digest)})
+                           "kid": verified.kid.to_string(), "digest": hex_digest(&verified.digest),
+                           "logged": logged.as_ref().map(|(i, size, origin)|
+                               json!({"leaf_index": i, "tree_size": size, "origin": origin}))})
                 );
             } else {
                 println!(
@@ -221,6 +273,9 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                     verified.kid,
                     status.plain_words()
                 );
+                if let Some((i, size, origin)) = &logged {
+                    println!("logged: entry {i} of {size} in {origin} (inclusion proof verified)");
+                }
             }
             Ok(if active { None } else { Some(Finding) })
         }

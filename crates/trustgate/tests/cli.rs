@@ -524,3 +524,94 @@ fn baseline_list_shows_the_catalog() {
     let text = stdout(&run(&["baseline", "list"]));
     assert!(text.contains("5.3-13"));
 }
+
+/// A registry's log, built here with the tlog crate: a label, a few other entries, a signed
+/// checkpoint and an inclusion-proof bundle. `label verify --bundle` must accept the real
+/// bundle and refuse a bundle for another entry or under another log key.
+#[test]
+fn label_verify_checks_an_offline_log_inclusion_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    assert_eq!(code(&run(&["keygen", "-o", &p("a.key")])), 0);
+    std::fs::write(p("claims.json"), label::example_claims().to_json_pretty()).unwrap();
+    assert_eq!(
+        code(&run(&[
+            "label",
+            "issue",
+            &p("claims.json"),
+            "--key",
+            &p("a.key"),
+            "-o",
+            &p("l.cose")
+        ])),
+        0
+    );
+    let label_bytes = std::fs::read(p("l.cose")).unwrap();
+
+    let mut log = tlog::memory::MemoryLog::new();
+    for i in 0..5u8 {
+        log.append(vec![i; 40]);
+    }
+    let index = log.append(label_bytes.clone());
+    log.append(b"a later entry".to_vec());
+    let signer = tlog::note::NoteSigner::from_seed("log.example", &[7u8; 32]).unwrap();
+    let checkpoint = tlog::checkpoint::Checkpoint::new("log.example", log.size(), log.root());
+    let signed = checkpoint.sign(&[&signer]).unwrap();
+    let bundle =
+        tlog::ProofBundle::build(label_bytes, index, &checkpoint, signed.clone(), &log).unwrap();
+    std::fs::write(p("bundle.json"), bundle.to_json()).unwrap();
+    let other = tlog::ProofBundle::build(vec![0u8; 40], 0, &checkpoint, signed, &log).unwrap();
+    std::fs::write(p("other.json"), other.to_json()).unwrap();
+    let vkey = signer.verifier_key().to_string();
+    let wrong = tlog::note::NoteSigner::from_seed("log.example", &[8u8; 32])
+        .unwrap()
+        .verifier_key()
+        .to_string();
+
+    let verify = |bundle: &str, key: &str| {
+        run(&[
+            "label",
+            "verify",
+            &p("l.cose"),
+            "--assessor",
+            &p("a.pub"),
+            "--at",
+            "2027-01-01T00:00:00Z",
+            "--bundle",
+            bundle,
+            "--log-key",
+            key,
+            "--json",
+        ])
+    };
+    let ok = verify(&p("bundle.json"), &vkey);
+    assert_eq!(code(&ok), 0, "{}{}", stdout(&ok), stderr(&ok));
+    let v: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(v["logged"]["leaf_index"], 5);
+    assert_eq!(v["logged"]["tree_size"], 7);
+
+    let not_this = verify(&p("other.json"), &vkey);
+    assert_eq!(code(&not_this), 1);
+    assert!(
+        stdout(&not_this).contains("different entry"),
+        "{}",
+        stdout(&not_this)
+    );
+    let wrong_key = verify(&p("bundle.json"), &wrong);
+    assert_eq!(code(&wrong_key), 1, "{}", stdout(&wrong_key));
+
+    // A tampered proof (one hash byte) is refused.
+    let mut tampered: serde_json::Value = serde_json::from_str(&bundle.to_json()).unwrap();
+    let proof = tampered["inclusion_proof"]
+        .as_array_mut()
+        .expect("bundle has an inclusion_proof array");
+    let h = proof[0].as_str().unwrap().to_string();
+    let flipped = if h.starts_with('A') {
+        h.replacen('A', "B", 1)
+    } else {
+        format!("A{}", &h[1..])
+    };
+    proof[0] = serde_json::Value::String(flipped);
+    std::fs::write(p("tampered.json"), tampered.to_string()).unwrap();
+    assert_eq!(code(&verify(&p("tampered.json"), &vkey)), 1);
+}
