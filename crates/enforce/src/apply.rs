@@ -184,65 +184,63 @@ pub struct RuleCounter {
 }
 
 impl Summary {
-    /// The summary of the table an applied batch sequence would leave.
-    pub fn of_batches<'a>(batches: impl IntoIterator<Item = &'a Batch>) -> Summary {
-        let mut s = Summary::default();
-        for b in batches {
-            for c in &b.commands {
-                use crate::nft::Verb::*;
-                match (&c.verb, &c.object) {
-                    (Add, Object::Table) => {}
-                    (Delete, Object::Table) => s = Summary::default(),
-                    (Add, Object::Chain { name, .. }) => {
-                        s.chains.entry(name.clone()).or_default();
-                    }
-                    (Flush, Object::Chain { name, .. }) => {
-                        s.chains.insert(name.clone(), Vec::new());
-                    }
-                    (Delete, Object::Chain { name, .. }) => {
-                        s.chains.remove(name);
-                    }
-                    (Add, Object::Rule(r)) => s
-                        .chains
-                        .entry(r.chain.clone())
-                        .or_default()
-                        .push(r.comment.clone()),
-                    (Add, Object::Set { name, map_to, .. }) => {
-                        if map_to.is_some() {
-                            s.map_entries.entry(name.clone()).or_default();
-                        } else {
-                            s.sets.insert(name.clone());
-                        }
-                    }
-                    (Delete, Object::Set { name, .. }) => {
-                        s.sets.remove(name);
-                        s.map_entries.remove(name);
-                    }
-                    (Add, Object::Elements { set, elems }) => {
-                        if let Some(m) = s.map_entries.get_mut(set) {
-                            for e in elems {
-                                if let (Val::Lit(k), Some(crate::nft::Verdict::Jump(t))) =
-                                    (&e.key, &e.verdict)
-                                {
-                                    m.insert(k.clone(), t.clone());
-                                }
-                            }
-                        }
-                    }
-                    (Delete, Object::Elements { set, elems }) => {
-                        if let Some(m) = s.map_entries.get_mut(set) {
-                            for e in elems {
-                                if let Val::Lit(k) = &e.key {
-                                    m.remove(k);
-                                }
-                            }
-                        }
-                    }
-                    _ => {}
+    /// Fold in a batch nft has committed: the summary becomes that of the table it leaves.
+    /// Kept incrementally so a long-running gateway's intended state never replays (or
+    /// stores) its history.
+    pub fn apply(&mut self, batch: &Batch) {
+        for c in &batch.commands {
+            use crate::nft::Verb::*;
+            match (&c.verb, &c.object) {
+                (Add, Object::Table) => {}
+                (Delete, Object::Table) => *self = Summary::default(),
+                (Add, Object::Chain { name, .. }) => {
+                    self.chains.entry(name.clone()).or_default();
                 }
+                (Flush, Object::Chain { name, .. }) => {
+                    self.chains.insert(name.clone(), Vec::new());
+                }
+                (Delete, Object::Chain { name, .. }) => {
+                    self.chains.remove(name);
+                }
+                (Add, Object::Rule(r)) => self
+                    .chains
+                    .entry(r.chain.clone())
+                    .or_default()
+                    .push(r.comment.clone()),
+                (Add, Object::Set { name, map_to, .. }) => {
+                    if map_to.is_some() {
+                        self.map_entries.entry(name.clone()).or_default();
+                    } else {
+                        self.sets.insert(name.clone());
+                    }
+                }
+                (Delete, Object::Set { name, .. }) => {
+                    self.sets.remove(name);
+                    self.map_entries.remove(name);
+                }
+                (Add, Object::Elements { set, elems }) => {
+                    if let Some(m) = self.map_entries.get_mut(set) {
+                        for e in elems {
+                            if let (Val::Lit(k), Some(crate::nft::Verdict::Jump(t))) =
+                                (&e.key, &e.verdict)
+                            {
+                                m.insert(k.clone(), t.clone());
+                            }
+                        }
+                    }
+                }
+                (Delete, Object::Elements { set, elems }) => {
+                    if let Some(m) = self.map_entries.get_mut(set) {
+                        for e in elems {
+                            if let Val::Lit(k) = &e.key {
+                                m.remove(k);
+                            }
+                        }
+                    }
+                }
+                _ => {}
             }
         }
-        s
     }
 
     /// Parse `nft -j list table` output.
@@ -377,8 +375,8 @@ pub struct Enforcer {
     devices: BTreeMap<MacAddr, Device>,
     /// Owner of every device address, to refuse two devices claiming one address.
     owners: BTreeMap<IpAddr, MacAddr>,
-    /// The batches applied since the last full apply, in order: the intended state.
-    history: Vec<Batch>,
+    /// What our table should hold, updated as each batch is committed.
+    intended: Summary,
 }
 
 impl Enforcer {
@@ -388,7 +386,7 @@ impl Enforcer {
             runner,
             devices: BTreeMap::new(),
             owners: BTreeMap::new(),
-            history: Vec::new(),
+            intended: Summary::default(),
         }
     }
 
@@ -427,7 +425,8 @@ impl Enforcer {
         self.runner.apply(&b)?;
         self.devices = devices.into_iter().map(|d| (d.mac, d)).collect();
         self.owners = owners;
-        self.history = vec![b];
+        self.intended = Summary::default();
+        self.intended.apply(&b);
         Ok(())
     }
 
@@ -441,7 +440,7 @@ impl Enforcer {
         self.runner.apply(&b)?;
         self.owners = owners;
         self.devices.insert(dev.mac, dev);
-        self.history.push(b);
+        self.intended.apply(&b);
         Ok(())
     }
 
@@ -454,7 +453,7 @@ impl Enforcer {
         self.runner.apply(&b)?;
         let dev = self.devices.remove(mac).expect("checked above");
         self.owners.retain(|_, m| m != mac);
-        self.history.push(b);
+        self.intended.apply(&b);
         Ok(dev)
     }
 
@@ -474,7 +473,7 @@ impl Enforcer {
         self.runner.apply(&b)?;
         self.owners = owners;
         self.devices.insert(dev.mac, dev);
-        self.history.push(b);
+        self.intended.apply(&b);
         Ok(())
     }
 
@@ -514,8 +513,8 @@ impl Enforcer {
     }
 
     /// What the table should contain now.
-    pub fn intended(&self) -> Summary {
-        Summary::of_batches(&self.history)
+    pub fn intended(&self) -> &Summary {
+        &self.intended
     }
 
     /// Read the table back and list every difference from what we intended.
@@ -538,12 +537,7 @@ impl Enforcer {
 }
 
 fn claim(owners: &mut BTreeMap<IpAddr, MacAddr>, dev: &Device) -> Result<(), EnforceError> {
-    let addrs = dev
-        .ipv4
-        .iter()
-        .map(|a| IpAddr::V4(*a))
-        .chain(dev.ipv6.iter().map(|a| IpAddr::V6(*a)));
-    for a in addrs {
+    for a in dev.addrs() {
         if let Some(owner) = owners.get(&a) {
             if *owner != dev.mac {
                 return Err(EnforceError::AddressConflict {

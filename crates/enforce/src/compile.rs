@@ -210,6 +210,16 @@ pub struct Device {
     pub update_hosts: Vec<String>,
 }
 
+impl Device {
+    /// All its addresses, IPv4 first.
+    pub fn addrs(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.ipv4
+            .iter()
+            .map(|a| IpAddr::V4(*a))
+            .chain(self.ipv6.iter().map(|a| IpAddr::V6(*a)))
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CompileError {
     #[error("device {0}: level `declared` needs a MUD policy")]
@@ -320,13 +330,6 @@ fn membership_sets(dev: &Device) -> Vec<String> {
         ],
         None => Vec::new(),
     }
-}
-
-fn device_addrs(dev: &Device) -> impl Iterator<Item = IpAddr> + '_ {
-    dev.ipv4
-        .iter()
-        .map(|a| IpAddr::V4(*a))
-        .chain(dev.ipv6.iter().map(|a| IpAddr::V6(*a)))
 }
 
 /// The DNS names a device needs address sets for, at its level, in a stable order.
@@ -558,7 +561,7 @@ impl<'a> Compiler<'a> {
             for v in [V::Four, V::Six] {
                 let name = format!("{base}_{}", v.suffix());
                 b.add(set_decl(name.clone(), v, vec![]));
-                let elems = addr_elems(device_addrs(dev), v);
+                let elems = addr_elems(dev.addrs(), v);
                 if !elems.is_empty() {
                     b.add(Object::Elements { set: name, elems });
                 }
@@ -605,7 +608,7 @@ impl<'a> Compiler<'a> {
             }],
         });
         for v in [V::Four, V::Six] {
-            let elems: Vec<Elem> = addr_elems(device_addrs(dev), v)
+            let elems: Vec<Elem> = addr_elems(dev.addrs(), v)
                 .into_iter()
                 .map(|mut e| {
                     e.verdict = Some(jump_in.clone());
@@ -636,7 +639,7 @@ impl<'a> Compiler<'a> {
             elems: vec![Elem::key(Val::Lit(dev.mac.to_string()))],
         });
         for v in [V::Four, V::Six] {
-            let elems = addr_elems(device_addrs(dev), v);
+            let elems = addr_elems(dev.addrs(), v);
             if elems.is_empty() {
                 continue;
             }
