@@ -1,8 +1,8 @@
 //! `trustgate keygen`, `trustgate label …` and `trustgate baseline list`: argument handling and
 //! output over the `label` and `baseline` crates.
 
-use crate::Finding;
-use anyhow::{bail, Context, Result};
+use crate::{parse_at, read_bounded, Finding};
+use anyhow::{Context, Result};
 use clap::Subcommand;
 use serde_json::json;
 use std::io::Write;
@@ -61,20 +61,7 @@ pub enum BaselineCommand {
 }
 
 /// Labels are small; anything bigger is not a label.
-const MAX_LABEL_BYTES: u64 = 256 * 1024;
-
-fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>> {
-    let meta =
-        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if meta.len() > limit {
-        bail!(
-            "{}: {} bytes is over the {limit} byte limit",
-            path.display(),
-            meta.len()
-        );
-    }
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
-}
+const MAX_LABEL_BYTES: usize = 256 * 1024;
 
 /// Write a secret so that only its owner can read it, refusing to overwrite anything.
 fn write_secret(path: &Path, contents: &[u8]) -> Result<()> {
@@ -125,7 +112,7 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
             key,
             output,
         } => {
-            let text = String::from_utf8(read_bounded(&claims, MAX_LABEL_BYTES)?)
+            let text = String::from_utf8(read_bounded(&claims, MAX_LABEL_BYTES, "claim files")?)
                 .with_context(|| format!("{} is not UTF-8", claims.display()))?;
             let claims_value = match label::Claims::from_json(&text) {
                 Ok(c) => c,
@@ -134,7 +121,7 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                     return Ok(Some(Finding));
                 }
             };
-            let key_pem = String::from_utf8(read_bounded(&key, 16 * 1024)?)
+            let key_pem = String::from_utf8(read_bounded(&key, 16 * 1024, "key files")?)
                 .context("key file is not PEM text")?;
             let signing_key = label::signing_key_from_pem(&key_pem)
                 .with_context(|| format!("key {}", key.display()))?;
@@ -145,12 +132,12 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                 "wrote {} ({} bytes, digest {})",
                 output.display(),
                 bytes.len(),
-                hex_digest(&label::label_digest(&bytes))
+                label::label_digest(&bytes)
             );
             Ok(None)
         }
         LabelCommand::Show { label: path, json } => {
-            let bytes = read_bounded(&path, MAX_LABEL_BYTES)?;
+            let bytes = read_bounded(&path, MAX_LABEL_BYTES, "labels")?;
             match label::decode_unverified(&bytes) {
                 Ok((kid, claims)) => {
                     if json {
@@ -180,25 +167,17 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
             log_key,
             json,
         } => {
-            let bytes = read_bounded(&path, MAX_LABEL_BYTES)?;
+            let bytes = read_bounded(&path, MAX_LABEL_BYTES, "labels")?;
             let mut ring = label::KeyRing::new();
             for a in &assessors {
-                let pem = String::from_utf8(read_bounded(a, 16 * 1024)?)
+                let pem = String::from_utf8(read_bounded(a, 16 * 1024, "key files")?)
                     .context("assessor key is not PEM text")?;
                 ring.insert(
                     label::verifying_key_from_pem(&pem)
                         .with_context(|| format!("assessor key {}", a.display()))?,
                 );
             }
-            let at = match at {
-                Some(s) => {
-                    time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
-                        .with_context(|| {
-                            format!("--at {s:?} is not an RFC 3339 time like 2027-01-01T00:00:00Z")
-                        })?
-                }
-                None => time::OffsetDateTime::now_utc(),
-            };
+            let at = parse_at(at)?.unwrap_or_else(time::OffsetDateTime::now_utc);
             let verified = match label::verify(&bytes, &ring) {
                 Ok(v) => v,
                 Err(e) => {
@@ -225,8 +204,9 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                 };
                 let log = tlog::checkpoint::LogVerifier::parse(&vkey)
                     .map_err(|e| anyhow::anyhow!("--log-key: {e}"))?;
-                let text = String::from_utf8(read_bounded(&bundle_path, 1024 * 1024)?)
-                    .context("bundle is not UTF-8 JSON")?;
+                let text =
+                    String::from_utf8(read_bounded(&bundle_path, 1024 * 1024, "proof bundles")?)
+                        .context("bundle is not UTF-8 JSON")?;
                 let outcome = tlog::bundle::ProofBundle::from_json(&text)
                     .map_err(|e| e.to_string())
                     .and_then(|b| tlog::bundle::verify(&b, &log).map_err(|e| e.to_string()))
@@ -263,7 +243,7 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                 println!(
                     "{}",
                     json!({"label": path, "valid": true, "active": active, "status": status,
-                           "kid": verified.kid.to_string(), "digest": hex_digest(&verified.digest),
+                           "kid": verified.kid.to_string(), "digest": verified.digest.to_string(),
                            "logged": logged.as_ref().map(|(i, size, origin)|
                                json!({"leaf_index": i, "tree_size": size, "origin": origin}))})
                 );
@@ -294,8 +274,4 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Option<Finding>> {
             Ok(None)
         }
     }
-}
-
-fn hex_digest(d: &label::Sha256Digest) -> String {
-    d.0.iter().map(|b| format!("{b:02x}")).collect()
 }

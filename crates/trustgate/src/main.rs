@@ -187,19 +187,47 @@ fn run(cli: Cli) -> Result<Option<Finding>> {
     }
 }
 
-fn read_limited(path: &Path) -> Result<Vec<u8>> {
+/// Read a file named on the command line, refusing before reading anything larger than
+/// `limit`: a multi-gigabyte "MUD file" or "label" must not be loaded into memory.
+pub(crate) fn read_bounded(path: &Path, limit: usize, what: &str) -> Result<Vec<u8>> {
     let meta =
         std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
-    // Refuse before reading: a multi-gigabyte "MUD file" must not be loaded into memory.
-    if meta.len() > mud::parse::MAX_MUD_BYTES as u64 {
+    if meta.len() > limit as u64 {
         anyhow::bail!(
-            "{}: {} bytes is over the {} byte limit for MUD files",
+            "{}: {} bytes is over the {limit} byte limit for {what}",
             path.display(),
-            meta.len(),
-            mud::parse::MAX_MUD_BYTES
+            meta.len()
         );
     }
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn read_mud(path: &Path) -> Result<Vec<u8>> {
+    read_bounded(path, mud::parse::MAX_MUD_BYTES, "MUD files")
+}
+
+/// `--at`: a validation time in RFC 3339; `None` when the option was not given.
+pub(crate) fn parse_at(at: Option<String>) -> Result<Option<time::OffsetDateTime>> {
+    at.map(|s| {
+        time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
+            .with_context(|| {
+                format!("--at {s:?} is not an RFC 3339 time like 2019-01-01T00:00:00Z")
+            })
+    })
+    .transpose()
+}
+
+/// Read and parse the MUD file named by `input`. A file that does not parse is a finding: it
+/// is reported here (as JSON when `json`) and `None` is returned.
+fn load_policy(input: &InputOpts, json: bool) -> Result<Option<mud::parse::Parsed>> {
+    let bytes = read_mud(&input.file)?;
+    match parse(&bytes, mode(input.lenient)) {
+        Ok(parsed) => Ok(Some(parsed)),
+        Err(e) => {
+            report_parse_error(&input.file, &e, json);
+            Ok(None)
+        }
+    }
 }
 
 fn mode(lenient: bool) -> Mode {
@@ -226,34 +254,28 @@ fn report_parse_error(file: &Path, e: &ParseError, json: bool) {
 
 fn run_mud(cmd: MudCommand) -> Result<Option<Finding>> {
     match cmd {
-        MudCommand::Validate { input, json } => {
-            let bytes = read_limited(&input.file)?;
-            match parse(&bytes, mode(input.lenient)) {
-                Ok(parsed) => {
-                    if json {
-                        println!(
-                            "{}",
-                            json!({"file": input.file, "valid": true, "warnings": parsed.warnings,
+        MudCommand::Validate { input, json } => match load_policy(&input, json)? {
+            Some(parsed) => {
+                if json {
+                    println!(
+                        "{}",
+                        json!({"file": input.file, "valid": true, "warnings": parsed.warnings,
                                    "mud_url": parsed.policy.mud_url, "rules": parsed.policy.rules.len()})
-                        );
-                    } else {
-                        print_warnings(&input.file, &parsed.warnings);
-                        println!(
-                            "valid: {} ({}, {} rules, {} warnings)",
-                            input.file.display(),
-                            parsed.policy.mud_url,
-                            parsed.policy.rules.len(),
-                            parsed.warnings.len()
-                        );
-                    }
-                    Ok(None)
+                    );
+                } else {
+                    print_warnings(&input.file, &parsed.warnings);
+                    println!(
+                        "valid: {} ({}, {} rules, {} warnings)",
+                        input.file.display(),
+                        parsed.policy.mud_url,
+                        parsed.policy.rules.len(),
+                        parsed.warnings.len()
+                    );
                 }
-                Err(e) => {
-                    report_parse_error(&input.file, &e, json);
-                    Ok(Some(Finding))
-                }
+                Ok(None)
             }
-        }
+            None => Ok(Some(Finding)),
+        },
         MudCommand::Verify {
             file,
             sig,
@@ -261,21 +283,14 @@ fn run_mud(cmd: MudCommand) -> Result<Option<Finding>> {
             at,
             json,
         } => {
-            let content = read_limited(&file)?;
+            let content = read_mud(&file)?;
             let signature =
                 std::fs::read(&sig).with_context(|| format!("cannot read {}", sig.display()))?;
             let anchors_pem =
                 std::fs::read(&ca).with_context(|| format!("cannot read {}", ca.display()))?;
             let anchors = mud::signature::TrustAnchors::from_pem(&anchors_pem)
                 .with_context(|| format!("trust anchors in {}", ca.display()))?;
-            let at = at
-                .map(|s| {
-                    time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
-                        .with_context(|| {
-                            format!("--at {s:?} is not an RFC 3339 time like 2019-01-01T00:00:00Z")
-                        })
-                })
-                .transpose()?;
+            let at = parse_at(at)?;
             match mud::signature::verify_detached(&content, &signature, &anchors, at) {
                 Ok(v) => {
                     if json {
@@ -311,7 +326,7 @@ fn run_mud(cmd: MudCommand) -> Result<Option<Finding>> {
             chain,
             output,
         } => {
-            let content = read_limited(&file)?;
+            let content = read_mud(&file)?;
             // Refuse to sign what a gateway would refuse to load.
             if let Err(e) = parse(&content, Mode::Strict) {
                 report_parse_error(&file, &e, false);
@@ -340,13 +355,8 @@ fn run_mud(cmd: MudCommand) -> Result<Option<Finding>> {
             locals,
             json,
         } => {
-            let bytes = read_limited(&input.file)?;
-            let parsed = match parse(&bytes, mode(input.lenient)) {
-                Ok(p) => p,
-                Err(e) => {
-                    report_parse_error(&input.file, &e, false);
-                    return Ok(Some(Finding));
-                }
+            let Some(parsed) = load_policy(&input, false)? else {
+                return Ok(Some(Finding));
             };
             print_warnings(&input.file, &parsed.warnings);
             let mut site = Site {
@@ -387,13 +397,8 @@ fn run_mud(cmd: MudCommand) -> Result<Option<Finding>> {
             Ok(None)
         }
         MudCommand::Explain { input, json } => {
-            let bytes = read_limited(&input.file)?;
-            let parsed = match parse(&bytes, mode(input.lenient)) {
-                Ok(p) => p,
-                Err(e) => {
-                    report_parse_error(&input.file, &e, json);
-                    return Ok(Some(Finding));
-                }
+            let Some(parsed) = load_policy(&input, json)? else {
+                return Ok(Some(Finding));
             };
             let text = mud::explain::explain(&parsed.policy);
             if json {
