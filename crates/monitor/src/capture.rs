@@ -1,0 +1,335 @@
+//! Where frames come from: pcap/pcapng files (`pcap-parser`) or a live AF_PACKET socket
+//! (`nix`). Both hand `(time_ns, frame)` to the same callback, normally [`Monitor::process`].
+//!
+//! Bad files never crash and never allocate without bound: the read buffer grows only up to
+//! [`MAX_RECORD_BYTES`], records claiming more are reported as corruption with their byte offset,
+//! frames of link types other than Ethernet are skipped and counted, and a file cut inside its
+//! last record is processed up to the cut and reported as truncated.
+//!
+//! [`Monitor::process`]: crate::Monitor::process
+
+use pcap_parser::pcapng::Block;
+use pcap_parser::{Linktype, PcapBlockOwned, PcapError};
+use serde::Serialize;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Largest record accepted (pcap's usual maximum snaplen is 262 144; jumbo and offloaded
+/// segments stay far below 1 MiB).
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+const INITIAL_BUFFER: usize = 1 << 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a pcap or pcapng capture (the first bytes are not a pcap header or a pcapng section header)")]
+    NotACapture { path: PathBuf },
+    #[error("{path}: empty file")]
+    Empty { path: PathBuf },
+    #[error("{path}: corrupt record at byte {offset} after {frames} frames: {detail}")]
+    Corrupt {
+        path: PathBuf,
+        offset: u64,
+        frames: u64,
+        detail: String,
+    },
+    #[error("live capture on {iface}: {detail}")]
+    Live { iface: String, detail: String },
+}
+
+/// What a replay read.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct ReplayStats {
+    /// "pcap" or "pcapng".
+    pub format: &'static str,
+    /// Frames handed to the callback.
+    pub frames: u64,
+    /// Frames skipped because their link type is not Ethernet (with the link types seen).
+    pub skipped_linktype: u64,
+    pub other_linktypes: Vec<i32>,
+    /// Packet blocks naming an interface the file never described (skipped).
+    pub skipped_bad_interface: u64,
+    /// Frames whose captured length is below their original length (snaplen); still processed.
+    pub cut_by_snaplen: u64,
+    /// The file ends inside a record (an interrupted capture); everything before was processed.
+    pub truncated_at: Option<u64>,
+}
+
+struct Iface {
+    linktype: Linktype,
+    resolution: u64,
+    offset: i64,
+}
+
+/// Read `path` (pcap or pcapng, either byte order) and call `f(time_ns, frame)` for every
+/// Ethernet frame in file order.
+pub fn replay_file(path: &Path, f: impl FnMut(u64, &[u8])) -> Result<ReplayStats, CaptureError> {
+    let file = std::fs::File::open(path).map_err(|source| CaptureError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    replay_reader(path, std::io::BufReader::with_capacity(1 << 20, file), f)
+}
+
+/// [`replay_file`] over any reader; `path` only names it in errors.
+pub fn replay_reader<R: Read + Send>(
+    path: &Path,
+    input: R,
+    mut f: impl FnMut(u64, &[u8]),
+) -> Result<ReplayStats, CaptureError> {
+    let path_buf = path.to_path_buf();
+    let mut reader = match pcap_parser::create_reader(INITIAL_BUFFER, input) {
+        Ok(r) => r,
+        Err(PcapError::Eof) => return Err(CaptureError::Empty { path: path_buf }),
+        Err(PcapError::ReadError) => {
+            return Err(CaptureError::Io {
+                path: path_buf,
+                source: std::io::Error::other("read failed"),
+            })
+        }
+        Err(_) => return Err(CaptureError::NotACapture { path: path_buf }),
+    };
+    let mut stats = ReplayStats::default();
+    let mut buffer_size = INITIAL_BUFFER;
+    // Legacy pcap state.
+    let mut legacy_linktype = Linktype::ETHERNET;
+    let mut legacy_nanos = false;
+    // pcapng state: interfaces of the current section.
+    let mut ifaces: Vec<Iface> = Vec::new();
+    let mut last_ts: u64 = 0;
+    loop {
+        let at = reader.consumed() as u64;
+        match reader.next() {
+            Ok((offset, block)) => {
+                match block {
+                    PcapBlockOwned::LegacyHeader(h) => {
+                        stats.format = "pcap";
+                        legacy_linktype = h.network;
+                        legacy_nanos = h.is_nanosecond_precision();
+                    }
+                    PcapBlockOwned::Legacy(b) => {
+                        let frac = if legacy_nanos {
+                            b.ts_usec as u64
+                        } else {
+                            b.ts_usec as u64 * 1000
+                        };
+                        let ts = b.ts_sec as u64 * 1_000_000_000 + frac;
+                        deliver(
+                            &mut stats,
+                            legacy_linktype,
+                            ts,
+                            b.data,
+                            b.caplen,
+                            b.origlen,
+                            &mut f,
+                        );
+                    }
+                    PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+                        stats.format = "pcapng";
+                        ifaces.clear();
+                    }
+                    PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
+                        ifaces.push(Iface {
+                            linktype: idb.linktype,
+                            // An invalid if_tsresol falls back to the default, microseconds.
+                            resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
+                            offset: idb.ts_offset(),
+                        });
+                    }
+                    PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
+                        match ifaces.get(epb.if_id as usize) {
+                            Some(i) => {
+                                let raw = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
+                                let secs = (raw / i.resolution) as i64 + i.offset;
+                                let frac = (raw % i.resolution) as u128 * 1_000_000_000
+                                    / i.resolution as u128;
+                                let ts = (secs.max(0) as u64)
+                                    .saturating_mul(1_000_000_000)
+                                    .saturating_add(frac as u64);
+                                last_ts = ts;
+                                deliver(
+                                    &mut stats,
+                                    i.linktype,
+                                    ts,
+                                    epb.data,
+                                    epb.caplen,
+                                    epb.origlen,
+                                    &mut f,
+                                );
+                            }
+                            None => stats.skipped_bad_interface += 1,
+                        }
+                    }
+                    PcapBlockOwned::NG(Block::SimplePacket(spb)) => match ifaces.first() {
+                        // A simple packet block has no timestamp: it happened after the last one.
+                        Some(i) => {
+                            let len = spb.data.len() as u32;
+                            deliver(
+                                &mut stats,
+                                i.linktype,
+                                last_ts,
+                                spb.data,
+                                len.min(spb.origlen),
+                                spb.origlen,
+                                &mut f,
+                            )
+                        }
+                        None => stats.skipped_bad_interface += 1,
+                    },
+                    PcapBlockOwned::NG(_) => {}
+                }
+                reader.consume(offset);
+            }
+            Err(PcapError::Eof) => break,
+            Err(PcapError::Incomplete(_)) => {
+                if reader.refill().is_err() {
+                    return Err(CaptureError::Io {
+                        path: path_buf,
+                        source: std::io::Error::other("read failed"),
+                    });
+                }
+            }
+            Err(PcapError::BufferTooSmall) => {
+                if buffer_size >= MAX_RECORD_BYTES {
+                    return Err(CaptureError::Corrupt {
+                        path: path_buf,
+                        offset: at,
+                        frames: stats.frames,
+                        detail: format!(
+                            "a record larger than the {MAX_RECORD_BYTES} byte limit (a corrupt length field)"
+                        ),
+                    });
+                }
+                buffer_size *= 4;
+                reader.grow(buffer_size);
+                if reader.refill().is_err() {
+                    return Err(CaptureError::Io {
+                        path: path_buf,
+                        source: std::io::Error::other("read failed"),
+                    });
+                }
+            }
+            Err(PcapError::UnexpectedEof) => {
+                stats.truncated_at = Some(at);
+                break;
+            }
+            Err(e) => {
+                return Err(CaptureError::Corrupt {
+                    path: path_buf,
+                    offset: at,
+                    frames: stats.frames,
+                    detail: describe(&e),
+                })
+            }
+        }
+    }
+    Ok(stats)
+}
+
+fn describe(e: &PcapError<&[u8]>) -> String {
+    match e {
+        PcapError::NomError(_, kind) => format!("unparseable block ({kind:?})"),
+        PcapError::OwnedNomError(_, kind) => format!("unparseable block ({kind:?})"),
+        PcapError::HeaderNotRecognized => "unrecognised block header".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn deliver(
+    stats: &mut ReplayStats,
+    linktype: Linktype,
+    ts: u64,
+    data: &[u8],
+    caplen: u32,
+    origlen: u32,
+    f: &mut impl FnMut(u64, &[u8]),
+) {
+    if linktype != Linktype::ETHERNET {
+        stats.skipped_linktype += 1;
+        if !stats.other_linktypes.contains(&linktype.0) && stats.other_linktypes.len() < 8 {
+            stats.other_linktypes.push(linktype.0);
+        }
+        return;
+    }
+    if caplen < origlen {
+        stats.cut_by_snaplen += 1;
+    }
+    stats.frames += 1;
+    f(ts, data);
+}
+
+/// A live capture on one interface through an AF_PACKET socket: every frame the interface
+/// receives or sends (the DNS answers a device receives are frames the gateway sends).
+pub struct LiveCapture {
+    iface: String,
+    ifindex: usize,
+    fd: std::os::fd::OwnedFd,
+    buf: Vec<u8>,
+}
+
+impl LiveCapture {
+    /// Open a capture on `iface` (needs CAP_NET_RAW). `poll` bounds how long
+    /// [`LiveCapture::next_frame`] waits, so the caller can run timers between frames.
+    pub fn open(iface: &str, poll: std::time::Duration) -> Result<Self, CaptureError> {
+        use nix::sys::socket::{self, sockopt, AddressFamily, SockFlag, SockProtocol, SockType};
+        let err = |detail: String| CaptureError::Live {
+            iface: iface.to_string(),
+            detail,
+        };
+        let ifindex = nix::net::if_::if_nametoindex(iface)
+            .map_err(|e| err(format!("no such interface ({e})")))? as usize;
+        let fd = socket::socket(
+            AddressFamily::Packet,
+            SockType::Raw,
+            SockFlag::SOCK_CLOEXEC,
+            SockProtocol::EthAll,
+        )
+        .map_err(|e| {
+            err(format!(
+                "cannot open an AF_PACKET socket ({e}); this needs root or CAP_NET_RAW"
+            ))
+        })?;
+        socket::setsockopt(
+            &fd,
+            sockopt::ReceiveTimeout,
+            &nix::sys::time::TimeVal::new(poll.as_secs() as i64, poll.subsec_micros() as i64),
+        )
+        .map_err(|e| err(format!("setsockopt SO_RCVTIMEO: {e}")))?;
+        Ok(LiveCapture {
+            iface: iface.to_string(),
+            ifindex,
+            fd,
+            buf: vec![0; 65_536 + 64],
+        })
+    }
+
+    /// The next frame on the interface with its arrival time (ns since the epoch), or `None`
+    /// when the poll interval passed without one.
+    pub fn next_frame(&mut self) -> Result<Option<(u64, &[u8])>, CaptureError> {
+        use nix::sys::socket::{recvfrom, LinkAddr};
+        use std::os::fd::AsRawFd;
+        loop {
+            match recvfrom::<LinkAddr>(self.fd.as_raw_fd(), &mut self.buf) {
+                Ok((n, Some(addr))) if addr.ifindex() == self.ifindex => {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_nanos() as u64)
+                        .unwrap_or(0);
+                    return Ok(Some((now, &self.buf[..n.min(self.buf.len())])));
+                }
+                Ok(_) => continue, // another interface
+                Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINTR) => return Ok(None),
+                Err(e) => {
+                    return Err(CaptureError::Live {
+                        iface: self.iface.clone(),
+                        detail: format!("recvfrom: {e}"),
+                    })
+                }
+            }
+        }
+    }
+}

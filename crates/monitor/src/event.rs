@@ -1,0 +1,158 @@
+//! What the monitor emits: events with evidence and household words, DNS answers for the
+//! gateway to pass to `enforce`, and device fact changes. The monitor applies nothing.
+
+use crate::community_id::community_id;
+use crate::identity::DeviceFacts;
+use crate::packet::Mac;
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// What a detector saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    /// TCP SYNs whose sequence number equals the destination IPv4 address, without options:
+    /// the Mirai scanner's fingerprint.
+    MiraiScan,
+    /// SYNs to port 23/2323 (telnet) toward many different addresses.
+    TelnetScan,
+    /// SYNs toward many different addresses, almost none answered.
+    Scan,
+    /// Repeated connections to one host's login service (telnet 23/2323, SSH 22).
+    BruteForce,
+    SynFlood,
+    UdpFlood,
+    AckFlood,
+    /// DNS queries sent to a resolver other than the gateway's.
+    DnsBypass,
+    /// Many random names under one domain: a DNS water-torture attack on its name servers.
+    DnsWaterTorture,
+    /// Traffic the device's MUD file does not allow.
+    MudViolation,
+    /// A burst of destinations never seen from this device before.
+    NewDestinations,
+}
+
+impl EventKind {
+    /// Bot behaviour (DESIGN §5): the gateway may isolate the device for it.
+    pub fn is_bot_behaviour(self) -> bool {
+        !matches!(self, EventKind::MudViolation | EventKind::NewDestinations)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::MiraiScan => "mirai-scan",
+            EventKind::TelnetScan => "telnet-scan",
+            EventKind::Scan => "scan",
+            EventKind::BruteForce => "brute-force",
+            EventKind::SynFlood => "syn-flood",
+            EventKind::UdpFlood => "udp-flood",
+            EventKind::AckFlood => "ack-flood",
+            EventKind::DnsBypass => "dns-bypass",
+            EventKind::DnsWaterTorture => "dns-water-torture",
+            EventKind::MudViolation => "mud-violation",
+            EventKind::NewDestinations => "new-destinations",
+        }
+    }
+
+    pub const ALL: [EventKind; 11] = [
+        EventKind::MiraiScan,
+        EventKind::TelnetScan,
+        EventKind::Scan,
+        EventKind::BruteForce,
+        EventKind::SynFlood,
+        EventKind::UdpFlood,
+        EventKind::AckFlood,
+        EventKind::DnsBypass,
+        EventKind::DnsWaterTorture,
+        EventKind::MudViolation,
+        EventKind::NewDestinations,
+    ];
+}
+
+/// One packet that contributed to an event.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EvidencePacket {
+    /// Packet time, ns since the Unix epoch.
+    pub time_ns: u64,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub proto: u8,
+    pub sport: u16,
+    pub dport: u16,
+    /// Community ID v1 of the packet's flow.
+    pub community_id: String,
+}
+
+/// The raw tuple kept while counting; the Community ID is computed only when an event fires.
+#[derive(Clone, Copy, Debug)]
+pub struct Tuple {
+    pub time_ns: u64,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub proto: u8,
+    pub sport: u16,
+    pub dport: u16,
+}
+
+impl Tuple {
+    pub fn evidence(&self) -> EvidencePacket {
+        EvidencePacket {
+            time_ns: self.time_ns,
+            src: self.src,
+            dst: self.dst,
+            proto: self.proto,
+            sport: self.sport,
+            dport: self.dport,
+            community_id: community_id(self.src, self.dst, self.proto, self.sport, self.dport),
+        }
+    }
+}
+
+/// A detection.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Event {
+    pub device: Mac,
+    pub kind: EventKind,
+    /// Packet time of the packet that crossed the threshold, ns since the Unix epoch.
+    pub time_ns: u64,
+    /// The same instant in RFC 3339.
+    pub time: String,
+    /// The packets that triggered it (the first few of the window).
+    pub evidence: Vec<EvidencePacket>,
+    /// One sentence a household understands.
+    pub explanation: String,
+    /// Whether this is bot behaviour the gateway may isolate the device for.
+    pub quarantine: bool,
+}
+
+/// A DNS answer a device received (RFC 8520 §7: `dst-dnsname` uses the device's own answers).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DnsAnswer {
+    pub device: Mac,
+    /// The name the device asked for (lower case, no trailing dot).
+    pub name: String,
+    pub addr: IpAddr,
+    pub ttl_s: u32,
+}
+
+/// Everything the monitor emits, in packet order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Output {
+    Event(Event),
+    Dns(DnsAnswer),
+    /// A new device, or new facts (address, DHCP option, mDNS name) about a known one.
+    Device(DeviceFacts),
+}
+
+/// RFC 3339 for a packet time.
+pub fn rfc3339(time_ns: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(time_ns as i128)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{time_ns}ns"))
+}

@@ -1,0 +1,28 @@
+//! # monitor — packets in, device facts and events out
+//!
+//! Owns: decoding frames (`etherparse`; DHCPv4/v6 with `dhcproto`; DNS and mDNS with
+//! `simple-dns`), device identity keyed by MAC, bounded flow state and per-device sketches, the
+//! detectors (Mirai scanner, telnet/SSH brute force, SYN/UDP/ACK floods, DNS past the gateway's
+//! resolver, DNS water torture, MUD non-conformance, sudden new destinations), and reading
+//! frames from pcap/pcapng files or a live AF_PACKET socket — both feed the same
+//! [`Monitor::process`], whose clock is the packets' own timestamps.
+//!
+//! Must not: touch nftables or any other enforcement. It *emits* events and DNS answers
+//! ([`Output`]); the `gateway` crate decides what to apply through `enforce`.
+#![forbid(unsafe_code)]
+
+pub mod capture;
+pub mod community_id;
+pub mod conformance;
+pub mod event;
+pub mod identity;
+pub mod monitor;
+pub mod packet;
+pub mod scenarios;
+pub mod sketch;
+
+pub use capture::{replay_file, CaptureError, ReplayStats};
+pub use event::{DnsAnswer, Event, EventKind, EvidencePacket, Output};
+pub use identity::{DeviceFacts, OuiTable};
+pub use monitor::{Config, Monitor, Stats, Thresholds};
+pub use packet::Mac;

@@ -1,0 +1,191 @@
+//! One frame decoded into the few fields the monitor needs, with `etherparse` doing the parsing.
+//!
+//! Truncated frames (a capture's snaplen shorter than the packet) are still decoded as far as
+//! they go (`LaxSlicedPacket`), so a 96-byte snaplen capture still yields addresses and ports.
+
+use etherparse::{LaxNetSlice, LaxSlicedPacket, LinkSlice, TransportSlice};
+use std::net::IpAddr;
+
+/// A MAC address (EUI-48).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+pub struct Mac(pub [u8; 6]);
+
+impl Mac {
+    /// Group bit set: broadcast or multicast, never a device's own address.
+    pub fn is_group(&self) -> bool {
+        self.0[0] & 1 == 1
+    }
+}
+
+impl std::fmt::Display for Mac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
+    }
+}
+
+impl std::str::FromStr for Mac {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split([':', '-']).collect();
+        if parts.len() != 6 {
+            return Err(format!("{s:?} is not a MAC address like 02:00:00:00:00:01"));
+        }
+        let mut m = [0u8; 6];
+        for (i, p) in parts.iter().enumerate() {
+            m[i] = u8::from_str_radix(p, 16)
+                .map_err(|_| format!("{s:?} is not a MAC address like 02:00:00:00:00:01"))?;
+        }
+        Ok(Mac(m))
+    }
+}
+
+impl serde::Serialize for Mac {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Mac {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// IANA protocol numbers the detectors care about.
+pub const TCP: u8 = 6;
+pub const UDP: u8 = 17;
+
+/// TCP header facts (RFC 9293 §3.1).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tcp {
+    pub seq: u32,
+    pub syn: bool,
+    pub ack: bool,
+    pub rst: bool,
+    pub fin: bool,
+    /// Length of the options field in bytes; Mirai's SYNs carry none.
+    pub options_len: usize,
+}
+
+/// The decoded frame. `payload` is the transport payload (possibly cut short by the snaplen).
+#[derive(Clone, Copy, Debug)]
+pub struct Packet<'a> {
+    pub src_mac: Mac,
+    pub dst_mac: Mac,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub proto: u8,
+    pub sport: u16,
+    pub dport: u16,
+    pub tcp: Option<Tcp>,
+    pub payload: &'a [u8],
+}
+
+/// Why a frame was not decoded; counted, never fatal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// Shorter than an Ethernet header, or the IP header is cut.
+    Malformed,
+    /// ARP, LLDP, … — not IP.
+    NotIp,
+}
+
+/// Decode an Ethernet II frame.
+pub fn decode(frame: &[u8]) -> Result<Packet<'_>, Skip> {
+    let sliced = LaxSlicedPacket::from_ethernet(frame).map_err(|_| Skip::Malformed)?;
+    let (src_mac, dst_mac) = match &sliced.link {
+        Some(LinkSlice::Ethernet2(eth)) => (Mac(eth.source()), Mac(eth.destination())),
+        _ => return Err(Skip::Malformed),
+    };
+    let (src, dst, proto, ip_payload) = match &sliced.net {
+        Some(LaxNetSlice::Ipv4(v4)) => {
+            let h = v4.header();
+            (
+                IpAddr::from(h.source()),
+                IpAddr::from(h.destination()),
+                h.protocol().0,
+                v4.payload().payload,
+            )
+        }
+        Some(LaxNetSlice::Ipv6(v6)) => {
+            let h = v6.header();
+            (
+                IpAddr::from(h.source()),
+                IpAddr::from(h.destination()),
+                v6.payload().ip_number.0,
+                v6.payload().payload,
+            )
+        }
+        Some(LaxNetSlice::Arp(_)) | None => {
+            return Err(if sliced.stop_err.is_some() {
+                Skip::Malformed
+            } else {
+                Skip::NotIp
+            })
+        }
+    };
+    let mut p = Packet {
+        src_mac,
+        dst_mac,
+        src,
+        dst,
+        proto,
+        sport: 0,
+        dport: 0,
+        tcp: None,
+        payload: ip_payload,
+    };
+    match &sliced.transport {
+        Some(TransportSlice::Tcp(t)) => {
+            p.sport = t.source_port();
+            p.dport = t.destination_port();
+            p.tcp = Some(Tcp {
+                seq: t.sequence_number(),
+                syn: t.syn(),
+                ack: t.ack(),
+                rst: t.rst(),
+                fin: t.fin(),
+                options_len: t.options().len(),
+            });
+            p.payload = t.payload();
+        }
+        Some(TransportSlice::Udp(u)) => {
+            p.sport = u.source_port();
+            p.dport = u.destination_port();
+            p.payload = u.payload();
+        }
+        _ => {}
+    }
+    Ok(p)
+}
+
+/// Private, link-local, loopback or unspecified: an address that belongs to the home network
+/// (RFC 1918, RFC 3927, RFC 4193, RFC 4291 §2.5.6), not the internet.
+pub fn is_local(addr: &IpAddr) -> bool {
+    match addr {
+        IpAddr::V4(a) => {
+            a.is_private() || a.is_link_local() || a.is_unspecified() || a.is_loopback()
+        }
+        IpAddr::V6(a) => {
+            let s = a.segments()[0];
+            (s & 0xfe00) == 0xfc00
+                || (s & 0xffc0) == 0xfe80
+                || a.is_unspecified()
+                || a.is_loopback()
+        }
+    }
+}
+
+/// Multicast or the IPv4 limited/subnet broadcast: never a flood victim on the internet.
+pub fn is_group_addr(addr: &IpAddr) -> bool {
+    match addr {
+        IpAddr::V4(a) => a.is_multicast() || a.is_broadcast() || a.octets()[3] == 255,
+        IpAddr::V6(a) => a.is_multicast(),
+    }
+}
