@@ -1,0 +1,354 @@
+//! The HTTP API (axum). Routes:
+//!
+//! | method, path | what |
+//! |---|---|
+//! | `POST /v1/labels` | submit a label (body: COSE_Sign1 bytes, `application/cose`), 201 [`Submitted`] |
+//! | `POST /v1/statements` | submit a status statement (COSE_Sign1, [`crate::statement`]), 201 |
+//! | `GET /v1/labels/{id}` | one label: status + offline proof bundle ([`LabelView`]) |
+//! | `GET /v1/lookup?digest=HEX` / `?firmware=HEX` / `?mud-url=URL` | [`LookupAnswer`] |
+//! | `POST /v1/status/batch` | many statuses at once ([`BatchRequest`] → [`BatchAnswer`]) |
+//! | `GET /v1/consistency?old=N&new=M` | RFC 9162 §2.1.4 proof |
+//! | `GET /v1/log` | origin, verifier key, size |
+//! | `GET /checkpoint`, `GET /tile/<L>/<N>[.p/<W>]`, `GET /tile/entries/<N>[.p/<W>]` | C2SP tlog-tiles |
+//! | `GET /l/<base64url digest>` | consumer page (HTML, QR code as SVG) |
+//! | `GET /metrics`, `GET /openapi.json`, `GET /healthz` | operations |
+//!
+//! Every refusal is JSON `{"error": code, "message": text}` with a 4xx/5xx status; bodies over
+//! the per-route limit get 413 before they are read in full.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use tlog::tile::{encode_entry_bundle, EntryBundle, Tile, TILE_HEIGHT};
+
+use crate::service::{ApiError, Lookup, Service};
+use crate::types::*;
+
+/// Largest label body accepted.
+pub const MAX_LABEL_BODY: usize = 64 * 1024;
+/// Largest status statement body accepted.
+pub const MAX_STATEMENT_BODY: usize = 16 * 1024;
+/// Largest batch request body accepted.
+pub const MAX_BATCH_BODY: usize = 2 * 1024 * 1024;
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (
+            status,
+            Json(ErrorBody {
+                error: self.code.to_string(),
+                message: self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+fn body_error(r: BytesRejection) -> ApiError {
+    let status = r.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(413, "body-too-large", r.body_text())
+    } else {
+        ApiError::new(status.as_u16(), "bad-body", r.body_text())
+    }
+}
+
+fn json_error(r: JsonRejection) -> ApiError {
+    let status = r.status();
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "body-too-large"
+    } else {
+        "malformed-json"
+    };
+    ApiError::new(status.as_u16(), code, r.body_text())
+}
+
+/// The router over a started [`Service`].
+pub fn router(service: Service) -> Router {
+    Router::new()
+        .route(
+            "/v1/labels",
+            post(submit_label).layer(DefaultBodyLimit::max(MAX_LABEL_BODY)),
+        )
+        .route(
+            "/v1/statements",
+            post(submit_statement).layer(DefaultBodyLimit::max(MAX_STATEMENT_BODY)),
+        )
+        .route("/v1/labels/{id}", get(get_label))
+        .route("/v1/lookup", get(lookup))
+        .route(
+            "/v1/status/batch",
+            post(batch).layer(DefaultBodyLimit::max(MAX_BATCH_BODY)),
+        )
+        .route("/v1/consistency", get(consistency))
+        .route("/v1/log", get(log_info))
+        .route("/checkpoint", get(checkpoint))
+        .route("/tile/{*path}", get(tile))
+        .route("/l/{digest}", get(crate::page::consumer_page))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .fallback(|| async { ApiError::new(404, "not-found", "no such route; see /openapi.json") })
+        .layer(middleware::from_fn_with_state(
+            service.clone(),
+            count_requests,
+        ))
+        .with_state(service)
+}
+
+async fn count_requests(State(s): State<Service>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let resp = next.run(req).await;
+    s.metrics().request(&route, resp.status().as_u16());
+    resp
+}
+
+#[utoipa::path(post, path = "/v1/labels", request_body(content = Vec<u8>, content_type = "application/cose"),
+    responses((status = 201, body = Submitted), (status = 403, body = ErrorBody, description = "unregistered or retired assessor, bad signature"),
+              (status = 409, body = ErrorBody, description = "replay or duplicate label id"), (status = 413, body = ErrorBody)))]
+async fn submit_label(
+    State(s): State<Service>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Submitted>), ApiError> {
+    let body = body.map_err(body_error)?;
+    Ok((StatusCode::CREATED, Json(s.submit_label(&body).await?)))
+}
+
+#[utoipa::path(post, path = "/v1/statements", request_body(content = Vec<u8>, content_type = "application/cose"),
+    responses((status = 201, body = Submitted), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "replay, or the label is already revoked/superseded")))]
+async fn submit_statement(
+    State(s): State<Service>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Submitted>), ApiError> {
+    let body = body.map_err(body_error)?;
+    Ok((StatusCode::CREATED, Json(s.submit_statement(&body).await?)))
+}
+
+#[utoipa::path(get, path = "/v1/labels/{id}", params(("id" = String, Path, description = "label id")),
+    responses((status = 200, body = LabelView), (status = 404, body = ErrorBody)))]
+async fn get_label(
+    State(s): State<Service>,
+    Path(id): Path<String>,
+) -> Result<Json<LabelView>, ApiError> {
+    Ok(Json(s.by_id(&id).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct LookupQuery {
+    /// Label digest (SHA-256 of the COSE bytes), hex.
+    digest: Option<String>,
+    /// Firmware image SHA-256, hex.
+    firmware: Option<String>,
+    /// MUD URL.
+    #[serde(rename = "mud-url")]
+    #[param(rename = "mud-url")]
+    mud_url: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/lookup", params(LookupQuery),
+    responses((status = 200, body = LookupAnswer), (status = 400, body = ErrorBody)))]
+async fn lookup(
+    State(s): State<Service>,
+    q: Result<Query<LookupQuery>, QueryRejection>,
+) -> Result<Json<LookupAnswer>, ApiError> {
+    let Query(q) = q.map_err(|e| ApiError::new(400, "bad-query", e.body_text()))?;
+    let key = match (q.digest, q.firmware, q.mud_url) {
+        (Some(d), None, None) => Lookup::Digest(d),
+        (None, Some(f), None) => Lookup::Firmware(f),
+        (None, None, Some(u)) => Lookup::MudUrl(u),
+        _ => {
+            return Err(ApiError::new(
+                400,
+                "bad-query",
+                "give exactly one of digest=, firmware=, mud-url=",
+            ))
+        }
+    };
+    Ok(Json(LookupAnswer {
+        labels: s.lookup(&key).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/v1/status/batch", request_body = BatchRequest,
+    responses((status = 200, body = BatchAnswer), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn batch(
+    State(s): State<Service>,
+    req: Result<Json<BatchRequest>, JsonRejection>,
+) -> Result<Json<BatchAnswer>, ApiError> {
+    let Json(req) = req.map_err(json_error)?;
+    Ok(Json(s.batch_status(&req).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct ConsistencyQuery {
+    old: u64,
+    new: u64,
+}
+
+#[utoipa::path(get, path = "/v1/consistency", params(ConsistencyQuery),
+    responses((status = 200, body = ConsistencyAnswer), (status = 400, body = ErrorBody)))]
+async fn consistency(
+    State(s): State<Service>,
+    q: Result<Query<ConsistencyQuery>, QueryRejection>,
+) -> Result<Json<ConsistencyAnswer>, ApiError> {
+    let Query(q) = q.map_err(|e| ApiError::new(400, "bad-query", e.body_text()))?;
+    Ok(Json(s.consistency(q.old, q.new).await?))
+}
+
+#[utoipa::path(get, path = "/v1/log", responses((status = 200, body = LogInfo)))]
+async fn log_info(State(s): State<Service>) -> Result<Json<LogInfo>, ApiError> {
+    Ok(Json(s.log_info().await?))
+}
+
+#[utoipa::path(get, path = "/checkpoint", responses((status = 200, description = "C2SP tlog-checkpoint signed note", content_type = "text/plain")))]
+async fn checkpoint(State(s): State<Service>) -> Result<Response, ApiError> {
+    let cp = s.checkpoint().await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        cp.signed_note,
+    )
+        .into_response())
+}
+
+/// C2SP tlog-tiles: tiles and entry bundles of the published tree. Full tiles never change and
+/// are served as immutable; a partial tile of width W is the first W hashes, served while the
+/// tree has them (clients verifying an older checkpoint ask for older widths).
+#[utoipa::path(get, path = "/tile/{path}", params(("path" = String, Path, description = "<L>/<N>[.p/<W>] or entries/<N>[.p/<W>]")),
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+async fn tile(State(s): State<Service>, Path(path): Path<String>) -> Result<Response, ApiError> {
+    let full_path = format!("tile/{path}");
+    let size = s.checkpoint().await?.size;
+    let not_found = || {
+        ApiError::new(
+            404,
+            "not-found",
+            format!("{full_path} is not part of the published tree of size {size}"),
+        )
+    };
+    let (body, width) = if path.starts_with("entries/") {
+        let b = EntryBundle::parse_path(&full_path)
+            .map_err(|e| ApiError::new(400, "bad-tile-path", e.to_string()))?;
+        let start = b.index.checked_mul(256).ok_or_else(not_found)?;
+        let end = start + u64::from(b.width);
+        if end > size {
+            return Err(not_found());
+        }
+        let entries = s.store().entries(start, end).await?;
+        if entries.len() != usize::from(b.width) {
+            return Err(not_found());
+        }
+        let bytes =
+            encode_entry_bundle(&entries).map_err(|e| ApiError::new(500, "tile", e.to_string()))?;
+        (bytes, b.width)
+    } else {
+        let t = Tile::parse_path(&full_path)
+            .map_err(|e| ApiError::new(400, "bad-tile-path", e.to_string()))?;
+        let level = u32::from(t.level) * u32::from(TILE_HEIGHT);
+        if level >= 64 {
+            return Err(not_found());
+        }
+        // Nodes at tree level 8L that exist in a tree of `size` leaves.
+        let available = size >> level;
+        let start = t.index.checked_mul(256).ok_or_else(not_found)?;
+        let end = start + u64::from(t.width);
+        if end > available {
+            return Err(not_found());
+        }
+        let hashes = s.store().level_hashes(level as u8, start, end).await?;
+        if hashes.len() != usize::from(t.width) {
+            return Err(not_found());
+        }
+        (
+            hashes.iter().flat_map(|h| h.0).collect::<Vec<u8>>(),
+            t.width,
+        )
+    };
+    let cache = if width == 256 {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn metrics(State(s): State<Service>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        s.metrics().encode(),
+    )
+        .into_response()
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "trustgate label registry",
+        description = "Signed IoT security labels, their status, and RFC 9162 transparency-log proofs."
+    ),
+    paths(
+        submit_label,
+        submit_statement,
+        get_label,
+        lookup,
+        batch,
+        consistency,
+        log_info,
+        checkpoint,
+        tile
+    ),
+    components(schemas(
+        ErrorBody,
+        Submitted,
+        LabelView,
+        LookupAnswer,
+        BatchRequest,
+        BatchAnswer,
+        BatchItem,
+        LogInfo,
+        ConsistencyAnswer,
+        LoggedEvent
+    ))
+)]
+struct ApiDoc;
+
+/// The OpenAPI 3.1 description of this API.
+pub fn openapi_json() -> String {
+    use utoipa::OpenApi;
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], openapi_json()).into_response()
+}

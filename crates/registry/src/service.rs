@@ -1,0 +1,585 @@
+//! What the registry does, independent of HTTP: accept labels and status statements, answer
+//! lookups with status and offline proofs. The HTTP layer ([`crate::http`]) only moves bytes.
+
+use std::sync::Arc;
+
+use label::{Status, StatusEvent, StatusEventKind};
+use time::OffsetDateTime;
+use tlog::{Checkpoint, NoteSigner, ProofBundle, VerifierKey};
+
+use crate::metrics::Metrics;
+use crate::sequencer::{SequenceError, Sequencer};
+use crate::statement::{self, StatementError};
+use crate::store::{LabelRecord, NewEntry, NewRecord, Store, StoreError, StoredCheckpoint};
+use crate::types::*;
+
+/// How far in the future a statement's `at` may lie (clock skew between assessor and registry).
+pub const MAX_FUTURE_SKEW: time::Duration = time::Duration::minutes(5);
+
+/// Most ids + digests in one batch status request.
+pub const MAX_BATCH_ITEMS: usize = 10_000;
+
+/// A refusal: HTTP status, stable code, message. Nothing was stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status code.
+    pub status: u16,
+    /// Stable code.
+    pub code: &'static str,
+    /// What was wrong.
+    pub message: String,
+}
+
+impl ApiError {
+    /// A refusal.
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.code, self.message)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "storage error");
+        ApiError::new(503, "storage-unavailable", e.to_string())
+    }
+}
+
+impl From<SequenceError> for ApiError {
+    fn from(e: SequenceError) -> Self {
+        match e {
+            SequenceError::Replay => ApiError::new(409, "replay", e.to_string()),
+            SequenceError::DuplicateLabelId(_) => {
+                ApiError::new(409, "duplicate-label-id", e.to_string())
+            }
+            SequenceError::Unavailable(_) => {
+                ApiError::new(503, "storage-unavailable", e.to_string())
+            }
+        }
+    }
+}
+
+fn label_error(e: label::LabelError) -> ApiError {
+    use label::LabelError as E;
+    match e {
+        E::MalformedCbor(_) | E::WrongAlgorithm(_) | E::UnexpectedHeader(_) => {
+            ApiError::new(400, "malformed-label", e.to_string())
+        }
+        E::UnknownKey { .. } => ApiError::new(403, "unregistered-assessor", e.to_string()),
+        E::BadSignature => ApiError::new(
+            403,
+            "bad-signature",
+            "bad signature: the label's signature does not verify with the registered key of the assessor it names",
+        ),
+        E::ClaimsInvalid(_) => ApiError::new(422, "invalid-claims", e.to_string()),
+    }
+}
+
+fn statement_error(e: StatementError) -> ApiError {
+    match e {
+        StatementError::Malformed(_) => ApiError::new(400, "malformed-statement", e.to_string()),
+        StatementError::Payload(_) => ApiError::new(422, "invalid-statement", e.to_string()),
+        StatementError::BadSignature => ApiError::new(403, "bad-signature", e.to_string()),
+    }
+}
+
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .expect("formats")
+}
+
+/// The registry: storage, sequencer, log key, public URL, metrics. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Service(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    sequencer: Sequencer,
+    verifier: VerifierKey,
+    public_url: String,
+    metrics: Metrics,
+}
+
+impl Service {
+    /// Starts the sequencer over `store` and returns the service. `public_url` is the base URL
+    /// consumer pages and QR codes point to (no trailing slash).
+    pub async fn start(
+        store: Store,
+        signer: NoteSigner,
+        public_url: &str,
+    ) -> Result<Self, StoreError> {
+        let metrics = Metrics::new();
+        let verifier = signer.verifier_key();
+        let sequencer = Sequencer::start(store.clone(), signer, metrics.clone()).await?;
+        Ok(Service(Arc::new(Inner {
+            store,
+            sequencer,
+            verifier,
+            public_url: public_url.trim_end_matches('/').to_string(),
+            metrics,
+        })))
+    }
+
+    /// The storage.
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    /// The log's verifier key.
+    pub fn verifier_key(&self) -> &VerifierKey {
+        &self.0.verifier
+    }
+
+    /// The public base URL.
+    pub fn public_url(&self) -> &str {
+        &self.0.public_url
+    }
+
+    fn refuse(&self, e: ApiError) -> ApiError {
+        self.0.metrics.refused(e.code);
+        e
+    }
+
+    /// Accepts a signed label (COSE_Sign1 bytes): it must verify with a registered, non-retired
+    /// assessor key, and neither its bytes nor its id may be logged already.
+    pub async fn submit_label(&self, bytes: &[u8]) -> Result<Submitted, ApiError> {
+        self.submit_label_inner(bytes)
+            .await
+            .map_err(|e| self.refuse(e))
+    }
+
+    async fn submit_label_inner(&self, bytes: &[u8]) -> Result<Submitted, ApiError> {
+        if bytes.is_empty() {
+            return Err(ApiError::new(
+                400,
+                "empty-body",
+                "the body must be a COSE_Sign1 label",
+            ));
+        }
+        let (kid, _) = label::decode_unverified(bytes).map_err(label_error)?;
+        let assessor = self.0.store.assessor(&kid.to_string()).await?.ok_or_else(|| {
+            ApiError::new(
+                403,
+                "unregistered-assessor",
+                format!("key id {kid} is not a registered assessor; the operator registers assessor keys with `trustgate registry add-assessor`"),
+            )
+        })?;
+        if let Some(at) = &assessor.retired_at {
+            return Err(ApiError::new(
+                403,
+                "retired-assessor",
+                format!("assessor key {kid} ({}) was retired at {at}", assessor.name),
+            ));
+        }
+        let verified = label::verify(bytes, &[assessor.key]).map_err(label_error)?;
+        let claims = verified.claims;
+        let entry = NewEntry {
+            entry: bytes.to_vec(),
+            digest: verified.digest.0,
+            record: NewRecord::Label {
+                label_id: claims.id.clone(),
+                kid: kid.to_string(),
+                mud_url: claims.network_profile.mud_url.clone(),
+                images: claims.software.iter().map(|s| s.image_sha256.0).collect(),
+            },
+        };
+        let receipt = self.0.sequencer.submit(entry).await?;
+        let now = OffsetDateTime::now_utc();
+        Ok(Submitted {
+            label_id: claims.id.clone(),
+            digest: verified.digest.to_string(),
+            leaf_index: receipt.leaf_index,
+            tree_size: receipt.tree_size,
+            status: label::status(&claims, now, &[]),
+            consumer_page: label::short_form(&self.0.public_url, &verified.digest),
+        })
+    }
+
+    /// Accepts a status statement (see [`crate::statement`]) signed by the key that issued the
+    /// label it names. Revocations and supersessions are final: later statements are refused.
+    pub async fn submit_statement(&self, bytes: &[u8]) -> Result<Submitted, ApiError> {
+        self.submit_statement_inner(bytes)
+            .await
+            .map_err(|e| self.refuse(e))
+    }
+
+    async fn submit_statement_inner(&self, bytes: &[u8]) -> Result<Submitted, ApiError> {
+        if bytes.is_empty() {
+            return Err(ApiError::new(
+                400,
+                "empty-body",
+                "the body must be a COSE_Sign1 status statement",
+            ));
+        }
+        let (kid, event) = statement::open_unverified(bytes).map_err(statement_error)?;
+        let record = self
+            .0
+            .store
+            .label_by_id(&event.label_id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    404,
+                    "unknown-label",
+                    format!("no label with id {:?}", event.label_id),
+                )
+            })?;
+        if kid.to_string() != record.kid {
+            return Err(ApiError::new(
+                403,
+                "not-issuing-assessor",
+                format!(
+                    "statements about {:?} must be signed by the key that issued it ({}), not {kid}",
+                    event.label_id, record.kid
+                ),
+            ));
+        }
+        let assessor = self.0.store.assessor(&record.kid).await?.ok_or_else(|| {
+            ApiError::new(
+                403,
+                "unregistered-assessor",
+                format!("key id {kid} is not a registered assessor"),
+            )
+        })?;
+        if let Some(at) = &assessor.retired_at {
+            return Err(ApiError::new(
+                403,
+                "retired-assessor",
+                format!("assessor key {kid} ({}) was retired at {at}", assessor.name),
+            ));
+        }
+        statement::verify_statement(bytes, &assessor.key).map_err(statement_error)?;
+        let now = OffsetDateTime::now_utc();
+        if event.at > now + MAX_FUTURE_SKEW {
+            return Err(ApiError::new(
+                422,
+                "future-statement",
+                format!(
+                    "statement takes effect at {}, more than 5 minutes from now",
+                    rfc3339(event.at)
+                ),
+            ));
+        }
+        let facts = self
+            .0
+            .store
+            .events_for(std::slice::from_ref(&event.label_id))
+            .await?;
+        if let Some(f) = facts.iter().find(|f| {
+            matches!(
+                f.event.kind,
+                StatusEventKind::Revoked { .. } | StatusEventKind::Superseded { .. }
+            )
+        }) {
+            return Err(ApiError::new(
+                409,
+                "status-final",
+                format!(
+                    "label {:?} is already {} (log entry {}); that is final",
+                    event.label_id,
+                    match f.event.kind {
+                        StatusEventKind::Revoked { .. } => "revoked",
+                        _ => "superseded",
+                    },
+                    f.leaf_index
+                ),
+            ));
+        }
+        if let StatusEventKind::Superseded { by } = &event.kind {
+            if self.0.store.label_by_id(by).await?.is_none() {
+                return Err(ApiError::new(
+                    422,
+                    "unknown-label",
+                    format!("the superseding label {by:?} is not in this registry"),
+                ));
+            }
+        }
+        let digest = label::label_digest(bytes);
+        let entry = NewEntry {
+            entry: bytes.to_vec(),
+            digest: digest.0,
+            record: NewRecord::Status(event.clone()),
+        };
+        let receipt = self.0.sequencer.submit(entry).await?;
+        let (_, claims) = decode_stored(&record)?;
+        let mut all: Vec<StatusEvent> = facts.into_iter().map(|f| f.event).collect();
+        all.push(event.clone());
+        Ok(Submitted {
+            label_id: event.label_id.clone(),
+            digest: digest.to_string(),
+            leaf_index: receipt.leaf_index,
+            tree_size: receipt.tree_size,
+            status: label::status(&claims, now.max(event.at), &all),
+            consumer_page: label::short_form(
+                &self.0.public_url,
+                &label::label_digest(&record.cose),
+            ),
+        })
+    }
+
+    /// The latest checkpoint (always present once the service started).
+    pub async fn checkpoint(&self) -> Result<StoredCheckpoint, ApiError> {
+        self.0
+            .store
+            .checkpoint()
+            .await?
+            .ok_or_else(|| ApiError::new(503, "no-checkpoint", "no checkpoint published yet"))
+    }
+
+    /// Full views (status, claims, proofs) of these labels, against one checkpoint.
+    pub async fn views(&self, records: Vec<LabelRecord>) -> Result<Vec<LabelView>, ApiError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let cp = self.checkpoint().await?;
+        let ids: Vec<String> = records.iter().map(|r| r.label_id.clone()).collect();
+        let events = self.0.store.events_for(&ids).await?;
+        // Every node every proof needs, fetched in one query.
+        let mut indices: Vec<u64> = records.iter().map(|r| r.leaf_index).collect();
+        indices.extend(events.iter().map(|e| e.leaf_index));
+        let mut nodes = Vec::new();
+        for &i in &indices {
+            let plan = tlog::proof::inclusion_plan(i, cp.size).map_err(|e| {
+                ApiError::new(
+                    500,
+                    "proof",
+                    format!("entry {i} in tree of {}: {e}", cp.size),
+                )
+            })?;
+            nodes.extend(plan.nodes());
+        }
+        nodes.sort();
+        nodes.dedup();
+        let reader = self.0.store.prefetch(nodes).await?;
+        let checkpoint = Checkpoint::new(self.0.verifier.name(), cp.size, cp.root);
+        let bundle = |entry: &[u8], index: u64| {
+            ProofBundle::build(
+                entry.to_vec(),
+                index,
+                &checkpoint,
+                cp.signed_note.clone(),
+                &reader,
+            )
+            .map_err(|e| ApiError::new(500, "proof", e.to_string()))
+        };
+        let now = OffsetDateTime::now_utc();
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            let (digest, claims) = decode_stored(&r)?;
+            let mine: Vec<&crate::store::EventRecord> = events
+                .iter()
+                .filter(|e| e.event.label_id == r.label_id)
+                .collect();
+            let facts: Vec<StatusEvent> = mine.iter().map(|e| e.event.clone()).collect();
+            let status = label::status(&claims, now, &facts);
+            let mut logged = Vec::with_capacity(mine.len());
+            for e in mine {
+                logged.push(LoggedEvent {
+                    leaf_index: e.leaf_index,
+                    event: e.event.clone(),
+                    bundle: bundle(&e.statement, e.leaf_index)?,
+                });
+            }
+            out.push(LabelView {
+                label_id: r.label_id.clone(),
+                digest: digest.to_string(),
+                kid: r.kid.clone(),
+                leaf_index: r.leaf_index,
+                status_words: status.plain_words(),
+                status,
+                checked_at: rfc3339(now),
+                claims: serde_json::from_str(&claims.to_json_pretty()).expect("claims JSON parses"),
+                consumer_page: label::short_form(&self.0.public_url, &digest),
+                bundle: bundle(&r.cose, r.leaf_index)?,
+                events: logged,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The label with this id.
+    pub async fn by_id(&self, id: &str) -> Result<LabelView, ApiError> {
+        let r =
+            self.0.store.label_by_id(id).await?.ok_or_else(|| {
+                ApiError::new(404, "not-found", format!("no label with id {id:?}"))
+            })?;
+        Ok(self.views(vec![r]).await?.remove(0))
+    }
+
+    /// Lookup by label digest, firmware image digest, or MUD URL (exactly one).
+    pub async fn lookup(&self, q: &Lookup) -> Result<Vec<LabelView>, ApiError> {
+        let records = match q {
+            Lookup::Digest(d) => self
+                .0
+                .store
+                .label_by_digest(&parse_digest(d, "digest")?)
+                .await?
+                .into_iter()
+                .collect(),
+            Lookup::Firmware(d) => {
+                self.0
+                    .store
+                    .labels_by_image(&parse_digest(d, "firmware")?)
+                    .await?
+            }
+            Lookup::MudUrl(u) => self.0.store.labels_by_mud_url(u).await?,
+        };
+        self.views(records).await
+    }
+
+    /// Status of many labels at once (insurers). Proofs are not included; fetch them per label.
+    pub async fn batch_status(&self, req: &BatchRequest) -> Result<BatchAnswer, ApiError> {
+        let total = req.ids.len() + req.digests.len();
+        if total == 0 {
+            return Err(ApiError::new(
+                422,
+                "empty-batch",
+                "give at least one id or digest",
+            ));
+        }
+        if total > MAX_BATCH_ITEMS {
+            return Err(ApiError::new(
+                413,
+                "batch-too-large",
+                format!("{total} items; at most {MAX_BATCH_ITEMS} per request"),
+            ));
+        }
+        let mut digests = Vec::with_capacity(req.digests.len());
+        for (i, d) in req.digests.iter().enumerate() {
+            digests.push(parse_digest(d, &format!("digests[{i}]"))?);
+        }
+        let mut records = self.0.store.labels_by_ids(&req.ids).await?;
+        records.extend(self.0.store.labels_by_digests(&digests).await?);
+        let mut by_id = std::collections::HashMap::new();
+        let mut by_digest = std::collections::HashMap::new();
+        for r in &records {
+            let (digest, claims) = decode_stored(r)?;
+            by_digest.insert(digest.0, r.label_id.clone());
+            by_id.insert(r.label_id.clone(), claims);
+        }
+        let ids: Vec<String> = by_id.keys().cloned().collect();
+        let mut facts: std::collections::HashMap<String, Vec<StatusEvent>> = Default::default();
+        for e in self.0.store.events_for(&ids).await? {
+            facts
+                .entry(e.event.label_id.clone())
+                .or_default()
+                .push(e.event);
+        }
+        let now = OffsetDateTime::now_utc();
+        let status_of = |id: &str| -> Status {
+            label::status(
+                &by_id[id],
+                now,
+                facts.get(id).map(|v| &v[..]).unwrap_or(&[]),
+            )
+        };
+        let mut results = Vec::with_capacity(total);
+        for id in &req.ids {
+            let found = by_id.contains_key(id);
+            results.push(BatchItem {
+                query: id.clone(),
+                found,
+                label_id: found.then(|| id.clone()),
+                status: found.then(|| status_of(id)),
+            });
+        }
+        for (d, raw) in req.digests.iter().zip(&digests) {
+            let id = by_digest.get(raw);
+            results.push(BatchItem {
+                query: d.clone(),
+                found: id.is_some(),
+                label_id: id.cloned(),
+                status: id.map(|id| status_of(id)),
+            });
+        }
+        Ok(BatchAnswer {
+            checked_at: rfc3339(now),
+            results,
+        })
+    }
+
+    /// RFC 9162 §2.1.4 consistency proof between two sizes of this log.
+    pub async fn consistency(&self, old: u64, new: u64) -> Result<ConsistencyAnswer, ApiError> {
+        let cp = self.checkpoint().await?;
+        if new > cp.size || old > new {
+            return Err(ApiError::new(
+                400,
+                "bad-range",
+                format!(
+                    "need old <= new <= {} (the current size); got old={old} new={new}",
+                    cp.size
+                ),
+            ));
+        }
+        let plan = tlog::proof::consistency_plan(old, new)
+            .map_err(|e| ApiError::new(400, "bad-range", e.to_string()))?;
+        let reader = self.0.store.prefetch(plan.nodes()).await?;
+        let proof = plan
+            .execute(&reader)
+            .map_err(|e| ApiError::new(500, "proof", e.to_string()))?;
+        Ok(ConsistencyAnswer { old, new, proof })
+    }
+
+    /// Log origin, verifier key and size.
+    pub async fn log_info(&self) -> Result<LogInfo, ApiError> {
+        Ok(LogInfo {
+            origin: self.0.verifier.name().to_string(),
+            verifier_key: self.0.verifier.to_string(),
+            size: self.checkpoint().await?.size,
+        })
+    }
+}
+
+/// One lookup key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Label digest (SHA-256 of the COSE bytes), hex.
+    Digest(String),
+    /// Firmware image SHA-256, hex.
+    Firmware(String),
+    /// MUD URL.
+    MudUrl(String),
+}
+
+fn parse_digest(hex_text: &str, what: &str) -> Result<[u8; 32], ApiError> {
+    let bytes = hex::decode(hex_text).map_err(|_| {
+        ApiError::new(
+            400,
+            "bad-digest",
+            format!("{what}: {hex_text:?} is not hex"),
+        )
+    })?;
+    bytes.try_into().map_err(|_| {
+        ApiError::new(
+            400,
+            "bad-digest",
+            format!("{what}: a SHA-256 digest is 64 hex characters"),
+        )
+    })
+}
+
+fn decode_stored(r: &LabelRecord) -> Result<(label::Sha256Digest, label::Claims), ApiError> {
+    // Verified when it was accepted; decoding again only reads it back.
+    let (_, claims) = label::decode_unverified(&r.cose).map_err(|e| {
+        ApiError::from(StoreError::Corrupt(format!(
+            "stored label {:?}: {e}",
+            r.label_id
+        )))
+    })?;
+    Ok((label::label_digest(&r.cose), claims))
+}
