@@ -10,6 +10,7 @@
 
 mod demo;
 mod label_cmd;
+mod registry_cmd;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -66,6 +67,9 @@ enum Command {
     /// The security baseline requirement catalog.
     #[command(subcommand)]
     Baseline(label_cmd::BaselineCommand),
+    /// The label registry: serve it, register assessors, submit/revoke/fetch labels.
+    #[command(subcommand)]
+    Registry(registry_cmd::RegistryCommand),
 }
 
 #[derive(Args)]
@@ -184,6 +188,7 @@ fn run(cli: Cli) -> Result<Option<Finding>> {
         } => label_cmd::keygen(&output, public, json),
         Command::Label(cmd) => label_cmd::run(cmd),
         Command::Baseline(cmd) => label_cmd::baseline(cmd),
+        Command::Registry(cmd) => registry_cmd::run(cmd),
     }
 }
 

@@ -1,0 +1,429 @@
+//! `trustgate registry …`: run the label registry, register assessors (operator), and talk to a
+//! registry as a client (submit, revoke, change support end, fetch with offline proof).
+
+use crate::{read_bounded, Finding};
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use serde_json::json;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand)]
+pub enum RegistryCommand {
+    /// Run the registry: HTTP API, consumer pages, C2SP checkpoint and tiles, /metrics.
+    ///
+    /// The database defaults to a SQLite file in the data directory; the log's signing key is
+    /// created there on first start (mode 600) and never printed; its public verifier key is
+    /// printed and written beside it as log.key.pub. The first stdout line is
+    /// `listening on http://ADDR`.
+    ///
+    /// Example: trustgate registry serve --listen 0.0.0.0:8080 --db postgres://u:p@db/registry
+    Serve {
+        /// sqlite:///path/file.db or postgres://user:pass@host/db (default: sqlite file in --data-dir).
+        #[arg(long)]
+        db: Option<String>,
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// The log's signing key file (default: DATA_DIR/log.key; created if absent).
+        #[arg(long = "log-key")]
+        log_key: Option<PathBuf>,
+        /// Where the default database and key live (default: $TRUSTGATE_DATA, else
+        /// $XDG_DATA_HOME/trustgate, else ~/.local/share/trustgate).
+        #[arg(long = "data-dir")]
+        data_dir: Option<PathBuf>,
+        /// Log origin (checkpoint first line) for a newly created key.
+        #[arg(long, default_value = "localhost/trustgate-registry")]
+        origin: String,
+        /// Base URL consumer pages and QR codes point to (default: http://LISTEN).
+        #[arg(long = "public-url")]
+        public_url: Option<String>,
+    },
+    /// Operator: register an assessor's public key (PEM from `trustgate keygen`).
+    ///
+    /// Example: trustgate registry add-assessor lab.pub --name "Example Test Lab"
+    AddAssessor {
+        public_key: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        db: Option<String>,
+        #[arg(long = "data-dir")]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Operator: retire an assessor key (by key id); it can no longer submit anything.
+    RetireAssessor {
+        kid: String,
+        #[arg(long)]
+        db: Option<String>,
+        #[arg(long = "data-dir")]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Submit a signed label to a registry.
+    ///
+    /// Example: trustgate registry submit device.label --url https://registry.example
+    Submit {
+        label: PathBuf,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a label (a status statement signed with the key that issued it).
+    ///
+    /// Example: trustgate registry revoke urn:acme:label:1 --reason "default password" --key lab.key --url U
+    Revoke {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        /// The issuing assessor's private key.
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record a changed support end date for a label (signed with the issuing key).
+    ///
+    /// Example: trustgate registry support-end urn:acme:label:1 --date 2027-12-31 --key lab.key --url U
+    SupportEnd {
+        id: String,
+        /// The new last supported day, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch a label's status and offline proof bundle, by id, firmware digest or MUD URL.
+    ///
+    /// Exit 0 when the label is active, 1 when it is not (or not found).
+    /// Example: trustgate registry fetch urn:acme:label:1 --url U -o bundle.json --label-out device.label
+    Fetch {
+        /// The label id.
+        #[arg(required_unless_present_any = ["firmware", "mud_url"], conflicts_with_all = ["firmware", "mud_url"])]
+        id: Option<String>,
+        /// SHA-256 of a firmware image (hex).
+        #[arg(long, conflicts_with = "mud_url")]
+        firmware: Option<String>,
+        /// The device's MUD URL.
+        #[arg(long = "mud-url")]
+        mud_url: Option<String>,
+        #[arg(long)]
+        url: String,
+        /// Write the proof bundle here (for `trustgate label verify --bundle`).
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        /// Write the label's COSE bytes here.
+        #[arg(long = "label-out")]
+        label_out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn data_dir(given: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(d) = given {
+        return Ok(d);
+    }
+    if let Some(d) = std::env::var_os("TRUSTGATE_DATA") {
+        return Ok(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME") {
+        return Ok(PathBuf::from(d).join("trustgate"));
+    }
+    let home = std::env::var_os("HOME").context("no --data-dir, $TRUSTGATE_DATA or $HOME")?;
+    Ok(PathBuf::from(home).join(".local/share/trustgate"))
+}
+
+fn db_url(db: Option<String>, dir: &Path) -> Result<String> {
+    match db {
+        Some(u) => Ok(u),
+        None => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            Ok(format!("sqlite://{}", dir.join("registry.db").display()))
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn signing_key(path: &Path) -> Result<label::SigningKey> {
+    let pem = zeroize::Zeroizing::new(
+        String::from_utf8(read_bounded(path, 16 * 1024, "key files")?)
+            .context("key file is not PEM text")?,
+    );
+    label::signing_key_from_pem(&pem).with_context(|| format!("key {}", path.display()))
+}
+
+/// A registry refusal is a finding (exit 1) reported plainly; anything else is an error.
+fn report_refusal(e: registry::ClientError, json: bool) -> Result<Option<Finding>> {
+    match e {
+        registry::ClientError::Refused {
+            status,
+            code,
+            message,
+        } => {
+            if json {
+                println!(
+                    "{}",
+                    json!({"accepted": false, "status": status, "error": code, "message": message})
+                );
+            } else {
+                eprintln!("refused by the registry ({status} {code}): {message}");
+            }
+            Ok(Some(Finding))
+        }
+        other => Err(other.into()),
+    }
+}
+
+fn print_submitted(s: &registry::Submitted, json: bool, what: &str) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(s)?);
+    } else {
+        println!(
+            "{what}: {} logged as entry {} (tree size {}); status: {}",
+            s.label_id,
+            s.leaf_index,
+            s.tree_size,
+            s.status.plain_words()
+        );
+        println!("consumer page: {}", s.consumer_page);
+    }
+    Ok(())
+}
+
+pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
+    let rt = runtime()?;
+    match cmd {
+        RegistryCommand::Serve {
+            db,
+            listen,
+            log_key,
+            data_dir: dir,
+            origin,
+            public_url,
+        } => rt.block_on(async {
+            let dir = data_dir(dir)?;
+            let url = db_url(db, &dir)?;
+            let key_path = log_key.unwrap_or_else(|| dir.join("log.key"));
+            let (signer, created) = registry::logkey::load_or_create(&key_path, &origin)?;
+            let store = registry::Store::open(&url)
+                .await
+                .with_context(|| format!("opening {}", redact(&url)))?;
+            let running = registry::spawn(store, signer.clone(), listen, public_url).await?;
+            use std::io::Write;
+            println!("listening on {}", running.url);
+            println!("log verifier key: {}", signer.verifier_key());
+            if created {
+                println!("created log key {} (mode 600)", key_path.display());
+            }
+            std::io::stdout().flush()?;
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            eprintln!("shutting down");
+            running.shutdown().await?;
+            Ok(None)
+        }),
+        RegistryCommand::AddAssessor {
+            public_key,
+            name,
+            db,
+            data_dir: dir,
+            json,
+        } => rt.block_on(async {
+            let pem = String::from_utf8(read_bounded(&public_key, 16 * 1024, "key files")?)
+                .context("public key is not PEM text")?;
+            let key = label::verifying_key_from_pem(&pem)
+                .with_context(|| format!("assessor key {}", public_key.display()))?;
+            let store = registry::Store::open(&db_url(db, &data_dir(dir)?)?).await?;
+            let kid = label::KeyId::of(&key).to_string();
+            if let Some(existing) = store.assessor(&kid).await? {
+                eprintln!(
+                    "key {kid} is already registered (as {:?}); nothing changed",
+                    existing.name
+                );
+                return Ok(Some(Finding));
+            }
+            store.register_assessor(&name, &key).await?;
+            if json {
+                println!("{}", json!({"kid": kid, "name": name, "registered": true}));
+            } else {
+                println!("registered assessor {name:?} with key id {kid}");
+            }
+            Ok(None)
+        }),
+        RegistryCommand::RetireAssessor {
+            kid,
+            db,
+            data_dir: dir,
+            json,
+        } => rt.block_on(async {
+            let store = registry::Store::open(&db_url(db, &data_dir(dir)?)?).await?;
+            let done = store.retire_assessor(&kid).await?;
+            if json {
+                println!("{}", json!({"kid": kid, "retired": done}));
+            } else if done {
+                println!("retired assessor key {kid}");
+            } else {
+                eprintln!("no active assessor key {kid}");
+            }
+            Ok(if done { None } else { Some(Finding) })
+        }),
+        RegistryCommand::Submit { label, url, json } => rt.block_on(async {
+            let bytes = read_bounded(&label, registry::http::MAX_LABEL_BODY, "labels")?;
+            match registry::Client::new(&url)?.submit_label(&bytes).await {
+                Ok(s) => {
+                    print_submitted(&s, json, "accepted")?;
+                    Ok(None)
+                }
+                Err(e) => report_refusal(e, json),
+            }
+        }),
+        RegistryCommand::Revoke {
+            id,
+            reason,
+            key,
+            url,
+            json,
+        } => {
+            let kind = label::StatusEventKind::Revoked { reason };
+            rt.block_on(send_statement(&id, kind, &key, &url, json))
+        }
+        RegistryCommand::SupportEnd {
+            id,
+            date,
+            key,
+            url,
+            json,
+        } => {
+            let end_date = time::Date::parse(
+                &date,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .with_context(|| format!("--date {date:?} is not YYYY-MM-DD"))?;
+            let kind = label::StatusEventKind::SupportEndChanged { end_date };
+            rt.block_on(send_statement(&id, kind, &key, &url, json))
+        }
+        RegistryCommand::Fetch {
+            id,
+            firmware,
+            mud_url,
+            url,
+            output,
+            label_out,
+            json,
+        } => rt.block_on(async {
+            let client = registry::Client::new(&url)?;
+            let result = match (id, firmware, mud_url) {
+                (Some(id), _, _) => client.label(&id).await.map(|v| vec![v]),
+                (_, Some(f), _) => client.lookup("firmware", &f).await,
+                (_, _, Some(u)) => client.lookup("mud-url", &u).await,
+                _ => unreachable!("clap requires one"),
+            };
+            let views = match result {
+                Ok(v) => v,
+                Err(e) => return report_refusal(e, json),
+            };
+            let Some(first) = views.first() else {
+                if json {
+                    println!("{}", json!({"found": false, "labels": []}));
+                } else {
+                    eprintln!("no label found");
+                }
+                return Ok(Some(Finding));
+            };
+            if views.len() > 1 && (output.is_some() || label_out.is_some()) {
+                eprintln!(
+                    "{} labels match; writing the oldest ({})",
+                    views.len(),
+                    first.label_id
+                );
+            }
+            if let Some(o) = &output {
+                std::fs::write(o, first.bundle.to_json())
+                    .with_context(|| format!("cannot write {}", o.display()))?;
+            }
+            if let Some(o) = &label_out {
+                std::fs::write(o, &first.bundle.entry)
+                    .with_context(|| format!("cannot write {}", o.display()))?;
+            }
+            if json {
+                println!("{}", serde_json::to_string(&json!({"found": true, "labels": views}))?);
+            } else {
+                for v in &views {
+                    println!(
+                        "{} (entry {}, assessor key {}): {}",
+                        v.label_id, v.leaf_index, v.kid, v.status_words
+                    );
+                    for e in &v.events {
+                        println!("  entry {}: {:?}", e.leaf_index, e.event.kind);
+                    }
+                    println!("  consumer page: {}", v.consumer_page);
+                }
+                if let Some(o) = &output {
+                    println!("proof bundle written to {}", o.display());
+                }
+            }
+            Ok(if first.status.is_active() {
+                None
+            } else {
+                Some(Finding)
+            })
+        }),
+    }
+}
+
+async fn send_statement(
+    id: &str,
+    kind: label::StatusEventKind,
+    key: &Path,
+    url: &str,
+    json: bool,
+) -> Result<Option<Finding>> {
+    let key = signing_key(key)?;
+    let event = label::StatusEvent {
+        label_id: id.to_string(),
+        at: time::OffsetDateTime::now_utc(),
+        kind,
+    };
+    let statement = registry::sign_statement(&event, &key);
+    match registry::Client::new(url)?.submit_statement(&statement).await {
+        Ok(s) => {
+            print_submitted(&s, json, "recorded")?;
+            Ok(None)
+        }
+        Err(e) => report_refusal(e, json),
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
