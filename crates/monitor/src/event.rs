@@ -4,11 +4,11 @@
 use crate::community_id::community_id;
 use crate::identity::DeviceFacts;
 use crate::packet::Mac;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// What a detector saw.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EventKind {
     /// TCP SYNs whose sequence number equals the destination IPv4 address, without options:
@@ -71,7 +71,7 @@ impl EventKind {
 }
 
 /// One packet that contributed to an event.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EvidencePacket {
     /// Packet time, ns since the Unix epoch.
     pub time_ns: u64,

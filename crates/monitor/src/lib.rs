@@ -21,7 +21,7 @@ pub mod packet;
 pub mod scenarios;
 pub mod sketch;
 
-pub use capture::{replay_file, CaptureError, ReplayStats};
+pub use capture::{replay_file, CaptureError, LiveCapture, ReplayStats};
 pub use event::{DnsAnswer, Event, EventKind, EvidencePacket, Output};
 pub use identity::{DeviceFacts, OuiTable};
 pub use monitor::{Config, Monitor, Stats, Thresholds};

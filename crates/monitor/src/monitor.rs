@@ -525,7 +525,13 @@ impl Monitor {
         // DNS sent past the gateway's resolver.
         let dns_query =
             p.dport == 53 && (p.proto == UDP || p.tcp.is_some_and(|tc| tc.syn && !tc.ack));
-        if dns_query && resolvers_known && !resolver_ok && !is_group_addr(&p.dst) {
+        // UDP to port 53 counts when it is a DNS query (a UDP flood's random ports hit 53 too).
+        if dns_query
+            && resolvers_known
+            && !resolver_ok
+            && !is_group_addr(&p.dst)
+            && (p.proto != UDP || is_dns_query(p.payload))
+        {
             dev.evidence[EventKind::DnsBypass as usize].note(tuple);
             fired.push((
                 EventKind::DnsBypass,
@@ -894,6 +900,11 @@ fn merge_dhcp(facts: &mut DeviceFacts, f: crate::identity::DhcpFacts) -> bool {
         facts.mud_url = f.mud_url;
     }
     *facts != before
+}
+
+fn is_dns_query(payload: &[u8]) -> bool {
+    simple_dns::Packet::parse(payload)
+        .is_ok_and(|m| !m.has_flags(simple_dns::PacketFlag::RESPONSE) && !m.questions.is_empty())
 }
 
 fn hash_bytes(b: &[u8]) -> u64 {

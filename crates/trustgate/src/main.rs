@@ -10,6 +10,7 @@
 
 mod demo;
 mod label_cmd;
+mod monitor_cmd;
 mod registry_cmd;
 
 use anyhow::{Context, Result};
@@ -67,6 +68,16 @@ enum Command {
     /// The security baseline requirement catalog.
     #[command(subcommand)]
     Baseline(label_cmd::BaselineCommand),
+    /// Replay a capture (pcap/pcapng) through the gateway monitor and report bot behaviour.
+    ///
+    /// Events: Mirai scanning, telnet scans, brute force, SYN/UDP/ACK floods, DNS past the
+    /// router's resolver, DNS water torture, traffic outside a device's MUD file (--policies).
+    /// Exit 1 if anything was reported.
+    /// Example: trustgate monitor home.pcap --json
+    Monitor(monitor_cmd::MonitorArgs),
+    /// The gateway daemon: live monitoring, containment and quarantine.
+    #[command(subcommand)]
+    Gateway(monitor_cmd::GatewayCommand),
     /// The label registry: serve it, register assessors, submit/revoke/fetch labels.
     #[command(subcommand)]
     Registry(registry_cmd::RegistryCommand),
@@ -188,6 +199,8 @@ fn run(cli: Cli) -> Result<Option<Finding>> {
         } => label_cmd::keygen(&output, public, json),
         Command::Label(cmd) => label_cmd::run(cmd),
         Command::Baseline(cmd) => label_cmd::baseline(cmd),
+        Command::Monitor(args) => monitor_cmd::run_monitor(args),
+        Command::Gateway(cmd) => monitor_cmd::run_gateway(cmd),
         Command::Registry(cmd) => registry_cmd::run(cmd),
     }
 }

@@ -1,0 +1,16 @@
+//! # gateway — the daemon glue between `monitor` and `enforce`
+//!
+//! Owns: turning the monitor's outputs into enforcement — every device seen is contained at
+//! its level (DESIGN §5: `declared` with a MUD file, else `default`), DNS answers a device
+//! receives fill its `dst-dnsname` sets, and bot behaviour moves it to `isolated` for a TTL
+//! (quarantine), with a dry-run mode and release by the owner. Every change of level is a line
+//! in an append-only JSON journal, which is also how quarantines survive a restart.
+//!
+//! Must not: parse packets (that is `monitor`) or build nftables rules (that is `enforce`).
+#![forbid(unsafe_code)]
+
+mod gateway;
+pub mod live;
+
+pub use gateway::{Gateway, GatewayConfig, GatewayError, JournalEntry};
+pub use live::{request_release, run_live};

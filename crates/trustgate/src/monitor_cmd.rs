@@ -1,0 +1,336 @@
+//! `trustgate monitor` (replay a capture through the monitor) and `trustgate gateway run` (live
+//! capture, optionally enforcing quarantine): argument handling and output over the `monitor`
+//! and `gateway` crates.
+
+use crate::{read_bounded, Finding};
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use monitor::{replay_file, Config, Monitor, OuiTable, Output};
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct MonitorArgs {
+    /// The capture (pcap or pcapng, Ethernet) to replay. Its own timestamps drive the clock.
+    pub capture: PathBuf,
+    /// A directory of MUD files (*.json): devices announcing one of their MUD URLs by DHCP are
+    /// checked against it, and traffic it does not allow is reported.
+    #[arg(long)]
+    pub policies: Option<PathBuf>,
+    /// The resolver devices should use (default: the DNS servers DHCP hands out in the
+    /// capture). Repeat for several.
+    #[arg(long = "resolver")]
+    pub resolvers: Vec<IpAddr>,
+    /// Also print what was learned about each device (MAC, vendor, DHCP/mDNS facts, addresses).
+    #[arg(long)]
+    pub devices: bool,
+    /// One JSON object per line: events (device, kind, time, evidence, explanation), then a
+    /// summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum GatewayCommand {
+    /// Watch a LAN interface live and quarantine devices that behave like bots.
+    ///
+    /// Without --apply it only reports (like `trustgate monitor` on live traffic). With --apply
+    /// every device seen is put under containment in nftables (level `default`, or `declared`
+    /// when --policies has its MUD file) and bot behaviour moves it to `isolated` for --ttl
+    /// seconds; --dry-run records what would change without touching nftables. Every change
+    /// is appended to --journal. Needs root.
+    ///
+    /// Example: trustgate gateway run --iface br-lan --gateway-ip 192.168.1.1 --apply --ttl 3600
+    Run(RunArgs),
+    /// Release a quarantined device (the owner's decision), recorded in the journal.
+    ///
+    /// Example: trustgate gateway release --journal /var/lib/trustgate/journal.jsonl 02:ca:3e:00:00:01
+    Release {
+        /// The device's MAC address.
+        mac: monitor::Mac,
+        /// The running gateway's state directory.
+        #[arg(long, default_value = DEFAULT_STATE_DIR)]
+        state: PathBuf,
+    },
+}
+
+const DEFAULT_STATE_DIR: &str = "/var/lib/trustgate/gateway";
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The LAN interface to watch (a bridge such as br-lan sees every device).
+    #[arg(long)]
+    pub iface: String,
+    /// A directory of MUD files (*.json): devices announcing one of their URLs get `declared`.
+    #[arg(long)]
+    pub policies: Option<PathBuf>,
+    /// Put devices under containment in nftables and quarantine bots (needs root).
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: record every change in the journal, change nothing in nftables.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The gateway's own addresses (DNS/NTP/DHCP server for the devices). Repeat for several.
+    #[arg(long = "gateway-ip")]
+    pub gateway_ips: Vec<IpAddr>,
+    /// Local networks (default: RFC 1918, fc00::/7, fe80::/10).
+    #[arg(long = "local")]
+    pub locals: Vec<ipnet::IpNet>,
+    /// The LAN is a Linux bridge (frames between devices are filtered too).
+    #[arg(long)]
+    pub bridged_lan: bool,
+    /// Seconds a quarantine lasts unless the owner releases the device first.
+    #[arg(long, default_value_t = 3600)]
+    pub ttl: u64,
+    /// Where the journal (journal.jsonl) and owner release requests live.
+    #[arg(long, default_value = DEFAULT_STATE_DIR)]
+    pub state: PathBuf,
+    /// Stop after this many seconds (default: run until interrupted).
+    #[arg(long)]
+    pub duration: Option<u64>,
+    /// Print events as JSON lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn load_policies(dir: &Path) -> Result<Vec<mud::DevicePolicy>> {
+    let mut out = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the policy directory {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let bytes = read_bounded(&path, mud::parse::MAX_MUD_BYTES, "MUD files")?;
+        match mud::parse::parse(&bytes, mud::parse::Mode::Lenient) {
+            Ok(parsed) => out.push(parsed.policy),
+            Err(e) => eprintln!(
+                "warning: {}: not used, invalid MUD file: {}: {}",
+                path.display(),
+                e.path,
+                e.rule
+            ),
+        }
+    }
+    Ok(out)
+}
+
+pub fn run_monitor(args: MonitorArgs) -> Result<Option<Finding>> {
+    let mut config = Config {
+        resolvers: args.resolvers.clone(),
+        ..Config::default()
+    };
+    if let Some(dir) = &args.policies {
+        config.policies = load_policies(dir)?;
+    }
+    let oui = OuiTable::load_default();
+    let mut mon = Monitor::new(config, oui);
+    let mut out = Vec::new();
+    let mut events = 0u64;
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    let progress = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message("reading capture");
+        Some(bar)
+    } else {
+        None
+    };
+    let mut write_err: Option<std::io::Error> = None;
+    let result = replay_file(&args.capture, |t, frame| {
+        mon.process(t, frame, &mut out);
+        if let Some(bar) = &progress {
+            if mon.stats().frames % 65_536 == 0 {
+                bar.set_message(format!("{} frames", mon.stats().frames));
+                bar.tick();
+            }
+        }
+        for o in out.drain(..) {
+            if let Output::Event(e) = o {
+                events += 1;
+                let r = if args.json {
+                    serde_json::to_writer(&mut w, &e)
+                        .map_err(std::io::Error::other)
+                        .and_then(|_| writeln!(w))
+                } else {
+                    writeln!(
+                        w,
+                        "{}  {}  {:<17}  {}",
+                        e.time,
+                        e.device,
+                        e.kind.as_str(),
+                        e.explanation
+                    )
+                };
+                if let Err(err) = r {
+                    write_err.get_or_insert(err);
+                }
+            }
+        }
+    });
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if let Some(e) = write_err {
+        return Err(e).context("writing events");
+    }
+    if args.devices {
+        let mut devices: Vec<_> = mon.devices().cloned().collect();
+        devices.sort_by_key(|d| d.mac);
+        for d in devices {
+            if args.json {
+                writeln!(w, "{}", json!({"type": "device", "device": d}))?;
+            } else {
+                writeln!(
+                    w,
+                    "device {}  vendor {}  hostname {}  mud-url {}  addresses {:?}",
+                    d.mac,
+                    d.vendor.as_deref().unwrap_or("-"),
+                    d.hostname.as_deref().unwrap_or("-"),
+                    d.mud_url.as_deref().unwrap_or("-"),
+                    d.addrs
+                )?;
+            }
+        }
+    }
+    let replay = result.with_context(|| {
+        format!(
+            "{} (events before the problem were printed above)",
+            args.capture.display()
+        )
+    });
+    let stats = mon.stats().clone();
+    match &replay {
+        Ok(r) => {
+            if args.json {
+                writeln!(
+                    w,
+                    "{}",
+                    json!({"type": "summary", "capture": args.capture, "events": events,
+                           "replay": r, "monitor": stats})
+                )?;
+            }
+            w.flush()?;
+            if let Some(at) = r.truncated_at {
+                eprintln!(
+                    "warning: {}: the file ends inside a record at byte {at} (an interrupted capture?); the {} frames before it were processed",
+                    args.capture.display(),
+                    r.frames
+                );
+            }
+            if r.skipped_linktype > 0 {
+                eprintln!(
+                    "warning: {}: skipped {} frames of link types {:?} (only Ethernet is monitored)",
+                    args.capture.display(),
+                    r.skipped_linktype,
+                    r.other_linktypes
+                );
+            }
+            if stats.malformed > 0 {
+                eprintln!(
+                    "warning: {}: skipped {} malformed frames",
+                    args.capture.display(),
+                    stats.malformed
+                );
+            }
+            eprintln!(
+                "{}: {} frames, {} devices, {} events",
+                args.capture.display(),
+                r.frames,
+                stats.devices,
+                events
+            );
+        }
+        Err(_) => {
+            w.flush()?;
+        }
+    }
+    replay?;
+    Ok((events > 0).then_some(Finding))
+}
+
+pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
+    match cmd {
+        GatewayCommand::Run(args) => {
+            let policies = match &args.policies {
+                Some(dir) => load_policies(dir)?,
+                None => vec![],
+            };
+            let mut site = enforce::Site {
+                gateway: args.gateway_ips.clone(),
+                bridged_lan: args.bridged_lan,
+                ..enforce::Site::default()
+            };
+            if !args.locals.is_empty() {
+                site.local_networks = args.locals.clone();
+            }
+            let monitor_cfg = Config {
+                resolvers: args.gateway_ips.clone(),
+                policies: policies.clone(),
+                ..Config::default()
+            };
+            let gw_cfg = gateway::GatewayConfig {
+                site,
+                nft: enforce::NftRunner::default(),
+                apply: args.apply,
+                dry_run: args.dry_run,
+                quarantine_ttl_s: args.ttl,
+                state_dir: args.state.clone(),
+                policies,
+            };
+            let deadline = args
+                .duration
+                .map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
+            let json = args.json;
+            eprintln!(
+                "watching {}{}",
+                args.iface,
+                match (args.apply, args.dry_run) {
+                    (true, false) => format!(", enforcing; journal in {}", args.state.display()),
+                    (true, true) => format!(", dry run; journal in {}", args.state.display()),
+                    _ => ", reporting only".to_string(),
+                }
+            );
+            let events = gateway::run_live(
+                &args.iface,
+                monitor_cfg,
+                gw_cfg,
+                || deadline.is_some_and(|d| std::time::Instant::now() >= d),
+                |e| {
+                    let mut w = std::io::stdout().lock();
+                    let _ = if json {
+                        serde_json::to_writer(&mut w, e)
+                            .map_err(std::io::Error::other)
+                            .and_then(|_| writeln!(w))
+                    } else {
+                        writeln!(
+                            w,
+                            "{}  {}  {:<17}  {}",
+                            e.time,
+                            e.device,
+                            e.kind.as_str(),
+                            e.explanation
+                        )
+                    };
+                    let _ = w.flush();
+                },
+                |warning| eprintln!("warning: {warning}"),
+            )
+            .with_context(|| format!("gateway on {}", args.iface))?;
+            Ok((events > 0).then_some(Finding))
+        }
+        GatewayCommand::Release { mac, state } => {
+            gateway::request_release(&state, mac).with_context(|| {
+                format!("cannot write a release request under {}", state.display())
+            })?;
+            println!(
+                "release of {mac} requested; the gateway records it in {}",
+                state.join("journal.jsonl").display()
+            );
+            Ok(None)
+        }
+    }
+}
