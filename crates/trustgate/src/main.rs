@@ -8,6 +8,7 @@
 //! 2 an error (unreadable input, bad arguments).
 #![forbid(unsafe_code)]
 
+mod assess_cmd;
 mod demo;
 mod label_cmd;
 mod monitor_cmd;
@@ -65,6 +66,12 @@ enum Command {
     /// Security labels: issue, show, verify (offline).
     #[command(subcommand)]
     Label(label_cmd::LabelCommand),
+    /// Assess a firmware image against ETSI EN 303 645: unpack it in memory, check credentials,
+    /// services, secrets, updates and components; a verdict per provision with evidence.
+    ///
+    /// Exit 0 when no mandatory provision fails, 1 when one does, 2 on error (e.g. a hostile
+    /// archive). Example: trustgate assess firmware.bin --sarif out.sarif --sbom sbom.json
+    Assess(assess_cmd::AssessArgs),
     /// The security baseline requirement catalog.
     #[command(subcommand)]
     Baseline(label_cmd::BaselineCommand),
@@ -198,6 +205,7 @@ fn run(cli: Cli) -> Result<Option<Finding>> {
             json,
         } => label_cmd::keygen(&output, public, json),
         Command::Label(cmd) => label_cmd::run(cmd),
+        Command::Assess(args) => assess_cmd::run(args),
         Command::Baseline(cmd) => label_cmd::baseline(cmd),
         Command::Monitor(args) => monitor_cmd::run_monitor(args),
         Command::Gateway(cmd) => monitor_cmd::run_gateway(cmd),

@@ -1,0 +1,733 @@
+//! The checks that read the unpacked tree and produce findings, each mapped to ETSI EN 303 645
+//! provisions: credentials (§5.1), exposed services (§5.6), hard-coded secrets (§5.4),
+//! update mechanism (§5.3) and vulnerability disclosure (§5.2).
+
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+use regex::Regex;
+
+use crate::report::{Evidence, Examined, Finding, Severity};
+use crate::tree::{Entry, EntryKind, Tree};
+
+/// What the checks see: the tree and the image digest for evidence references.
+pub struct Ctx<'a> {
+    /// The unpacked image.
+    pub tree: &'a Tree,
+    /// Hex SHA-256 of the image.
+    pub image_sha256: &'a str,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn ev(&self, e: &Entry, offset: usize, excerpt: impl Into<String>) -> Evidence {
+        Evidence::new(self.image_sha256, &e.display_path(), offset as u64, excerpt)
+    }
+}
+
+/// Output of all checks.
+#[derive(Default)]
+pub struct Outcome {
+    /// Problems.
+    pub findings: Vec<Finding>,
+    /// Provisions examined (pass unless a finding fails them).
+    pub examined: Vec<Examined>,
+    /// (user, sha256 of the stored hash, evidence) for cross-image comparison.
+    pub credential_digests: Vec<(String, String, Evidence)>,
+}
+
+/// Lines of a text file with the byte offset each starts at. Binary files yield nothing.
+fn text_lines(data: &[u8]) -> impl Iterator<Item = (usize, &str)> {
+    let text = std::str::from_utf8(data).unwrap_or("");
+    let mut offset = 0;
+    text.split_inclusive('\n').map(move |l| {
+        let o = offset;
+        offset += l.len();
+        (o, l.trim_end_matches(['\n', '\r']))
+    })
+}
+
+fn is_comment(line: &str) -> bool {
+    let t = line.trim_start();
+    t.is_empty() || t.starts_with('#') || t.starts_with(';')
+}
+
+// ---------------------------------------------------------------------------------------
+// §5.1 passwords
+// ---------------------------------------------------------------------------------------
+
+/// Known default credentials: the Mirai botnet's built-in list (from its published source,
+/// scanner.c, 2016) followed by common vendor defaults. `user:password`, one per line.
+const DEFAULT_CREDENTIALS: &str = include_str!("../data/default-credentials.txt");
+
+fn default_passwords() -> &'static [String] {
+    static LIST: OnceLock<Vec<String>> = OnceLock::new();
+    LIST.get_or_init(|| {
+        let mut v: Vec<String> = DEFAULT_CREDENTIALS
+            .lines()
+            .filter(|l| !is_comment(l))
+            .filter_map(|l| l.split_once(':').map(|(_, p)| p.to_string()))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    })
+}
+
+/// The number of distinct passwords on the shipped default list.
+pub fn default_password_count() -> usize {
+    default_passwords().len()
+}
+
+fn shell_allows_login(shell: Option<&str>) -> bool {
+    !matches!(
+        shell.map(str::trim),
+        Some("/sbin/nologin" | "/usr/sbin/nologin" | "/bin/false" | "/usr/bin/false")
+    )
+}
+
+/// The crypt(3) scheme of a stored hash.
+fn hash_scheme(hash: &str) -> &'static str {
+    if hash.starts_with("$1$") {
+        "md5crypt"
+    } else if hash.starts_with("$5$") {
+        "sha256crypt"
+    } else if hash.starts_with("$6$") {
+        "sha512crypt"
+    } else if hash.starts_with("$2") {
+        "bcrypt"
+    } else if hash.starts_with("$y$") {
+        "yescrypt"
+    } else if hash.len() == 13 && !hash.starts_with('$') {
+        "des"
+    } else {
+        "unknown"
+    }
+}
+
+/// §5.1: empty and known-default passwords in /etc/shadow and /etc/passwd; weak schemes.
+pub fn passwords(ctx: &Ctx, out: &mut Outcome) {
+    let mut shells = std::collections::HashMap::new();
+    let mut sources: Vec<(&Entry, bool)> = Vec::new();
+    for e in ctx.tree.get("/etc/passwd") {
+        if let Some(d) = e.data() {
+            for (_, line) in text_lines(d) {
+                let f: Vec<&str> = line.split(':').collect();
+                if f.len() >= 7 {
+                    shells.insert((e.container.clone(), f[0].to_string()), f[6].to_string());
+                }
+            }
+            sources.push((e, false));
+        }
+    }
+    for e in ctx.tree.get("/etc/shadow") {
+        if e.data().is_some() {
+            sources.push((e, true));
+        }
+    }
+    if sources.is_empty() {
+        return;
+    }
+    let mut looked = Vec::new();
+    for (e, is_shadow) in sources {
+        let data = e.data().expect("file");
+        looked.push(ctx.ev(e, 0, "account database read"));
+        for (off, line) in text_lines(data) {
+            if is_comment(line) {
+                continue;
+            }
+            let f: Vec<&str> = line.split(':').collect();
+            if f.len() < 2 {
+                continue;
+            }
+            let (user, hash) = (f[0], f[1]);
+            if !is_shadow && (hash == "x" || hash == "*") {
+                continue; // the hash lives in /etc/shadow
+            }
+            let shell = shells.get(&(e.container.clone(), user.to_string()));
+            let login = shell_allows_login(shell.map(String::as_str));
+            if hash.is_empty() {
+                if login {
+                    out.findings.push(Finding {
+                        rule: "empty-password",
+                        message: format!("account {user:?} has an empty password (anyone can log in)"),
+                        severity: Severity::High,
+                        provisions: vec!["5.1-1", "5.1-2"],
+                        evidence: vec![ctx.ev(e, off, format!("{user}::… (empty password field)"))],
+                        remediation: "Ship every account locked or with a unique per-device password; make the user set one at first use.",
+                    });
+                }
+                continue;
+            }
+            if hash.starts_with('!') || hash.starts_with('*') {
+                continue; // locked
+            }
+            let scheme = hash_scheme(hash);
+            out.credential_digests.push((
+                user.to_string(),
+                hex::encode(<sha2::Sha256 as sha2::Digest>::digest(hash.as_bytes())),
+                ctx.ev(e, off, format!("{user}:<{scheme} hash>")),
+            ));
+            // The candidates are public default passwords; the match itself is reported
+            // without repeating the password.
+            let hit = default_passwords()
+                .iter()
+                .any(|p| pwhash::unix::verify(p.as_bytes(), hash));
+            if hit {
+                out.findings.push(Finding {
+                    rule: "default-password",
+                    message: format!(
+                        "account {user:?} uses a well-known default password (Mirai/vendor default list, {scheme})"
+                    ),
+                    severity: Severity::High,
+                    provisions: vec!["5.1-1", "5.1-2"],
+                    evidence: vec![ctx.ev(e, off, format!("{user}:<{scheme} hash of a listed default password>"))],
+                    remediation: "Remove the shipped password; generate a unique per-device password at manufacture or require the user to set one.",
+                });
+            }
+            if matches!(scheme, "des" | "md5crypt") && login {
+                out.findings.push(Finding {
+                    rule: "weak-password-hash",
+                    message: format!("account {user:?} stores its password with {scheme}, which is fast to brute-force"),
+                    severity: Severity::Medium,
+                    provisions: vec!["5.1-3"],
+                    evidence: vec![ctx.ev(e, off, format!("{user}:<{scheme} hash>"))],
+                    remediation: "Hash passwords with sha512crypt, bcrypt or yescrypt.",
+                });
+            }
+        }
+    }
+    for p in ["5.1-1", "5.1-2", "5.1-3"] {
+        out.examined.push(Examined {
+            provision: p,
+            evidence: looked.clone(),
+            basis: "every account in the password databases is locked or has a password not on the default list".into(),
+        });
+    }
+}
+
+/// Cross-image rule: the same stored hash in images of one model is a universal default
+/// (ETSI EN 303 645 §5.1-1: passwords must be unique per device).
+pub fn universal_defaults(per_image: &[Vec<(String, String, Evidence)>]) -> Vec<Vec<Finding>> {
+    per_image
+        .iter()
+        .enumerate()
+        .map(|(i, creds)| {
+            creds
+                .iter()
+                .filter(|(_, digest, _)| {
+                    per_image
+                        .iter()
+                        .enumerate()
+                        .any(|(j, other)| j != i && other.iter().any(|(_, d, _)| d == digest))
+                })
+                .map(|(user, _, ev)| Finding {
+                    rule: "universal-default-password",
+                    message: format!(
+                        "account {user:?} has the same password hash in other images of this model (a universal default)"
+                    ),
+                    severity: Severity::High,
+                    provisions: vec!["5.1-1", "5.1-2"],
+                    evidence: vec![ev.clone()],
+                    remediation: "Generate a unique password per device at manufacture (or require one at first use); never bake one shadow file into every unit.",
+                })
+                .collect()
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// §5.6 exposed services and debug consoles
+// ---------------------------------------------------------------------------------------
+
+fn re(s: &str) -> Regex {
+    Regex::new(s).expect("static regex")
+}
+
+struct ServiceRules {
+    telnet: Regex,
+    shell_listener: Regex,
+    dropbear_blank: Regex,
+    raw_shell: Regex,
+}
+
+fn service_rules() -> &'static ServiceRules {
+    static R: OnceLock<ServiceRules> = OnceLock::new();
+    R.get_or_init(|| ServiceRules {
+        telnet: re(r"(^|[\s/:])u?telnetd\b"),
+        shell_listener: re(
+            r"\b(nc|netcat|ncat|socat)\b.*(-e|-c|EXEC:|exec:)\s*['\x22]?/bin/(ba)?sh",
+        ),
+        dropbear_blank: re(r"\bdropbear\b.*\s-[A-Za-z]*B"),
+        raw_shell: re(r"^-?/bin/(ash|sh|bash)\b|^(/bin/busybox\s+)?(ash|sh)\b"),
+    })
+}
+
+fn init_like(path: &str) -> bool {
+    path == "/etc/inittab"
+        || path == "/etc/inetd.conf"
+        || path == "/etc/rc.local"
+        || path.starts_with("/etc/init.d/")
+        || path.starts_with("/etc/rc.d/")
+        || path.starts_with("/etc/rcS.d/")
+        || path.starts_with("/etc/rc2.d/")
+        || path.starts_with("/etc/systemd/system/")
+        || path.starts_with("/lib/systemd/system/")
+        || path.starts_with("/usr/lib/systemd/system/")
+        || path.starts_with("/etc/xinetd.d/")
+}
+
+/// §5.6: telnetd and unauthenticated shells started by inittab, inetd/xinetd, init scripts
+/// (sysv, OpenWrt procd) and systemd units; shells on a serial console (debug consoles).
+pub fn services(ctx: &Ctx, out: &mut Outcome) {
+    let r = service_rules();
+    let mut looked = Vec::new();
+    // systemd units count only when enabled: a symlink under /etc/systemd/system/*.wants.
+    let enabled_units: std::collections::HashSet<String> = ctx
+        .tree
+        .entries
+        .iter()
+        .filter(|e| {
+            e.path.starts_with("/etc/systemd/system/") && matches!(e.kind, EntryKind::Symlink(_))
+        })
+        .filter_map(|e| e.path.rsplit('/').next().map(str::to_string))
+        .collect();
+    for e in ctx.tree.files() {
+        if !init_like(&e.path) {
+            continue;
+        }
+        if (e.path.starts_with("/lib/systemd/") || e.path.starts_with("/usr/lib/systemd/"))
+            && !enabled_units.contains(e.path.rsplit('/').next().unwrap_or(""))
+        {
+            continue;
+        }
+        let data = e.data().expect("file");
+        looked.push(ctx.ev(e, 0, "service configuration read"));
+        let is_inittab = e.path == "/etc/inittab";
+        for (off, line) in text_lines(data) {
+            if is_comment(line) {
+                continue;
+            }
+            let trimmed = line.trim();
+            let excerpt: String = trimmed.chars().take(120).collect();
+            if r.telnet.is_match(trimmed) {
+                let shell = trimmed.contains("-l /bin/sh") || trimmed.contains("-l/bin/sh");
+                out.findings.push(Finding {
+                    rule: "telnet-enabled",
+                    message: format!(
+                        "telnetd is started at boot by {}{}",
+                        e.path,
+                        if shell { " with a login-less shell (-l /bin/sh)" } else { "" }
+                    ),
+                    severity: Severity::High,
+                    provisions: if shell { vec!["5.6-1", "5.6-2", "5.1-1"] } else { vec!["5.6-1", "5.6-2"] },
+                    evidence: vec![ctx.ev(e, off, excerpt.clone())],
+                    remediation: "Remove telnetd from the image (or disable it by default); offer SSH with per-device credentials if remote access is needed.",
+                });
+            } else if r.shell_listener.is_match(trimmed)
+                || (e.path == "/etc/inetd.conf"
+                    && trimmed.split_whitespace().nth(5).is_some_and(|p| {
+                        p.ends_with("/sh") || p.ends_with("/ash") || p.ends_with("/bash")
+                    }))
+            {
+                out.findings.push(Finding {
+                    rule: "unauthenticated-shell",
+                    message: format!(
+                        "a network listener hands out a shell without authentication ({})",
+                        e.path
+                    ),
+                    severity: Severity::High,
+                    provisions: vec!["5.6-1", "5.6-2", "5.1-1"],
+                    evidence: vec![ctx.ev(e, off, excerpt.clone())],
+                    remediation: "Remove the listener; remote administration must authenticate.",
+                });
+            } else if r.dropbear_blank.is_match(trimmed) {
+                out.findings.push(Finding {
+                    rule: "ssh-blank-password",
+                    message: format!(
+                        "dropbear is started with -B (blank-password logins allowed) by {}",
+                        e.path
+                    ),
+                    severity: Severity::High,
+                    provisions: vec!["5.1-1", "5.6-2"],
+                    evidence: vec![ctx.ev(e, off, excerpt.clone())],
+                    remediation: "Drop -B from the dropbear command line.",
+                });
+            }
+            if is_inittab {
+                // busybox and sysvinit: id:runlevels:action:process
+                let fields: Vec<&str> = trimmed.splitn(4, ':').collect();
+                if fields.len() == 4 {
+                    let (tty, action, process) = (fields[0], fields[2], fields[3].trim());
+                    let console_action = matches!(action, "respawn" | "askfirst" | "once" | "wait");
+                    if console_action && r.raw_shell.is_match(process) {
+                        let tty = if tty.is_empty() { "console" } else { tty };
+                        out.findings.push(Finding {
+                            rule: "debug-console-shell",
+                            message: format!("inittab starts a root shell on {tty} without a login prompt (debug console)"),
+                            severity: Severity::High,
+                            provisions: vec!["5.6-4"],
+                            evidence: vec![ctx.ev(e, off, excerpt.clone())],
+                            remediation: "Start getty/login on serial consoles, or disable the console in production builds.",
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if !looked.is_empty() {
+        for p in ["5.6-1", "5.6-2", "5.6-4"] {
+            out.examined.push(Examined {
+                provision: p,
+                evidence: looked.clone(),
+                basis:
+                    "no telnetd, unauthenticated shell or console shell in the boot configuration"
+                        .into(),
+            });
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// §5.4 secrets
+// ---------------------------------------------------------------------------------------
+
+const PEM_KINDS: &[&str] = &[
+    "RSA PRIVATE KEY",
+    "EC PRIVATE KEY",
+    "DSA PRIVATE KEY",
+    "PRIVATE KEY",
+    "ENCRYPTED PRIVATE KEY",
+    "OPENSSH PRIVATE KEY",
+];
+
+fn pem_scanner() -> &'static AhoCorasick {
+    static S: OnceLock<AhoCorasick> = OnceLock::new();
+    S.get_or_init(|| {
+        AhoCorasick::new(PEM_KINDS.iter().map(|k| format!("-----BEGIN {k}-----")))
+            .expect("static patterns")
+    })
+}
+
+/// A PEM block is real when its END line follows within 64 KiB with only base64 text (and
+/// RFC 1421 headers) between: a string literal inside a binary does not pass this.
+fn real_pem_block(data: &[u8], start: usize, kind: &str) -> bool {
+    let end_marker = format!("-----END {kind}-----");
+    let body_start = start + kind.len() + 16;
+    let window = &data[body_start..data.len().min(body_start + 65536)];
+    let Some(end) = window
+        .windows(end_marker.len())
+        .position(|w| w == end_marker.as_bytes())
+    else {
+        return false;
+    };
+    let body = &window[..end];
+    let b64 = body
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+        .count();
+    b64 >= 64
+        && body
+            .iter()
+            .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+}
+
+/// The dropbear key file format: a length-prefixed SSH key-type string.
+fn dropbear_key_type(data: &[u8]) -> Option<&'static str> {
+    for t in [
+        "ssh-rsa",
+        "ssh-ed25519",
+        "ssh-dss",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+    ] {
+        let mut prefix = (t.len() as u32).to_be_bytes().to_vec();
+        prefix.extend_from_slice(t.as_bytes());
+        if data.starts_with(&prefix) && data.len() > prefix.len() + 32 {
+            return Some(t);
+        }
+    }
+    None
+}
+
+fn secret_rule() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        re(r#"(?i)(?:^|[\s"'{,;])((?:[a-z0-9_.-]*?)(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key|auth[_-]?key|psk))["']?\s*[:=]\s*["']?([^\s"'<>$`;,{}()]{8,})"#)
+    })
+}
+
+fn aws_rule() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| re(r"\bAKIA[0-9A-Z]{16}\b"))
+}
+
+/// Values that distribution sample configurations ship and document publicly: OpenSSL's
+/// openssl.cnf configures the Insta Demo CA's published test password for its CMP example.
+const PUBLIC_SAMPLE_VALUES: &[&str] = &["pass:insta"];
+
+fn config_like(path: &str) -> bool {
+    [
+        "/etc/",
+        "/www/",
+        "/var/www/",
+        "/usr/share/www/",
+        "/root/",
+        "/home/",
+        "/opt/",
+        "/usr/local/etc/",
+        "/usr/lib/lua/",
+        "/srv/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+        && !matches!(
+            path,
+            "/etc/shadow" | "/etc/passwd" | "/etc/shadow-" | "/etc/passwd-"
+        )
+}
+
+/// §5.4: private keys (PEM, OpenSSH, dropbear host keys) anywhere in the image, and
+/// hard-coded passwords and tokens in configuration and web files.
+pub fn secrets(ctx: &Ctx, out: &mut Outcome) {
+    let mut files = 0usize;
+    for e in ctx.tree.files() {
+        let data = e.data().expect("file");
+        files += 1;
+        for m in pem_scanner().find_iter(data) {
+            let kind = PEM_KINDS[m.pattern().as_usize()];
+            if real_pem_block(data, m.start(), kind) {
+                out.findings.push(Finding {
+                    rule: "embedded-private-key",
+                    message: format!("a private key ({kind}) is embedded in the image (shared by every device)"),
+                    severity: Severity::High,
+                    provisions: vec!["5.4-3", "5.4-4"],
+                    evidence: vec![ctx.ev(e, m.start(), format!("-----BEGIN {kind}----- … (key material not copied)"))],
+                    remediation: "Generate keys on the device at first boot (or per unit in the factory); never ship a private key in the image.",
+                });
+            }
+        }
+        if let Some(t) = dropbear_key_type(data) {
+            out.findings.push(Finding {
+                rule: "embedded-host-key",
+                message: format!("a dropbear {t} host key is embedded in the image (every device has the same SSH identity)"),
+                severity: Severity::High,
+                provisions: vec!["5.4-3", "5.4-4"],
+                evidence: vec![ctx.ev(e, 0, format!("dropbear {t} private key (not copied)"))],
+                remediation: "Let dropbear create its host key at first boot (dropbear -R) instead of shipping one.",
+            });
+        }
+        if config_like(&e.path) && data.len() <= 1 << 20 {
+            for (off, line) in text_lines(data) {
+                if is_comment(line) {
+                    continue;
+                }
+                if let Some(c) = secret_rule().captures(line) {
+                    let key = c.get(1).map(|m| m.as_str()).unwrap_or("");
+                    let value = c.get(2).map(|m| m.as_str()).unwrap_or("");
+                    if value.chars().all(|ch| ch == 'x' || ch == 'X' || ch == '*')
+                        || PUBLIC_SAMPLE_VALUES.contains(&value)
+                    {
+                        continue; // a visible placeholder or a documented public sample
+                    }
+                    out.findings.push(Finding {
+                        rule: "hard-coded-secret",
+                        message: format!("a hard-coded credential ({key}) is set in {}", e.path),
+                        severity: Severity::High,
+                        provisions: vec!["5.4-3"],
+                        evidence: vec![ctx.ev(e, off + c.get(1).map(|m| m.start()).unwrap_or(0), format!("{key}=<{} characters masked>", value.len()))],
+                        remediation: "Provision credentials per device at manufacture or first use; keep none in the image.",
+                    });
+                }
+                if let Some(m) = aws_rule().find(line) {
+                    out.findings.push(Finding {
+                        rule: "hard-coded-secret",
+                        message: format!("a cloud access key id is hard-coded in {}", e.path),
+                        severity: Severity::High,
+                        provisions: vec!["5.4-3"],
+                        evidence: vec![ctx.ev(e, off + m.start(), "AKIA<masked>")],
+                        remediation: "Provision credentials per device at manufacture or first use; keep none in the image.",
+                    });
+                }
+            }
+        }
+    }
+    if files > 0 {
+        for p in ["5.4-3", "5.4-4"] {
+            out.examined.push(Examined {
+                provision: p,
+                evidence: vec![],
+                basis: format!(
+                    "{files} files scanned: no private keys, host keys or hard-coded credentials"
+                ),
+            });
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// §5.3 updates
+// ---------------------------------------------------------------------------------------
+
+fn updater_name(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or("");
+    let in_bin = [
+        "/bin/",
+        "/sbin/",
+        "/usr/bin/",
+        "/usr/sbin/",
+        "/usr/libexec/",
+        "/lib/upgrade/",
+        "/usr/lib/",
+    ]
+    .iter()
+    .any(|d| path.starts_with(d));
+    in_bin
+        && (matches!(
+            base,
+            "sysupgrade" | "swupdate" | "rauc" | "mender" | "fwupd" | "fwupdtool"
+        ) || base.contains("fw-update")
+            || base.contains("fw_update")
+            || base.contains("fwupdate")
+            || base.contains("firmware-update")
+            || base.contains("ota-update")
+            || base.contains("ota_update"))
+}
+
+fn verify_rule() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        re(r"openssl\s+(dgst|pkeyutl)\b.*-verify|openssl\s+(cms|smime)\s.*-verify|\busign\s.*-V\b|\bsignify\s+-V\b|\bgpgv\b|\bgpg\s.*--verify|\bminisign\s+-V")
+    })
+}
+
+/// §5.3: is there an updater, does it verify signatures (and with which embedded key), does it
+/// fetch over HTTPS, does it refuse downgrades.
+pub fn updates(ctx: &Ctx, out: &mut Outcome) {
+    let updaters: Vec<&Entry> = ctx.tree.files().filter(|e| updater_name(&e.path)).collect();
+    if updaters.is_empty() {
+        return;
+    }
+    let mut verify = Vec::new();
+    let mut https = Vec::new();
+    let mut http = Vec::new();
+    let mut rollback = Vec::new();
+    for e in &updaters {
+        let data = e.data().expect("file");
+        let builtin_verifier = matches!(
+            e.path.rsplit('/').next(),
+            Some("rauc" | "mender" | "swupdate")
+        );
+        if builtin_verifier {
+            verify.push(ctx.ev(
+                e,
+                0,
+                "update framework with built-in signature verification",
+            ));
+        }
+        for (off, line) in text_lines(data) {
+            if is_comment(line) {
+                continue;
+            }
+            let excerpt: String = line.trim().chars().take(120).collect();
+            if verify_rule().is_match(line) {
+                verify.push(ctx.ev(e, off, excerpt.clone()));
+            }
+            if line.contains("https://") {
+                https.push(ctx.ev(e, off, excerpt.clone()));
+            } else if line.contains("http://") {
+                http.push(ctx.ev(e, off, excerpt.clone()));
+            }
+            let l = line.to_ascii_lowercase();
+            if l.contains("rollback") || l.contains("downgrade") {
+                rollback.push(ctx.ev(e, off, excerpt.clone()));
+            }
+        }
+    }
+    let found: Vec<Evidence> = updaters
+        .iter()
+        .map(|e| ctx.ev(e, 0, "update program"))
+        .collect();
+    out.examined.push(Examined {
+        provision: "5.3-2",
+        evidence: found.clone(),
+        basis: format!(
+            "an update mechanism is present ({})",
+            updaters
+                .iter()
+                .map(|e| e.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    });
+    if verify.is_empty() {
+        out.findings.push(Finding {
+            rule: "unsigned-updates",
+            message: "the updater installs images without checking a signature".into(),
+            severity: Severity::High,
+            provisions: vec!["5.3-7", "5.3-9", "5.3-10"],
+            evidence: found,
+            remediation: "Verify a signature over every update (e.g. openssl/usign with a public key in the read-only image) before writing it.",
+        });
+    } else {
+        let mut ev = verify.clone();
+        ev.extend(https.iter().cloned());
+        ev.extend(rollback.iter().cloned());
+        for p in ["5.3-7", "5.3-9", "5.3-10"] {
+            out.examined.push(Examined {
+                provision: p,
+                evidence: ev.clone(),
+                basis: format!(
+                    "the updater verifies a signature before installing{}{}",
+                    if https.is_empty() {
+                        ""
+                    } else {
+                        ", fetches over HTTPS"
+                    },
+                    if rollback.is_empty() {
+                        ""
+                    } else {
+                        ", refuses downgrades"
+                    }
+                ),
+            });
+        }
+    }
+    if https.is_empty() && !http.is_empty() && verify.is_empty() {
+        out.findings.push(Finding {
+            rule: "update-over-http",
+            message: "updates are fetched over plain HTTP with no signature check".into(),
+            severity: Severity::High,
+            provisions: vec!["5.3-7"],
+            evidence: http,
+            remediation: "Fetch updates over HTTPS and verify a signature before installing.",
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// §5.2 disclosure
+// ---------------------------------------------------------------------------------------
+
+/// §5.2-1: a security.txt (RFC 9116) or a disclosure contact shipped in the image.
+pub fn disclosure(ctx: &Ctx, out: &mut Outcome) {
+    let mut ev = Vec::new();
+    for e in ctx.tree.files() {
+        if e.path.ends_with("/security.txt") {
+            let data = e.data().expect("file");
+            for (off, line) in text_lines(data) {
+                // RFC 9116 §2.5.3: Contact is the one required field.
+                if line.to_ascii_lowercase().starts_with("contact:") {
+                    ev.push(ctx.ev(e, off, line.trim().chars().take(120).collect::<String>()));
+                }
+            }
+        }
+    }
+    if !ev.is_empty() {
+        out.examined.push(Examined {
+            provision: "5.2-1",
+            evidence: ev,
+            basis: "a security.txt (RFC 9116) with a Contact field is shipped".into(),
+        });
+    }
+}

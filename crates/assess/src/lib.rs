@@ -1,0 +1,176 @@
+//! Firmware assessment: unpack an image in memory, run checks, and judge it against the
+//! ETSI EN 303 645 provisions of the `baseline` catalog.
+//!
+//! This crate owns:
+//! - bounded, traversal-safe unpacking into an in-memory tree ([`unpack`], [`Limits`]):
+//!   squashfs (LE/BE), tar, cpio, gzip, xz, lzma, zstd, bzip2, uImage, TRX, raw flash dumps;
+//! - the checks ([`checks`]): default and empty passwords (§5.1), exposed services and debug
+//!   consoles (§5.6), embedded keys and hard-coded secrets (§5.4), the update mechanism (§5.3),
+//!   disclosure contacts (§5.2), and components with OSV vulnerability matching
+//!   ([`components`]);
+//! - the outputs: the JSON [`Report`] (a verdict per provision with evidence
+//!   `image-sha256:path:offset`), SARIF 2.1.0 ([`sarif`]) and a CycloneDX SBOM ([`sbom`]).
+//!   Output bytes depend only on the image, the feed and the assessment date.
+//!
+//! It must not sign anything (labels belong to `label`), touch the network, or write
+//! extracted files to disk.
+//!
+//! ```no_run
+//! let image = std::fs::read("firmware.bin").unwrap();
+//! let report = assess::assess("firmware.bin", &image, &assess::Options::default()).unwrap();
+//! for v in &report.verdicts {
+//!     println!("{} {:?}", v.provision, v.verdict);
+//! }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod checks;
+pub mod components;
+pub mod report;
+pub mod sarif;
+pub mod sbom;
+pub mod tree;
+pub mod unpack;
+
+pub use components::{Component, Feed, FeedError, VexStatus, VulnMatch};
+pub use report::{Evidence, Finding, ProvisionVerdict, Report, Severity, Verdict};
+pub use unpack::{Limits, UnpackError};
+
+use sha2::{Digest, Sha256};
+
+/// Provisions every assessment reports on, even with no evidence (then `cannot-tell`).
+pub(crate) const ADDRESSED: &[&str] = &[
+    "5.1-1", "5.1-2", "5.1-3", "5.2-1", "5.2-3", "5.3-2", "5.3-7", "5.3-8", "5.3-9", "5.3-10",
+    "5.4-3", "5.4-4", "5.6-1", "5.6-2", "5.6-4",
+];
+
+pub(crate) fn remediation_for_unknown(id: &str) -> &'static str {
+    match id {
+        "5.2-1" => "Publish a vulnerability disclosure policy and ship its contact as /.well-known/security.txt (RFC 9116), or supply it in the vendor claims.",
+        "5.3-2" | "5.3-7" | "5.3-9" | "5.3-10" => "Provide evidence of the update mechanism (or ship the updater in the image) so it can be checked.",
+        "5.1-1" | "5.1-2" | "5.1-3" => "Provide the credential design (no password database was found in the image).",
+        "5.6-1" | "5.6-2" | "5.6-4" => "Provide the service configuration (no init configuration was found in the image).",
+        _ => "Provide evidence for this provision.",
+    }
+}
+
+/// How to assess.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Unpacking limits.
+    pub limits: Limits,
+    /// The vulnerability feed.
+    pub feed: Feed,
+    /// The date the assessment is judged at (`YYYY-MM-DD`; end-of-life comparisons).
+    pub as_of: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            limits: Limits::default(),
+            feed: Feed::embedded(),
+            as_of: "2025-01-01".into(),
+        }
+    }
+}
+
+/// Why an image could not be assessed.
+#[derive(Debug, thiserror::Error)]
+pub enum AssessError {
+    /// Unpacking failed (hostile or broken image).
+    #[error(transparent)]
+    Unpack(#[from] UnpackError),
+}
+
+/// Assess one image. `name` is the file name recorded in the report.
+pub fn assess(name: &str, image: &[u8], options: &Options) -> Result<Report, AssessError> {
+    assess_with_progress(name, image, options, &|_| {})
+}
+
+/// [`assess`] telling `progress` about each stage and container.
+pub fn assess_with_progress(
+    name: &str,
+    image: &[u8],
+    options: &Options,
+    progress: &dyn Fn(&str),
+) -> Result<Report, AssessError> {
+    let image_sha256 = hex::encode(Sha256::digest(image));
+    progress("unpacking");
+    let unpacked = unpack::unpack(image, options.limits, progress)?;
+    let ctx = checks::Ctx {
+        tree: &unpacked.tree,
+        image_sha256: &image_sha256,
+    };
+    let mut out = checks::Outcome::default();
+    progress("checking credentials");
+    checks::passwords(&ctx, &mut out);
+    progress("checking services");
+    checks::services(&ctx, &mut out);
+    progress("scanning for secrets");
+    checks::secrets(&ctx, &mut out);
+    progress("checking the update mechanism");
+    checks::updates(&ctx, &mut out);
+    checks::disclosure(&ctx, &mut out);
+    progress("identifying components");
+    let (components, vulnerabilities) =
+        components::components(&ctx, &options.feed, &options.as_of, &mut out);
+    let catalog = baseline::Catalog::embedded();
+    let file_name = std::path::Path::new(name)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| name.to_string());
+    let mut report = Report {
+        schema: "https://trustgate.example/schemas/assessment-1.json",
+        tool: format!("trustgate-assess {}", env!("CARGO_PKG_VERSION")),
+        image: report::ImageInfo {
+            name: file_name,
+            sha256: image_sha256.clone(),
+            bytes: image.len() as u64,
+        },
+        baseline: report::BaselineRef {
+            id: catalog.id.clone(),
+            version: catalog.version.clone(),
+        },
+        as_of: options.as_of.clone(),
+        layers: unpacked.layers,
+        extracted: report::Extracted {
+            entries: unpacked.tree.len(),
+            files: unpacked.tree.files().count(),
+            bytes: unpacked.total_bytes,
+        },
+        notes: unpacked.notes,
+        components,
+        vulnerabilities,
+        findings: out.findings,
+        verdicts: Vec::new(),
+        credential_digests: out.credential_digests,
+        examined: out.examined,
+    };
+    report.decide(&catalog);
+    Ok(report)
+}
+
+/// Compare several images of one model: a password hash present in more than one of them is
+/// a universal default (§5.1-1). Adds the findings to each report and recomputes verdicts.
+pub fn cross_check_model(reports: &mut [Report]) {
+    let creds: Vec<_> = reports
+        .iter()
+        .map(|r| r.credential_digests.clone())
+        .collect();
+    let catalog = baseline::Catalog::embedded();
+    for (r, extra) in reports.iter_mut().zip(checks::universal_defaults(&creds)) {
+        if !extra.is_empty() {
+            r.findings.extend(extra);
+            r.decide(&catalog);
+        }
+    }
+}
+
+impl Report {
+    /// The report as pretty JSON (deterministic: fixed field order, sorted lists).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("report serialises") + "\n"
+    }
+}

@@ -1,0 +1,1135 @@
+//! Bounded, traversal-safe unpacking of a firmware image into the in-memory [`Tree`].
+//!
+//! One process, no external tools, nothing written to disk. Formats: squashfs v4 (little and
+//! big endian, every compressor `backhand` reads), tar (ustar/GNU/pax), cpio (newc, `070701`
+//! and `070702`), gzip, xz, lzma-alone, zstd, bzip2, U-Boot legacy uImage (single and multi),
+//! Broadcom TRX, and raw flash dumps (padding and unknown bytes around known formats, found
+//! with an `aho-corasick` signature scan).
+//!
+//! Limits ([`Limits`]) on total extracted bytes, file count, nesting depth and compression
+//! ratio are checked *before* the bytes are produced where the format declares sizes
+//! (squashfs inodes, tar and cpio headers), and while decompressing otherwise, so a bomb
+//! stops at the limit instead of exhausting memory.
+//!
+//! Hostile input (a `..` member, a member written through a symlink, a bomb, a truncated
+//! container at the start of the image) is an [`UnpackError`] naming the container and member.
+
+use std::collections::HashSet;
+use std::io::{Cursor, Read};
+
+use aho_corasick::AhoCorasick;
+
+use crate::tree::{normalise, Entry, EntryKind, Tree};
+
+/// Resource limits for one image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Total bytes of all extracted and decompressed data together.
+    pub max_total_bytes: u64,
+    /// Total number of entries (files, links, directories).
+    pub max_entries: usize,
+    /// How deep containers may nest (the image itself is depth 0).
+    pub max_depth: u32,
+    /// Largest output:input ratio of one compressed stream or container, enforced once its
+    /// output passes [`Limits::ratio_floor`] bytes (tiny files legitimately compress well).
+    pub max_ratio: u64,
+    /// Output size below which the ratio is not checked.
+    pub ratio_floor: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_total_bytes: 4 << 30,
+            max_entries: 500_000,
+            max_depth: 8,
+            max_ratio: 200,
+            ratio_floor: 16 << 20,
+        }
+    }
+}
+
+/// Why an image could not be unpacked. Every variant names where (`at`: the container
+/// and, where known, the member) so the message says what was wrong and where.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum UnpackError {
+    /// A resource limit was reached (bomb, or an image too large for the limits given).
+    #[error("{at}: {what} limit of {limit} exceeded")]
+    Limit {
+        /// Which limit.
+        what: &'static str,
+        /// Its value.
+        limit: u64,
+        /// Where.
+        at: String,
+    },
+    /// A member's name would leave the extraction root.
+    #[error("{at}: member {member:?} refused: {reason}")]
+    Traversal {
+        /// The container.
+        at: String,
+        /// The member name as stored.
+        member: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A member would be written through a symbolic link stored earlier in the same archive.
+    #[error("{at}: member {member:?} refused: it lies under symlink {link:?} -> {target:?} (symlink escape)")]
+    SymlinkEscape {
+        /// The container.
+        at: String,
+        /// The member name.
+        member: String,
+        /// The symlink path.
+        link: String,
+        /// Where that symlink points.
+        target: String,
+    },
+    /// The data ends before the format says it should.
+    #[error("{at}: truncated {format}: {detail}")]
+    Truncated {
+        /// Where.
+        at: String,
+        /// The format.
+        format: &'static str,
+        /// What was missing.
+        detail: String,
+    },
+    /// The data is not valid for the format its signature announced.
+    #[error("{at}: malformed {format}: {detail}")]
+    Malformed {
+        /// Where.
+        at: String,
+        /// The format.
+        format: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+impl UnpackError {
+    /// Limits and escapes are always fatal; a malformed or truncated region found by a
+    /// signature scan inside a larger blob is only noted (it may be a false positive).
+    fn is_hostile(&self) -> bool {
+        matches!(
+            self,
+            UnpackError::Limit { .. }
+                | UnpackError::Traversal { .. }
+                | UnpackError::SymlinkEscape { .. }
+        )
+    }
+}
+
+/// A format recognised by its signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// Squashfs v4, little endian (`hsqs`).
+    SquashfsLe,
+    /// Squashfs v4, big endian (`sqsh`).
+    SquashfsBe,
+    /// POSIX/GNU tar.
+    Tar,
+    /// cpio newc / crc.
+    Cpio,
+    /// gzip (RFC 1952).
+    Gzip,
+    /// xz.
+    Xz,
+    /// Legacy `.lzma` (LZMA-alone), as used in uImage payloads.
+    Lzma,
+    /// zstd (RFC 8878).
+    Zstd,
+    /// bzip2.
+    Bzip2,
+    /// U-Boot legacy image.
+    UImage,
+    /// Broadcom TRX.
+    Trx,
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::SquashfsLe => "squashfs (little endian)",
+            Format::SquashfsBe => "squashfs (big endian)",
+            Format::Tar => "tar",
+            Format::Cpio => "cpio",
+            Format::Gzip => "gzip",
+            Format::Xz => "xz",
+            Format::Lzma => "lzma",
+            Format::Zstd => "zstd",
+            Format::Bzip2 => "bzip2",
+            Format::UImage => "uImage",
+            Format::Trx => "TRX",
+        }
+    }
+    fn suffix(self) -> &'static str {
+        match self {
+            Format::Gzip => "gunzip",
+            Format::Xz => "unxz",
+            Format::Lzma => "unlzma",
+            Format::Zstd => "unzstd",
+            Format::Bzip2 => "bunzip2",
+            _ => "payload",
+        }
+    }
+}
+
+/// A container or stream found in the image: what, where, how big.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Layer {
+    /// The region's name (`""` for the image itself, `@0x20000` for a region at that offset).
+    pub at: String,
+    /// The format.
+    pub format: Format,
+    /// Bytes of input it occupied.
+    pub input_bytes: u64,
+}
+
+/// The result of unpacking one image.
+#[derive(Debug, Default)]
+pub struct Unpacked {
+    /// Every extracted entry.
+    pub tree: Tree,
+    /// Containers and streams found, in order.
+    pub layers: Vec<Layer>,
+    /// Regions the signature scan proposed but that did not parse (likely false positives).
+    pub notes: Vec<String>,
+    /// Total bytes extracted.
+    pub total_bytes: u64,
+}
+
+/// Unpack `image` under `limits`. `progress` is told about each container as it is opened.
+pub fn unpack(
+    image: &[u8],
+    limits: Limits,
+    progress: &dyn Fn(&str),
+) -> Result<Unpacked, UnpackError> {
+    let mut u = Unpacker {
+        limits,
+        out: Unpacked::default(),
+        progress,
+        signatures: signature_scanner(),
+    };
+    if image.is_empty() {
+        return Err(UnpackError::Malformed {
+            at: "image".into(),
+            format: "image",
+            detail: "the file is empty".into(),
+        });
+    }
+    match detect(image) {
+        Some(f) => {
+            u.unpack_format(f, "", image, 0)?;
+        }
+        None => {
+            let found = u.carve("", image, 0)?;
+            if found == 0 {
+                // Not a container we know: assess the bytes as one file (a bare binary).
+                u.push_file("", "/image".into(), 0o644, image.to_vec())?;
+            }
+        }
+    }
+    Ok(u.out)
+}
+
+/// The format whose signature is at the start of `data`.
+pub fn detect(data: &[u8]) -> Option<Format> {
+    let starts = |m: &[u8]| data.starts_with(m);
+    if starts(b"hsqs") && data.len() >= 96 && le16(data, 28) == 4 {
+        Some(Format::SquashfsLe)
+    } else if starts(b"sqsh") && data.len() >= 96 && be16(data, 28) == 4 {
+        Some(Format::SquashfsBe)
+    } else if starts(&[0x1f, 0x8b, 0x08]) {
+        Some(Format::Gzip)
+    } else if starts(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        Some(Format::Xz)
+    } else if starts(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Some(Format::Zstd)
+    } else if data.len() >= 10
+        && starts(b"BZh")
+        && (b'1'..=b'9').contains(&data[3])
+        && &data[4..10] == b"1AY&SY"
+    {
+        Some(Format::Bzip2)
+    } else if starts(b"070701") || starts(b"070702") {
+        Some(Format::Cpio)
+    } else if data.len() >= 512 && &data[257..262] == b"ustar" {
+        Some(Format::Tar)
+    } else if starts(&UIMAGE_MAGIC) && data.len() >= 64 {
+        Some(Format::UImage)
+    } else if starts(b"HDR0") && data.len() >= 28 {
+        Some(Format::Trx)
+    } else {
+        None
+    }
+}
+
+const UIMAGE_MAGIC: [u8; 4] = [0x27, 0x05, 0x19, 0x56];
+
+fn signature_scanner() -> AhoCorasick {
+    AhoCorasick::new(SIGNATURES.iter().map(|(p, _)| *p)).expect("static patterns")
+}
+
+/// Signatures the raw-image scan looks for, with how far before the match the format starts.
+const SIGNATURES: &[(&[u8], usize)] = &[
+    (b"hsqs", 0),
+    (b"sqsh", 0),
+    (&[0x1f, 0x8b, 0x08], 0),
+    (&[0xfd, b'7', b'z', b'X', b'Z', 0], 0),
+    (&[0x28, 0xb5, 0x2f, 0xfd], 0),
+    (b"1AY&SY", 4),
+    (b"070701", 0),
+    (b"070702", 0),
+    (b"ustar", 257),
+    (&UIMAGE_MAGIC, 0),
+    (b"HDR0", 0),
+];
+
+struct Unpacker<'p> {
+    limits: Limits,
+    out: Unpacked,
+    progress: &'p dyn Fn(&str),
+    signatures: AhoCorasick,
+}
+
+fn le16(d: &[u8], o: usize) -> u16 {
+    u16::from_le_bytes([d[o], d[o + 1]])
+}
+fn be16(d: &[u8], o: usize) -> u16 {
+    u16::from_be_bytes([d[o], d[o + 1]])
+}
+fn be32(d: &[u8], o: usize) -> u32 {
+    u32::from_be_bytes(d[o..o + 4].try_into().expect("4 bytes"))
+}
+fn le32(d: &[u8], o: usize) -> u32 {
+    u32::from_le_bytes(d[o..o + 4].try_into().expect("4 bytes"))
+}
+
+fn region_name(blob: &str, offset: usize) -> String {
+    if offset == 0 {
+        blob.to_string()
+    } else {
+        format!("{blob}@{offset:#x}")
+    }
+}
+
+fn at_name(region: &str) -> String {
+    if region.is_empty() {
+        "image".to_string()
+    } else {
+        format!("image {region}")
+    }
+}
+
+impl Unpacker<'_> {
+    fn charge_bytes(&mut self, n: u64, at: &str) -> Result<(), UnpackError> {
+        self.out.total_bytes = self.out.total_bytes.saturating_add(n);
+        if self.out.total_bytes > self.limits.max_total_bytes {
+            return Err(UnpackError::Limit {
+                what: "total extracted bytes",
+                limit: self.limits.max_total_bytes,
+                at: at_name(at),
+            });
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, entry: Entry) -> Result<(), UnpackError> {
+        if self.out.tree.len() >= self.limits.max_entries {
+            return Err(UnpackError::Limit {
+                what: "entry count",
+                limit: self.limits.max_entries as u64,
+                at: at_name(&entry.display_path()),
+            });
+        }
+        self.out.tree.push(entry);
+        Ok(())
+    }
+
+    fn push_file(
+        &mut self,
+        container: &str,
+        path: String,
+        mode: u32,
+        data: Vec<u8>,
+    ) -> Result<(), UnpackError> {
+        self.charge_bytes(data.len() as u64, container)?;
+        self.push(Entry {
+            container: container.to_string(),
+            path,
+            mode,
+            kind: EntryKind::File(data),
+        })
+    }
+
+    /// How many output bytes a stream of `input` compressed bytes may produce.
+    fn stream_cap(&self, input: u64) -> u64 {
+        let by_ratio = input
+            .saturating_mul(self.limits.max_ratio)
+            .max(self.limits.ratio_floor);
+        let left = self
+            .limits
+            .max_total_bytes
+            .saturating_sub(self.out.total_bytes);
+        by_ratio.min(left)
+    }
+
+    fn cap_error(&self, cap: u64, input: u64, at: &str) -> UnpackError {
+        let left = self
+            .limits
+            .max_total_bytes
+            .saturating_sub(self.out.total_bytes);
+        if cap == left {
+            UnpackError::Limit {
+                what: "total extracted bytes",
+                limit: self.limits.max_total_bytes,
+                at: at_name(at),
+            }
+        } else {
+            UnpackError::Limit {
+                what: "compression ratio (decompression bomb)",
+                limit: self.limits.max_ratio,
+                at: format!("{} ({input} compressed bytes)", at_name(at)),
+            }
+        }
+    }
+
+    /// Read a decompressor to its end, at most `cap` bytes.
+    fn read_capped(
+        &self,
+        mut r: impl Read,
+        cap: u64,
+        input: u64,
+        at: &str,
+        format: &'static str,
+    ) -> Result<Vec<u8>, UnpackError> {
+        let mut out = Vec::new();
+        let n = (&mut r)
+            .take(cap + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| stream_error(e, at, format))?;
+        if n as u64 > cap {
+            return Err(self.cap_error(cap, input, at));
+        }
+        Ok(out)
+    }
+
+    /// Unpack a region known to hold `format` at `data[0]`. `blob` names the enclosing
+    /// blob and `offset` is where `data` starts within it. Returns the bytes consumed.
+    fn unpack_format(
+        &mut self,
+        format: Format,
+        blob: &str,
+        data: &[u8],
+        depth: u32,
+    ) -> Result<usize, UnpackError> {
+        self.unpack_at(format, blob, 0, data, depth)
+    }
+
+    fn unpack_at(
+        &mut self,
+        format: Format,
+        blob: &str,
+        offset: usize,
+        data: &[u8],
+        depth: u32,
+    ) -> Result<usize, UnpackError> {
+        let region = region_name(blob, offset);
+        if depth > self.limits.max_depth {
+            return Err(UnpackError::Limit {
+                what: "nesting depth",
+                limit: self.limits.max_depth as u64,
+                at: at_name(&region),
+            });
+        }
+        (self.progress)(&format!("{} {}", format.name(), at_name(&region)));
+        let used = match format {
+            Format::SquashfsLe | Format::SquashfsBe => {
+                self.squashfs(format, &region, data, depth)?
+            }
+            Format::Tar => self.tar(&region, data, depth)?,
+            Format::Cpio => self.cpio(&region, data, depth)?,
+            Format::Gzip | Format::Xz | Format::Lzma | Format::Zstd | Format::Bzip2 => {
+                self.stream(format, &region, data, depth)?
+            }
+            Format::UImage => self.uimage(&region, data, depth)?,
+            Format::Trx => self.trx(blob, offset, &region, data, depth)?,
+        };
+        self.out.layers.push(Layer {
+            at: region,
+            format,
+            input_bytes: used as u64,
+        });
+        Ok(used)
+    }
+
+    /// Signature scan of a blob with no known format at its start (raw flash dump, kernel
+    /// payload). Returns how many regions were unpacked.
+    fn carve(&mut self, blob: &str, data: &[u8], depth: u32) -> Result<usize, UnpackError> {
+        let mut hits: Vec<usize> = self
+            .signatures
+            .find_overlapping_iter(data)
+            .filter_map(|m| {
+                let back = SIGNATURES[m.pattern().as_usize()].1;
+                m.start().checked_sub(back)
+            })
+            .collect();
+        hits.sort_unstable();
+        hits.dedup();
+        let mut consumed_to = 0usize;
+        let mut found = 0;
+        for start in hits {
+            if start < consumed_to {
+                continue;
+            }
+            let Some(format) = detect(&data[start..]) else {
+                continue;
+            };
+            match self.unpack_at(format, blob, start, &data[start..], depth + 1) {
+                Ok(used) => {
+                    found += 1;
+                    consumed_to = start + used.max(1);
+                }
+                Err(e) if e.is_hostile() => return Err(e),
+                Err(e) => self.out.notes.push(e.to_string()),
+            }
+        }
+        Ok(found)
+    }
+
+    /// Recurse into an extracted file's contents if they start with a known format.
+    fn maybe_nested(
+        &mut self,
+        entry_name: &str,
+        data: &[u8],
+        depth: u32,
+    ) -> Result<(), UnpackError> {
+        if let Some(format) = detect(data) {
+            match self.unpack_at(format, entry_name, 0, data, depth + 1) {
+                Ok(_) => {}
+                Err(e) if e.is_hostile() => return Err(e),
+                // A file that merely looks like an archive stays an opaque file.
+                Err(e) => self.out.notes.push(e.to_string()),
+            }
+        }
+        Ok(())
+    }
+
+    fn squashfs(
+        &mut self,
+        format: Format,
+        region: &str,
+        data: &[u8],
+        depth: u32,
+    ) -> Result<usize, UnpackError> {
+        use backhand::{kind, kind::Kind, FilesystemReader, InnerNode};
+        let name = format.name();
+        let bytes_used = if format == Format::SquashfsLe {
+            u64::from_le_bytes(data[40..48].try_into().expect("8 bytes"))
+        } else {
+            u64::from_be_bytes(data[40..48].try_into().expect("8 bytes"))
+        };
+        if bytes_used > data.len() as u64 {
+            return Err(UnpackError::Truncated {
+                at: at_name(region),
+                format: name,
+                detail: format!(
+                    "superblock says {bytes_used} bytes, only {} present",
+                    data.len()
+                ),
+            });
+        }
+        let image = &data[..bytes_used as usize];
+        let k = if format == Format::SquashfsLe {
+            kind::LE_V4_0
+        } else {
+            kind::BE_V4_0
+        };
+        let kind = Kind::from_const(k).map_err(|e| UnpackError::Malformed {
+            at: at_name(region),
+            format: name,
+            detail: e,
+        })?;
+        let fs = FilesystemReader::from_reader_with_offset_and_kind(Cursor::new(image), 0, kind)
+            .map_err(|e| UnpackError::Malformed {
+                at: at_name(region),
+                format: name,
+                detail: e.to_string(),
+            })?;
+        // Declared sizes first: a bomb is refused before a byte of it is decompressed.
+        let declared: u64 = fs
+            .files()
+            .map(|n| match &n.inner {
+                InnerNode::File(f) => f.file_len() as u64,
+                _ => 0,
+            })
+            .sum();
+        let cap = self.stream_cap(bytes_used);
+        if declared > cap {
+            return Err(self.cap_error(cap, bytes_used, region));
+        }
+        let mut nested = Vec::new();
+        for node in fs.files() {
+            let raw = node.fullpath.to_string_lossy();
+            let path = normalise(raw.as_bytes()).map_err(|reason| UnpackError::Traversal {
+                at: at_name(region),
+                member: raw.to_string(),
+                reason,
+            })?;
+            let mode = u32::from(node.header.permissions);
+            let kind = match &node.inner {
+                InnerNode::File(f) => {
+                    let mut out = Vec::with_capacity(f.file_len());
+                    let reader =
+                        fs.file(f)
+                            .reader_checked()
+                            .map_err(|e| UnpackError::Malformed {
+                                at: format!("{} {path}", at_name(region)),
+                                format: name,
+                                detail: e.to_string(),
+                            })?;
+                    reader
+                        .take(f.file_len() as u64)
+                        .read_to_end(&mut out)
+                        .map_err(|e| UnpackError::Malformed {
+                            at: format!("{} {path}", at_name(region)),
+                            format: name,
+                            detail: e.to_string(),
+                        })?;
+                    if out.len() != f.file_len() {
+                        return Err(UnpackError::Truncated {
+                            at: format!("{} {path}", at_name(region)),
+                            format: name,
+                            detail: format!("{} of {} bytes", out.len(), f.file_len()),
+                        });
+                    }
+                    self.charge_bytes(out.len() as u64, region)?;
+                    if detect(&out).is_some() {
+                        nested.push(self.out.tree.len());
+                    }
+                    EntryKind::File(out)
+                }
+                InnerNode::Symlink(s) => EntryKind::Symlink(s.link.to_string_lossy().into()),
+                InnerNode::Dir(_) => EntryKind::Dir,
+                _ => EntryKind::Special,
+            };
+            self.push(Entry {
+                container: region.to_string(),
+                path,
+                mode,
+                kind,
+            })?;
+        }
+        self.recurse_into(nested, depth)?;
+        Ok(bytes_used as usize)
+    }
+
+    /// Open nested containers found among the entries at these indices.
+    fn recurse_into(&mut self, indices: Vec<usize>, depth: u32) -> Result<(), UnpackError> {
+        for i in indices {
+            let e = &self.out.tree.entries[i];
+            let name = e.display_path();
+            // Taken out for the duration so the tree can grow while we read it.
+            let data = match &e.kind {
+                EntryKind::File(d) => d.clone(),
+                _ => continue,
+            };
+            self.maybe_nested(&name, &data, depth)?;
+        }
+        Ok(())
+    }
+
+    /// Shared by tar and cpio: refuse members under a symlink stored earlier.
+    fn check_symlinks(
+        links: &[(String, String)],
+        link_set: &HashSet<String>,
+        region: &str,
+        path: &str,
+    ) -> Result<(), UnpackError> {
+        let mut prefix = String::new();
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            prefix.push('/');
+            prefix.push_str(part);
+            if prefix.len() == path.len() {
+                break;
+            }
+            if link_set.contains(&prefix) {
+                let target = links
+                    .iter()
+                    .find(|(l, _)| *l == prefix)
+                    .map(|(_, t)| t.clone())
+                    .unwrap_or_default();
+                return Err(UnpackError::SymlinkEscape {
+                    at: at_name(region),
+                    member: path.to_string(),
+                    link: prefix,
+                    target,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn tar(&mut self, region: &str, data: &[u8], depth: u32) -> Result<usize, UnpackError> {
+        let fmt = "tar";
+        let mut archive = tar::Archive::new(Cursor::new(data));
+        let entries = archive.entries().map_err(|e| UnpackError::Malformed {
+            at: at_name(region),
+            format: fmt,
+            detail: e.to_string(),
+        })?;
+        let mut links: Vec<(String, String)> = Vec::new();
+        let mut link_set = HashSet::new();
+        let mut nested = Vec::new();
+        let mut end = 0u64;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| stream_error(e, region, fmt))?;
+            let raw = entry.path_bytes().into_owned();
+            let member = String::from_utf8_lossy(&raw).to_string();
+            let path = normalise(&raw).map_err(|reason| UnpackError::Traversal {
+                at: at_name(region),
+                member: member.clone(),
+                reason,
+            })?;
+            Self::check_symlinks(&links, &link_set, region, &path)?;
+            let header = entry.header();
+            let mode = header.mode().unwrap_or(0o644);
+            let size = entry.size();
+            end = entry.raw_file_position() + size;
+            let kind = match header.entry_type() {
+                tar::EntryType::Regular | tar::EntryType::Continuous => {
+                    let cap = self.stream_cap(data.len() as u64);
+                    if size > cap {
+                        return Err(self.cap_error(cap, data.len() as u64, region));
+                    }
+                    let mut out = Vec::with_capacity(size as usize);
+                    entry
+                        .read_to_end(&mut out)
+                        .map_err(|e| stream_error(e, region, fmt))?;
+                    if out.len() as u64 != size {
+                        return Err(UnpackError::Truncated {
+                            at: format!("{} {path}", at_name(region)),
+                            format: fmt,
+                            detail: format!("{} of {size} bytes", out.len()),
+                        });
+                    }
+                    self.charge_bytes(size, region)?;
+                    if detect(&out).is_some() {
+                        nested.push(self.out.tree.len());
+                    }
+                    EntryKind::File(out)
+                }
+                tar::EntryType::Symlink => {
+                    let target = entry
+                        .link_name_bytes()
+                        .map(|b| String::from_utf8_lossy(&b).to_string())
+                        .unwrap_or_default();
+                    links.push((path.clone(), target.clone()));
+                    link_set.insert(path.clone());
+                    EntryKind::Symlink(target)
+                }
+                tar::EntryType::Link => {
+                    // A hard link names another member; it must stay inside the root too.
+                    let raw_target = entry.link_name_bytes().unwrap_or_default().into_owned();
+                    let target =
+                        normalise(&raw_target).map_err(|reason| UnpackError::Traversal {
+                            at: at_name(region),
+                            member: format!(
+                                "{member} (hard link to {})",
+                                String::from_utf8_lossy(&raw_target)
+                            ),
+                            reason,
+                        })?;
+                    let copy = self
+                        .out
+                        .tree
+                        .get(&target)
+                        .filter(|e| e.container == region)
+                        .find_map(|e| e.data().map(<[u8]>::to_vec));
+                    match copy {
+                        Some(d) => {
+                            self.charge_bytes(d.len() as u64, region)?;
+                            EntryKind::File(d)
+                        }
+                        None => EntryKind::Symlink(target),
+                    }
+                }
+                tar::EntryType::Directory => EntryKind::Dir,
+                _ => EntryKind::Special,
+            };
+            self.push(Entry {
+                container: region.to_string(),
+                path,
+                mode,
+                kind,
+            })?;
+        }
+        self.recurse_into(nested, depth)?;
+        // Two 512-byte zero blocks close the archive; report them as consumed when present.
+        let end = end.div_ceil(512) * 512;
+        Ok(((end + 1024).min(data.len() as u64)) as usize)
+    }
+
+    /// cpio "new ASCII" (newc, `070701`) and its CRC variant (`070702`): 110-byte headers of
+    /// hexadecimal fields, name and data each padded to 4 bytes, ended by `TRAILER!!!`.
+    /// Hand-parsed: the format is 13 fixed fields, and the crates that read it write to disk.
+    fn cpio(&mut self, region: &str, data: &[u8], depth: u32) -> Result<usize, UnpackError> {
+        let fmt = "cpio";
+        let hex = |field: &[u8], what: &str, pos: usize| -> Result<u64, UnpackError> {
+            std::str::from_utf8(field)
+                .ok()
+                .and_then(|s| u64::from_str_radix(s, 16).ok())
+                .ok_or_else(|| UnpackError::Malformed {
+                    at: format!("{} offset {pos}", at_name(region)),
+                    format: fmt,
+                    detail: format!("header field {what} is not hexadecimal"),
+                })
+        };
+        let mut pos = 0usize;
+        let mut links: Vec<(String, String)> = Vec::new();
+        let mut link_set = HashSet::new();
+        let mut nested = Vec::new();
+        loop {
+            if data.len() < pos + 110 {
+                return Err(UnpackError::Truncated {
+                    at: format!("{} offset {pos}", at_name(region)),
+                    format: fmt,
+                    detail: "archive ends before its TRAILER!!! entry".into(),
+                });
+            }
+            let h = &data[pos..pos + 110];
+            if &h[..6] != b"070701" && &h[..6] != b"070702" {
+                return Err(UnpackError::Malformed {
+                    at: format!("{} offset {pos}", at_name(region)),
+                    format: fmt,
+                    detail: "bad header magic".into(),
+                });
+            }
+            let mode = hex(&h[14..22], "mode", pos)? as u32;
+            let filesize = hex(&h[54..62], "filesize", pos)? as usize;
+            let namesize = hex(&h[94..102], "namesize", pos)? as usize;
+            let name_start = pos + 110;
+            let name_end = name_start.saturating_add(namesize);
+            if namesize == 0 || name_end > data.len() {
+                return Err(UnpackError::Truncated {
+                    at: format!("{} offset {pos}", at_name(region)),
+                    format: fmt,
+                    detail: "member name runs past the end".into(),
+                });
+            }
+            let raw_name = &data[name_start..name_end - 1]; // drop the NUL
+            let data_start = (name_end + 3) & !3;
+            let data_end = data_start.saturating_add(filesize);
+            if raw_name == b"TRAILER!!!" {
+                self.recurse_into(nested, depth)?;
+                return Ok(((data_end + 3) & !3).min(data.len()));
+            }
+            let member = String::from_utf8_lossy(raw_name).to_string();
+            if data_end > data.len() {
+                return Err(UnpackError::Truncated {
+                    at: format!("{} {member}", at_name(region)),
+                    format: fmt,
+                    detail: format!(
+                        "member declares {filesize} bytes, {} present",
+                        data.len().saturating_sub(data_start)
+                    ),
+                });
+            }
+            let path = normalise(raw_name).map_err(|reason| UnpackError::Traversal {
+                at: at_name(region),
+                member: member.clone(),
+                reason,
+            })?;
+            Self::check_symlinks(&links, &link_set, region, &path)?;
+            let body = &data[data_start..data_end];
+            let kind = match mode & 0o170000 {
+                0o100000 => {
+                    self.charge_bytes(body.len() as u64, region)?;
+                    if detect(body).is_some() {
+                        nested.push(self.out.tree.len());
+                    }
+                    EntryKind::File(body.to_vec())
+                }
+                0o120000 => {
+                    let target = String::from_utf8_lossy(body).to_string();
+                    links.push((path.clone(), target.clone()));
+                    link_set.insert(path.clone());
+                    EntryKind::Symlink(target)
+                }
+                0o040000 => EntryKind::Dir,
+                _ => EntryKind::Special,
+            };
+            self.push(Entry {
+                container: region.to_string(),
+                path,
+                mode: mode & 0o7777,
+                kind,
+            })?;
+            // Nested containers are opened after the archive is read, like the others.
+            pos = (data_end + 3) & !3;
+        }
+    }
+
+    /// A single compressed stream: its output becomes a file (`<region>!/gunzip` …) and is
+    /// then unpacked itself if it holds a known format, or signature-scanned.
+    fn stream(
+        &mut self,
+        format: Format,
+        region: &str,
+        data: &[u8],
+        depth: u32,
+    ) -> Result<usize, UnpackError> {
+        let cap = self.stream_cap(data.len() as u64);
+        let name = format.name();
+        let mut input: &[u8] = data;
+        let out = match format {
+            Format::Gzip => {
+                let mut d = flate2::bufread::GzDecoder::new(&mut input);
+                let out = self.read_capped(&mut d, cap, data.len() as u64, region, name)?;
+                drop(d);
+                out
+            }
+            Format::Xz => {
+                let mut d = liblzma::bufread::XzDecoder::new(&mut input);
+                self.read_capped(&mut d, cap, data.len() as u64, region, name)?
+            }
+            Format::Lzma => {
+                let stream = liblzma::stream::Stream::new_lzma_decoder(u64::MAX).map_err(|e| {
+                    UnpackError::Malformed {
+                        at: at_name(region),
+                        format: name,
+                        detail: e.to_string(),
+                    }
+                })?;
+                let mut d = liblzma::bufread::XzDecoder::new_stream(&mut input, stream);
+                self.read_capped(&mut d, cap, data.len() as u64, region, name)?
+            }
+            Format::Zstd => {
+                let d = zstd::stream::read::Decoder::with_buffer(&mut input)
+                    .map_err(|e| stream_error(e, region, name))?
+                    .single_frame();
+                self.read_capped(d, cap, data.len() as u64, region, name)?
+            }
+            Format::Bzip2 => {
+                let mut d = bzip2::bufread::BzDecoder::new(&mut input);
+                self.read_capped(&mut d, cap, data.len() as u64, region, name)?
+            }
+            _ => unreachable!("not a stream format"),
+        };
+        let used = data.len() - input.len();
+        let path = format!("/{}", format.suffix());
+        let name = if region.is_empty() {
+            path.clone()
+        } else {
+            format!("{region}!{path}")
+        };
+        self.expand_blob(region, path, &name, out, depth)?;
+        Ok(used)
+    }
+
+    /// Store a decompressed blob as a file, then unpack what it contains.
+    fn expand_blob(
+        &mut self,
+        region: &str,
+        path: String,
+        name: &str,
+        out: Vec<u8>,
+        depth: u32,
+    ) -> Result<(), UnpackError> {
+        let format = detect(&out);
+        let idx = self.out.tree.len();
+        self.push_file(region, path, 0o644, out)?;
+        let data = match &self.out.tree.entries[idx].kind {
+            EntryKind::File(d) => d.clone(),
+            _ => unreachable!(),
+        };
+        match format {
+            Some(f) => {
+                self.unpack_at(f, name, 0, &data, depth + 1)?;
+            }
+            None => {
+                self.carve(name, &data, depth)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// U-Boot legacy image: a 64-byte big-endian header (magic 0x27051956, header CRC,
+    /// time, size, load, entry, data CRC, os, arch, type, comp, 32-byte name), then the
+    /// payload; type 4 (multi) starts the payload with a zero-terminated list of sizes.
+    /// Hand-parsed (fixed layout, from U-Boot's include/image.h); CRCs are checked.
+    fn uimage(&mut self, region: &str, data: &[u8], depth: u32) -> Result<usize, UnpackError> {
+        let fmt = "uImage";
+        let size = be32(data, 12) as usize;
+        let mut header = data[..64].to_vec();
+        header[4..8].fill(0);
+        if crc32(&header) != be32(data, 4) {
+            return Err(UnpackError::Malformed {
+                at: at_name(region),
+                format: fmt,
+                detail: "header CRC mismatch".into(),
+            });
+        }
+        if data.len() < 64 + size {
+            return Err(UnpackError::Truncated {
+                at: at_name(region),
+                format: fmt,
+                detail: format!(
+                    "header says {size} payload bytes, {} present",
+                    data.len() - 64
+                ),
+            });
+        }
+        let payload = &data[64..64 + size];
+        if crc32(payload) != be32(data, 24) {
+            return Err(UnpackError::Malformed {
+                at: at_name(region),
+                format: fmt,
+                detail: "payload CRC mismatch".into(),
+            });
+        }
+        let image_type = data[30];
+        let comp = data[31];
+        let mut parts: Vec<&[u8]> = Vec::new();
+        if image_type == 4 {
+            let mut sizes = Vec::new();
+            let mut p = 0;
+            loop {
+                if p + 4 > payload.len() {
+                    return Err(UnpackError::Truncated {
+                        at: at_name(region),
+                        format: fmt,
+                        detail: "multi-image size list not terminated".into(),
+                    });
+                }
+                let s = be32(payload, p) as usize;
+                p += 4;
+                if s == 0 {
+                    break;
+                }
+                sizes.push(s);
+            }
+            for s in sizes {
+                if p + s > payload.len() {
+                    return Err(UnpackError::Truncated {
+                        at: at_name(region),
+                        format: fmt,
+                        detail: "multi-image part runs past the payload".into(),
+                    });
+                }
+                parts.push(&payload[p..p + s]);
+                p = (p + s + 3) & !3;
+            }
+        } else {
+            parts.push(payload);
+        }
+        for (i, part) in parts.into_iter().enumerate() {
+            let path = format!("/uimage-part{i}");
+            let name = if region.is_empty() {
+                path.clone()
+            } else {
+                format!("{region}!{path}")
+            };
+            let stream_format = match comp {
+                0 => None,
+                1 => Some(Format::Gzip),
+                2 => Some(Format::Bzip2),
+                3 => Some(Format::Lzma),
+                6 => Some(Format::Zstd),
+                other => {
+                    self.out.notes.push(format!(
+                        "{}: uImage compression {other} not supported; payload kept as is",
+                        at_name(region)
+                    ));
+                    None
+                }
+            };
+            match stream_format {
+                Some(f) => {
+                    // The decompressed payload is named after the part.
+                    self.unpack_at(f, &name, 0, part, depth + 1)?;
+                }
+                None => self.expand_blob(region, path, &name, part.to_vec(), depth)?,
+            }
+        }
+        Ok(64 + size)
+    }
+
+    /// Broadcom TRX v1/v2: "HDR0", length, CRC32, flags/version, then three partition
+    /// offsets (v2 adds a fourth) relative to the header. Hand-parsed fixed layout.
+    fn trx(
+        &mut self,
+        blob: &str,
+        offset: usize,
+        region: &str,
+        data: &[u8],
+        depth: u32,
+    ) -> Result<usize, UnpackError> {
+        let fmt = "TRX";
+        let len = le32(data, 4) as usize;
+        if len < 28 || len > data.len() {
+            return Err(UnpackError::Truncated {
+                at: at_name(region),
+                format: fmt,
+                detail: format!("header says {len} bytes, {} present", data.len()),
+            });
+        }
+        // CRC32 covers from the flags field to the end (initial value ~0, no final xor).
+        let crc = !crc32(&data[12..len]);
+        if crc != le32(data, 8) {
+            return Err(UnpackError::Malformed {
+                at: at_name(region),
+                format: fmt,
+                detail: "CRC mismatch".into(),
+            });
+        }
+        let version = u32::from(le16(data, 14));
+        let count = if version == 2 { 4 } else { 3 };
+        let mut offsets: Vec<usize> = (0..count)
+            .map(|i| le32(data, 16 + 4 * i) as usize)
+            .filter(|o| *o != 0 && *o < len)
+            .collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        for (i, &start) in offsets.iter().enumerate() {
+            let end = offsets.get(i + 1).copied().unwrap_or(len);
+            let part = &data[start..end];
+            match detect(part) {
+                Some(f) => {
+                    self.unpack_at(f, blob, offset + start, part, depth + 1)?;
+                }
+                None => {
+                    // Typically the raw kernel; kept as a file so banner checks see it.
+                    let path = format!("/trx-part{i}");
+                    let name = format!("{region}!{path}");
+                    self.expand_blob(region, path, &name, part.to_vec(), depth)?;
+                }
+            }
+        }
+        Ok(len)
+    }
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = flate2::Crc::new();
+    c.update(data);
+    c.sum()
+}
+
+fn stream_error(e: std::io::Error, at: &str, format: &'static str) -> UnpackError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        UnpackError::Truncated {
+            at: at_name(at),
+            format,
+            detail: e.to_string(),
+        }
+    } else {
+        UnpackError::Malformed {
+            at: at_name(at),
+            format,
+            detail: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! `trustgate assess`: argument handling and output over the `assess` crate.
+
+use crate::{read_bounded, Finding};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// Largest image read into memory.
+const MAX_IMAGE_BYTES: usize = 4 << 30;
+
+#[derive(Args)]
+pub struct AssessArgs {
+    /// The firmware image: squashfs, tar/cpio (optionally gzip/xz/zstd/bzip2), uImage, TRX,
+    /// or a raw flash dump.
+    image: PathBuf,
+    /// Print the full report as JSON (verdict per provision, findings, components,
+    /// vulnerabilities).
+    #[arg(long)]
+    json: bool,
+    /// Also write the findings as SARIF 2.1.0 to this file.
+    #[arg(long, value_name = "FILE")]
+    sarif: Option<PathBuf>,
+    /// Also write a CycloneDX 1.5 SBOM (JSON) to this file.
+    #[arg(long, value_name = "FILE")]
+    sbom: Option<PathBuf>,
+    /// OSV vulnerability feed: a directory of OSV JSON records (default: the curated
+    /// embedded feed).
+    #[arg(long, value_name = "DIR")]
+    feed: Option<PathBuf>,
+    /// Other images of the same model: a password hash shared with any of them is reported
+    /// as a universal default (repeat for several).
+    #[arg(long = "same-model", value_name = "IMAGE")]
+    same_model: Vec<PathBuf>,
+    /// Judge end-of-life dates at this day (YYYY-MM-DD) instead of today.
+    #[arg(long = "as-of", value_name = "DATE")]
+    as_of: Option<String>,
+}
+
+fn today() -> String {
+    let d = time::OffsetDateTime::now_utc().date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)? + "\n";
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+pub fn run(args: AssessArgs) -> Result<Option<Finding>> {
+    let as_of = match args.as_of {
+        Some(d) => {
+            time::Date::parse(
+                &d,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .with_context(|| format!("--as-of {d:?} is not a date like 2025-06-30"))?;
+            d
+        }
+        None => today(),
+    };
+    let feed = match &args.feed {
+        Some(dir) => assess::Feed::load_dir(dir).context("--feed")?,
+        None => assess::Feed::embedded(),
+    };
+    let options = assess::Options {
+        limits: assess::Limits::default(),
+        feed,
+        as_of,
+    };
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Some(bar)
+    } else {
+        None
+    };
+    let progress = |stage: &str| {
+        if let Some(b) = &bar {
+            b.set_message(stage.to_string());
+        }
+    };
+    let mut reports = Vec::new();
+    for path in std::iter::once(&args.image).chain(args.same_model.iter()) {
+        let bytes = read_bounded(path, MAX_IMAGE_BYTES, "firmware images")?;
+        let name = path.to_string_lossy();
+        let report = assess::assess_with_progress(&name, &bytes, &options, &progress)
+            .with_context(|| format!("cannot assess {}", path.display()))?;
+        reports.push(report);
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    if reports.len() > 1 {
+        assess::cross_check_model(&mut reports);
+    }
+    let report = reports.swap_remove(0);
+    if let Some(p) = &args.sarif {
+        write_json(p, &assess::sarif::to_sarif(&report))?;
+    }
+    if let Some(p) = &args.sbom {
+        write_json(p, &assess::sbom::to_cyclonedx(&report))?;
+    }
+    if args.json {
+        print!("{}", report.to_json());
+    } else {
+        print_human(&report);
+    }
+    Ok(report.mandatory_failed().then_some(Finding))
+}
+
+fn print_human(r: &assess::Report) {
+    println!(
+        "{} (sha256 {}, {} bytes): {} entries unpacked from {} container(s)",
+        r.image.name,
+        r.image.sha256,
+        r.image.bytes,
+        r.extracted.entries,
+        r.layers.len()
+    );
+    println!(
+        "\n{:<8} {:<8} {:<12} reason",
+        "provision", "status", "verdict"
+    );
+    for v in &r.verdicts {
+        let verdict = match v.verdict {
+            assess::Verdict::Pass => "pass",
+            assess::Verdict::Fail => "FAIL",
+            assess::Verdict::CannotTell => "cannot-tell",
+        };
+        println!(
+            "{:<9} {:<8} {:<12} {}",
+            v.provision, v.status, verdict, v.reason
+        );
+    }
+    if !r.findings.is_empty() {
+        println!("\nfindings:");
+        for f in &r.findings {
+            println!("  [{}] {} ({})", f.rule, f.message, f.provisions.join(", "));
+            for e in &f.evidence {
+                println!("      at {}:{}  {}", e.path, e.offset, e.excerpt);
+            }
+            println!("      fix: {}", f.remediation);
+        }
+    }
+    if !r.components.is_empty() {
+        println!("\ncomponents:");
+        for c in &r.components {
+            println!(
+                "  {} {} ({}{})",
+                c.name,
+                c.version,
+                c.source,
+                c.end_of_life
+                    .as_deref()
+                    .map(|d| format!(", END OF LIFE since {d}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    for v in &r.vulnerabilities {
+        let status = match v.status {
+            assess::VexStatus::Affected => "AFFECTED",
+            assess::VexStatus::FixedByBackport => "fixed by backport",
+        };
+        println!("  {} {} {}: {}", v.component, v.version, v.id, status);
+    }
+    let failed = r
+        .verdicts
+        .iter()
+        .filter(|v| v.mandatory && v.verdict == assess::Verdict::Fail)
+        .count();
+    println!(
+        "\n{}",
+        if failed == 0 {
+            "no mandatory provision failed".to_string()
+        } else {
+            format!("{failed} mandatory provision(s) FAILED")
+        }
+    );
+}
