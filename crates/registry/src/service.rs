@@ -526,6 +526,15 @@ impl Service {
                 ),
             ));
         }
+        // RFC 9162 §2.1.4 defines proofs for 0 < old < new; an empty old tree, or the same
+        // size, is proven by the empty proof (tlog::verify_consistency checks the roots).
+        if old == 0 || old == new {
+            return Ok(ConsistencyAnswer {
+                old,
+                new,
+                proof: Vec::new(),
+            });
+        }
         let plan = tlog::proof::consistency_plan(old, new)
             .map_err(|e| ApiError::new(400, "bad-range", e.to_string()))?;
         let reader = self.0.store.prefetch(plan.nodes()).await?;

@@ -227,20 +227,24 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
                 .await
                 .with_context(|| format!("opening {}", redact(&url)))?;
             let running = registry::spawn(store, signer.clone(), listen, public_url).await?;
+            // A closed stdout (the supervisor stopped reading) must not stop the service, so
+            // write errors here are ignored rather than panicking like println! would.
             use std::io::Write;
-            println!("listening on {}", running.url);
-            println!("log verifier key: {}", signer.verifier_key());
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "listening on {}", running.url);
+            let _ = writeln!(out, "log verifier key: {}", signer.verifier_key());
             if created {
-                println!("created log key {} (mode 600)", key_path.display());
+                let _ = writeln!(out, "created log key {} (mode 600)", key_path.display());
             }
-            std::io::stdout().flush()?;
+            let _ = out.flush();
+            drop(out);
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
             }
-            eprintln!("shutting down");
+            let _ = writeln!(std::io::stderr(), "shutting down");
             running.shutdown().await?;
             Ok(None)
         }),
@@ -368,7 +372,10 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
                     .with_context(|| format!("cannot write {}", o.display()))?;
             }
             if json {
-                println!("{}", serde_json::to_string(&json!({"found": true, "labels": views}))?);
+                println!(
+                    "{}",
+                    serde_json::to_string(&json!({"found": true, "labels": views}))?
+                );
             } else {
                 for v in &views {
                     println!(
@@ -407,7 +414,10 @@ async fn send_statement(
         kind,
     };
     let statement = registry::sign_statement(&event, &key);
-    match registry::Client::new(url)?.submit_statement(&statement).await {
+    match registry::Client::new(url)?
+        .submit_statement(&statement)
+        .await
+    {
         Ok(s) => {
             print_submitted(&s, json, "recorded")?;
             Ok(None)
