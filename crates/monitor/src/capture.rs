@@ -98,6 +98,7 @@ pub fn replay_reader<R: Read + Send>(
     // Legacy pcap state.
     let mut legacy_linktype = Linktype::ETHERNET;
     let mut legacy_nanos = false;
+    let mut big_endian = false;
     // pcapng state: interfaces of the current section.
     let mut ifaces: Vec<Iface> = Vec::new();
     let mut last_ts: u64 = 0;
@@ -110,6 +111,7 @@ pub fn replay_reader<R: Read + Send>(
                         stats.format = "pcap";
                         legacy_linktype = h.network;
                         legacy_nanos = h.is_nanosecond_precision();
+                        big_endian = h.is_bigendian();
                     }
                     PcapBlockOwned::Legacy(b) => {
                         let frac = if legacy_nanos {
@@ -128,8 +130,9 @@ pub fn replay_reader<R: Read + Send>(
                             &mut f,
                         );
                     }
-                    PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+                    PcapBlockOwned::NG(Block::SectionHeader(shb)) => {
                         stats.format = "pcapng";
+                        big_endian = shb.big_endian();
                         ifaces.clear();
                     }
                     PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
@@ -214,6 +217,20 @@ pub fn replay_reader<R: Read + Send>(
                 }
             }
             Err(PcapError::UnexpectedEof) => {
+                // The file ends inside a record. If the record claims more than any real one
+                // could hold, its length field is corrupt; otherwise the capture was cut.
+                let claimed = claimed_len(reader.data(), stats.format == "pcapng", big_endian);
+                if claimed.is_some_and(|n| n > MAX_RECORD_BYTES as u64) {
+                    return Err(CaptureError::Corrupt {
+                        path: path_buf,
+                        offset: at,
+                        frames: stats.frames,
+                        detail: format!(
+                            "a record claims {} bytes, over the {MAX_RECORD_BYTES} byte limit (a corrupt length field)",
+                            claimed.unwrap_or(0)
+                        ),
+                    });
+                }
                 stats.truncated_at = Some(at);
                 break;
             }
@@ -228,6 +245,18 @@ pub fn replay_reader<R: Read + Send>(
         }
     }
     Ok(stats)
+}
+
+/// The length a record header at the start of `data` claims: pcap's captured length (bytes
+/// 8..12 of the record header) or pcapng's block total length (bytes 4..8).
+fn claimed_len(data: &[u8], pcapng: bool, big_endian: bool) -> Option<u64> {
+    let range = if pcapng { 4..8 } else { 8..12 };
+    let b: [u8; 4] = data.get(range)?.try_into().ok()?;
+    Some(if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    } as u64)
 }
 
 fn describe(e: &PcapError<&[u8]>) -> String {

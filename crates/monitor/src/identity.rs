@@ -90,8 +90,10 @@ pub fn parse_dhcpv4(payload: &[u8]) -> Option<DhcpFacts> {
     use dhcproto::{Decodable, Decoder};
     let msg = Message::decode(&mut Decoder::new(payload)).ok()?;
     let mut f = DhcpFacts::default();
-    let chaddr = msg.chaddr();
-    if chaddr.len() >= 6 {
+    // dhcproto 0.14 panics in chaddr() when a message claims hlen > 16 (its array size);
+    // a hostile client can send that, so check first.
+    if msg.hlen() <= 16 && msg.chaddr().len() >= 6 {
+        let chaddr = msg.chaddr();
         let mut m = [0u8; 6];
         m.copy_from_slice(&chaddr[..6]);
         f.client_mac = Some(Mac(m));
