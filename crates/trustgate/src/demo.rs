@@ -149,16 +149,20 @@ pub fn run(json: bool) -> Result<Option<Finding>> {
     let verified = label::verify(&label_bytes, &ring)?;
     let status = label::status(&verified.claims, time::OffsetDateTime::now_utc(), &[]);
     let qr = label::short_form("https://registry.example", &verified.digest);
+    // The registry part: both labels served from an embedded registry; an insurer verifies
+    // one offline from its fetched bundle; the assessor revokes the other.
+    let (registry_text, registry_data) = registry_step(&dir, &assessor, &label_bytes)?;
     s.say(
-        "assessor and insurer: a signed security label, verified offline",
+        "assessor, registry and insurer: a signed label, logged, verified offline; another revoked",
         &format!(
-            "label {} ({} bytes, COSE_Sign1/Ed25519) signed by assessor key {}.\n  status now: {}\n  QR code link: {qr}",
+            "label {} ({} bytes, COSE_Sign1/Ed25519) signed by assessor key {}.\n  status now: {}\n  QR code link: {qr}\n{registry_text}",
             label_path.display(),
             label_bytes.len(),
             verified.kid,
             status.plain_words()
         ),
-        json!({"label": label_path, "kid": verified.kid.to_string(), "status": status, "qr": qr}),
+        json!({"label": label_path, "kid": verified.kid.to_string(), "status": status, "qr": qr,
+               "registry": registry_data}),
     );
 
     if json {
@@ -176,4 +180,104 @@ fn demo_dir() -> Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("trustgate-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     Ok(dir)
+}
+
+/// An in-process registry on 127.0.0.1:0 over a SQLite file in the demo directory: submit two
+/// labels, verify the first offline from its fetched bundle, revoke the second. Returns the text
+/// and JSON for the step.
+fn registry_step(
+    dir: &std::path::Path,
+    assessor: &label::SigningKey,
+    first_label: &[u8],
+) -> Result<(String, Value)> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let db = format!("sqlite://{}", dir.join("registry.db").display());
+        let store = registry::Store::open(&db).await?;
+        let (signer, _) =
+            registry::logkey::load_or_create(&dir.join("log.key"), "demo.trustgate/registry")?;
+        store
+            .register_assessor("Example Test Lab", &assessor.verifying_key())
+            .await?;
+        let running =
+            registry::spawn(store, signer.clone(), "127.0.0.1:0".parse()?, None).await?;
+        let client = registry::Client::new(&running.url)?;
+        let assessor_pub = dir.join("assessor.pub");
+        std::fs::write(
+            &assessor_pub,
+            label::verifying_key_to_pem(&assessor.verifying_key())?,
+        )?;
+
+        let mut second = label::example_claims();
+        second.id = "urn:trustgate:label:0002".into();
+        second.product.model = "PLUG-7".into();
+        second.software[0].image_sha256 = label::Sha256Digest::of(b"plug firmware 2.0");
+        let second_bytes = label::sign(&second, assessor)?;
+        let first = client.submit_label(first_label).await?;
+        let second_sub = client.submit_label(&second_bytes).await?;
+
+        // Insurer: fetch the first label's bundle, then check it with nothing but the log key.
+        let view = client.label(&first.label_id).await?;
+        let bundle_path = dir.join("smart-plug.bundle.json");
+        std::fs::write(&bundle_path, view.bundle.to_json())?;
+        let log_key = tlog::LogVerifier::new(signer.verifier_key());
+        let proven = tlog::verify(
+            &tlog::ProofBundle::from_json(&std::fs::read_to_string(&bundle_path)?)?,
+            &log_key,
+        )?;
+        ensure!(
+            proven.entry == first_label,
+            "the bundle must prove exactly the label"
+        );
+
+        // Assessor: revoke the second label with a statement signed by the issuing key.
+        let statement = registry::sign_statement(
+            &label::StatusEvent {
+                label_id: second_sub.label_id.clone(),
+                at: time::OffsetDateTime::now_utc(),
+                kind: label::StatusEventKind::Revoked {
+                    reason: "hard-coded telnet password found".into(),
+                },
+            },
+            assessor,
+        );
+        client.submit_statement(&statement).await?;
+        let revoked = client.label(&second_sub.label_id).await?;
+        ensure!(
+            matches!(revoked.status, label::Status::Revoked { .. }),
+            "the revoked label must read as revoked"
+        );
+        let counts = running.service.store().counts().await?;
+        let text = format!(
+                "  registry: embedded at {} (SQLite {}), log key {}.\n  {} logged as entry {}; its proof bundle {} verifies offline: entry {} of {} in {}.\n  {} logged as entry {}, then revoked: {}\n  log now holds {} entries; consumer page: {} (served while the demo runs)\n  check it yourself: trustgate label verify {} --assessor {} --bundle {} --log-key {}",
+                running.url,
+                dir.join("registry.db").display(),
+                signer.verifier_key(),
+                first.label_id,
+                first.leaf_index,
+                bundle_path.display(),
+                proven.leaf_index,
+                proven.checkpoint.size,
+                proven.checkpoint.origin,
+                second_sub.label_id,
+                second_sub.leaf_index,
+                revoked.status_words,
+                counts.entries,
+                view.consumer_page,
+                dir.join("smart-plug.label").display(),
+                assessor_pub.display(),
+                bundle_path.display(),
+                dir.join("log.key.pub").display(),
+            );
+        let data = json!({"url": running.url, "log_key": signer.verifier_key().to_string(),
+                   "bundle": bundle_path, "verified_leaf_index": proven.leaf_index,
+                   "checkpoint_size": proven.checkpoint.size,
+                   "revoked": {"label_id": revoked.label_id, "status": revoked.status},
+                   "consumer_page": view.consumer_page, "entries": counts.entries});
+        running.shutdown().await?;
+        Ok((text, data))
+    })
 }

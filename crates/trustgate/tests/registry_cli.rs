@@ -503,3 +503,30 @@ fn crash_mid_stream_loses_no_acknowledged_label() {
     });
     drop(server);
 }
+
+#[test]
+fn demo_logs_verifies_offline_and_revokes() {
+    let out = run(&["demo", "--json"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dir = PathBuf::from(v["dir"].as_str().unwrap());
+    let reg = &v["demo"][4]["data"]["registry"];
+    assert_eq!(reg["verified_leaf_index"], 0);
+    assert_eq!(reg["entries"], 3, "two issuances and one revocation");
+    assert_eq!(reg["revoked"]["status"]["state"], "revoked");
+    assert!(reg["consumer_page"].as_str().unwrap().contains("/l/"));
+    // What the demo tells the user to run works, offline.
+    let o = run(&[
+        "label",
+        "verify",
+        s(&dir.join("smart-plug.label")),
+        "--assessor",
+        s(&dir.join("assessor.pub")),
+        "--bundle",
+        s(&dir.join("smart-plug.bundle.json")),
+        "--log-key",
+        s(&dir.join("log.key.pub")),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
