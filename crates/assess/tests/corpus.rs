@@ -1,0 +1,288 @@
+//! Every corpus image against its expected-results file (testdata/firmware): verdicts,
+//! the complete set of finding rules, evidence checked against the bytes squashfs-tools
+//! extracts independently, components, vulnerability status, and the exact error of each
+//! hostile archive.
+
+mod common;
+
+use assess::{Options, Verdict};
+use serde_json::Value;
+
+fn options() -> Options {
+    Options {
+        as_of: "2025-06-01".into(),
+        ..Options::default()
+    }
+}
+
+fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::Fail => "fail",
+        Verdict::CannotTell => "cannot-tell",
+    }
+}
+
+fn check_image(name: &str) {
+    let dir = common::corpus();
+    let exp = common::expected(name);
+    let path = dir.join(name);
+    let bytes = std::fs::read(&path).unwrap();
+    let result = assess::assess(name, &bytes, &options());
+    if let Some(err) = exp.get("error").and_then(Value::as_str) {
+        let e = result.expect_err(name).to_string();
+        assert!(e.contains(err), "{name}: error {e:?} should say {err:?}");
+        return;
+    }
+    let mut report = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+    if let Some(others) = exp.get("same_model").and_then(Value::as_array) {
+        let mut all = vec![report];
+        for o in others {
+            let o = o.as_str().unwrap();
+            all.push(assess::assess(o, &std::fs::read(dir.join(o)).unwrap(), &options()).unwrap());
+        }
+        assess::cross_check_model(&mut all);
+        report = all.swap_remove(0);
+    }
+    // Verdicts: exactly the expected provisions, each with the expected verdict.
+    let want = exp["verdicts"].as_object().unwrap();
+    let got: Vec<(String, &str)> = report
+        .verdicts
+        .iter()
+        .map(|v| (v.provision.clone(), verdict_name(v.verdict)))
+        .collect();
+    for (p, v) in want {
+        let g = got.iter().find(|(gp, _)| gp == p).map(|(_, v)| *v);
+        assert_eq!(g, v.as_str(), "{name}: provision {p}");
+    }
+    assert_eq!(got.len(), want.len(), "{name}: provisions {got:?}");
+    let expect_exit = exp["exit"].as_i64().unwrap();
+    assert_eq!(
+        report.mandatory_failed(),
+        expect_exit == 1,
+        "{name}: mandatory failure"
+    );
+    // Findings: the rule set matches, and each expected evidence points at the right bytes.
+    let want_findings = exp["findings"].as_array().unwrap();
+    let mut want_rules: Vec<&str> = want_findings
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    want_rules.sort();
+    want_rules.dedup();
+    let mut got_rules: Vec<&str> = report.findings.iter().map(|f| f.rule).collect();
+    got_rules.sort();
+    got_rules.dedup();
+    assert_eq!(got_rules, want_rules, "{name}: finding rules");
+    for wf in want_findings {
+        let rule = wf["rule"].as_str().unwrap();
+        let fpath = wf["path"].as_str().unwrap();
+        let text = wf["text"].as_str().unwrap();
+        let file = common::unsquashfs_cat(&path, fpath);
+        let candidates: Vec<&assess::Evidence> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .flat_map(|f| f.evidence.iter())
+            .filter(|e| e.path == fpath)
+            .collect();
+        assert!(!candidates.is_empty(), "{name}: {rule} has no evidence at {fpath}");
+        let ev = candidates
+            .iter()
+            .find(|e| file[e.offset as usize..].starts_with(text.as_bytes()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{name}: no {rule} evidence in {fpath} points at {text:?}; offsets {:?}",
+                    candidates.iter().map(|e| e.offset).collect::<Vec<_>>()
+                )
+            });
+        assert_eq!(
+            ev.reference,
+            format!("{}:{}:{}", report.image.sha256, fpath, ev.offset),
+            "evidence reference format image-sha256:path:offset"
+        );
+        // Secrets are never copied into the report.
+        assert!(
+            !ev.excerpt.contains("MHcCAQEE"),
+            "key material leaked into evidence"
+        );
+    }
+    if let Some(comps) = exp.get("components").and_then(Value::as_object) {
+        for (c, v) in comps {
+            assert!(
+                report
+                    .components
+                    .iter()
+                    .any(|rc| &rc.name == c && rc.version == v.as_str().unwrap()),
+                "{name}: component {c} {v} missing: {:?}",
+                report
+                    .components
+                    .iter()
+                    .map(|c| (&c.name, &c.version))
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+    if let Some(vulns) = exp.get("vulnerabilities").and_then(Value::as_object) {
+        for (id, status) in vulns {
+            let m = report
+                .vulnerabilities
+                .iter()
+                .find(|v| &v.id == id)
+                .unwrap_or_else(|| panic!("{name}: {id} not matched"));
+            let s = match m.status {
+                assess::VexStatus::Affected => "affected",
+                assess::VexStatus::FixedByBackport => "fixed-by-backport",
+            };
+            assert_eq!(s, status.as_str().unwrap(), "{name}: {id}");
+        }
+        assert_eq!(
+            report.vulnerabilities.len(),
+            vulns.len(),
+            "{name}: no extra matches"
+        );
+    }
+}
+
+macro_rules! corpus_tests {
+    ($($test:ident => $image:literal,)*) => {
+        $(#[test] fn $test() { check_image($image) })*
+        #[test]
+        fn every_expected_file_has_a_test() {
+            let mut listed = vec![$($image.to_string()),*];
+            listed.sort();
+            assert_eq!(listed, common::expected_images());
+        }
+    };
+}
+
+corpus_tests! {
+    clean_squashfs => "clean.squashfs",
+    clean_gzip_squashfs => "clean-gzip.squashfs",
+    clean_uimage => "clean.uimage",
+    clean_raw_flash => "clean-flash.bin",
+    clean_trx => "clean.trx",
+    clean_cpio_gz => "clean.cpio.gz",
+    clean_tar_xz => "clean.tar.xz",
+    clean_tar_bz2 => "clean.tar.bz2",
+    clean_tar_zst => "clean.tar.zst",
+    default_password => "default-password.squashfs",
+    universal_default => "universal-a.squashfs",
+    telnet => "telnet.squashfs",
+    private_key => "private-key.squashfs",
+    outdated_components => "outdated.squashfs",
+    unsigned_update => "unsigned-update.squashfs",
+    hostile_traversal => "traversal.tar",
+    hostile_symlink_escape => "symlink-escape.tar",
+    hostile_gzip_bomb => "bomb.gz",
+    hostile_squashfs_bomb => "bomb.squashfs",
+    hostile_truncated_squashfs => "truncated.squashfs",
+    hostile_truncated_tar_gz => "truncated.tar.gz",
+}
+
+#[test]
+fn universal_image_alone_is_clean() {
+    // The shared hash is only a finding when another image of the model shows it.
+    let dir = common::corpus();
+    let r = assess::assess(
+        "universal-a.squashfs",
+        &std::fs::read(dir.join("universal-a.squashfs")).unwrap(),
+        &options(),
+    )
+    .unwrap();
+    assert!(!r.mandatory_failed(), "{:?}", r.findings);
+}
+
+#[test]
+fn same_input_same_bytes() {
+    let dir = common::corpus();
+    for name in ["clean.squashfs", "outdated.squashfs", "clean-flash.bin"] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let a = assess::assess(name, &bytes, &options()).unwrap();
+        let b = assess::assess(name, &bytes, &options()).unwrap();
+        assert_eq!(a.to_json(), b.to_json());
+        assert_eq!(
+            assess::sarif::to_sarif(&a).to_string(),
+            assess::sarif::to_sarif(&b).to_string()
+        );
+        assert_eq!(
+            assess::sbom::to_cyclonedx(&a).to_string(),
+            assess::sbom::to_cyclonedx(&b).to_string()
+        );
+    }
+}
+
+#[test]
+fn outputs_carry_the_findings() {
+    let dir = common::corpus();
+    let name = "outdated.squashfs";
+    let r = assess::assess(name, &std::fs::read(dir.join(name)).unwrap(), &options()).unwrap();
+    let sarif = assess::sarif::to_sarif(&r);
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), r.findings.len());
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    for res in results {
+        let idx = res["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(
+            rules[idx]["id"], res["ruleId"],
+            "ruleIndex points at its rule"
+        );
+        assert!(res["locations"][0]["physicalLocation"]["region"]["byteOffset"].is_u64());
+    }
+    let sbom = assess::sbom::to_cyclonedx(&r);
+    assert_eq!(sbom["bomFormat"], "CycloneDX");
+    assert_eq!(
+        sbom["metadata"]["component"]["hashes"][0]["content"],
+        r.image.sha256.as_str()
+    );
+    let names: Vec<&str> = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"busybox") && names.contains(&"dropbear"),
+        "{names:?}"
+    );
+    let exploitable = sbom["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["analysis"]["state"] == "exploitable")
+        .count();
+    assert_eq!(exploitable, 6);
+    // Clean: the same CVEs are resolved by backport in the SBOM's VEX analysis.
+    let c = assess::assess(
+        "clean.squashfs",
+        &std::fs::read(dir.join("clean.squashfs")).unwrap(),
+        &options(),
+    )
+    .unwrap();
+    let sbom = assess::sbom::to_cyclonedx(&c);
+    assert!(sbom["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|v| v["analysis"]["state"] == "resolved"));
+}
+
+#[test]
+fn end_of_life_is_judged_at_the_assessment_date() {
+    // OpenSSL 3.0 support ends 2026-09-07: flagged when judged after that date, not before.
+    let dir = common::corpus();
+    let bytes = std::fs::read(dir.join("clean.squashfs")).unwrap();
+    let later = Options {
+        as_of: "2026-10-01".into(),
+        ..Options::default()
+    };
+    let r = assess::assess("clean.squashfs", &bytes, &later).unwrap();
+    let ssl = r.components.iter().find(|c| c.name == "openssl").unwrap();
+    assert_eq!(ssl.end_of_life.as_deref(), Some("2026-09-07"));
+    assert!(r.findings.iter().any(|f| f.rule == "end-of-life-component"));
+    let now = assess::assess("clean.squashfs", &bytes, &options()).unwrap();
+    assert!(now.components.iter().all(|c| c.end_of_life.is_none()));
+}
