@@ -1,0 +1,400 @@
+//! `trustgate gateway run` live, with real nftables in network namespaces (needs root):
+//! a device that starts a telnet scan is quarantined within 2 s, the other device keeps
+//! working, and the owner's release restores it. Plus `trustgate monitor` on generated
+//! scenarios and bad captures through the real binary.
+//!
+//! ```text
+//!   devA (192.168.1.2) ─┐
+//!                       ├─ br-lan [gw 192.168.1.1] ─wan─ inet (203.0.113.2, test hosts .10-.29)
+//!   devB (192.168.1.3) ─┘
+//! ```
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_trustgate");
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn run(args: &[&str]) -> Output {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A network namespace deleted on drop, even when the test panics.
+struct Netns {
+    name: String,
+}
+
+impl Netns {
+    fn new(role: &str) -> Netns {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("tgm{}{}{}", std::process::id() % 100000, role, n);
+        run(&["ip", "netns", "add", &name]);
+        run(&["ip", "-n", &name, "link", "set", "lo", "up"]);
+        Netns { name }
+    }
+    fn sh(&self, script: &str) -> Output {
+        run(&["ip", "netns", "exec", &self.name, "sh", "-c", script])
+    }
+    fn mac(&self, ifname: &str) -> String {
+        let out = self.sh(&format!("cat /sys/class/net/{ifname}/address"));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+fn link(a: &Netns, a_if: &str, b: &Netns, b_if: &str) {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let (ta, tb) = (
+        format!("ma{n}x{}", std::process::id() % 10000),
+        format!("mb{n}x{}", std::process::id() % 10000),
+    );
+    run(&[
+        "ip", "link", "add", &ta, "type", "veth", "peer", "name", &tb,
+    ]);
+    run(&["ip", "link", "set", &ta, "netns", &a.name]);
+    run(&["ip", "link", "set", &tb, "netns", &b.name]);
+    run(&["ip", "-n", &a.name, "link", "set", &ta, "name", a_if]);
+    run(&["ip", "-n", &b.name, "link", "set", &tb, "name", b_if]);
+    run(&["ip", "-n", &a.name, "link", "set", a_if, "up"]);
+    run(&["ip", "-n", &b.name, "link", "set", b_if, "up"]);
+}
+
+/// A child process killed on drop.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn listen(ns: &Netns, port: u16) -> Guard {
+    let script = r#"
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(64)
+print("ready", flush=True)
+while True:
+    c, _ = s.accept(); c.sendall(b"ok"); c.close()
+"#;
+    let mut child = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.name,
+            "python3",
+            "-c",
+            script,
+            &port.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready");
+    Guard(child)
+}
+
+/// True if `addr:port` answered "ok" to a TCP connection from `ns` within `timeout_s`.
+fn reach(ns: &Netns, addr: &str, port: u16, timeout_s: f32) -> bool {
+    let script = r#"
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.settimeout(float(sys.argv[3]))
+try:
+    s.connect((sys.argv[1], int(sys.argv[2]))); print("OK" if s.recv(16) == b"ok" else "BAD")
+except Exception as e:
+    print("FAIL", type(e).__name__)
+"#;
+    let out = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.name,
+            "python3",
+            "-c",
+            script,
+            addr,
+            &port.to_string(),
+            &timeout_s.to_string(),
+        ])
+        .output()
+        .expect("python3");
+    String::from_utf8_lossy(&out.stdout).trim() == "OK"
+}
+
+fn require_root() {
+    let uid = run(&["id", "-u"]);
+    assert_eq!(
+        String::from_utf8_lossy(&uid.stdout).trim(),
+        "0",
+        "namespace tests need root (run them through scripts/test or as root)"
+    );
+}
+
+fn journal(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("journal.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("journal line is JSON"))
+        .collect()
+}
+
+fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    start.elapsed()
+}
+
+#[test]
+fn telnet_scan_is_quarantined_within_two_seconds_and_release_restores() {
+    require_root();
+    let gw = Netns::new("gw");
+    let dev_a = Netns::new("a");
+    let dev_b = Netns::new("b");
+    let inet = Netns::new("i");
+    gw.sh("ip link add br-lan type bridge && ip link set br-lan up && ip addr add 192.168.1.1/24 dev br-lan");
+    for (i, d) in [&dev_a, &dev_b].into_iter().enumerate() {
+        let port = format!("lan{i}");
+        link(d, "eth0", &gw, &port);
+        gw.sh(&format!("ip link set {port} master br-lan"));
+        d.sh(&format!(
+            "ip addr add 192.168.1.{}/24 dev eth0 && ip route add default via 192.168.1.1",
+            i + 2
+        ));
+    }
+    link(&inet, "eth0", &gw, "wan");
+    let mut hosts = String::from("ip addr add 203.0.113.2/24 dev eth0");
+    for h in 10..30 {
+        hosts.push_str(&format!(" && ip addr add 203.0.113.{h}/24 dev eth0"));
+    }
+    inet.sh(&format!("{hosts} && ip route add default via 203.0.113.1"));
+    gw.sh("ip addr add 203.0.113.1/24 dev wan && sysctl -qw net.ipv4.ip_forward=1");
+    let mac_a = dev_a.mac("eth0");
+    let _https = listen(&inet, 443);
+    assert!(reach(&dev_a, "203.0.113.2", 443, 3.0), "topology broken");
+    assert!(reach(&dev_b, "203.0.113.2", 443, 3.0), "topology broken");
+
+    let state = tempfile::tempdir().unwrap();
+    let state_s = state.path().to_str().unwrap().to_string();
+    let mut child = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &gw.name,
+            BIN,
+            "gateway",
+            "run",
+            "--iface",
+            "br-lan",
+            "--gateway-ip",
+            "192.168.1.1",
+            "--local",
+            "192.168.1.0/24",
+            "--apply",
+            "--ttl",
+            "600",
+            "--state",
+            &state_s,
+            "--json",
+            "--duration",
+            "60",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("trustgate");
+    let stderr = child.stderr.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _gateway = Guard(child);
+    let mut err_lines = BufReader::new(stderr).lines();
+    let first = err_lines.next().unwrap().unwrap();
+    assert!(first.starts_with("watching br-lan, enforcing"), "{first}");
+    // Give the skeleton table a moment, then let both devices be seen and contained.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(reach(&dev_a, "203.0.113.2", 443, 3.0));
+    assert!(reach(&dev_b, "203.0.113.2", 443, 3.0));
+    wait_for("both devices contained", Duration::from_secs(5), || {
+        journal(state.path())
+            .iter()
+            .filter(|e| e["action"] == "contain")
+            .count()
+            == 2
+    });
+    // At `default` level HTTPS out still works for both.
+    assert!(reach(&dev_a, "203.0.113.2", 443, 2.0));
+    assert!(reach(&dev_b, "203.0.113.2", 443, 2.0));
+
+    // Device A scans port 23 of the twenty test hosts (non-blocking connects, like a bot).
+    let scan = r#"
+import socket, time
+socks = []
+for h in range(10, 30):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM); s.setblocking(False)
+    try: s.connect(("203.0.113.%d" % h, 23))
+    except BlockingIOError: pass
+    socks.append(s)
+time.sleep(0.5)
+"#;
+    let started = Instant::now();
+    let scanner = Command::new("ip")
+        .args(["netns", "exec", &dev_a.name, "python3", "-c", scan])
+        .spawn()
+        .unwrap();
+    let _scanner = Guard(scanner);
+    let took = wait_for("the quarantine of device A", Duration::from_secs(5), || {
+        journal(state.path())
+            .iter()
+            .any(|e| e["action"] == "quarantine" && e["device"] == mac_a.as_str())
+    });
+    let total = started.elapsed();
+    println!(
+        "telnet scan start → quarantine in nftables: {:.3} s",
+        total.as_secs_f64()
+    );
+    assert!(took <= Duration::from_secs(2), "quarantine took {took:?}");
+    let entry = journal(state.path())
+        .into_iter()
+        .find(|e| e["action"] == "quarantine")
+        .unwrap();
+    assert_eq!(entry["to"], "isolated");
+    assert_eq!(entry["from"], "default");
+    assert_eq!(entry["dry_run"], false);
+    assert!(!entry["evidence"].as_array().unwrap().is_empty());
+    assert!(entry["explanation"].as_str().unwrap().contains("telnet"));
+
+    // Isolated: A can no longer reach the internet; B still can.
+    assert!(
+        !reach(&dev_a, "203.0.113.2", 443, 1.0),
+        "quarantined device still reaches out"
+    );
+    assert!(
+        reach(&dev_b, "203.0.113.2", 443, 2.0),
+        "the other device must keep working"
+    );
+    // The table really has A's chains at the isolated level (read back from the kernel).
+    let listing = gw.sh("nft list table inet trustgate");
+    assert!(!String::from_utf8_lossy(&listing.stdout).is_empty());
+
+    // The owner releases it through the CLI; the gateway restores its previous level.
+    let out = run(&[BIN, "gateway", "release", &mac_a, "--state", &state_s]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("release of"));
+    wait_for("the release", Duration::from_secs(3), || {
+        journal(state.path()).iter().any(|e| {
+            e["action"] == "release" && e["device"] == mac_a.as_str() && e["to"] == "default"
+        })
+    });
+    assert!(
+        reach(&dev_a, "203.0.113.2", 443, 2.0),
+        "release must restore the device"
+    );
+    assert!(reach(&dev_b, "203.0.113.2", 443, 2.0));
+
+    // The events went to stdout as JSON lines.
+    drop(_gateway);
+    let events: Vec<serde_json::Value> = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| serde_json::from_str(&l).ok())
+        .collect();
+    assert!(events
+        .iter()
+        .any(|e| e["kind"] == "telnet-scan" && e["device"] == mac_a.as_str()));
+    assert!(
+        events.iter().all(|e| e["device"] == mac_a.as_str()),
+        "device B was never flagged: {events:?}"
+    );
+}
+
+#[test]
+fn monitor_cli_on_scenarios_and_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    monitor::scenarios::write_all(dir.path(), 1).unwrap();
+    // Events as JSON lines with the documented fields; exit 1.
+    let out = Command::new(BIN)
+        .args([
+            "monitor",
+            dir.path().join("mirai.pcap").to_str().unwrap(),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let events: Vec<_> = lines.iter().filter(|l| l.get("kind").is_some()).collect();
+    assert!(events.len() >= 20);
+    for e in &events {
+        for field in ["device", "kind", "time", "evidence", "explanation"] {
+            assert!(e.get(field).is_some(), "{field} missing in {e}");
+        }
+    }
+    assert_eq!(lines.last().unwrap()["type"], "summary");
+    // Benign traps: nothing, exit 0.
+    let out = Command::new(BIN)
+        .args(["monitor", dir.path().join("traps.pcapng").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(out.stdout.is_empty());
+    // Not a capture: exit 2 with the reason.
+    let junk = dir.path().join("junk.pcap");
+    std::fs::write(&junk, b"definitely not a capture file").unwrap();
+    let out = Command::new(BIN)
+        .args(["monitor", junk.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a pcap or pcapng"));
+    // Truncated: processed up to the cut, a warning names the byte, events still reported.
+    let full = std::fs::read(dir.path().join("mirai.pcap")).unwrap();
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &full[..full.len() / 2 + 3]).unwrap();
+    let out = Command::new(BIN)
+        .args(["monitor", cut.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ends inside a record at byte"), "{err}");
+    // Missing file: exit 2.
+    let out = Command::new(BIN)
+        .args(["monitor", "/nonexistent.pcap"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
