@@ -1,0 +1,336 @@
+//! Unpacker behaviour beyond the corpus: big-endian squashfs, cpio traversal and symlink
+//! escape, every limit, uImage variants made by mkimage, nesting.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use assess::{Limits, Options, UnpackError};
+
+fn opts(limits: Limits) -> Options {
+    Options {
+        limits,
+        as_of: "2025-06-01".into(),
+        ..Options::default()
+    }
+}
+
+fn run(cmd: &mut Command, stdin: &[u8]) -> Vec<u8> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{cmd:?} failed");
+    out.stdout
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn big_endian_squashfs_is_read() {
+    use backhand::{kind, kind::Kind, FilesystemWriter, NodeHeader};
+    let mut w = FilesystemWriter::default();
+    w.set_kind(Kind::from_const(kind::BE_V4_0).unwrap());
+    let h = NodeHeader::new(0o644, 0, 0, 0);
+    w.push_dir("etc", NodeHeader::new(0o755, 0, 0, 0)).unwrap();
+    w.push_file(&b"root::19000:0:99999:7:::\n"[..], "etc/shadow", h)
+        .unwrap();
+    w.push_file(&b"root:x:0:0:root:/root:/bin/sh\n"[..], "etc/passwd", h)
+        .unwrap();
+    w.push_file(
+        &b"::respawn:/usr/sbin/telnetd -F -l /bin/sh\n"[..],
+        "etc/inittab",
+        h,
+    )
+    .unwrap();
+    let mut image = std::io::Cursor::new(Vec::new());
+    w.write(&mut image).unwrap();
+    let image = image.into_inner();
+    assert_eq!(
+        &image[..4],
+        b"sqsh",
+        "backhand wrote a big-endian superblock"
+    );
+    let r = assess::assess("be.squashfs", &image, &opts(Limits::default())).unwrap();
+    assert_eq!(
+        r.layers.last().unwrap().format,
+        assess::unpack::Format::SquashfsBe
+    );
+    let rules: Vec<&str> = r.findings.iter().map(|f| f.rule).collect();
+    assert!(rules.contains(&"empty-password"), "{rules:?}");
+    assert!(rules.contains(&"telnet-enabled"), "{rules:?}");
+    let telnet = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "telnet-enabled")
+        .unwrap();
+    assert!(
+        telnet.provisions.contains(&"5.1-1"),
+        "telnetd -l /bin/sh is a login-less shell"
+    );
+}
+
+#[test]
+fn cpio_traversal_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("outside"), b"x").unwrap();
+    let archive = run(
+        Command::new("cpio")
+            .args(["-o", "-H", "newc", "--quiet"])
+            .current_dir(dir.path().join("sub")),
+        b"../outside\n",
+    );
+    let err = assess::unpack::unpack(&archive, Limits::default(), &|_| {}).unwrap_err();
+    assert!(matches!(err, UnpackError::Traversal { .. }), "{err}");
+    assert!(err.to_string().contains("../outside"), "{err}");
+}
+
+#[test]
+fn cpio_symlink_escape_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/etc", dir.path().join("link")).unwrap();
+    let archive = run(
+        Command::new("cpio")
+            .args(["-o", "-H", "newc", "--quiet"])
+            .current_dir(dir.path()),
+        b"link\nlink/hostname\n",
+    );
+    let err = assess::unpack::unpack(&archive, Limits::default(), &|_| {}).unwrap_err();
+    assert!(matches!(err, UnpackError::SymlinkEscape { .. }), "{err}");
+    assert!(err.to_string().contains("\"/link\" -> \"/etc\""), "{err}");
+}
+
+fn clean_tar() -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for i in 0..50 {
+        let data = vec![b'a'; 20_000];
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, format!("f{i}"), &data[..]).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+#[test]
+fn entry_count_limit() {
+    let limits = Limits {
+        max_entries: 10,
+        ..Limits::default()
+    };
+    let err = assess::unpack::unpack(&clean_tar(), limits, &|_| {}).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            UnpackError::Limit {
+                what: "entry count",
+                limit: 10,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn total_bytes_limit() {
+    let limits = Limits {
+        max_total_bytes: 100_000,
+        ..Limits::default()
+    };
+    let err = assess::unpack::unpack(&clean_tar(), limits, &|_| {}).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            UnpackError::Limit {
+                what: "total extracted bytes",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // The same archive passes with room to spare.
+    let ok = assess::unpack::unpack(&clean_tar(), Limits::default(), &|_| {}).unwrap();
+    assert_eq!(ok.tree.files().count(), 50);
+    assert_eq!(ok.total_bytes, 50 * 20_000);
+}
+
+#[test]
+fn nesting_depth_limit() {
+    let mut data = clean_tar();
+    for _ in 0..6 {
+        data = gzip(&data);
+    }
+    let shallow = Limits {
+        max_depth: 3,
+        ..Limits::default()
+    };
+    let err = assess::unpack::unpack(&data, shallow, &|_| {}).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            UnpackError::Limit {
+                what: "nesting depth",
+                limit: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let deep = assess::unpack::unpack(&data, Limits::default(), &|_| {}).unwrap();
+    assert!(deep.tree.files().any(|e| e.path == "/f49"));
+}
+
+#[test]
+fn ratio_limit_applies_above_the_floor_only() {
+    let zeros = gzip(&vec![0u8; 8 << 20]);
+    // 8 MiB from ~8 KiB is a 1000:1 ratio, but under the 16 MiB floor: allowed.
+    assert!(assess::unpack::unpack(&zeros, Limits::default(), &|_| {}).is_ok());
+    let strict = Limits {
+        ratio_floor: 1 << 20,
+        ..Limits::default()
+    };
+    let err = assess::unpack::unpack(&zeros, strict, &|_| {}).unwrap_err();
+    assert!(err.to_string().contains("decompression bomb"), "{err}");
+}
+
+fn mkimage(args: &[&str], payload: &[u8]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let out = dir.path().join("out");
+    std::fs::write(&input, payload).unwrap();
+    let st = Command::new("mkimage")
+        .args(args)
+        .arg("-d")
+        .arg(&input)
+        .arg(&out)
+        .stdout(Stdio::null())
+        .status()
+        .expect("mkimage (u-boot-tools)");
+    assert!(st.success());
+    std::fs::read(out).unwrap()
+}
+
+fn inittab_tar() -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let data = b"::respawn:/usr/sbin/telnetd -F\n";
+    let mut h = tar::Header::new_ustar();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append_data(&mut h, "etc/inittab", &data[..]).unwrap();
+    b.into_inner().unwrap()
+}
+
+#[test]
+fn uimage_gzip_lzma_and_crc() {
+    let tar = inittab_tar();
+    let gz = mkimage(
+        &[
+            "-A", "arm", "-O", "linux", "-T", "ramdisk", "-C", "gzip", "-n", "rd",
+        ],
+        &gzip(&tar),
+    );
+    let r = assess::assess("gz.uimage", &gz, &opts(Limits::default())).unwrap();
+    assert!(
+        r.findings.iter().any(|f| f.rule == "telnet-enabled"),
+        "gzip uImage payload opened"
+    );
+    let lzma = run(Command::new("xz").args(["--format=lzma", "-c"]), &tar);
+    let lz = mkimage(
+        &[
+            "-A", "arm", "-O", "linux", "-T", "ramdisk", "-C", "lzma", "-n", "rd",
+        ],
+        &lzma,
+    );
+    let r = assess::assess("lzma.uimage", &lz, &opts(Limits::default())).unwrap();
+    assert!(
+        r.findings.iter().any(|f| f.rule == "telnet-enabled"),
+        "lzma uImage payload opened"
+    );
+    let mut broken = gz.clone();
+    broken[100] ^= 0xff;
+    let err = assess::unpack::unpack(&broken, Limits::default(), &|_| {}).unwrap_err();
+    assert!(err.to_string().contains("payload CRC mismatch"), "{err}");
+}
+
+#[test]
+fn uimage_multi_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = dir.path().join("kernel");
+    let rootfs = dir.path().join("rootfs.tar");
+    std::fs::write(&kernel, b"Linux version 4.14.180 (builder@host) #1\n").unwrap();
+    std::fs::write(&rootfs, inittab_tar()).unwrap();
+    let out = dir.path().join("multi");
+    let st = Command::new("mkimage")
+        .args([
+            "-A", "arm", "-O", "linux", "-T", "multi", "-C", "none", "-n", "m", "-d",
+        ])
+        .arg(format!("{}:{}", kernel.display(), rootfs.display()))
+        .arg(&out)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let r = assess::assess(
+        "multi.uimage",
+        &std::fs::read(out).unwrap(),
+        &opts(Limits::default()),
+    )
+    .unwrap();
+    assert!(
+        r.findings.iter().any(|f| f.rule == "telnet-enabled"),
+        "second part (tar) opened"
+    );
+    let linux = r
+        .components
+        .iter()
+        .find(|c| c.name == "linux")
+        .expect("kernel banner in part 0");
+    assert_eq!(linux.version, "4.14.180");
+    assert_eq!(
+        linux.end_of_life.as_deref(),
+        Some("2024-01-10"),
+        "4.14 is end of life"
+    );
+}
+
+#[test]
+fn raw_dump_with_noise_and_padding() {
+    // Erased flash, random-looking bytes containing a false gzip signature, then a real
+    // gzip'd tar: the false candidate is noted, the real one unpacked.
+    let mut img = vec![0xffu8; 4096];
+    img.extend_from_slice(&[0x1f, 0x8b, 0x08, 0, 1, 2, 3, 4, 5, 6, 7]);
+    img.extend(vec![0xffu8; 4096]);
+    img.extend(gzip(&inittab_tar()));
+    img.extend(vec![0xffu8; 4096]);
+    let u = assess::unpack::unpack(&img, Limits::default(), &|_| {}).unwrap();
+    assert!(u.tree.get("/etc/inittab").next().is_some());
+    assert!(
+        !u.notes.is_empty(),
+        "the false signature is reported as a note"
+    );
+    assert!(u.layers.iter().any(|l| l.at == "@0x200b"), "{:?}", u.layers);
+}
+
+#[test]
+fn empty_and_unknown_input() {
+    let err = assess::unpack::unpack(b"", Limits::default(), &|_| {}).unwrap_err();
+    assert!(err.to_string().contains("empty"), "{err}");
+    // Unknown bytes are assessed as one file.
+    let u = assess::unpack::unpack(
+        b"BusyBox v1.20.2 (2014-01-01) multi-call binary",
+        Limits::default(),
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(u.tree.files().count(), 1);
+}
