@@ -20,6 +20,12 @@ pub enum LabelCommand {
         key: PathBuf,
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
+        /// A `trustgate assess --json` report: replaces the claims' assessment section with
+        /// its per-provision verdicts and evidence digests (method firmware-analysis, date
+        /// the report's as-of day). The report's image must be one of the claims' software
+        /// images.
+        #[arg(long, value_name = "REPORT.json")]
+        assessment: Option<PathBuf>,
     },
     /// Print a label's claims WITHOUT checking its signature (use `verify` for proof).
     Show {
@@ -111,16 +117,24 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
             claims,
             key,
             output,
+            assessment,
         } => {
             let text = String::from_utf8(read_bounded(&claims, MAX_LABEL_BYTES, "claim files")?)
                 .with_context(|| format!("{} is not UTF-8", claims.display()))?;
-            let claims_value = match label::Claims::from_json(&text) {
+            let mut claims_value = match label::Claims::from_json(&text) {
                 Ok(c) => c,
                 Err(e) => {
                     eprintln!("invalid claims: {}: {e}", claims.display());
                     return Ok(Some(Finding));
                 }
             };
+            if let Some(report) = &assessment {
+                let text = read_bounded(report, 64 << 20, "assessment reports")?;
+                if let Err(e) = apply_assessment(&mut claims_value, &text) {
+                    eprintln!("assessment {} not usable: {e}", report.display());
+                    return Ok(Some(Finding));
+                }
+            }
             let key_pem = String::from_utf8(read_bounded(&key, 16 * 1024, "key files")?)
                 .context("key file is not PEM text")?;
             let signing_key = label::signing_key_from_pem(&key_pem)
@@ -274,4 +288,57 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Option<Finding>> {
             Ok(None)
         }
     }
+}
+
+/// Fill the claims' assessment section from a `trustgate assess --json` report: one verdict
+/// per provision with the SHA-256 of its evidence list as the evidence digest. The report
+/// must be of one of the images the label covers.
+fn apply_assessment(claims: &mut label::Claims, report: &[u8]) -> Result<(), String> {
+    let r: serde_json::Value =
+        serde_json::from_slice(report).map_err(|e| format!("not a JSON report: {e}"))?;
+    let image: label::Sha256Digest = r["image"]["sha256"]
+        .as_str()
+        .ok_or("no image.sha256")?
+        .parse()
+        .map_err(|e| format!("image.sha256: {e}"))?;
+    if !claims.software.iter().any(|s| s.image_sha256 == image) {
+        return Err(format!(
+            "it assessed image {image}, which is not among the label's software images"
+        ));
+    }
+    let as_of = r["as_of"].as_str().ok_or("no as_of date")?;
+    let date = time::Date::parse(
+        as_of,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|e| format!("as_of {as_of:?}: {e}"))?;
+    let mut verdicts = Vec::new();
+    for v in r["verdicts"].as_array().ok_or("no verdicts")? {
+        let provision = v["provision"]
+            .as_str()
+            .ok_or("a verdict without provision")?;
+        let verdict = match v["verdict"].as_str() {
+            Some("pass") => label::Verdict::Pass,
+            Some("fail") => label::Verdict::Fail,
+            Some("cannot-tell") => label::Verdict::CannotTell,
+            other => return Err(format!("provision {provision}: unknown verdict {other:?}")),
+        };
+        let digest: label::Sha256Digest = v["evidence_sha256"]
+            .as_str()
+            .ok_or_else(|| format!("provision {provision}: no evidence_sha256"))?
+            .parse()
+            .map_err(|e| format!("provision {provision}: {e}"))?;
+        let has_evidence = v["evidence"].as_array().is_some_and(|a| !a.is_empty());
+        verdicts.push(label::ProvisionVerdict {
+            provision: provision.to_string(),
+            verdict,
+            evidence: if has_evidence { vec![digest] } else { vec![] },
+        });
+    }
+    claims.assessment = label::Assessment {
+        method: "firmware-analysis".into(),
+        date,
+        verdicts,
+    };
+    claims.validate().map_err(|e| e.to_string())
 }

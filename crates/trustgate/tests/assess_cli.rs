@@ -1,0 +1,261 @@
+//! `trustgate assess` end to end on the firmware corpus: exit codes, JSON/SARIF/SBOM files,
+//! deterministic bytes, hostile archives writing nothing, same-model comparison, feeds, and
+//! `label issue --assessment`.
+
+#[path = "../../assess/tests/common/mod.rs"]
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn trustgate(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trustgate"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run trustgate")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+fn image(name: &str) -> String {
+    common::corpus().join(name).to_string_lossy().into_owned()
+}
+
+#[test]
+fn clean_image_passes_and_outputs_are_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    let args = |tag: &str| {
+        vec![
+            "assess".to_string(),
+            image("clean.squashfs"),
+            "--json".into(),
+            "--as-of".into(),
+            "2025-06-01".into(),
+            "--sarif".into(),
+            p(&format!("{tag}.sarif")),
+            "--sbom".into(),
+            p(&format!("{tag}.cdx.json")),
+        ]
+    };
+    let run = |tag: &str| {
+        let a = args(tag);
+        trustgate(
+            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+            dir.path(),
+        )
+    };
+    let first = run("a");
+    assert_eq!(
+        code(&first),
+        0,
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let second = run("b");
+    assert_eq!(first.stdout, second.stdout, "same image, same JSON bytes");
+    for ext in ["sarif", "cdx.json"] {
+        assert_eq!(
+            std::fs::read(p(&format!("a.{ext}"))).unwrap(),
+            std::fs::read(p(&format!("b.{ext}"))).unwrap(),
+            "same {ext} bytes"
+        );
+    }
+    let r: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(r["image"]["name"], "clean.squashfs");
+    assert!(r["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|v| v["verdict"] == "pass"));
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p("a.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 0);
+    let sbom: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p("a.cdx.json")).unwrap()).unwrap();
+    assert_eq!(sbom["bomFormat"], "CycloneDX");
+    assert_eq!(sbom["components"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn planted_problem_exits_1_with_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = trustgate(&["assess", &image("telnet.squashfs")], dir.path());
+    assert_eq!(code(&out), 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("telnet-enabled"), "{text}");
+    assert!(text.contains("at /etc/inittab:"), "{text}");
+    assert!(text.contains("5.6-1"), "{text}");
+    assert!(text.contains("mandatory provision(s) FAILED"), "{text}");
+}
+
+#[test]
+fn hostile_archives_exit_2_and_write_nothing() {
+    for (name, says) in [
+        ("traversal.tar", "path traversal"),
+        ("symlink-escape.tar", "symlink escape"),
+        ("bomb.gz", "decompression bomb"),
+        ("bomb.squashfs", "decompression bomb"),
+        ("truncated.squashfs", "truncated squashfs"),
+        ("truncated.tar.gz", "truncated gzip"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = trustgate(&["assess", &image(name), "--json"], dir.path());
+        assert_eq!(code(&out), 2, "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(name) && err.contains(says), "{name}: {err}");
+        assert!(out.stdout.is_empty(), "{name}: no report on error");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "{name} wrote into cwd"
+        );
+        assert!(
+            !Path::new("/tmp/trustgate-pwned").exists(),
+            "{name} escaped to /tmp"
+        );
+    }
+}
+
+#[test]
+fn same_model_flags_a_universal_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let alone = trustgate(&["assess", &image("universal-a.squashfs")], dir.path());
+    assert_eq!(code(&alone), 0);
+    let both = trustgate(
+        &[
+            "assess",
+            &image("universal-a.squashfs"),
+            "--same-model",
+            &image("universal-b.squashfs"),
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code(&both), 1);
+    let r: serde_json::Value = serde_json::from_slice(&both.stdout).unwrap();
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "universal-default-password")
+        .expect("universal default found");
+    assert_eq!(f["rule"], "universal-default-password");
+    assert_eq!(f["evidence"][0]["path"], "/etc/shadow");
+    assert!(
+        !f["evidence"][0]["excerpt"]
+            .as_str()
+            .unwrap()
+            .contains("$6$"),
+        "hash not copied"
+    );
+}
+
+#[test]
+fn feed_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let outdated = image("outdated.squashfs");
+    assert_eq!(code(&trustgate(&["assess", &outdated], dir.path())), 1);
+    // With an empty feed nothing is known to be vulnerable.
+    let out = trustgate(
+        &[
+            "assess",
+            &outdated,
+            "--feed",
+            &empty.path().to_string_lossy(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    std::fs::write(empty.path().join("broken.json"), "{").unwrap();
+    let out = trustgate(
+        &[
+            "assess",
+            &outdated,
+            "--feed",
+            &empty.path().to_string_lossy(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.json"));
+    let out = trustgate(&["assess", &outdated, "--as-of", "June"], dir.path());
+    assert_eq!(code(&out), 2);
+    let out = trustgate(&["assess", "/nonexistent.bin"], dir.path());
+    assert_eq!(code(&out), 2);
+}
+
+#[test]
+fn label_issue_takes_the_assessment() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    let clean = image("clean.squashfs");
+    let out = trustgate(
+        &["assess", &clean, "--json", "--as-of", "2025-06-01"],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0);
+    std::fs::write(p("report.json"), &out.stdout).unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        code(&trustgate(&["keygen", "-o", &p("a.key")], dir.path())),
+        0
+    );
+    let mut claims = label::example_claims();
+    claims.software[0].image_sha256 = label::Sha256Digest::of(&std::fs::read(&clean).unwrap());
+    std::fs::write(p("claims.json"), claims.to_json_pretty()).unwrap();
+    let out = trustgate(
+        &[
+            "label",
+            "issue",
+            &p("claims.json"),
+            "--key",
+            &p("a.key"),
+            "-o",
+            &p("l.cose"),
+            "--assessment",
+            &p("report.json"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let shown = trustgate(&["label", "show", &p("l.cose"), "--json"], dir.path());
+    let v: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let a = &v["claims"]["assessment"];
+    assert_eq!(a["method"], "firmware-analysis");
+    assert_eq!(a["date"], "2025-06-01");
+    let verdicts = a["verdicts"].as_array().unwrap();
+    assert_eq!(verdicts.len(), report["verdicts"].as_array().unwrap().len());
+    for (lv, rv) in verdicts.iter().zip(report["verdicts"].as_array().unwrap()) {
+        assert_eq!(lv["provision"], rv["provision"]);
+        assert_eq!(lv["verdict"], rv["verdict"]);
+        if !rv["evidence"].as_array().unwrap().is_empty() {
+            assert_eq!(lv["evidence"][0], rv["evidence_sha256"]);
+        }
+    }
+    // A report about another image is refused.
+    let out = trustgate(&["assess", &image("telnet.squashfs"), "--json"], dir.path());
+    std::fs::write(p("other.json"), &out.stdout).unwrap();
+    let out = trustgate(
+        &[
+            "label",
+            "issue",
+            &p("claims.json"),
+            "--key",
+            &p("a.key"),
+            "-o",
+            &p("m.cose"),
+            "--assessment",
+            &p("other.json"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code(&out), 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not among the label's software images"));
+    assert!(!Path::new(&p("m.cose")).exists());
+}
