@@ -4,7 +4,6 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::AhoCorasick;
 use regex::Regex;
 
 use crate::report::{Evidence, Examined, Finding, Severity};
@@ -14,6 +13,8 @@ use crate::tree::{Entry, EntryKind, Tree};
 pub struct Ctx<'a> {
     /// The unpacked image.
     pub tree: &'a Tree,
+    /// Signature hits per file.
+    pub scan: &'a crate::scan::Scan,
     /// Hex SHA-256 of the image.
     pub image_sha256: &'a str,
 }
@@ -391,22 +392,7 @@ pub fn services(ctx: &Ctx, out: &mut Outcome) {
 // §5.4 secrets
 // ---------------------------------------------------------------------------------------
 
-const PEM_KINDS: &[&str] = &[
-    "RSA PRIVATE KEY",
-    "EC PRIVATE KEY",
-    "DSA PRIVATE KEY",
-    "PRIVATE KEY",
-    "ENCRYPTED PRIVATE KEY",
-    "OPENSSH PRIVATE KEY",
-];
-
-fn pem_scanner() -> &'static AhoCorasick {
-    static S: OnceLock<AhoCorasick> = OnceLock::new();
-    S.get_or_init(|| {
-        AhoCorasick::new(PEM_KINDS.iter().map(|k| format!("-----BEGIN {k}-----")))
-            .expect("static patterns")
-    })
-}
+use crate::scan::{Sig, PEM_KINDS};
 
 /// A PEM block is real when its END line follows within 64 KiB with only base64 text (and
 /// RFC 1421 headers) between: a string literal inside a binary does not pass this.
@@ -494,15 +480,16 @@ pub fn secrets(ctx: &Ctx, out: &mut Outcome) {
     for e in ctx.tree.files() {
         let data = e.data().expect("file");
         files += 1;
-        for m in pem_scanner().find_iter(data) {
-            let kind = PEM_KINDS[m.pattern().as_usize()];
-            if real_pem_block(data, m.start(), kind) {
+        for &(sig, start) in ctx.scan.hits(e) {
+            let Sig::Pem(k) = sig else { continue };
+            let kind = PEM_KINDS[k];
+            if real_pem_block(data, start, kind) {
                 out.findings.push(Finding {
                     rule: "embedded-private-key",
                     message: format!("a private key ({kind}) is embedded in the image (shared by every device)"),
                     severity: Severity::High,
                     provisions: vec!["5.4-3", "5.4-4"],
-                    evidence: vec![ctx.ev(e, m.start(), format!("-----BEGIN {kind}----- … (key material not copied)"))],
+                    evidence: vec![ctx.ev(e, start, format!("-----BEGIN {kind}----- … (key material not copied)"))],
                     remediation: "Generate keys on the device at first boot (or per unit in the factory); never ship a private key in the image.",
                 });
             }

@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::OnceLock;
 
-use aho_corasick::AhoCorasick;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -383,45 +382,31 @@ struct Banner {
     regex: Regex,
 }
 
-fn banners() -> &'static (AhoCorasick, Vec<Banner>) {
-    static B: OnceLock<(AhoCorasick, Vec<Banner>)> = OnceLock::new();
+fn banners() -> &'static [Banner] {
+    static B: OnceLock<Vec<Banner>> = OnceLock::new();
     B.get_or_init(|| {
-        let list: Vec<(&str, &'static str, &str)> = vec![
-            ("BusyBox v", "busybox", r"^BusyBox v(\d+\.\d+(?:\.\d+)?)"),
+        // In the order of `scan::BANNER_PREFIXES`; each regex starts with its prefix.
+        let list: Vec<(&'static str, &str)> = vec![
+            ("busybox", r"^BusyBox v(\d+\.\d+(?:\.\d+)?)"),
+            ("dropbear", r"^SSH-2\.0-dropbear_(\d{4}\.\d+)"),
             (
-                "SSH-2.0-dropbear_",
-                "dropbear",
-                r"^SSH-2\.0-dropbear_(\d{4}\.\d+)",
-            ),
-            (
-                "OpenSSL ",
                 "openssl",
                 r"^OpenSSL (\d+\.\d+\.\d+[a-z]?) +\d{1,2} [A-Z][a-z]{2} \d{4}",
             ),
-            ("OpenSSH_", "openssh", r"^OpenSSH_(\d+\.\d+(?:p\d+)?)"),
-            ("lighttpd/", "lighttpd", r"^lighttpd/(\d+\.\d+\.\d+)"),
-            ("dnsmasq-", "dnsmasq", r"^dnsmasq-(\d+\.\d+)"),
-            ("libcurl/", "curl", r"^libcurl/(\d+\.\d+\.\d+)"),
-            (
-                "GNU C Library",
-                "glibc",
-                r"^GNU C Library [^\n]*?release version (\d+\.\d+)",
-            ),
-            (
-                "Linux version ",
-                "linux",
-                r"^Linux version (\d+\.\d+(?:\.\d+)?)\S* \(",
-            ),
+            ("openssh", r"^OpenSSH_(\d+\.\d+(?:p\d+)?)"),
+            ("lighttpd", r"^lighttpd/(\d+\.\d+\.\d+)"),
+            ("dnsmasq", r"^dnsmasq-(\d+\.\d+)"),
+            ("curl", r"^libcurl/(\d+\.\d+\.\d+)"),
+            ("glibc", r"^GNU C Library [^\n]*?release version (\d+\.\d+)"),
+            ("linux", r"^Linux version (\d+\.\d+(?:\.\d+)?)\S* \("),
         ];
-        let ac = AhoCorasick::new(list.iter().map(|(p, _, _)| *p)).expect("static");
-        let rules = list
-            .into_iter()
-            .map(|(_, component, r)| Banner {
+        assert_eq!(list.len(), crate::scan::BANNER_PREFIXES.len());
+        list.into_iter()
+            .map(|(component, r)| Banner {
                 component,
                 regex: Regex::new(r).expect("static regex"),
             })
-            .collect();
-        (ac, rules)
+            .collect()
     })
 }
 
@@ -487,13 +472,16 @@ fn package_db(ctx: &Ctx, path: &str, source: &str, found: &mut Vec<Component>) {
 }
 
 fn banner_scan(ctx: &Ctx, found: &mut Vec<Component>) {
-    let (ac, rules) = banners();
+    let rules = banners();
     for e in ctx.tree.files() {
         let data = e.data().expect("file");
         let mut seen = BTreeSet::new();
-        for m in ac.find_iter(data) {
-            let rule = &rules[m.pattern().as_usize()];
-            let window = &data[m.start()..data.len().min(m.start() + 200)];
+        for &(sig, start) in ctx.scan.hits(e) {
+            let crate::scan::Sig::Banner(i) = sig else {
+                continue;
+            };
+            let rule = &rules[i];
+            let window = &data[start..data.len().min(start + 200)];
             let text = String::from_utf8_lossy(window);
             if let Some(c) = rule.regex.captures(&text) {
                 let version = c[1].to_string();
@@ -505,7 +493,7 @@ fn banner_scan(ctx: &Ctx, found: &mut Vec<Component>) {
                         package: None,
                         source: "banner".into(),
                         strength: Strength::Banner,
-                        evidence: vec![ctx.ev(e, m.start(), excerpt)],
+                        evidence: vec![ctx.ev(e, start, excerpt)],
                         end_of_life: None,
                         backported_fixes: vec![],
                     });

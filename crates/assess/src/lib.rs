@@ -30,6 +30,7 @@ pub mod components;
 pub mod report;
 pub mod sarif;
 pub mod sbom;
+pub mod scan;
 pub mod tree;
 pub mod unpack;
 
@@ -99,8 +100,11 @@ pub fn assess_with_progress(
     let image_sha256 = hex::encode(Sha256::digest(image));
     progress("unpacking");
     let unpacked = unpack::unpack(image, options.limits, progress)?;
+    progress("scanning signatures");
+    let scan = scan::Scan::run(&unpacked.tree);
     let ctx = checks::Ctx {
         tree: &unpacked.tree,
+        scan: &scan,
         image_sha256: &image_sha256,
     };
     let mut out = checks::Outcome::default();

@@ -5,12 +5,14 @@
 //! Symbolic links are recorded with their target and never followed.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What one entry of the tree is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryKind {
-    /// A regular file with its full contents.
-    File(Vec<u8>),
+    /// A regular file with its full contents. Shared: files whose data blocks a squashfs
+    /// stores once (hard links, duplicates) hold the same bytes, decompressed and scanned once.
+    File(Arc<Vec<u8>>),
     /// A symbolic link: the target exactly as stored (never resolved, never followed).
     Symlink(String),
     /// A directory.
@@ -48,7 +50,7 @@ impl Entry {
     /// The contents of a regular file, `None` for anything else.
     pub fn data(&self) -> Option<&[u8]> {
         match &self.kind {
-            EntryKind::File(d) => Some(d),
+            EntryKind::File(d) => Some(d.as_slice()),
             _ => None,
         }
     }
@@ -159,7 +161,7 @@ mod tests {
                 container: String::new(),
                 path: p.into(),
                 mode: 0o644,
-                kind: EntryKind::File(vec![]),
+                kind: EntryKind::File(Arc::new(vec![])),
             });
         }
         let got: Vec<_> = t.files_under("/etc/").map(|e| e.path.as_str()).collect();

@@ -14,8 +14,9 @@
 //! Hostile input (a `..` member, a member written through a symlink, a bomb, a truncated
 //! container at the start of the image) is an [`UnpackError`] naming the container and member.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{Cursor, Read};
+use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
 
@@ -208,6 +209,7 @@ pub fn unpack(
 ) -> Result<Unpacked, UnpackError> {
     let mut u = Unpacker {
         limits,
+        inside_files: 0,
         out: Unpacked::default(),
         progress,
         signatures: signature_scanner(),
@@ -289,6 +291,8 @@ const SIGNATURES: &[(&[u8], usize)] = &[
 
 struct Unpacker<'p> {
     limits: Limits,
+    /// >0 while opening files found inside a filesystem or archive.
+    inside_files: u32,
     out: Unpacked,
     progress: &'p dyn Fn(&str),
     signatures: AhoCorasick,
@@ -360,7 +364,7 @@ impl Unpacker<'_> {
             container: container.to_string(),
             path,
             mode,
-            kind: EntryKind::File(data),
+            kind: EntryKind::File(Arc::new(data)),
         })
     }
 
@@ -558,14 +562,27 @@ impl Unpacker<'_> {
                 format: name,
                 detail: e.to_string(),
             })?;
+        // mksquashfs stores the data of identical files (and hard links) once; such files
+        // share their location, so each stored file is decompressed, held and scanned once.
+        let key = |f: &backhand::SquashfsFileReader| {
+            (
+                f.blocks_start(),
+                f.file_len(),
+                f.frag_index(),
+                f.block_offset(),
+            )
+        };
         // Declared sizes first: a bomb is refused before a byte of it is decompressed.
         let declared: u64 = fs
             .files()
-            .map(|n| match &n.inner {
-                InnerNode::File(f) => f.file_len() as u64,
-                _ => 0,
+            .filter_map(|n| match &n.inner {
+                InnerNode::File(f) => Some((key(f), f.file_len() as u64)),
+                _ => None,
             })
+            .collect::<HashMap<_, _>>()
+            .values()
             .sum();
+        let mut stored: HashMap<(u64, usize, usize, u32), Arc<Vec<u8>>> = HashMap::new();
         let cap = self.stream_cap(bytes_used);
         if declared > cap {
             return Err(self.cap_error(cap, bytes_used, region));
@@ -580,6 +597,9 @@ impl Unpacker<'_> {
             })?;
             let mode = u32::from(node.header.permissions);
             let kind = match &node.inner {
+                InnerNode::File(f) if stored.contains_key(&key(f)) => {
+                    EntryKind::File(Arc::clone(&stored[&key(f)]))
+                }
                 InnerNode::File(f) => {
                     let mut out = Vec::with_capacity(f.file_len());
                     let reader =
@@ -609,6 +629,8 @@ impl Unpacker<'_> {
                     if detect(&out).is_some() {
                         nested.push(self.out.tree.len());
                     }
+                    let out = Arc::new(out);
+                    stored.insert(key(f), Arc::clone(&out));
                     EntryKind::File(out)
                 }
                 InnerNode::Symlink(s) => EntryKind::Symlink(s.link.to_string_lossy().into()),
@@ -628,17 +650,20 @@ impl Unpacker<'_> {
 
     /// Open nested containers found among the entries at these indices.
     fn recurse_into(&mut self, indices: Vec<usize>, depth: u32) -> Result<(), UnpackError> {
-        for i in indices {
-            let e = &self.out.tree.entries[i];
-            let name = e.display_path();
-            // Taken out for the duration so the tree can grow while we read it.
-            let data = match &e.kind {
-                EntryKind::File(d) => d.clone(),
-                _ => continue,
-            };
-            self.maybe_nested(&name, &data, depth)?;
-        }
-        Ok(())
+        self.inside_files += 1;
+        let result = (|| {
+            for &i in &indices {
+                let name = self.out.tree.entries[i].display_path();
+                let data = match &self.out.tree.entries[i].kind {
+                    EntryKind::File(d) => Arc::clone(d),
+                    _ => continue,
+                };
+                self.maybe_nested(&name, &data, depth)?;
+            }
+            Ok(())
+        })();
+        self.inside_files -= 1;
+        result
     }
 
     /// Shared by tar and cpio: refuse members under a symlink stored earlier.
@@ -719,7 +744,7 @@ impl Unpacker<'_> {
                     if detect(&out).is_some() {
                         nested.push(self.out.tree.len());
                     }
-                    EntryKind::File(out)
+                    EntryKind::File(Arc::new(out))
                 }
                 tar::EntryType::Symlink => {
                     let target = entry
@@ -747,12 +772,13 @@ impl Unpacker<'_> {
                         .tree
                         .get(&target)
                         .filter(|e| e.container == region)
-                        .find_map(|e| e.data().map(<[u8]>::to_vec));
+                        .find_map(|e| match &e.kind {
+                            EntryKind::File(d) => Some(Arc::clone(d)),
+                            _ => None,
+                        });
                     match copy {
-                        Some(d) => {
-                            self.charge_bytes(d.len() as u64, region)?;
-                            EntryKind::File(d)
-                        }
+                        // A hard link shares its target's bytes (nothing new to hold).
+                        Some(d) => EntryKind::File(d),
                         None => EntryKind::Symlink(target),
                     }
                 }
@@ -850,7 +876,7 @@ impl Unpacker<'_> {
                     if detect(body).is_some() {
                         nested.push(self.out.tree.len());
                     }
-                    EntryKind::File(body.to_vec())
+                    EntryKind::File(Arc::new(body.to_vec()))
                 }
                 0o120000 => {
                     let target = String::from_utf8_lossy(body).to_string();
@@ -938,22 +964,25 @@ impl Unpacker<'_> {
         out: Vec<u8>,
         depth: u32,
     ) -> Result<(), UnpackError> {
-        let format = detect(&out);
-        let idx = self.out.tree.len();
-        self.push_file(region, path, 0o644, out)?;
-        let data = match &self.out.tree.entries[idx].kind {
-            EntryKind::File(d) => d.clone(),
-            _ => unreachable!(),
-        };
-        match format {
+        self.charge_bytes(out.len() as u64, region)?;
+        match detect(&out) {
             Some(f) => {
-                self.unpack_at(f, name, 0, &data, depth + 1)?;
+                self.unpack_at(f, name, 0, &out, depth + 1)?;
             }
-            None => {
-                self.carve(name, &data, depth)?;
+            // Payloads of the image's own wrappers (uImage, TRX, a compressed image) may be
+            // raw dumps; a compressed file inside a filesystem (a .gz changelog) is not
+            // signature-scanned: that would only find false positives.
+            None if self.inside_files == 0 => {
+                self.carve(name, &out, depth)?;
             }
+            None => {}
         }
-        Ok(())
+        self.push(Entry {
+            container: region.to_string(),
+            path,
+            mode: 0o644,
+            kind: EntryKind::File(Arc::new(out)),
+        })
     }
 
     /// U-Boot legacy image: a 64-byte big-endian header (magic 0x27051956, header CRC,

@@ -86,7 +86,10 @@ fn check_image(name: &str) {
             .flat_map(|f| f.evidence.iter())
             .filter(|e| e.path == fpath)
             .collect();
-        assert!(!candidates.is_empty(), "{name}: {rule} has no evidence at {fpath}");
+        assert!(
+            !candidates.is_empty(),
+            "{name}: {rule} has no evidence at {fpath}"
+        );
         let ev = candidates
             .iter()
             .find(|e| file[e.offset as usize..].starts_with(text.as_bytes()))
