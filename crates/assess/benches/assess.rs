@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const RUNS: usize = 5;
+const RUNS: usize = 3;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();

@@ -71,6 +71,84 @@ fn pem_hits(data: &[u8], out: &mut Vec<(Sig, usize)>) {
     }
 }
 
+/// Where version banners can be in a file. In an ELF file they are string constants, so
+/// only the read-only and initialised data sections are searched (a fifth or less of a
+/// large library); anything else (kernel images, scripts, stripped or odd ELF) is searched
+/// whole.
+fn banner_regions(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+    use goblin::container::{Container, Ctx, Endian};
+    use goblin::elf::{section_header::SHT_NOBITS, Elf, SectionHeader};
+    let whole = vec![0..data.len()];
+    if !data.starts_with(b"\x7fELF") {
+        return whole;
+    }
+    let Ok(header) = Elf::parse_header(data) else {
+        return whole;
+    };
+    let Ok(elf) = Elf::lazy_parse(header) else {
+        return whole;
+    };
+    let ctx = Ctx::new(
+        if elf.is_64 {
+            Container::Big
+        } else {
+            Container::Little
+        },
+        if elf.little_endian {
+            Endian::Little
+        } else {
+            Endian::Big
+        },
+    );
+    let Ok(sections) =
+        SectionHeader::parse(data, header.e_shoff as usize, header.e_shnum as usize, ctx)
+    else {
+        return whole;
+    };
+    let Some(names) = sections.get(header.e_shstrndx as usize) else {
+        return whole;
+    };
+    let Ok(names) =
+        goblin::strtab::Strtab::parse(data, names.sh_offset as usize, names.sh_size as usize, 0)
+    else {
+        return whole;
+    };
+    let regions: Vec<_> = sections
+        .iter()
+        .filter(|s| s.sh_type != SHT_NOBITS)
+        .filter(|s| {
+            names
+                .get_at(s.sh_name)
+                .is_some_and(|n| n.starts_with(".rodata") || n == ".data")
+        })
+        .filter_map(|s| {
+            let start = s.sh_offset as usize;
+            let end = start.checked_add(s.sh_size as usize)?;
+            (end <= data.len()).then_some(start..end)
+        })
+        .collect();
+    if regions.is_empty() {
+        whole
+    } else {
+        regions
+    }
+}
+
+/// Banners are looked for in executables and libraries (ELF), in kernel images under
+/// /boot, and in payloads the unpacker carved out of the image itself (a uImage or TRX part,
+/// a decompressed stream, a bare binary). Text files are skipped: a version quoted in a
+/// changelog or a script is not a component.
+fn banner_candidate(e: &Entry, data: &[u8]) -> bool {
+    const BLOBS: &[&str] = &[
+        "/image", "/gunzip", "/unxz", "/unlzma", "/unzstd", "/bunzip2", "/payload",
+    ];
+    data.starts_with(b"\x7fELF")
+        || e.path.starts_with("/boot/")
+        || BLOBS.contains(&e.path.as_str())
+        || e.path.starts_with("/uimage-part")
+        || e.path.starts_with("/trx-part")
+}
+
 /// Hits per stored file.
 #[derive(Debug, Default)]
 pub struct Scan {
@@ -90,10 +168,18 @@ impl Scan {
             hits.entry(key).or_insert_with(|| {
                 let mut found = Vec::new();
                 pem_hits(d, &mut found);
-                found.extend(
-                    ac.find_iter(d.as_slice())
-                        .map(|m| (Sig::Banner(m.pattern().as_usize()), m.start())),
-                );
+                let regions = if banner_candidate(e, d) {
+                    banner_regions(d)
+                } else {
+                    Vec::new()
+                };
+                for r in regions {
+                    let base = r.start;
+                    found.extend(
+                        ac.find_iter(&d[r])
+                            .map(|m| (Sig::Banner(m.pattern().as_usize()), base + m.start())),
+                    );
+                }
                 found
             });
         }
