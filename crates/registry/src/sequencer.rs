@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use tlog::{Checkpoint, NoteSigner, TreeBuilder};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::metrics::Metrics;
 use crate::store::{NewEntry, NewRecord, Store, StoreError, StoredCheckpoint};
@@ -54,6 +54,7 @@ struct Job {
 #[derive(Clone, Debug)]
 pub struct Sequencer {
     tx: mpsc::Sender<Job>,
+    checkpoint: watch::Receiver<StoredCheckpoint>,
 }
 
 impl Sequencer {
@@ -66,8 +67,8 @@ impl Sequencer {
     ) -> Result<Self, StoreError> {
         let size = store.log_size().await?;
         let builder = resume(&store, size).await?;
-        match store.checkpoint().await? {
-            Some(cp) if cp.size == size && cp.root == builder.root() => {}
+        let current = match store.checkpoint().await? {
+            Some(cp) if cp.size == size && cp.root == builder.root() => cp,
             Some(cp) if cp.size != size => {
                 return Err(StoreError::Corrupt(format!(
                     "checkpoint covers {} entries but the log holds {size}",
@@ -82,12 +83,19 @@ impl Sequencer {
             None => {
                 let cp = sign(&signer, size, &builder)?;
                 store.append_batch(size, &[], &[], &cp).await?;
+                cp
             }
-        }
+        };
         metrics.tree_size.set(size as i64);
+        let (publish, checkpoint) = watch::channel(current);
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(store, signer, builder, rx, metrics));
-        Ok(Sequencer { tx })
+        tokio::spawn(run(store, signer, builder, rx, metrics, publish));
+        Ok(Sequencer { tx, checkpoint })
+    }
+
+    /// The latest committed checkpoint (published only after its batch committed).
+    pub fn checkpoint(&self) -> StoredCheckpoint {
+        self.checkpoint.borrow().clone()
     }
 
     /// Queues an entry and waits until it is durably committed (or refused).
@@ -125,6 +133,7 @@ async fn run(
     mut builder: TreeBuilder,
     mut rx: mpsc::Receiver<Job>,
     metrics: Metrics,
+    publish: watch::Sender<StoredCheckpoint>,
 ) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
@@ -158,12 +167,17 @@ async fn run(
         let result = match sign(&signer, builder.size(), &builder) {
             Ok(cp) => {
                 let entries: Vec<NewEntry> = accepted.iter().map(|j| j.entry.clone()).collect();
-                store.append_batch(first_index, &entries, &nodes, &cp).await
+                store
+                    .append_batch(first_index, &entries, &nodes, &cp)
+                    .await
+                    .map(|()| cp)
             }
             Err(e) => Err(e),
         };
         match result {
-            Ok(()) => {
+            Ok(cp) => {
+                // Readers see a checkpoint only once everything it covers is committed.
+                publish.send_replace(cp);
                 metrics.batch_size.observe(accepted.len() as f64);
                 metrics
                     .commit_seconds

@@ -332,13 +332,9 @@ impl Service {
         })
     }
 
-    /// The latest checkpoint (always present once the service started).
+    /// The latest committed checkpoint (kept in memory by the sequencer).
     pub async fn checkpoint(&self) -> Result<StoredCheckpoint, ApiError> {
-        self.0
-            .store
-            .checkpoint()
-            .await?
-            .ok_or_else(|| ApiError::new(503, "no-checkpoint", "no checkpoint published yet"))
+        Ok(self.0.sequencer.checkpoint())
     }
 
     /// Full views (status, claims, proofs) of these labels, against one checkpoint.
@@ -346,9 +342,20 @@ impl Service {
         if records.is_empty() {
             return Ok(Vec::new());
         }
+        // Checkpoint first: entries and nodes are append-only, so everything it covers is
+        // readable afterwards.
         let cp = self.checkpoint().await?;
         let ids: Vec<String> = records.iter().map(|r| r.label_id.clone()).collect();
         let events = self.0.store.events_for(&ids).await?;
+        self.views_with(cp, records, events).await
+    }
+
+    async fn views_with(
+        &self,
+        cp: StoredCheckpoint,
+        records: Vec<LabelRecord>,
+        events: Vec<crate::store::EventRecord>,
+    ) -> Result<Vec<LabelView>, ApiError> {
         // Every node every proof needs, fetched in one query.
         let mut indices: Vec<u64> = records.iter().map(|r| r.leaf_index).collect();
         indices.extend(events.iter().map(|e| e.leaf_index));
@@ -403,7 +410,7 @@ impl Service {
                 status_words: status.plain_words(),
                 status,
                 checked_at: rfc3339(now),
-                claims: serde_json::from_str(&claims.to_json_pretty()).expect("claims JSON parses"),
+                claims: serde_json::to_value(&claims).expect("claims serialise"),
                 consumer_page: label::short_form(&self.0.public_url, &digest),
                 bundle: bundle(&r.cose, r.leaf_index)?,
                 events: logged,

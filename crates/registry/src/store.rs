@@ -513,6 +513,46 @@ impl Store {
         row.as_ref().map(Self::label_of).transpose()
     }
 
+    /// The label with this id and its status facts (log order), in one query.
+    pub async fn label_with_events(
+        &self,
+        id: &str,
+    ) -> Result<Option<(LabelRecord, Vec<EventRecord>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT 0 AS k, l.leaf_index, e.entry, l.kid, NULL AS event_json FROM labels l JOIN log_entries e ON e.leaf_index = l.leaf_index WHERE l.label_id = $1 \
+             UNION ALL \
+             SELECT 1 AS k, s.leaf_index, e.entry, NULL AS kid, s.event_json FROM status_events s JOIN log_entries e ON e.leaf_index = s.leaf_index WHERE s.label_id = $2 \
+             ORDER BY k, leaf_index",
+        )
+        .bind(id)
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut label = None;
+        let mut events = Vec::new();
+        for row in rows {
+            let k: i64 = row.try_get("k")?;
+            let leaf_index = u64_of(row.try_get("leaf_index")?, "leaf index")?;
+            if k == 0 {
+                label = Some(LabelRecord {
+                    label_id: id.to_string(),
+                    leaf_index,
+                    cose: row.try_get("entry")?,
+                    kid: row.try_get::<Option<String>, _>("kid")?.unwrap_or_default(),
+                });
+            } else {
+                let json: Option<String> = row.try_get("event_json")?;
+                events.push(EventRecord {
+                    leaf_index,
+                    event: serde_json::from_str(json.as_deref().unwrap_or(""))
+                        .map_err(|e| StoreError::Corrupt(format!("status event: {e}")))?,
+                    statement: row.try_get("entry")?,
+                });
+            }
+        }
+        Ok(label.map(|l| (l, events)))
+    }
+
     /// The label whose COSE bytes have this SHA-256 digest.
     pub async fn label_by_digest(
         &self,
