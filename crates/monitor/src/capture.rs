@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 /// Largest record accepted (pcap's usual maximum snaplen is 262 144; jumbo and offloaded
 /// segments stay far below 1 MiB).
 pub const MAX_RECORD_BYTES: usize = 1 << 20;
-const INITIAL_BUFFER: usize = 1 << 16;
+/// pcap-parser buffers itself; reading the file straight into it avoids a second copy.
+const INITIAL_BUFFER: usize = 1 << 18;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
@@ -72,7 +73,7 @@ pub fn replay_file(path: &Path, f: impl FnMut(u64, &[u8])) -> Result<ReplayStats
         path: path.to_path_buf(),
         source,
     })?;
-    replay_reader(path, std::io::BufReader::with_capacity(1 << 20, file), f)
+    replay_reader(path, file, f)
 }
 
 /// [`replay_file`] over any reader; `path` only names it in errors.

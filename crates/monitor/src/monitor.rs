@@ -112,6 +112,8 @@ pub struct Stats {
     pub devices_evicted: u64,
     pub flows_created: u64,
     pub flows_evicted: u64,
+    /// Flows removed after their idle timeout.
+    pub flows_expired: u64,
     /// Flows not created because the device was at its quota (counted in sketches instead).
     pub flows_over_quota: u64,
     pub events: u64,
@@ -147,6 +149,7 @@ fn ip_bits(a: &IpAddr) -> u128 {
 #[derive(Clone, Copy)]
 struct Flow {
     device: Mac,
+    proto: u8,
     last_ns: u64,
     packets: u64,
 }
@@ -174,6 +177,8 @@ struct DomainCount {
 /// Longest-lived per-device state: facts plus fixed-size detector state.
 struct DeviceState {
     facts: DeviceFacts,
+    /// Packet time of the last LRU promotion.
+    promoted_ns: u64,
     flows: u32,
     // 1-second rate window (floods).
     rate_start: u64,
@@ -211,6 +216,7 @@ impl DeviceState {
     fn new(facts: DeviceFacts, now: u64) -> Self {
         DeviceState {
             facts,
+            promoted_ns: now,
             flows: 0,
             rate_start: now,
             syn: 0,
@@ -285,6 +291,14 @@ impl DeviceState {
                 .tuples
                 .clear();
         }
+    }
+
+    /// Whether an event of `kind` may fire now (not within the cooldown of the last one).
+    /// Checked before the explanation is formatted: a flood crosses its threshold on every
+    /// packet after the first thousand.
+    #[inline]
+    fn can_fire(&self, kind: EventKind, now: u64, t: &Thresholds) -> bool {
+        self.last_fired[kind as usize].is_none_or(|last| now >= last + t.cooldown_s * NS)
     }
 
     fn display_name(&self) -> String {
@@ -480,7 +494,6 @@ impl Monitor {
 
     fn sent_by_device(&mut self, p: &Packet<'_>, out: &mut Vec<Output>) {
         let now = self.now;
-        let t = self.config.thresholds.clone();
         let tuple = Tuple {
             time_ns: now,
             src: p.src,
@@ -492,13 +505,21 @@ impl Monitor {
         let resolver_ok = self.is_resolver(&p.dst);
         let resolvers_known = !self.config.resolvers.is_empty() || !self.dhcp_resolvers.is_empty();
         let is_new = self.ensure_device(p.src_mac);
-        let dev = self.devices.get_mut(&p.src_mac).expect("ensured");
+        // Peek (no LRU reordering) and promote at most once per second of packet time: moving
+        // the entry to the front on every packet costs cache misses on its neighbours.
+        let dev = self.devices.peek_mut(&p.src_mac).expect("ensured");
+        if now >= dev.promoted_ns + NS {
+            dev.promoted_ns = now;
+            self.devices.promote(&p.src_mac);
+        }
+        let dev = self.devices.peek_mut(&p.src_mac).expect("ensured");
+        let t = &self.config.thresholds;
         dev.facts.last_seen_ns = now;
         let mut changed = is_new;
         if is_local(&p.src) {
             changed |= dev.facts.add_addr(p.src);
         }
-        dev.roll(now, &t);
+        dev.roll(now, t);
         let mut fired: Vec<(EventKind, String)> = Vec::new();
 
         if p.proto == UDP {
@@ -533,14 +554,16 @@ impl Monitor {
             && (p.proto != UDP || is_dns_query(p.payload))
         {
             dev.evidence[EventKind::DnsBypass as usize].note(tuple);
-            fired.push((
-                EventKind::DnsBypass,
+            if dev.can_fire(EventKind::DnsBypass, now, t) {
+                fired.push((
+                    EventKind::DnsBypass,
                 format!(
                     "{} asked {} instead of your router to look up names; malware does this to avoid your router's protections.",
                     dev.display_name(),
                     p.dst
                 ),
             ));
+            }
         }
         if dns_query && p.proto == UDP {
             if let Some((parent, parent_name, name_hash)) = query_parent(p.payload) {
@@ -560,9 +583,11 @@ impl Monitor {
                     dev.domains[i].names.insert(name_hash);
                     dev.evidence[EventKind::DnsWaterTorture as usize].note(tuple);
                     let n = dev.domains[i].names.estimate();
-                    if n >= t.torture_names as f64 {
+                    if n >= t.torture_names as f64
+                        && dev.can_fire(EventKind::DnsWaterTorture, now, t)
+                    {
                         fired.push((
-                            EventKind::DnsWaterTorture,
+                                EventKind::DnsWaterTorture,
                             format!(
                                 "{} asked for about {} made-up names under {} in {} seconds: it is attacking that domain's name servers.",
                                 dev.display_name(), n.round(), dev.domains[i].parent_name, t.torture_window_s
@@ -578,9 +603,11 @@ impl Monitor {
         if remote_dst && dev.learn_dst(&p.dst) && now >= dev.facts.first_seen_ns + t.learn_s * NS {
             dev.new_dsts += 1;
             dev.evidence[EventKind::NewDestinations as usize].note(tuple);
-            if dev.new_dsts >= t.new_destinations {
+            if dev.new_dsts >= t.new_destinations
+                && dev.can_fire(EventKind::NewDestinations, now, t)
+            {
                 fired.push((
-                    EventKind::NewDestinations,
+                        EventKind::NewDestinations,
                     format!(
                         "{} suddenly contacted {} internet addresses it never used before within a minute.",
                         dev.display_name(),
@@ -611,9 +638,9 @@ impl Monitor {
                     if tc.seq == u32::from(d) && tc.options_len == 0 {
                         dev.mirai += 1;
                         dev.evidence[EventKind::MiraiScan as usize].note(tuple);
-                        if dev.mirai >= t.mirai_syns {
+                        if dev.mirai >= t.mirai_syns && dev.can_fire(EventKind::MiraiScan, now, t) {
                             fired.push((
-                                EventKind::MiraiScan,
+                                    EventKind::MiraiScan,
                                 format!(
                                     "{} is probing other computers for weak passwords the way the Mirai botnet does; it is almost certainly infected.",
                                     dev.display_name()
@@ -627,9 +654,11 @@ impl Monitor {
                         dev.telnet_dsts.insert(dst_key);
                         dev.evidence[EventKind::TelnetScan as usize].note(tuple);
                         let n = dev.telnet_dsts.estimate();
-                        if n >= t.telnet_fanout as f64 {
+                        if n >= t.telnet_fanout as f64
+                            && dev.can_fire(EventKind::TelnetScan, now, t)
+                        {
                             fired.push((
-                                EventKind::TelnetScan,
+                                    EventKind::TelnetScan,
                                 format!(
                                     "{} tried the remote-login (telnet) service of about {} different addresses in {} seconds: it is looking for devices to break into.",
                                     dev.display_name(), n.round(), t.fanout_window_s
@@ -641,27 +670,29 @@ impl Monitor {
                 let n = dev.syn_dsts.estimate();
                 if n >= t.scan_fanout as f64
                     && (dev.answered as f64) <= t.scan_max_answered * dev.syns as f64
+                    && dev.can_fire(EventKind::Scan, now, t)
                 {
                     fired.push((
-                        EventKind::Scan,
+                            EventKind::Scan,
                         format!(
                             "{} tried to connect to about {} different addresses in {} seconds and almost none answered: it is scanning for victims.",
                             dev.display_name(), n.round(), t.fanout_window_s
                         ),
                     ));
                 }
-                if dev.syn >= t.flood_pps && !is_group_addr(&p.dst) {
+                if dev.syn >= t.flood_pps
+                    && !is_group_addr(&p.dst)
+                    && dev.can_fire(EventKind::SynFlood, now, t)
+                {
                     fired.push((
-                        EventKind::SynFlood,
+                            EventKind::SynFlood,
                         format!(
                             "{} sent {} connection requests in one second (to {} and others): it is taking part in an attack that floods a service.",
                             dev.display_name(), dev.syn, p.dst
                         ),
                     ));
                 }
-            } else if let Some(f) = self.flows.get_mut(&key) {
-                f.last_ns = now;
-                f.packets += 1;
+            } else if touch_flow(&mut self.flows, &key, now) {
             } else if !tc.rst {
                 // A non-SYN packet of no known flow: an ACK flood sends nothing else. A flow
                 // that keeps going (it began before the capture) becomes a real flow after three
@@ -673,9 +704,9 @@ impl Monitor {
                 if c >= 3 && dev.ack_unsolicited < t.flood_pps / 4 {
                     promote = true;
                 }
-                if dev.ack_unsolicited >= t.flood_pps {
+                if dev.ack_unsolicited >= t.flood_pps && dev.can_fire(EventKind::AckFlood, now, t) {
                     fired.push((
-                        EventKind::AckFlood,
+                            EventKind::AckFlood,
                         format!(
                             "{} sent {} packets in one second belonging to no connection (to {} and others): it is taking part in an attack that floods a service.",
                             dev.display_name(), dev.ack_unsolicited, p.dst
@@ -684,15 +715,13 @@ impl Monitor {
                 }
             }
         } else if p.proto == UDP && p.dport != 53 && !is_group_addr(&p.dst) {
-            if let Some(f) = self.flows.get_mut(&key) {
-                f.last_ns = now;
-                f.packets += 1;
+            if touch_flow(&mut self.flows, &key, now) {
             } else {
                 dev.udp_out += 1;
                 dev.evidence[EventKind::UdpFlood as usize].note(tuple);
-                if dev.udp_out >= t.flood_pps {
+                if dev.udp_out >= t.flood_pps && dev.can_fire(EventKind::UdpFlood, now, t) {
                     fired.push((
-                        EventKind::UdpFlood,
+                            EventKind::UdpFlood,
                         format!(
                             "{} sent {} unanswered packets in one second (to {} and others): it is taking part in an attack that floods a service.",
                             dev.display_name(), dev.udp_out, p.dst
@@ -713,15 +742,17 @@ impl Monitor {
                 &resolvers,
             ) {
                 dev.evidence[EventKind::MudViolation as usize].note(tuple);
-                fired.push((
-                    EventKind::MudViolation,
-                    format!("{} {}", dev.display_name(), reason),
-                ));
+                if dev.can_fire(EventKind::MudViolation, now, t) {
+                    fired.push((
+                        EventKind::MudViolation,
+                        format!("{} {}", dev.display_name(), reason),
+                    ));
+                }
             }
         }
 
         for (kind, explanation) in fired {
-            emit(dev, &mut self.stats, kind, explanation, now, &t, out);
+            emit(dev, &mut self.stats, kind, explanation, now, t, out);
         }
         if promote {
             self.insert_flow(key, p.src_mac);
@@ -740,9 +771,7 @@ impl Monitor {
         if p.proto == UDP && p.sport == 53 {
             self.dns_answers(p, out);
         }
-        if let Some(f) = self.flows.get_mut(&key) {
-            f.last_ns = now;
-            f.packets += 1;
+        if touch_flow(&mut self.flows, &key, now) {
             return;
         }
         let answered = match p.tcp {
@@ -757,8 +786,8 @@ impl Monitor {
                     // passwords needs an open port, and counting only answered SYNs keeps the
                     // sketch accurate while the same device scans thousands of closed ones.
                     if AUTH_PORTS.contains(&p.sport) {
-                        let t = self.config.thresholds.clone();
-                        d.roll(now, &t);
+                        let t = &self.config.thresholds;
+                        d.roll(now, t);
                         let victim_key = ip_bits(&p.src) as u64 ^ (ip_bits(&p.src) >> 64) as u64;
                         let k = victim_key ^ p.sport as u64;
                         let attempts = d
@@ -784,7 +813,7 @@ impl Monitor {
                                 EventKind::BruteForce,
                                 explanation,
                                 now,
-                                &t,
+                                t,
                                 out,
                             );
                         }
@@ -806,8 +835,30 @@ impl Monitor {
         }
         d.flows += 1;
         self.stats.flows_created += 1;
+        // Idle flows leave first (Zeek's defaults: TCP 5 min, UDP 1 min of inactivity), so the
+        // table holds what is alive rather than filling to its cap and staying there.
+        for _ in 0..2 {
+            let Some((_, oldest)) = self.flows.peek_lru() else {
+                break;
+            };
+            let idle = if oldest.proto == crate::packet::TCP {
+                300
+            } else {
+                60
+            };
+            if oldest.last_ns + idle * NS >= self.now {
+                break;
+            }
+            if let Some((_, gone)) = self.flows.pop_lru() {
+                self.stats.flows_expired += 1;
+                if let Some(owner) = self.devices.peek_mut(&gone.device) {
+                    owner.flows = owner.flows.saturating_sub(1);
+                }
+            }
+        }
         let flow = Flow {
             device,
+            proto: key.proto,
             last_ns: self.now,
             packets: 1,
         };
@@ -855,6 +906,27 @@ impl Monitor {
                 ttl_s: rr.ttl,
             }));
         }
+    }
+}
+
+/// Count a packet of a known flow; false if the flow is unknown. The LRU position is refreshed
+/// at most once per second of packet time (see `sent_by_device`).
+#[inline]
+fn touch_flow(
+    flows: &mut LruCache<FlowKey, Flow, foldhash::fast::RandomState>,
+    key: &FlowKey,
+    now: u64,
+) -> bool {
+    match flows.peek_mut(key) {
+        Some(f) => {
+            f.packets += 1;
+            if now >= f.last_ns + NS {
+                f.last_ns = now;
+                flows.promote(key);
+            }
+            true
+        }
+        None => false,
     }
 }
 

@@ -19,12 +19,18 @@ pub fn mix64(mut z: u64) -> u64 {
 #[derive(Clone)]
 pub struct HyperLogLog {
     registers: [u8; 256],
+    /// Σ 2^-register and the number of zero registers, kept up to date on insert so that
+    /// `estimate` is O(1) — detectors ask after every SYN.
+    sum: f64,
+    zeros: u16,
 }
 
 impl Default for HyperLogLog {
     fn default() -> Self {
         HyperLogLog {
             registers: [0; 256],
+            sum: 256.0,
+            zeros: 256,
         }
     }
 }
@@ -37,22 +43,20 @@ impl HyperLogLog {
         // The remaining 56 bits: rank = position of the first 1 bit, counting from 1.
         let rest = (h << 8) | 0x80;
         let rank = rest.leading_zeros() as u8 + 1;
-        if self.registers[idx] < rank {
+        let old = self.registers[idx];
+        if old < rank {
             self.registers[idx] = rank;
+            self.sum += pow2_neg(rank) - pow2_neg(old);
+            if old == 0 {
+                self.zeros -= 1;
+            }
         }
     }
 
     /// Estimated number of distinct keys inserted since the last clear.
     pub fn estimate(&self) -> f64 {
         let m = 256.0f64;
-        let mut sum = 0.0;
-        let mut zeros = 0u32;
-        for &r in &self.registers {
-            sum += 1.0 / (1u64 << r) as f64;
-            if r == 0 {
-                zeros += 1;
-            }
-        }
+        let (sum, zeros) = (self.sum, self.zeros);
         let alpha = 0.7213 / (1.0 + 1.079 / m);
         let raw = alpha * m * m / sum;
         // Small-range correction: linear counting while registers are still empty.
@@ -64,8 +68,13 @@ impl HyperLogLog {
     }
 
     pub fn clear(&mut self) {
-        self.registers = [0; 256];
+        *self = Self::default();
     }
+}
+
+#[inline]
+fn pow2_neg(r: u8) -> f64 {
+    f64::from_bits((1023u64 - r as u64) << 52)
 }
 
 /// Count-min sketch (Cormode and Muthukrishnan 2005), 4 rows of 128 saturating 16-bit
@@ -127,6 +136,20 @@ mod tests {
             let e = h.estimate();
             assert!((e - n as f64).abs() / n as f64 <= 0.2, "n={n} estimate={e}");
         }
+    }
+
+    #[test]
+    fn incremental_sum_matches_a_recount() {
+        let mut h = HyperLogLog::default();
+        for k in 0..5000u64 {
+            h.insert(k);
+        }
+        let recount: f64 = h.registers.iter().map(|&r| 1.0 / (1u64 << r) as f64).sum();
+        assert!((recount - h.sum).abs() < 1e-9);
+        assert_eq!(
+            h.zeros as usize,
+            h.registers.iter().filter(|&&r| r == 0).count()
+        );
     }
 
     #[test]

@@ -1,0 +1,156 @@
+//! Quarantine decisions without root: dry-run mode records every change in the journal and
+//! touches no nftables; TTL expiry, owner release, and restoring a running quarantine after a
+//! restart. (The live nftables path is tested in crates/trustgate/tests/monitor_gateway.rs.)
+
+use gateway::{Gateway, GatewayConfig};
+use monitor::scenarios::{build, Frames};
+use monitor::{Config, Mac, Monitor, OuiTable, Output};
+
+const NS: u64 = 1_000_000_000;
+
+fn config(dir: &std::path::Path, ttl: u64) -> GatewayConfig {
+    GatewayConfig {
+        site: enforce::Site::default(),
+        // A runner that cannot work: dry-run must never call it.
+        nft: enforce::NftRunner {
+            netns: Some("trustgate-no-such-namespace".into()),
+            format: enforce::BatchFormat::Native,
+        },
+        apply: true,
+        dry_run: true,
+        quarantine_ttl_s: ttl,
+        state_dir: dir.to_path_buf(),
+        policies: vec![],
+    }
+}
+
+fn journal(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("journal.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Feed the mirai scenario through monitor and gateway up to packet time `until`.
+fn feed(gw: &mut Gateway, frames: &Frames, until: u64) -> u64 {
+    let mut mon = Monitor::new(Config::default(), OuiTable::default());
+    let mut out: Vec<Output> = Vec::new();
+    let mut last = 0;
+    for (t, f) in frames.iter().take_while(|(t, _)| *t <= until) {
+        mon.process(*t, f, &mut out);
+        for o in out.drain(..) {
+            gw.handle(&o, *t).unwrap();
+        }
+        last = *t;
+    }
+    last
+}
+
+#[test]
+fn dry_run_records_quarantine_expiry_and_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let (truth, frames) = build("mirai", 1).unwrap();
+    let infected: Vec<Mac> = truth
+        .devices
+        .iter()
+        .filter(|d| d.infected)
+        .map(|d| d.mac)
+        .collect();
+    let benign: Vec<Mac> = truth
+        .devices
+        .iter()
+        .filter(|d| !d.infected)
+        .map(|d| d.mac)
+        .collect();
+    let mut gw = Gateway::new(config(dir.path(), 30)).unwrap();
+    let first_scan = truth
+        .devices
+        .iter()
+        .filter_map(|d| d.first_scan_ns)
+        .min()
+        .unwrap();
+    let now = feed(&mut gw, &frames, first_scan + 5 * NS);
+    assert!(gw.warnings.is_empty(), "{:?}", gw.warnings);
+    let first = infected[0];
+    assert!(gw.is_quarantined(&first));
+    assert_eq!(gw.level(&first), Some(enforce::Level::Isolated));
+    for b in &benign {
+        assert!(!gw.is_quarantined(b));
+    }
+    let j = journal(dir.path());
+    let q = j.iter().find(|e| e["action"] == "quarantine").unwrap();
+    assert_eq!(q["device"], first.to_string());
+    assert_eq!(q["dry_run"], true);
+    assert_eq!(q["from"], "default");
+    assert_eq!(q["to"], "isolated");
+    assert!(q["until_ns"].as_u64().unwrap() > now);
+    assert!(!q["evidence"].as_array().unwrap().is_empty());
+    assert!(j.iter().filter(|e| e["action"] == "contain").count() >= benign.len());
+
+    // TTL: 30 s later the quarantine ends by itself and is recorded as such.
+    gw.tick(now + 31 * NS).unwrap();
+    assert!(!gw.is_quarantined(&first));
+    assert_eq!(gw.level(&first), Some(enforce::Level::Default));
+    assert!(journal(dir.path())
+        .iter()
+        .any(|e| e["action"] == "expire" && e["device"] == first.to_string() && e["by"] == "ttl"));
+}
+
+#[test]
+fn owner_release_and_restart_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let (truth, frames) = build("mirai", 1).unwrap();
+    let infected: Vec<Mac> = truth
+        .devices
+        .iter()
+        .filter(|d| d.infected)
+        .map(|d| d.mac)
+        .collect();
+    let end = frames.last().unwrap().0;
+    {
+        let mut gw = Gateway::new(config(dir.path(), 3600)).unwrap();
+        feed(&mut gw, &frames, end);
+        for m in &infected {
+            assert!(gw.is_quarantined(m), "{m}");
+        }
+        // The owner releases one through the request file the CLI writes.
+        gateway::request_release(dir.path(), infected[1]).unwrap();
+        gateway::request_release(dir.path(), Mac([2, 0, 0, 0, 0, 0x99])).unwrap();
+        gw.tick(end).unwrap();
+        assert!(!gw.is_quarantined(&infected[1]));
+        assert_eq!(gw.warnings.len(), 1, "{:?}", gw.warnings);
+        assert!(gw.warnings[0].contains("not quarantined"));
+        assert!(journal(dir.path()).iter().any(|e| e["action"] == "release"
+            && e["by"] == "owner"
+            && e["device"] == infected[1].to_string()));
+    }
+    // Restart: the still-running quarantines come back; the released one does not.
+    let mut gw = Gateway::new(config(dir.path(), 3600)).unwrap();
+    for (i, m) in infected.iter().enumerate() {
+        assert_eq!(gw.is_quarantined(m), i != 1, "{m}");
+    }
+    // When the device shows up again it is contained at isolated straight away.
+    let mut mon = Monitor::new(Config::default(), OuiTable::default());
+    let mut out = Vec::new();
+    for (t, f) in frames.iter().take(20_000) {
+        mon.process(*t, f, &mut out);
+        for o in out.drain(..) {
+            gw.handle(&o, *t).unwrap();
+        }
+    }
+    assert_eq!(gw.level(&infected[0]), Some(enforce::Level::Isolated));
+}
+
+#[test]
+fn corrupt_journal_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("journal.jsonl"),
+        "{\"not\": \"an entry\"}\n",
+    )
+    .unwrap();
+    let err = Gateway::new(config(dir.path(), 60)).err().expect("refused");
+    let msg = err.to_string();
+    assert!(msg.contains("journal.jsonl line 1"), "{msg}");
+}
