@@ -22,7 +22,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use serde::Deserialize;
 use tlog::tile::{encode_entry_bundle, EntryBundle, Tile, TILE_HEIGHT};
@@ -73,20 +73,14 @@ fn json_error(r: JsonRejection) -> ApiError {
 /// The router over a started [`Service`].
 pub fn router(service: Service) -> Router {
     Router::new()
-        .route(
-            "/v1/labels",
-            post(submit_label).layer(DefaultBodyLimit::max(MAX_LABEL_BODY)),
-        )
+        .route("/v1/labels", limited(post(submit_label), MAX_LABEL_BODY))
         .route(
             "/v1/statements",
-            post(submit_statement).layer(DefaultBodyLimit::max(MAX_STATEMENT_BODY)),
+            limited(post(submit_statement), MAX_STATEMENT_BODY),
         )
         .route("/v1/labels/{id}", get(get_label))
         .route("/v1/lookup", get(lookup))
-        .route(
-            "/v1/status/batch",
-            post(batch).layer(DefaultBodyLimit::max(MAX_BATCH_BODY)),
-        )
+        .route("/v1/status/batch", limited(post(batch), MAX_BATCH_BODY))
         .route("/v1/consistency", get(consistency))
         .route("/v1/log", get(log_info))
         .route("/checkpoint", get(checkpoint))
@@ -101,6 +95,35 @@ pub fn router(service: Service) -> Router {
             count_requests,
         ))
         .with_state(service)
+}
+
+/// A body limit of `max` bytes on a route: a request whose Content-Length announces more is
+/// refused from its headers (413, JSON) without waiting for the body; a body that turns out
+/// longer than announced (or chunked) is cut off at `max` by axum's limit.
+fn limited(route: MethodRouter<Service>, max: usize) -> MethodRouter<Service> {
+    route
+        .layer(DefaultBodyLimit::max(max))
+        .layer(middleware::from_fn_with_state(
+            max,
+            refuse_declared_oversize,
+        ))
+}
+
+async fn refuse_declared_oversize(State(max): State<usize>, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > max as u64 => ApiError::new(
+            413,
+            "body-too-large",
+            format!("Content-Length {n} is over this endpoint's limit of {max} bytes"),
+        )
+        .into_response(),
+        _ => next.run(req).await,
+    }
 }
 
 async fn count_requests(State(s): State<Service>, req: Request, next: Next) -> Response {

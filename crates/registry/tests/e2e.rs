@@ -286,8 +286,15 @@ async fn full_flow(backend: Backend) {
             .await,
     );
     assert_eq!((st, code.as_str()), (413, "body-too-large"));
-    let (st, code, _) = refused(client.submit_statement(&vec![0u8; 1 << 20]).await);
+    let (st, code, _) = refused(
+        client
+            .submit_statement(&vec![0u8; registry::http::MAX_STATEMENT_BODY + 1])
+            .await,
+    );
     assert_eq!((st, code.as_str()), (413, "body-too-large"));
+    // A client announcing a huge body is refused from its headers, before it sends the body.
+    let (st, body) = declared_oversize(&running.url, "/v1/labels", 1 << 30).await;
+    assert_eq!((st, body.error.as_str()), (413, "body-too-large"));
     // Statement with an unknown field in its payload → 422; not by the issuer → 403.
     let unknown_field = {
         #[derive(serde::Serialize)]
@@ -367,6 +374,38 @@ async fn full_flow(backend: Backend) {
         "names the unknown field: {}",
         body.message
     );
+    let (st, body) = declared_oversize(
+        &running.url,
+        "/v1/status/batch",
+        registry::http::MAX_BATCH_BODY + 1,
+    )
+    .await;
+    assert_eq!((st, body.error.as_str()), (413, "body-too-large"));
+    // A validly signed label whose claims carry an unknown field → 422 naming it.
+    let unknown_claim = {
+        let mut claims = serde_json::to_value(label::example_claims()).unwrap();
+        claims["id"] = "urn:t:unknown".into();
+        claims["backdoor"] = "none".into();
+        // Deterministic CBOR (RFC 8949 §4.2.1), so the only fault is the unknown field.
+        let payload = label::cbor::encode_deterministic(&claims);
+        use coset::TaggedCborSerializable;
+        use ed25519_dalek::Signer;
+        let protected = coset::HeaderBuilder::new()
+            .algorithm(coset::iana::Algorithm::EdDSA)
+            .key_id(label::KeyId::of(&assessor.verifying_key()).0.to_vec())
+            .content_type(label::CONTENT_TYPE.to_string())
+            .build();
+        coset::CoseSign1Builder::new()
+            .protected(protected)
+            .payload(payload)
+            .create_signature(b"", |tbs| assessor.sign(tbs).to_bytes().to_vec())
+            .build()
+            .to_tagged_vec()
+            .unwrap()
+    };
+    let (st, code, msg) = refused(client.submit_label(&unknown_claim).await);
+    assert_eq!((st, code.as_str()), (422, "invalid-claims"), "{msg}");
+    assert!(msg.contains("backdoor"), "names the unknown field: {msg}");
     let many = BatchRequest {
         ids: (0..registry::MAX_BATCH_ITEMS + 1)
             .map(|i| format!("urn:x:{i}"))
@@ -604,6 +643,33 @@ async fn full_flow(backend: Backend) {
     store.close().await;
 }
 
+/// Sends only the headers of a POST whose Content-Length is `length`, then reads the answer
+/// (raw TCP: an HTTP client would insist on sending the body it announced).
+async fn declared_oversize(base: &str, path: &str, length: usize) -> (u16, registry::ErrorBody) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/cose\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        sock.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the server answers without waiting for the body")
+    .unwrap();
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status: u16 = text[9..12].parse().unwrap();
+    let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
+    (
+        status,
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {text}")),
+    )
+}
+
 fn url_path(url: &str) -> String {
     let u: reqwest::Url = url.parse().unwrap();
     u.path().to_string()
@@ -642,7 +708,7 @@ async fn concurrent_appends(backend: Backend) {
         let key = assessor.clone();
         tasks.push(tokio::spawn(async move {
             let mut got = Vec::new();
-            for i in 0..25 {
+            for i in 0..40 {
                 let id = format!("urn:c:{t}:{i}");
                 let bytes = label::sign(
                     &claims(&id, "M", id.as_bytes(), "https://m.example/x.json"),
@@ -661,9 +727,9 @@ async fn concurrent_appends(backend: Backend) {
     all.sort_by_key(|(i, _)| *i);
     assert_eq!(
         all.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
-        (0..200).collect::<Vec<_>>()
+        (0..320).collect::<Vec<_>>()
     );
-    let stored = store.entries(0, 200).await.unwrap();
+    let stored = store.entries(0, 320).await.unwrap();
     for ((_, bytes), s) in all.iter().zip(&stored) {
         assert_eq!(bytes, s);
     }
@@ -671,6 +737,31 @@ async fn concurrent_appends(backend: Backend) {
     assert_eq!(
         store.checkpoint().await.unwrap().unwrap().root,
         tlog::root_from_leaf_hashes(&leaves)
+    );
+    // C2SP tlog-tiles: the full level-0 tile, the partial one after it, the level-1 tile and
+    // the full entry bundle.
+    let client = Client::new(&running.url).unwrap();
+    let hashes = |b: Vec<u8>| {
+        b.chunks(32)
+            .map(|c| tlog::Hash::from_slice(c).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let (st, full) = client.get_raw("/tile/0/000").await.unwrap();
+    assert_eq!(st, 200);
+    assert_eq!(hashes(full), leaves[..256].to_vec());
+    let (st, rest) = client.get_raw("/tile/0/001.p/64").await.unwrap();
+    assert_eq!(st, 200);
+    assert_eq!(hashes(rest), leaves[256..].to_vec());
+    let (st, upper) = client.get_raw("/tile/1/000.p/1").await.unwrap();
+    assert_eq!(st, 200);
+    assert_eq!(
+        hashes(upper),
+        vec![tlog::root_from_leaf_hashes(&leaves[..256])]
+    );
+    let (_, bundle) = client.get_raw("/tile/entries/000").await.unwrap();
+    assert_eq!(
+        tlog::tile::decode_entry_bundle(&bundle).unwrap(),
+        stored[..256].to_vec()
     );
     running.shutdown().await.unwrap();
 }
