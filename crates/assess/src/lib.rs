@@ -65,6 +65,8 @@ pub struct Options {
     pub feed: Feed,
     /// The date the assessment is judged at (`YYYY-MM-DD`; end-of-life comparisons).
     pub as_of: String,
+    /// Threads used to decompress squashfs data (the report is identical for any count).
+    pub threads: usize,
 }
 
 impl Default for Options {
@@ -73,6 +75,7 @@ impl Default for Options {
             limits: Limits::default(),
             feed: Feed::embedded(),
             as_of: "2025-01-01".into(),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -99,7 +102,7 @@ pub fn assess_with_progress(
 ) -> Result<Report, AssessError> {
     let image_sha256 = hex::encode(Sha256::digest(image));
     progress("unpacking");
-    let unpacked = unpack::unpack(image, options.limits, progress)?;
+    let unpacked = unpack::unpack_threaded(image, options.limits, options.threads, progress)?;
     progress("scanning signatures");
     let scan = scan::Scan::run(&unpacked.tree);
     let ctx = checks::Ctx {

@@ -75,6 +75,7 @@ fn pem_hits(data: &[u8], out: &mut Vec<(Sig, usize)>) {
 /// only the read-only and initialised data sections are searched (a fifth or less of a
 /// large library); anything else (kernel images, scripts, stripped or odd ELF) is searched
 /// whole.
+#[allow(clippy::single_range_in_vec_init)] // one range meaning "the whole file"
 fn banner_regions(data: &[u8]) -> Vec<std::ops::Range<usize>> {
     use goblin::container::{Container, Ctx, Endian};
     use goblin::elf::{section_header::SHT_NOBITS, Elf, SectionHeader};

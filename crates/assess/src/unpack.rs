@@ -207,8 +207,20 @@ pub fn unpack(
     limits: Limits,
     progress: &dyn Fn(&str),
 ) -> Result<Unpacked, UnpackError> {
+    unpack_threaded(image, limits, 1, progress)
+}
+
+/// [`unpack`] decompressing squashfs files on `threads` threads (the result does not depend
+/// on the count).
+pub fn unpack_threaded(
+    image: &[u8],
+    limits: Limits,
+    threads: usize,
+    progress: &dyn Fn(&str),
+) -> Result<Unpacked, UnpackError> {
     let mut u = Unpacker {
         limits,
+        threads,
         inside_files: 0,
         out: Unpacked::default(),
         progress,
@@ -291,6 +303,8 @@ const SIGNATURES: &[(&[u8], usize)] = &[
 
 struct Unpacker<'p> {
     limits: Limits,
+    /// Threads for decompressing squashfs files.
+    threads: usize,
     /// >0 while opening files found inside a filesystem or archive.
     inside_files: u32,
     out: Unpacked,
@@ -587,7 +601,86 @@ impl Unpacker<'_> {
         if declared > cap {
             return Err(self.cap_error(cap, bytes_used, region));
         }
+        // Decompress each stored file once, on `threads` threads pulling from one queue;
+        // results are kept by position so the tree is the same for any thread count.
+        let mut unique: Vec<(&backhand::SquashfsFileReader, &std::path::Path)> = Vec::new();
+        let mut seen = HashSet::new();
+        for node in fs.files() {
+            if let InnerNode::File(f) = &node.inner {
+                if seen.insert(key(f)) {
+                    unique.push((f, node.fullpath.as_path()));
+                }
+            }
+        }
+        let read_one = |f: &backhand::SquashfsFileReader,
+                        path: &std::path::Path|
+         -> Result<Vec<u8>, UnpackError> {
+            let at = || format!("{} {}", at_name(region), path.display());
+            let mut out = Vec::with_capacity(f.file_len());
+            let reader = fs
+                .file(f)
+                .reader_checked()
+                .map_err(|e| UnpackError::Malformed {
+                    at: at(),
+                    format: name,
+                    detail: e.to_string(),
+                })?;
+            reader
+                .take(f.file_len() as u64)
+                .read_to_end(&mut out)
+                .map_err(|e| UnpackError::Malformed {
+                    at: at(),
+                    format: name,
+                    detail: e.to_string(),
+                })?;
+            if out.len() != f.file_len() {
+                return Err(UnpackError::Truncated {
+                    at: at(),
+                    format: name,
+                    detail: format!("{} of {} bytes", out.len(), f.file_len()),
+                });
+            }
+            Ok(out)
+        };
+        let threads = self.threads.clamp(1, unique.len().max(1));
+        let mut results: Vec<Option<Result<Vec<u8>, UnpackError>>> =
+            (0..unique.len()).map(|_| None).collect();
+        if threads == 1 {
+            for (slot, (f, p)) in results.iter_mut().zip(&unique) {
+                *slot = Some(read_one(f, p));
+            }
+        } else {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let done: Vec<Vec<(usize, Result<Vec<u8>, UnpackError>)>> = std::thread::scope(|s| {
+                let workers: Vec<_> = (0..threads)
+                    .map(|_| {
+                        s.spawn(|| {
+                            let mut mine = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some((f, p)) = unique.get(i) else { break };
+                                mine.push((i, read_one(f, p)));
+                            }
+                            mine
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().expect("decompression thread"))
+                    .collect()
+            });
+            for (i, r) in done.into_iter().flatten() {
+                results[i] = Some(r);
+            }
+        }
+        for ((f, _), r) in unique.iter().zip(results) {
+            let out = r.expect("every file decompressed")?;
+            self.charge_bytes(out.len() as u64, region)?;
+            stored.insert(key(f), Arc::new(out));
+        }
         let mut nested = Vec::new();
+        let mut first_seen = HashSet::new();
         for node in fs.files() {
             let raw = node.fullpath.to_string_lossy();
             let path = normalise(raw.as_bytes()).map_err(|reason| UnpackError::Traversal {
@@ -597,41 +690,13 @@ impl Unpacker<'_> {
             })?;
             let mode = u32::from(node.header.permissions);
             let kind = match &node.inner {
-                InnerNode::File(f) if stored.contains_key(&key(f)) => {
-                    EntryKind::File(Arc::clone(&stored[&key(f)]))
-                }
                 InnerNode::File(f) => {
-                    let mut out = Vec::with_capacity(f.file_len());
-                    let reader =
-                        fs.file(f)
-                            .reader_checked()
-                            .map_err(|e| UnpackError::Malformed {
-                                at: format!("{} {path}", at_name(region)),
-                                format: name,
-                                detail: e.to_string(),
-                            })?;
-                    reader
-                        .take(f.file_len() as u64)
-                        .read_to_end(&mut out)
-                        .map_err(|e| UnpackError::Malformed {
-                            at: format!("{} {path}", at_name(region)),
-                            format: name,
-                            detail: e.to_string(),
-                        })?;
-                    if out.len() != f.file_len() {
-                        return Err(UnpackError::Truncated {
-                            at: format!("{} {path}", at_name(region)),
-                            format: name,
-                            detail: format!("{} of {} bytes", out.len(), f.file_len()),
-                        });
-                    }
-                    self.charge_bytes(out.len() as u64, region)?;
-                    if detect(&out).is_some() {
+                    let data = Arc::clone(&stored[&key(f)]);
+                    // Nested containers are opened once per stored file.
+                    if first_seen.insert(key(f)) && detect(&data).is_some() {
                         nested.push(self.out.tree.len());
                     }
-                    let out = Arc::new(out);
-                    stored.insert(key(f), Arc::clone(&out));
-                    EntryKind::File(out)
+                    EntryKind::File(data)
                 }
                 InnerNode::Symlink(s) => EntryKind::Symlink(s.link.to_string_lossy().into()),
                 InnerNode::Dir(_) => EntryKind::Dir,

@@ -32,6 +32,10 @@ pub struct AssessArgs {
     /// as a universal default (repeat for several).
     #[arg(long = "same-model", value_name = "IMAGE")]
     same_model: Vec<PathBuf>,
+    /// Threads for decompressing squashfs data (default: all cores); the report is the same
+    /// for any count.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(usize))]
+    threads: Option<usize>,
     /// Judge end-of-life dates at this day (YYYY-MM-DD) instead of today.
     #[arg(long = "as-of", value_name = "DATE")]
     as_of: Option<String>,
@@ -67,6 +71,9 @@ pub fn run(args: AssessArgs) -> Result<Option<Finding>> {
         limits: assess::Limits::default(),
         feed,
         as_of,
+        threads: args
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
     };
     let bar = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new_spinner();
