@@ -10,7 +10,9 @@
 //!   ACKs both ways, DNS, NTP, mDNS (snaplen 200, as a monitoring tap would capture);
 //! - scan: 10 M frames of 50 infected devices sending Mirai SYNs, a new flow per packet;
 //! - churn: 10 M frames where every second one opens a new *answered* flow (SYN, SYN-ACK),
-//!   so the flow table stays at its cap and evicts constantly.
+//!   so the flow table stays at its cap and evicts constantly;
+//! - mac-churn: 10 M frames from spoofed source MACs (a new "device" every frame), answered,
+//!   so both the device table and the flow table sit at their caps: the memory worst case.
 //!
 //! Each measurement runs in a child process (this binary re-executed) under `/usr/bin/time`,
 //! so its peak RSS is the monitor's alone. Rates are packets per CPU-second (user + system
@@ -45,6 +47,7 @@ fn main() {
         ("mixed", generate(&dir, "mixed", mixed)),
         ("scan", generate(&dir, "scan", scan)),
         ("churn", generate(&dir, "churn", churn)),
+        ("mac-churn", generate(&dir, "macchurn", mac_churn)),
     ];
     println!();
     println!("| capture ({} M frames) | monitor packets per CPU-s | peak RSS | events | flows held | of which: read only / read+decode | tcpdump -r -w /dev/null | tshark -r -c 1M > /dev/null |", FRAMES / 1_000_000);
@@ -415,6 +418,31 @@ fn churn(rng: &mut ChaCha8Rng, i: u64) -> (u64, Vec<u8>) {
         (
             t,
             tcp_frame(GATEWAY_MAC, d.mac, dst, d.ip, 443, sport, 7, "SA", 2, &[]),
+        )
+    }
+}
+
+/// Every frame from a new random locally administered MAC, answered by the "internet": the
+/// device table (4096) and the flow table (131 072) both stay full.
+fn mac_churn(rng: &mut ChaCha8Rng, i: u64) -> (u64, Vec<u8>) {
+    let n = i / 2;
+    let _ = rng;
+    // The SYN and its answer share a MAC derived from the pair's number.
+    let mut m: [u8; 6] = ChaCha8Rng::seed_from_u64(n).random();
+    m[0] = (m[0] | 2) & !1;
+    let mac = Mac(m);
+    let ip = Ipv4Addr::new(10, (n >> 16) as u8, (n >> 8) as u8, n as u8);
+    let dst = Ipv4Addr::new(198, 18, (n >> 8) as u8, n as u8);
+    let t = T0 + i * 10_000;
+    if i % 2 == 0 {
+        (
+            t,
+            tcp_frame(mac, GATEWAY_MAC, ip, dst, 40_000, 443, 1, "S", 0, &[]),
+        )
+    } else {
+        (
+            t,
+            tcp_frame(GATEWAY_MAC, mac, dst, ip, 443, 40_000, 7, "SA", 2, &[]),
         )
     }
 }
