@@ -365,6 +365,9 @@ fn support_end_change_is_recorded() {
     assert_eq!(code(&o), 2, "a bad date is an argument error");
 }
 
+/// An acknowledged label: id, bytes, leaf index.
+type Acked = (String, Vec<u8>, u64);
+
 /// SIGKILL the real server while appends stream in; after restart every acknowledged label is
 /// there, with a proof, and the log is consistent with every checkpoint published before.
 #[test]
@@ -391,7 +394,7 @@ fn crash_mid_stream_loses_no_acknowledged_label() {
         .enable_all()
         .build()
         .unwrap();
-    let acked: Arc<Mutex<Vec<(String, Vec<u8>, u64)>>> = Arc::default();
+    let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
     let checkpoints: Arc<Mutex<Vec<tlog::Checkpoint>>> = Arc::default();
     let failed = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
