@@ -280,6 +280,9 @@ pub fn detect(data: &[u8]) -> Option<Format> {
     }
 }
 
+/// One decompressed squashfs file, or why it could not be read.
+type FileResult = Result<Vec<u8>, UnpackError>;
+
 const UIMAGE_MAGIC: [u8; 4] = [0x27, 0x05, 0x19, 0x56];
 
 fn signature_scanner() -> AhoCorasick {
@@ -643,15 +646,14 @@ impl Unpacker<'_> {
             Ok(out)
         };
         let threads = self.threads.clamp(1, unique.len().max(1));
-        let mut results: Vec<Option<Result<Vec<u8>, UnpackError>>> =
-            (0..unique.len()).map(|_| None).collect();
+        let mut results: Vec<Option<FileResult>> = (0..unique.len()).map(|_| None).collect();
         if threads == 1 {
             for (slot, (f, p)) in results.iter_mut().zip(&unique) {
                 *slot = Some(read_one(f, p));
             }
         } else {
             let next = std::sync::atomic::AtomicUsize::new(0);
-            let done: Vec<Vec<(usize, Result<Vec<u8>, UnpackError>)>> = std::thread::scope(|s| {
+            let done: Vec<Vec<(usize, FileResult)>> = std::thread::scope(|s| {
                 let workers: Vec<_> = (0..threads)
                     .map(|_| {
                         s.spawn(|| {
