@@ -401,6 +401,26 @@ async fn http(rows: &mut Vec<Row>) {
         )),
         (Err(e), _) | (_, Err(e)) => rows.push(row("HTTP label lookups/s", format!("skipped: {e}"), "", "")),
     }
+    // Insurers ask in bulk: statuses per second through POST /v1/status/batch (10,000 ids per
+    // request, half of them unknown), one client.
+    let client = registry::Client::new(&running.url).unwrap();
+    let req = registry::BatchRequest {
+        ids: (0..10_000)
+            .map(|i| format!("urn:h:{}", i % (2 * LABELS)))
+            .collect(),
+        digests: vec![],
+    };
+    let t = Instant::now();
+    let mut answered = 0usize;
+    while t.elapsed() < Duration::from_secs(5) {
+        answered += client.batch_status(&req).await.unwrap().results.len();
+    }
+    rows.push(row(
+        "batch status answers/s (POST /v1/status/batch, 10,000 ids per request, 1 client)",
+        format!("{:.0}", answered as f64 / t.elapsed().as_secs_f64()),
+        "",
+        "",
+    ));
     running.shutdown().await.unwrap();
     store.close().await;
     drop_db(&url).await;
