@@ -223,3 +223,32 @@ proptest! {
         mon.process(2, &f, &mut out);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+    /// DHCPv4/v6, DNS and mDNS payloads of random bytes behind valid headers: no panic in the
+    /// decoders (dhcproto 0.14 has two that the monitor guards against).
+    #[test]
+    fn random_dhcp_and_dns_payloads_never_panic(kind in 0u8..4, body in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let mut payload = match kind {
+            0 => vec![1, 0x12, 0x34, 0x56],            // DHCPv6 Solicit header
+            1 => { let mut v = vec![1u8, 1, 6, 0]; v.resize(236, 0); v.extend_from_slice(&[99, 130, 83, 99]); v } // BOOTP + magic
+            _ => vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0], // DNS response header
+        };
+        payload.extend_from_slice(&body);
+        let _ = monitor::identity::parse_dhcpv6(&payload);
+        let _ = monitor::identity::parse_dhcpv4(&payload);
+        let _ = monitor::identity::parse_mdns_names(&payload);
+        // And through the monitor as DNS answers, DHCP and mDNS frames.
+        let dev = monitor::Mac([2, 0, 0, 0, 0, 1]);
+        let gw = monitor::scenarios::GATEWAY_MAC;
+        let ip = std::net::Ipv4Addr::new(192, 168, 1, 9);
+        let g = monitor::scenarios::GATEWAY_IP;
+        let mut mon = Monitor::new(Config::default(), OuiTable::default());
+        let mut out = Vec::new();
+        for (sm, dm, s, d, sp, dp) in [(dev, gw, ip, g, 68, 67), (gw, dev, g, ip, 67, 68), (dev, gw, ip, g, 546, 547), (gw, dev, g, ip, 53, 5000), (dev, gw, ip, g, 5353, 5353), (dev, gw, ip, g, 5000, 53)] {
+            let f = monitor::scenarios::udp_frame(sm, dm, s, d, sp, dp, &payload);
+            mon.process(1, &f, &mut out);
+        }
+    }
+}
