@@ -43,23 +43,32 @@ pub enum RegistryCommand {
     ///
     /// Example: trustgate registry add-assessor lab.pub --name "Example Test Lab"
     AddAssessor {
+        /// The assessor's public key (SPKI PEM).
         public_key: PathBuf,
+        /// The assessor's name, as shown on consumer pages' records.
         #[arg(long)]
         name: String,
+        /// The registry's database (default: the SQLite file in the data directory).
         #[arg(long)]
         db: Option<String>,
+        /// The registry's data directory (see `serve --help`).
         #[arg(long = "data-dir")]
         data_dir: Option<PathBuf>,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Operator: retire an assessor key (by key id); it can no longer submit anything.
     RetireAssessor {
+        /// Key id (16 hex characters, as printed by `keygen` and `add-assessor`).
         kid: String,
+        /// The registry's database (default: the SQLite file in the data directory).
         #[arg(long)]
         db: Option<String>,
+        /// The registry's data directory (see `serve --help`).
         #[arg(long = "data-dir")]
         data_dir: Option<PathBuf>,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -67,9 +76,12 @@ pub enum RegistryCommand {
     ///
     /// Example: trustgate registry submit device.label --url https://registry.example
     Submit {
+        /// The signed label (COSE_Sign1, from `trustgate label issue`).
         label: PathBuf,
+        /// The registry's base URL (e.g. https://registry.example).
         #[arg(long)]
         url: String,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -77,14 +89,18 @@ pub enum RegistryCommand {
     ///
     /// Example: trustgate registry revoke urn:acme:label:1 --reason "default password" --key lab.key --url U
     Revoke {
+        /// The label id.
         id: String,
+        /// Why, in words a consumer page can show.
         #[arg(long)]
         reason: String,
         /// The issuing assessor's private key.
         #[arg(long)]
         key: PathBuf,
+        /// The registry's base URL (e.g. https://registry.example).
         #[arg(long)]
         url: String,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -92,14 +108,18 @@ pub enum RegistryCommand {
     ///
     /// Example: trustgate registry support-end urn:acme:label:1 --date 2027-12-31 --key lab.key --url U
     SupportEnd {
+        /// The label id.
         id: String,
         /// The new last supported day, YYYY-MM-DD.
         #[arg(long)]
         date: String,
+        /// The issuing assessor's private key.
         #[arg(long)]
         key: PathBuf,
+        /// The registry's base URL (e.g. https://registry.example).
         #[arg(long)]
         url: String,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -117,6 +137,7 @@ pub enum RegistryCommand {
         /// The device's MUD URL.
         #[arg(long = "mud-url")]
         mud_url: Option<String>,
+        /// The registry's base URL (e.g. https://registry.example).
         #[arg(long)]
         url: String,
         /// Write the proof bundle here (for `trustgate label verify --bundle`).
@@ -125,6 +146,7 @@ pub enum RegistryCommand {
         /// Write the label's COSE bytes here.
         #[arg(long = "label-out")]
         label_out: Option<PathBuf>,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
