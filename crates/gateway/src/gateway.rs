@@ -54,7 +54,8 @@ pub struct JournalEntry {
     /// Wall-clock (live) or packet time, ns since the epoch.
     pub time_ns: u64,
     pub device: Mac,
-    /// "contain" (first seen), "quarantine", "release" (owner), "expire" (TTL).
+    /// "contain" (first seen), "level" (MUD URL learned later), "quarantine", "release"
+    /// (owner), "expire" (TTL).
     pub action: String,
     pub from: Option<Level>,
     pub to: Level,
@@ -290,8 +291,28 @@ impl Gateway {
                 dry_run: self.cfg.dry_run,
             })?;
         }
-        let changed_addrs = previous.map(|p| p.addrs != facts.addrs || p.mud_url != facts.mud_url);
-        if first || changed_addrs == Some(true) {
+        // A MUD URL learned later (DHCP after the first frame) changes the level: record it.
+        let old_level = self.levels.insert(facts.mac, level);
+        if !first && old_level != Some(level) {
+            self.record(&JournalEntry {
+                time_ns: now_ns,
+                device: facts.mac,
+                action: "level".into(),
+                from: old_level,
+                to: level,
+                reason: None,
+                explanation: Some(match &facts.mud_url {
+                    Some(u) => format!("announced MUD URL {u}"),
+                    None => "no verified MUD file".into(),
+                }),
+                evidence: vec![],
+                until_ns: None,
+                by: "monitor".into(),
+                dry_run: self.cfg.dry_run,
+            })?;
+        }
+        let changed = previous.map(|p| p.addrs != facts.addrs || p.mud_url != facts.mud_url);
+        if first || changed == Some(true) || old_level != Some(level) {
             let dev = self.device(facts, level);
             self.enforce(dev);
         }

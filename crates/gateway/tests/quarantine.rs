@@ -154,3 +154,51 @@ fn corrupt_journal_is_a_clear_error() {
     let msg = err.to_string();
     assert!(msg.contains("journal.jsonl line 1"), "{msg}");
 }
+
+#[test]
+fn mud_url_learned_later_moves_the_device_to_declared_and_is_recorded() {
+    let url = "https://dev.example.com/mud/cam.json";
+    let json = format!(
+        r#"{{"ietf-mud:mud": {{"mud-version": 1, "mud-url": "{url}",
+            "last-update": "2026-01-01T00:00:00+00:00", "cache-validity": 48, "is-supported": true,
+            "systeminfo": "cam", "from-device-policy": {{"access-lists": {{"access-list": [{{"name": "fr"}}]}}}}}},
+          "ietf-access-control-list:acls": {{"acl": [
+            {{"name": "fr", "type": "ipv4-acl-type", "aces": {{"ace": [
+              {{"name": "cloud", "matches": {{"ipv4": {{"ietf-acldns:dst-dnsname": "cloud.example", "protocol": 6}},
+                 "tcp": {{"destination-port": {{"operator": "eq", "port": 443}}}}}},
+                 "actions": {{"forwarding": "accept"}}}}]}}}}]}}}}"#
+    );
+    let policy = mud::parse::parse(json.as_bytes(), mud::parse::Mode::Lenient)
+        .map_err(|e| format!("{}: {}", e.path, e.rule))
+        .unwrap()
+        .policy;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), 60);
+    cfg.policies = vec![policy];
+    let mut gw = Gateway::new(cfg).unwrap();
+    let mac = Mac([2, 0, 0, 0, 0, 5]);
+    let mut facts = monitor::DeviceFacts::new(mac, 1);
+    facts.add_addr("192.168.1.5".parse().unwrap());
+    gw.handle(&Output::Device(facts.clone()), 1).unwrap();
+    assert_eq!(gw.level(&mac), Some(enforce::Level::Default));
+    facts.mud_url = Some(url.into());
+    gw.handle(&Output::Device(facts.clone()), 2).unwrap();
+    assert_eq!(gw.level(&mac), Some(enforce::Level::Declared));
+    // An unknown MUD URL (no verified file) stays at default.
+    let other = Mac([2, 0, 0, 0, 0, 6]);
+    let mut f2 = monitor::DeviceFacts::new(other, 1);
+    f2.add_addr("192.168.1.6".parse().unwrap());
+    f2.mud_url = Some("https://unknown.example/mud.json".into());
+    gw.handle(&Output::Device(f2), 3).unwrap();
+    assert_eq!(gw.level(&other), Some(enforce::Level::Default));
+    let j = journal(dir.path());
+    let change = j
+        .iter()
+        .find(|e| e["action"] == "level")
+        .expect("level change recorded");
+    assert_eq!(
+        (change["from"].as_str(), change["to"].as_str()),
+        (Some("default"), Some("declared"))
+    );
+    assert!(change["explanation"].as_str().unwrap().contains(url));
+}
