@@ -173,8 +173,9 @@ fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) -> Duratio
     start.elapsed()
 }
 
-#[test]
-fn telnet_scan_is_quarantined_within_two_seconds_and_release_restores() {
+/// Gateway (bridge br-lan, 192.168.1.1), devices A (.2) and B (.3), internet host with test
+/// hosts 203.0.113.2 and .10–.29.
+fn topology() -> (Netns, Netns, Netns, Netns) {
     require_root();
     let gw = Netns::new("gw");
     let dev_a = Netns::new("a");
@@ -197,6 +198,56 @@ fn telnet_scan_is_quarantined_within_two_seconds_and_release_restores() {
     }
     inet.sh(&format!("{hosts} && ip route add default via 203.0.113.1"));
     gw.sh("ip addr add 203.0.113.1/24 dev wan && sysctl -qw net.ipv4.ip_forward=1");
+
+    (gw, dev_a, dev_b, inet)
+}
+
+/// Start `trustgate gateway run` in the gateway namespace; returns the guard, stdout and the
+/// first stderr line.
+fn start_gateway(gw: &Netns, state: &str, extra: &[&str]) -> (Guard, std::process::ChildStdout) {
+    let mut args = vec![
+        "netns",
+        "exec",
+        &gw.name,
+        BIN,
+        "gateway",
+        "run",
+        "--iface",
+        "br-lan",
+        "--gateway-ip",
+        "192.168.1.1",
+        "--local",
+        "192.168.1.0/24",
+        "--apply",
+        "--ttl",
+        "600",
+        "--state",
+        state,
+        "--json",
+        "--duration",
+        "60",
+    ];
+    args.extend_from_slice(extra);
+    let mut child = Command::new("ip")
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("trustgate");
+    let stderr = child.stderr.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let guard = Guard(child);
+    let mut err_lines = BufReader::new(stderr).lines();
+    let first = err_lines.next().unwrap().unwrap();
+    assert!(first.starts_with("watching br-lan, enforcing"), "{first}");
+    // Keep draining stderr so the gateway never blocks on a full pipe.
+    std::thread::spawn(move || for _ in err_lines {});
+    (guard, stdout)
+}
+
+#[test]
+fn telnet_scan_is_quarantined_within_two_seconds_and_release_restores() {
+    let (gw, dev_a, dev_b, inet) = topology();
     let mac_a = dev_a.mac("eth0");
     let _https = listen(&inet, 443);
     assert!(reach(&dev_a, "203.0.113.2", 443, 3.0), "topology broken");
@@ -397,4 +448,121 @@ fn monitor_cli_on_scenarios_and_bad_files() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// RFC 8520 §7 end to end: a device announces its MUD URL by DHCP (option 161), the gateway
+/// puts it at `declared`; its cloud host (a dst-dnsname) is unreachable until the device
+/// itself resolves the name, and reachable right after the gateway snooped the answer.
+#[test]
+fn dns_answers_the_device_receives_open_its_declared_hosts() {
+    let (gw, dev_a, _dev_b, inet) = topology();
+    let mac_a = dev_a.mac("eth0");
+    let _https = listen(&inet, 443);
+    assert!(reach(&dev_a, "203.0.113.2", 443, 3.0), "topology broken");
+    let url = "https://cam.example.com/mud/cam.json";
+    let mud = format!(
+        r#"{{"ietf-mud:mud": {{"mud-version": 1, "mud-url": "{url}",
+            "last-update": "2026-01-01T00:00:00+00:00", "cache-validity": 48, "is-supported": true,
+            "systeminfo": "camera",
+            "from-device-policy": {{"access-lists": {{"access-list": [{{"name": "fr"}}]}}}},
+            "to-device-policy": {{"access-lists": {{"access-list": [{{"name": "to"}}]}}}}}},
+          "ietf-access-control-list:acls": {{"acl": [
+            {{"name": "fr", "type": "ipv4-acl-type", "aces": {{"ace": [
+              {{"name": "cloud", "matches": {{"ipv4": {{"ietf-acldns:dst-dnsname": "cloud.example", "protocol": 6}},
+                 "tcp": {{"destination-port": {{"operator": "eq", "port": 443}}}}}},
+                 "actions": {{"forwarding": "accept"}}}},
+              {{"name": "dns", "matches": {{"ietf-mud:mud": {{"controller": "urn:ietf:params:mud:dns"}},
+                 "ipv4": {{"protocol": 17}}, "udp": {{"destination-port": {{"operator": "eq", "port": 53}}}}}},
+                 "actions": {{"forwarding": "accept"}}}}]}}}},
+            {{"name": "to", "type": "ipv4-acl-type", "aces": {{"ace": [
+              {{"name": "cloud", "matches": {{"ipv4": {{"ietf-acldns:src-dnsname": "cloud.example", "protocol": 6}},
+                 "tcp": {{"source-port": {{"operator": "eq", "port": 443}}}}}},
+                 "actions": {{"forwarding": "accept"}}}},
+              {{"name": "dns", "matches": {{"ietf-mud:mud": {{"controller": "urn:ietf:params:mud:dns"}},
+                 "ipv4": {{"protocol": 17}}, "udp": {{"source-port": {{"operator": "eq", "port": 53}}}}}},
+                 "actions": {{"forwarding": "accept"}}}}]}}}}]}}}}"#
+    );
+    let policies = tempfile::tempdir().unwrap();
+    std::fs::write(policies.path().join("cam.json"), mud).unwrap();
+    // A resolver on the gateway answering every A query with the internet host.
+    let resolver = r#"
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("192.168.1.1", 53))
+print("ready", flush=True)
+while True:
+    q, a = s.recvfrom(512)
+    end = 12 + q[12:].index(b"\x00") + 5
+    r = q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q[12:end]
+    r += b"\xc0\x0c\x00\x01\x00\x01" + struct.pack(">I", 300) + b"\x00\x04" + socket.inet_aton("203.0.113.2")
+    s.sendto(r, a)
+"#;
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &gw.name, "python3", "-c", resolver])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready");
+    let _resolver = Guard(child);
+
+    let state = tempfile::tempdir().unwrap();
+    let state_s = state.path().to_str().unwrap().to_string();
+    let (_gateway, _stdout) = start_gateway(
+        &gw,
+        &state_s,
+        &["--policies", policies.path().to_str().unwrap()],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+
+    // The device's DHCP DISCOVER with the MUD URL option (RFC 8520 §10, option 161).
+    let dhcp = r#"
+import socket, struct, sys
+mac = bytes.fromhex(sys.argv[1].replace(":", "")); url = sys.argv[2].encode()
+p = struct.pack("!BBBBIHH", 1, 1, 6, 0, 0x1234, 0, 0x8000) + b"\0" * 16 + mac + b"\0" * 10 + b"\0" * 192
+p += b"\x63\x82\x53\x63" + b"\x35\x01\x01" + bytes([161, len(url)]) + url + b"\xff"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1); s.bind(("0.0.0.0", 68))
+s.sendto(p, ("255.255.255.255", 67))
+"#;
+    run(&[
+        "ip",
+        "netns",
+        "exec",
+        &dev_a.name,
+        "python3",
+        "-c",
+        dhcp,
+        &mac_a,
+        url,
+    ]);
+    wait_for("device A at declared", Duration::from_secs(5), || {
+        journal(state.path())
+            .iter()
+            .any(|e| e["device"] == mac_a.as_str() && e["to"] == "declared")
+    });
+    // Not resolved yet: the dst-dnsname set is empty, the cloud host is unreachable.
+    assert!(
+        !reach(&dev_a, "203.0.113.2", 443, 1.0),
+        "reachable before the name was resolved"
+    );
+    // The device resolves the name through the gateway.
+    let query = r#"
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+q = b"\xab\xcd\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05cloud\x07example\x00\x00\x01\x00\x01"
+s.sendto(q, ("192.168.1.1", 53)); r, _ = s.recvfrom(512); print(socket.inet_ntoa(r[-4:]))
+"#;
+    let out = run(&["ip", "netns", "exec", &dev_a.name, "python3", "-c", query]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "203.0.113.2");
+    let took = wait_for(
+        "the learned answer to open the host",
+        Duration::from_secs(3),
+        || reach(&dev_a, "203.0.113.2", 443, 0.5),
+    );
+    println!("DNS answer → host reachable in {:.3} s", took.as_secs_f64());
+    let listing = gw.sh("nft list table inet trustgate");
+    assert!(String::from_utf8_lossy(&listing.stdout).contains("203.0.113.2"));
 }
