@@ -1,4 +1,4 @@
-//! Community ID flow hashing, version 1 (https://github.com/corelight/community-id-spec):
+//! Community ID flow hashing, version 1 (<https://github.com/corelight/community-id-spec>):
 //! SHA-1 over seed, the ordered endpoint pair, protocol and ports, base64, prefixed "1:".
 //! The same flow gets the same ID in Zeek, Suricata and here, whichever direction is seen.
 
