@@ -46,7 +46,13 @@ pub struct GatewayConfig {
     pub state_dir: PathBuf,
     /// Verified MUD policies by URL (a device announcing one gets `declared`).
     pub policies: Vec<mud::DevicePolicy>,
+    /// Most devices put under containment; beyond it new MACs are reported, not added (a
+    /// flood of spoofed MACs must not grow the nftables table or this process without bound).
+    pub max_devices: usize,
 }
+
+/// Default for [`GatewayConfig::max_devices`]: far above a home or small office.
+pub const DEFAULT_MAX_DEVICES: usize = 1024;
 
 /// One line of the journal: a change of containment level, with its reason.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -88,6 +94,7 @@ pub struct Gateway {
     journal_path: PathBuf,
     /// Problems that did not stop the gateway (an nft batch refused, an address conflict).
     pub warnings: Vec<String>,
+    refused_devices: u64,
 }
 
 fn mac_of(m: Mac) -> MacAddr {
@@ -138,6 +145,7 @@ impl Gateway {
             facts: BTreeMap::new(),
             journal_path,
             warnings: vec![],
+            refused_devices: 0,
         })
     }
 
@@ -258,6 +266,18 @@ impl Gateway {
             return Ok(());
         }
         let has_v4 = facts.addrs.iter().any(|a| a.is_ipv4());
+        if !self.facts.contains_key(&facts.mac) && self.facts.len() >= self.cfg.max_devices {
+            if self.refused_devices == 0 || self.refused_devices.is_power_of_two() {
+                self.warnings.push(format!(
+                    "device {} not contained: already {} devices, the configured maximum ({} refused so far)",
+                    facts.mac,
+                    self.cfg.max_devices,
+                    self.refused_devices + 1
+                ));
+            }
+            self.refused_devices += 1;
+            return Ok(());
+        }
         let previous = self.facts.insert(facts.mac, facts.clone());
         if !has_v4 && facts.addrs.is_empty() {
             return Ok(()); // nothing to contain yet (DHCP still running)

@@ -12,5 +12,5 @@
 mod gateway;
 pub mod live;
 
-pub use gateway::{Gateway, GatewayConfig, GatewayError, JournalEntry};
+pub use gateway::{Gateway, GatewayConfig, GatewayError, JournalEntry, DEFAULT_MAX_DEVICES};
 pub use live::{request_release, run_live};

@@ -21,6 +21,7 @@ fn config(dir: &std::path::Path, ttl: u64) -> GatewayConfig {
         quarantine_ttl_s: ttl,
         state_dir: dir.to_path_buf(),
         policies: vec![],
+        max_devices: gateway::DEFAULT_MAX_DEVICES,
     }
 }
 
@@ -201,4 +202,30 @@ fn mud_url_learned_later_moves_the_device_to_declared_and_is_recorded() {
         (Some("default"), Some("declared"))
     );
     assert!(change["explanation"].as_str().unwrap().contains(url));
+}
+
+#[test]
+fn device_cap_bounds_containment_under_spoofed_macs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), 60);
+    cfg.max_devices = 10;
+    let mut gw = Gateway::new(cfg).unwrap();
+    for i in 0..1000u32 {
+        let mac = Mac([2, 9, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8]);
+        let mut f = monitor::DeviceFacts::new(mac, 1);
+        f.add_addr(std::net::IpAddr::from([10, 9, (i >> 8) as u8, i as u8]));
+        gw.handle(&Output::Device(f), 1).unwrap();
+    }
+    let contained = journal(dir.path())
+        .iter()
+        .filter(|e| e["action"] == "contain")
+        .count();
+    assert_eq!(contained, 10);
+    // Warned, but not once per spoofed frame.
+    assert!(
+        !gw.warnings.is_empty() && gw.warnings.len() <= 12,
+        "{}",
+        gw.warnings.len()
+    );
+    assert!(gw.warnings[0].contains("configured maximum"));
 }

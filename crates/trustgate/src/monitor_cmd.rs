@@ -280,6 +280,7 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
                 quarantine_ttl_s: args.ttl,
                 state_dir: args.state.clone(),
                 policies,
+                max_devices: gateway::DEFAULT_MAX_DEVICES,
             };
             let deadline = args
                 .duration
