@@ -104,7 +104,9 @@ pub fn assess_with_progress(
     progress("unpacking");
     let unpacked = unpack::unpack_threaded(image, options.limits, options.threads, progress)?;
     progress("scanning signatures");
-    let scan = scan::Scan::run(&unpacked.tree);
+    let opened: std::collections::HashSet<String> =
+        unpacked.layers.iter().map(|l| l.at.clone()).collect();
+    let scan = scan::Scan::run(&unpacked.tree, &opened);
     let ctx = checks::Ctx {
         tree: &unpacked.tree,
         scan: &scan,

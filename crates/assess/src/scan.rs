@@ -2,7 +2,7 @@
 //! needs and the version-banner prefixes the component check needs, found together by one
 //! `aho-corasick` automaton. Files that share their bytes are scanned once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
@@ -157,14 +157,20 @@ pub struct Scan {
 }
 
 impl Scan {
-    /// Scan every file of `tree` (shared bytes once).
-    pub fn run(tree: &Tree) -> Scan {
+    /// Scan every file of `tree` (shared bytes once). Files listed in `opened` (display
+    /// paths of files the unpacker opened as containers) are skipped: their members are in
+    /// the tree and are scanned themselves, so a key inside a cpio is reported once, at its
+    /// own path.
+    pub fn run(tree: &Tree, opened: &HashSet<String>) -> Scan {
         let ac = banner_automaton();
         let mut hits = HashMap::new();
         for e in tree.files() {
             let EntryKind::File(d) = &e.kind else {
                 continue;
             };
+            if !opened.is_empty() && opened.contains(&e.display_path()) {
+                continue;
+            }
             let key = Arc::as_ptr(d) as usize;
             hits.entry(key).or_insert_with(|| {
                 let mut found = Vec::new();

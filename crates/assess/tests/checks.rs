@@ -29,7 +29,7 @@ fn tree(files: &[(&str, &[u8])], links: &[(&str, &str)]) -> Tree {
 }
 
 fn run(t: &Tree, check: fn(&Ctx, &mut Outcome)) -> Outcome {
-    let scan = Scan::run(t);
+    let scan = Scan::run(t, &Default::default());
     let ctx = Ctx {
         tree: t,
         scan: &scan,

@@ -165,6 +165,7 @@ corpus_tests! {
     clean_uimage => "clean.uimage",
     clean_raw_flash => "clean-flash.bin",
     clean_trx => "clean.trx",
+    clean_armhf_uimage => "clean-armhf.uimage",
     clean_cpio_gz => "clean.cpio.gz",
     clean_tar_xz => "clean.tar.xz",
     clean_tar_bz2 => "clean.tar.bz2",
