@@ -399,7 +399,16 @@ fn explain_and_demo_speak_plainly() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let steps = v["demo"].as_array().unwrap();
-    assert_eq!(steps.len(), 5);
+    assert_eq!(steps.len(), 6);
+    // The gateway step replays a capture with infected devices: it names them and the event
+    // that caught the first, within the 10 s the issue asks for.
+    let gw = &steps[5]["data"];
+    assert!(!gw["infected"].as_array().unwrap().is_empty());
+    assert!(gw["infected"]
+        .as_array()
+        .unwrap()
+        .contains(&gw["event"]["device"]));
+    assert!(gw["detected_after_s"].as_f64().unwrap() < 10.0);
     assert!(steps[4]["data"]["qr"]
         .as_str()
         .unwrap()
