@@ -36,6 +36,10 @@ pub struct AssessArgs {
     /// for any count.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(usize))]
     threads: Option<usize>,
+    /// The vendor's label claims (JSON, as for `label issue`): a vulnerability-disclosure
+    /// contact or policy URL there settles §5.2-1 when the image has no security.txt.
+    #[arg(long, value_name = "CLAIMS.json")]
+    claims: Option<PathBuf>,
     /// Judge end-of-life dates at this day (YYYY-MM-DD) instead of today.
     #[arg(long = "as-of", value_name = "DATE")]
     as_of: Option<String>,
@@ -101,7 +105,21 @@ pub fn run(args: AssessArgs) -> Result<Option<Finding>> {
     if reports.len() > 1 {
         assess::cross_check_model(&mut reports);
     }
-    let report = reports.swap_remove(0);
+    let mut report = reports.swap_remove(0);
+    if let Some(path) = &args.claims {
+        let text = String::from_utf8(read_bounded(path, 256 * 1024, "claim files")?)
+            .with_context(|| format!("{} is not UTF-8", path.display()))?;
+        let claims = label::Claims::from_json(&text)
+            .map_err(|e| anyhow::anyhow!("{}: invalid claims: {e}", path.display()))?;
+        let d = &claims.vulnerability_disclosure;
+        if let Some(contact) = d.contact.as_ref().or(d.url.as_ref()) {
+            let name = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into(),
+            );
+            report.add_vendor_disclosure(contact, &name);
+        }
+    }
     if let Some(p) = &args.sarif {
         write_json(p, &assess::sarif::to_sarif(&report))?;
     }

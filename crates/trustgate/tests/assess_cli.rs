@@ -259,3 +259,51 @@ fn label_issue_takes_the_assessment() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not among the label's software images"));
     assert!(!Path::new(&p("m.cose")).exists());
 }
+
+#[test]
+fn vendor_claims_settle_disclosure() {
+    // A bare root filesystem (tar made by GNU tar) with no security.txt.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(root.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    std::fs::write(root.join("etc/shadow"), "root:*:19000::::::\n").unwrap();
+    let tar = dir.path().join("fw.tar");
+    let st = Command::new("tar")
+        .arg("-C")
+        .arg(&root)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let tar = tar.to_string_lossy().into_owned();
+    let verdict_52 = |out: &Output| {
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        r["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["provision"] == "5.2-1")
+            .cloned()
+            .unwrap()
+    };
+    let alone = trustgate(&["assess", &tar, "--json"], dir.path());
+    assert_eq!(verdict_52(&alone)["verdict"], "cannot-tell");
+    let claims = dir.path().join("claims.json");
+    std::fs::write(&claims, label::example_claims().to_json_pretty()).unwrap();
+    let with = trustgate(
+        &[
+            "assess",
+            &tar,
+            "--json",
+            "--claims",
+            &claims.to_string_lossy(),
+        ],
+        dir.path(),
+    );
+    let v = verdict_52(&with);
+    assert_eq!(v["verdict"], "pass", "{v}");
+    assert_eq!(v["evidence"][0], "vendor-claims:claims.json");
+}
