@@ -23,6 +23,8 @@ pub enum Strength {
     PackageDb,
     /// A version string in a binary.
     Banner,
+    /// A kernel module directory name (`/lib/modules/5.10.201/`).
+    ModulesDir,
 }
 
 /// One identified component.
@@ -539,12 +541,41 @@ fn changelog_fixes(ctx: &Ctx) -> BTreeMap<String, Vec<(String, Evidence)>> {
     out
 }
 
+/// The kernel release named by `/lib/modules/<release>/`: modules must match the running
+/// kernel, so the directory names the kernel the image boots.
+fn modules_dirs(ctx: &Ctx, found: &mut Vec<Component>) {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r"^/lib/modules/(\d+\.\d+(?:\.\d+)?)[^/]*$").expect("static regex")
+    });
+    for e in &ctx.tree.entries {
+        if !matches!(e.kind, crate::tree::EntryKind::Dir) {
+            continue;
+        }
+        if let Some(c) = re.captures(&e.path) {
+            found.push(Component {
+                name: "linux".into(),
+                version: c[1].to_string(),
+                package: None,
+                source: "modules-dir".into(),
+                strength: Strength::ModulesDir,
+                evidence: vec![ctx.ev(e, 0, format!("kernel modules for {}", &e.path[13..]))],
+                end_of_life: None,
+                backported_fixes: vec![],
+            });
+        }
+    }
+}
+
 fn merge(found: Vec<Component>) -> Vec<Component> {
     let mut by_key: BTreeMap<(String, String), Component> = BTreeMap::new();
     for c in found {
         match by_key.get_mut(&(c.name.clone(), c.version.clone())) {
             Some(have) => {
-                if (have.source == "banner") != (c.source == "banner") {
+                let db = |s: &str| s == "dpkg" || s == "opkg";
+                let pair = (db(&have.source) && c.source == "banner")
+                    || (have.source == "banner" && db(&c.source));
+                if pair {
                     have.strength = Strength::PackageDbAndBanner;
                     if have.source == "banner" {
                         have.source = c.source.clone();
@@ -552,6 +583,7 @@ fn merge(found: Vec<Component>) -> Vec<Component> {
                     }
                 } else if c.strength < have.strength {
                     have.strength = c.strength;
+                    have.source = c.source.clone();
                 }
                 if have.package.is_none() {
                     have.package = c.package.clone();
@@ -580,6 +612,7 @@ pub fn components(
     package_db(ctx, "/usr/lib/opkg/status", "opkg", &mut found);
     package_db(ctx, "/var/lib/opkg/status", "opkg", &mut found);
     banner_scan(ctx, &mut found);
+    modules_dirs(ctx, &mut found);
     let mut components = merge(found);
     let fixes = changelog_fixes(ctx);
     for c in &mut components {

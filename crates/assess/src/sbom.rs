@@ -42,6 +42,7 @@ pub fn to_cyclonedx(report: &Report) -> Value {
                 Strength::PackageDbAndBanner => 1.0,
                 Strength::PackageDb => 0.9,
                 Strength::Banner => 0.6,
+                Strength::ModulesDir => 0.5,
             };
             let mut props = vec![json!({"name": "trustgate:source", "value": c.source})];
             if let Some(p) = &c.package {
@@ -59,7 +60,7 @@ pub fn to_cyclonedx(report: &Report) -> Value {
                 "evidence": {"identity": [{
                     "field": "version",
                     "confidence": confidence,
-                    "methods": [{"technique": if c.source == "banner" { "binary-analysis" } else { "manifest-analysis" }, "confidence": confidence, "value": c.evidence.first().map(|e| e.reference.clone()).unwrap_or_default()}],
+                    "methods": [{"technique": match c.source.as_str() { "banner" => "binary-analysis", "modules-dir" => "filename", _ => "manifest-analysis" }, "confidence": confidence, "value": c.evidence.first().map(|e| e.reference.clone()).unwrap_or_default()}],
                 }]},
                 "properties": props,
             })

@@ -234,3 +234,34 @@ fn updates_and_disclosure() {
         "no updater: cannot tell"
     );
 }
+
+#[test]
+fn kernel_release_from_modules_dir() {
+    let mut t = tree(&[("/lib/modules/4.19.300-rt/modules.dep", b"")], &[]);
+    for d in ["/lib/modules", "/lib/modules/4.19.300-rt"] {
+        t.push(Entry {
+            container: String::new(),
+            path: d.into(),
+            mode: 0o755,
+            kind: EntryKind::Dir,
+        });
+    }
+    let scan = Scan::run(&t, &Default::default());
+    let ctx = Ctx {
+        tree: &t,
+        scan: &scan,
+        image_sha256: "00",
+    };
+    let mut out = Outcome::default();
+    let (components, _) =
+        assess::components::components(&ctx, &assess::Feed::default(), "2025-06-01", &mut out);
+    assert_eq!(components.len(), 1);
+    let linux = &components[0];
+    assert_eq!(
+        (linux.name.as_str(), linux.version.as_str()),
+        ("linux", "4.19.300")
+    );
+    assert_eq!(linux.strength, assess::components::Strength::ModulesDir);
+    assert_eq!(linux.end_of_life.as_deref(), Some("2024-12-05"));
+    assert_eq!(rules(&out), ["end-of-life-component"]);
+}
