@@ -161,11 +161,20 @@ async fn submit_statement(
 
 #[utoipa::path(get, path = "/v1/labels/{id}", params(("id" = String, Path, description = "label id")),
     responses((status = 200, body = LabelView), (status = 404, body = ErrorBody)))]
-async fn get_label(
-    State(s): State<Service>,
-    Path(id): Path<String>,
-) -> Result<Json<LabelView>, ApiError> {
-    Ok(Json(s.by_id(&id).await?))
+async fn get_label(State(s): State<Service>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    // Rendered from the lookup cache (crate::cache): the same JSON `Json<LabelView>` writes.
+    Ok(json_response(s.by_id_json(&id).await?))
+}
+
+fn json_response(body: Vec<u8>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -186,7 +195,7 @@ struct LookupQuery {
 async fn lookup(
     State(s): State<Service>,
     q: Result<Query<LookupQuery>, QueryRejection>,
-) -> Result<Json<LookupAnswer>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(q) = q.map_err(|e| ApiError::new(400, "bad-query", e.body_text()))?;
     let key = match (q.digest, q.firmware, q.mud_url) {
         (Some(d), None, None) => Lookup::Digest(d),
@@ -200,9 +209,7 @@ async fn lookup(
             ))
         }
     };
-    Ok(Json(LookupAnswer {
-        labels: s.lookup(&key).await?,
-    }))
+    Ok(json_response(s.lookup_json(&key).await?))
 }
 
 #[utoipa::path(post, path = "/v1/status/batch", request_body = BatchRequest,

@@ -41,6 +41,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod client;
 pub mod http;
 pub mod logkey;
@@ -107,6 +108,24 @@ pub async fn spawn(
     listen: SocketAddr,
     public_url: Option<String>,
 ) -> Result<Running, StartError> {
+    spawn_with_cache_entries(
+        store,
+        signer,
+        listen,
+        public_url,
+        cache::DEFAULT_CACHE_ENTRIES,
+    )
+    .await
+}
+
+/// [`spawn`] with a lookup cache of at most `cache_entries` labels ([`cache`]).
+pub async fn spawn_with_cache_entries(
+    store: Store,
+    signer: tlog::NoteSigner,
+    listen: SocketAddr,
+    public_url: Option<String>,
+    cache_entries: usize,
+) -> Result<Running, StartError> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|err| StartError::Listen { addr: listen, err })?;
@@ -114,7 +133,13 @@ pub async fn spawn(
         .local_addr()
         .map_err(|err| StartError::Listen { addr: listen, err })?;
     let url = format!("http://{addr}");
-    let service = Service::start(store, signer, public_url.as_deref().unwrap_or(&url)).await?;
+    let service = Service::start_with_cache_entries(
+        store,
+        signer,
+        public_url.as_deref().unwrap_or(&url),
+        cache_entries,
+    )
+    .await?;
     let app = http::router(service.clone());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {

@@ -16,6 +16,7 @@ use std::time::Instant;
 use tlog::{Checkpoint, NoteSigner, TreeBuilder};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::cache::LookupCache;
 use crate::metrics::Metrics;
 use crate::store::{NewEntry, NewRecord, Store, StoreError, StoredCheckpoint};
 
@@ -65,6 +66,17 @@ impl Sequencer {
         signer: NoteSigner,
         metrics: Metrics,
     ) -> Result<Self, StoreError> {
+        Self::start_with_cache(store, signer, metrics, None).await
+    }
+
+    /// [`Sequencer::start`], invalidating `cache` entries of the labels each committed batch's
+    /// status statements name, after commit and before acknowledging any submitter.
+    pub async fn start_with_cache(
+        store: Store,
+        signer: NoteSigner,
+        metrics: Metrics,
+        cache: Option<LookupCache>,
+    ) -> Result<Self, StoreError> {
         let size = store.log_size().await?;
         let builder = resume(&store, size).await?;
         let current = match store.checkpoint().await? {
@@ -89,7 +101,7 @@ impl Sequencer {
         metrics.tree_size.set(size as i64);
         let (publish, checkpoint) = watch::channel(current);
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(store, signer, builder, rx, metrics, publish));
+        tokio::spawn(run(store, signer, builder, rx, metrics, publish, cache));
         Ok(Sequencer { tx, checkpoint })
     }
 
@@ -134,7 +146,11 @@ async fn run(
     mut rx: mpsc::Receiver<Job>,
     metrics: Metrics,
     publish: watch::Sender<StoredCheckpoint>,
+    cache: Option<LookupCache>,
 ) {
+    // Set when a commit failed: it may have been applied anyway (connection lost after the
+    // server committed), so the whole cache is dropped once the next checkpoint is published.
+    let mut clear_cache_on_publish = false;
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -178,6 +194,22 @@ async fn run(
             Ok(cp) => {
                 // Readers see a checkpoint only once everything it covers is committed.
                 publish.send_replace(cp);
+                // Lookups after the acknowledgement below must not see a cached status from
+                // before these statements (see crate::cache).
+                if let Some(cache) = &cache {
+                    if clear_cache_on_publish {
+                        cache.clear();
+                        clear_cache_on_publish = false;
+                    } else if accepted
+                        .iter()
+                        .any(|j| matches!(j.entry.record, NewRecord::Status(_)))
+                    {
+                        cache.invalidate(accepted.iter().filter_map(|j| match &j.entry.record {
+                            NewRecord::Status(e) => Some(e.label_id.as_str()),
+                            NewRecord::Label { .. } => None,
+                        }));
+                    }
+                }
                 metrics.batch_size.observe(accepted.len() as f64);
                 metrics
                     .commit_seconds
@@ -200,6 +232,10 @@ async fn run(
                     Ok(b) if b.size() >= saved.size() => b,
                     _ => saved,
                 };
+                if let Some(cache) = &cache {
+                    cache.clear();
+                    clear_cache_on_publish = true;
+                }
                 fail(accepted, &e);
             }
         }

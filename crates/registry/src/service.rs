@@ -1,12 +1,14 @@
 //! What the registry does, independent of HTTP: accept labels and status statements, answer
 //! lookups with status and offline proofs. The HTTP layer ([`crate::http`]) only moves bytes.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use label::{Status, StatusEvent, StatusEventKind};
 use time::OffsetDateTime;
 use tlog::{Checkpoint, NoteSigner, ProofBundle, VerifierKey};
 
+use crate::cache::{LookupCache, Prepared, DEFAULT_CACHE_ENTRIES};
 use crate::metrics::Metrics;
 use crate::sequencer::{SequenceError, Sequencer};
 use crate::statement::{self, StatementError};
@@ -108,6 +110,7 @@ struct Inner {
     verifier: VerifierKey,
     public_url: String,
     metrics: Metrics,
+    cache: LookupCache,
 }
 
 impl Service {
@@ -118,16 +121,40 @@ impl Service {
         signer: NoteSigner,
         public_url: &str,
     ) -> Result<Self, StoreError> {
+        Self::start_with_cache_entries(store, signer, public_url, DEFAULT_CACHE_ENTRIES).await
+    }
+
+    /// [`Service::start`] with a lookup cache of at most `cache_entries` labels
+    /// (see [`crate::cache`]).
+    pub async fn start_with_cache_entries(
+        store: Store,
+        signer: NoteSigner,
+        public_url: &str,
+        cache_entries: usize,
+    ) -> Result<Self, StoreError> {
         let metrics = Metrics::new();
         let verifier = signer.verifier_key();
-        let sequencer = Sequencer::start(store.clone(), signer, metrics.clone()).await?;
+        let cache = LookupCache::new(cache_entries);
+        let sequencer = Sequencer::start_with_cache(
+            store.clone(),
+            signer,
+            metrics.clone(),
+            Some(cache.clone()),
+        )
+        .await?;
         Ok(Service(Arc::new(Inner {
             store,
             sequencer,
             verifier,
             public_url: public_url.trim_end_matches('/').to_string(),
             metrics,
+            cache,
         })))
+    }
+
+    /// The lookup cache (entry counts for operators and tests).
+    pub fn cache(&self) -> &LookupCache {
+        &self.0.cache
     }
 
     /// The storage.
@@ -337,25 +364,75 @@ impl Service {
         Ok(self.0.sequencer.checkpoint())
     }
 
-    /// Full views (status, claims, proofs) of these labels, against one checkpoint.
+    /// Full views (status, claims, proofs) of these labels. Records not yet covered by the
+    /// published checkpoint (committed, not yet acknowledged) are left out.
     pub async fn views(&self, records: Vec<LabelRecord>) -> Result<Vec<LabelView>, ApiError> {
-        if records.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Checkpoint first: entries and nodes are append-only, so everything it covers is
-        // readable afterwards.
-        let cp = self.checkpoint().await?;
-        let ids: Vec<String> = records.iter().map(|r| r.label_id.clone()).collect();
-        let events = self.0.store.events_for(&ids).await?;
-        self.views_with(cp, records, events).await
+        let prepared = self.prepared_for(records).await?;
+        let now = OffsetDateTime::now_utc();
+        prepared.iter().map(|p| parse_view(p, now)).collect()
     }
 
-    async fn views_with(
+    /// Prepared answers for these records, from the cache or built (and cached), in order.
+    async fn prepared_for(
         &self,
-        cp: StoredCheckpoint,
+        records: Vec<LabelRecord>,
+    ) -> Result<Vec<Arc<Prepared>>, ApiError> {
+        let cache = &self.0.cache;
+        let cached: Vec<Option<Arc<Prepared>>> =
+            records.iter().map(|r| cache.get(&r.label_id)).collect();
+        let missing: Vec<LabelRecord> = records
+            .into_iter()
+            .zip(&cached)
+            .filter(|(_, c)| c.is_none())
+            .map(|(r, _)| r)
+            .collect();
+        let mut built = HashMap::new();
+        if !missing.is_empty() {
+            // The epoch before the facts are read (crate::cache: no stale insert).
+            let epoch = cache.epoch();
+            let ids: Vec<String> = missing.iter().map(|r| r.label_id.clone()).collect();
+            let events = self.0.store.events_for(&ids).await?;
+            built = self.prepare(missing.clone(), events, epoch).await?;
+        }
+        let mut out = Vec::with_capacity(cached.len());
+        let mut missing = missing.into_iter();
+        for c in cached {
+            match c {
+                Some(p) => out.push(p),
+                None => {
+                    let r = missing.next().expect("one record per miss");
+                    if let Some(p) = built.remove(&r.label_id) {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Builds the answers of these labels (records and their facts, read after the cache
+    /// `epoch` was noted) against the published checkpoint, and caches them.
+    async fn prepare(
+        &self,
         records: Vec<LabelRecord>,
         events: Vec<crate::store::EventRecord>,
-    ) -> Result<Vec<LabelView>, ApiError> {
+        epoch: u64,
+    ) -> Result<HashMap<String, Arc<Prepared>>, ApiError> {
+        // The checkpoint AFTER the rows: a checkpoint is published only after its batch
+        // committed, so rows beyond it are committed but not yet acknowledged to anyone; leave
+        // them out (no proof against this checkpoint exists for them yet).
+        let cp = self.checkpoint().await?;
+        let records: Vec<LabelRecord> = records
+            .into_iter()
+            .filter(|r| r.leaf_index < cp.size)
+            .collect();
+        let events: Vec<crate::store::EventRecord> = events
+            .into_iter()
+            .filter(|e| e.leaf_index < cp.size)
+            .collect();
+        if records.is_empty() {
+            return Ok(HashMap::new());
+        }
         // Every node every proof needs, fetched in one query.
         let mut indices: Vec<u64> = records.iter().map(|r| r.leaf_index).collect();
         indices.extend(events.iter().map(|e| e.leaf_index));
@@ -384,60 +461,99 @@ impl Service {
             )
             .map_err(|e| ApiError::new(500, "proof", e.to_string()))
         };
-        let now = OffsetDateTime::now_utc();
-        let mut out = Vec::with_capacity(records.len());
+        let mut out = HashMap::with_capacity(records.len());
         for r in records {
             let (digest, claims) = decode_stored(&r)?;
             let mine: Vec<&crate::store::EventRecord> = events
                 .iter()
                 .filter(|e| e.event.label_id == r.label_id)
                 .collect();
-            let facts: Vec<StatusEvent> = mine.iter().map(|e| e.event.clone()).collect();
-            let status = label::status(&claims, now, &facts);
             let mut logged = Vec::with_capacity(mine.len());
-            for e in mine {
+            for e in &mine {
                 logged.push(LoggedEvent {
                     leaf_index: e.leaf_index,
                     event: e.event.clone(),
                     bundle: bundle(&e.statement, e.leaf_index)?,
                 });
             }
-            out.push(LabelView {
+            // The LabelView fields in declaration order (serde's order), split around the
+            // three computed at request time: status, status_words, checked_at.
+            let head = format!(
+                "{{\"label_id\":{},\"digest\":{},\"kid\":{},\"leaf_index\":{},\"status\":",
+                json(&r.label_id),
+                json(&digest.to_string()),
+                json(&r.kid),
+                r.leaf_index
+            );
+            let tail = format!(
+                ",\"claims\":{},\"consumer_page\":{},\"bundle\":{},\"events\":{}}}",
+                json(&serde_json::to_value(&claims).expect("claims serialise")),
+                json(&label::short_form(&self.0.public_url, &digest)),
+                json(&bundle(&r.cose, r.leaf_index)?),
+                json(&logged)
+            );
+            let p = Arc::new(Prepared {
                 label_id: r.label_id.clone(),
-                digest: digest.to_string(),
-                kid: r.kid.clone(),
-                leaf_index: r.leaf_index,
-                status_words: status.plain_words(),
-                status,
-                checked_at: rfc3339(now),
-                claims: serde_json::to_value(&claims).expect("claims serialise"),
-                consumer_page: label::short_form(&self.0.public_url, &digest),
-                bundle: bundle(&r.cose, r.leaf_index)?,
-                events: logged,
+                digest: digest.0,
+                claims,
+                facts: mine.iter().map(|e| e.event.clone()).collect(),
+                head,
+                tail,
             });
+            self.0.cache.insert_if_current(epoch, p.clone());
+            out.insert(r.label_id, p);
         }
         Ok(out)
     }
 
-    /// The label with this id.
-    pub async fn by_id(&self, id: &str) -> Result<LabelView, ApiError> {
-        let r =
-            self.0.store.label_by_id(id).await?.ok_or_else(|| {
-                ApiError::new(404, "not-found", format!("no label with id {id:?}"))
-            })?;
-        Ok(self.views(vec![r]).await?.remove(0))
+    /// The label with this id, prepared (cache, else one query for the label and its facts).
+    async fn prepared_by_id(&self, id: &str) -> Result<Arc<Prepared>, ApiError> {
+        if let Some(p) = self.0.cache.get(id) {
+            return Ok(p);
+        }
+        let not_found = || ApiError::new(404, "not-found", format!("no label with id {id:?}"));
+        let epoch = self.0.cache.epoch();
+        let (record, events) = self
+            .0
+            .store
+            .label_with_events(id)
+            .await?
+            .ok_or_else(not_found)?;
+        self.prepare(vec![record], events, epoch)
+            .await?
+            .remove(id)
+            .ok_or_else(not_found)
     }
 
-    /// Lookup by label digest, firmware image digest, or MUD URL (exactly one).
-    pub async fn lookup(&self, q: &Lookup) -> Result<Vec<LabelView>, ApiError> {
+    /// The label with this id.
+    pub async fn by_id(&self, id: &str) -> Result<LabelView, ApiError> {
+        let p = self.prepared_by_id(id).await?;
+        parse_view(&p, OffsetDateTime::now_utc())
+    }
+
+    /// The label with this id as the JSON of its [`LabelView`] (what `GET /v1/labels/{id}`
+    /// answers), status computed now.
+    pub async fn by_id_json(&self, id: &str) -> Result<Vec<u8>, ApiError> {
+        let p = self.prepared_by_id(id).await?;
+        let mut out = Vec::with_capacity(p.json_bytes() + 256);
+        p.render_into(OffsetDateTime::now_utc(), &mut out);
+        Ok(out)
+    }
+
+    async fn prepared_lookup(&self, q: &Lookup) -> Result<Vec<Arc<Prepared>>, ApiError> {
         let records = match q {
-            Lookup::Digest(d) => self
-                .0
-                .store
-                .label_by_digest(&parse_digest(d, "digest")?)
-                .await?
-                .into_iter()
-                .collect(),
+            Lookup::Digest(d) => {
+                let d = parse_digest(d, "digest")?;
+                if let Some(p) = self.0.cache.get_by_digest(&d) {
+                    return Ok(vec![p]);
+                }
+                self.0
+                    .store
+                    .label_by_digest(&d)
+                    .await?
+                    .into_iter()
+                    .collect()
+            }
             Lookup::Firmware(d) => {
                 self.0
                     .store
@@ -446,7 +562,34 @@ impl Service {
             }
             Lookup::MudUrl(u) => self.0.store.labels_by_mud_url(u).await?,
         };
-        self.views(records).await
+        self.prepared_for(records).await
+    }
+
+    /// Lookup by label digest, firmware image digest, or MUD URL (exactly one).
+    pub async fn lookup(&self, q: &Lookup) -> Result<Vec<LabelView>, ApiError> {
+        let now = OffsetDateTime::now_utc();
+        self.prepared_lookup(q)
+            .await?
+            .iter()
+            .map(|p| parse_view(p, now))
+            .collect()
+    }
+
+    /// [`Service::lookup`] as the JSON of its [`LookupAnswer`] (what `GET /v1/lookup` answers).
+    pub async fn lookup_json(&self, q: &Lookup) -> Result<Vec<u8>, ApiError> {
+        let found = self.prepared_lookup(q).await?;
+        let now = OffsetDateTime::now_utc();
+        let mut out =
+            Vec::with_capacity(32 + found.iter().map(|p| p.json_bytes() + 256).sum::<usize>());
+        out.extend_from_slice(b"{\"labels\":[");
+        for (i, p) in found.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            p.render_into(now, &mut out);
+        }
+        out.extend_from_slice(b"]}");
+        Ok(out)
     }
 
     /// Status of many labels at once (insurers). Proofs are not included; fetch them per label.
@@ -598,4 +741,25 @@ fn decode_stored(r: &LabelRecord) -> Result<(label::Sha256Digest, label::Claims)
         )))
     })?;
     Ok((label::label_digest(&r.cose), claims))
+}
+
+/// Compact JSON of a value (as axum's `Json` writes it).
+fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).expect("serialises")
+}
+
+/// A prepared answer as a [`LabelView`] (in-process callers: the consumer page, tests).
+fn parse_view(p: &Prepared, now: OffsetDateTime) -> Result<LabelView, ApiError> {
+    let mut bytes = Vec::with_capacity(p.json_bytes() + 256);
+    p.render_into(now, &mut bytes);
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            500,
+            "render",
+            format!(
+                "label {:?}: rendered JSON does not read back: {e}",
+                p.label_id
+            ),
+        )
+    })
 }

@@ -534,10 +534,10 @@ impl Store {
         id: &str,
     ) -> Result<Option<(LabelRecord, Vec<EventRecord>)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT 0 AS k, l.leaf_index, e.entry, l.kid, NULL AS event_json FROM labels l JOIN log_entries e ON e.leaf_index = l.leaf_index WHERE l.label_id = $1 \
+            "SELECT CAST(0 AS BIGINT) AS k, l.leaf_index, e.entry, l.kid, NULL AS event_json FROM labels l JOIN log_entries e ON e.leaf_index = l.leaf_index WHERE l.label_id = $1 \
              UNION ALL \
-             SELECT 1 AS k, s.leaf_index, e.entry, NULL AS kid, s.event_json FROM status_events s JOIN log_entries e ON e.leaf_index = s.leaf_index WHERE s.label_id = $2 \
-             ORDER BY k, leaf_index",
+             SELECT CAST(1 AS BIGINT) AS k, s.leaf_index, e.entry, NULL AS kid, s.event_json FROM status_events s JOIN log_entries e ON e.leaf_index = s.leaf_index WHERE s.label_id = $2 \
+             ORDER BY 1, 2",
         )
         .bind(id)
         .bind(id)
