@@ -195,3 +195,59 @@ impl LookupCache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prepared(id: &str) -> Arc<Prepared> {
+        Arc::new(Prepared {
+            label_id: id.into(),
+            digest: label::Sha256Digest::of(id.as_bytes()).0,
+            claims: label::example_claims(),
+            facts: Vec::new(),
+            head: format!("{{\"label_id\":\"{id}\",\"status\":"),
+            tail: "}".into(),
+        })
+    }
+
+    #[test]
+    fn a_fill_started_before_an_invalidation_is_not_inserted() {
+        let cache = LookupCache::new(4);
+        let before = cache.epoch();
+        // The sequencer commits a statement about some label and invalidates meanwhile.
+        cache.invalidate(["urn:other"]);
+        assert!(!cache.insert_if_current(before, prepared("urn:a")));
+        assert!(cache.get("urn:a").is_none());
+        let now = cache.epoch();
+        assert!(cache.insert_if_current(now, prepared("urn:a")));
+        assert!(cache.get("urn:a").is_some());
+        cache.invalidate(["urn:a"]);
+        assert!(cache.get("urn:a").is_none());
+        assert!(cache.get_by_digest(&prepared("urn:a").digest).is_none());
+        assert_eq!(cache.stats().json_bytes, 0);
+    }
+
+    #[test]
+    fn bounded_and_indexes_evicted_together() {
+        let cache = LookupCache::new(3);
+        for i in 0..10 {
+            let e = cache.epoch();
+            assert!(cache.insert_if_current(e, prepared(&format!("urn:{i}"))));
+        }
+        let s = cache.stats();
+        assert_eq!((s.entries, s.digest_index, s.capacity), (3, 3, 3));
+        assert!(cache.get("urn:9").is_some() && cache.get("urn:6").is_none());
+        assert!(cache.get_by_digest(&prepared("urn:0").digest).is_none());
+        assert_eq!(
+            s.json_bytes,
+            (7..10)
+                .map(|i| prepared(&format!("urn:{i}")).json_bytes())
+                .sum::<usize>()
+        );
+        // Re-inserting a cached label replaces it without growing.
+        let e = cache.epoch();
+        cache.insert_if_current(e, prepared("urn:9"));
+        assert_eq!(cache.stats(), s);
+    }
+}

@@ -166,10 +166,16 @@ impl Client {
         Self::json(resp).await
     }
 
-    /// `GET <path>` raw (tiles, pages): status and body.
+    /// `GET <path>` raw (tiles, pages, answers byte for byte): status and body. `path` may
+    /// carry a query string (`/v1/lookup?digest=...`).
     pub async fn get_raw(&self, path: &str) -> Result<(u16, Vec<u8>), ClientError> {
         let mut u = self.base.clone();
+        let (path, query) = match path.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path, None),
+        };
         u.set_path(path);
+        u.set_query(query);
         let resp = self.http.get(u).send().await?;
         Ok((resp.status().as_u16(), resp.bytes().await?.to_vec()))
     }
