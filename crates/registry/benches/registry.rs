@@ -401,6 +401,20 @@ async fn http(rows: &mut Vec<Row>) {
         )),
         (Err(e), _) | (_, Err(e)) => rows.push(row("HTTP label lookups/s", format!("skipped: {e}"), "", "")),
     }
+    // What the lookup cache (registry::cache) holds after the run: its memory.
+    let cs = running.service.cache().stats();
+    rows.push(row(
+        "lookup cache after the run: entries (cap) / serialised bytes held",
+        format!(
+            "{} ({}) / {} KiB, {} B per label",
+            cs.entries,
+            cs.capacity,
+            cs.json_bytes / 1024,
+            cs.json_bytes / cs.entries.max(1)
+        ),
+        "",
+        "bounded by the cap",
+    ));
     // Insurers ask in bulk: statuses per second through POST /v1/status/batch (10,000 ids per
     // request, half of them unknown), one client.
     let client = registry::Client::new(&running.url).unwrap();
