@@ -28,6 +28,14 @@
 //! index rows, new subtree hashes and the new signed checkpoint) in one transaction and replies
 //! only after commit; SQLite runs WAL with `synchronous=FULL`.
 //!
+//! ## Lookups
+//!
+//! `GET /v1/labels/{id}` and `GET /v1/lookup` answer from a bounded in-memory LRU of prepared
+//! answers ([`cache`]; default 10,000 labels): proofs as of the checkpoint the entry was built
+//! with (still valid as the log grows), status computed per request, entries of a label
+//! dropped by the sequencer after it commits a statement about it and before it acknowledges.
+//! Only the process running the sequencer may serve lookups from a given database.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let store = registry::Store::open("sqlite:///tmp/registry.db").await?;
