@@ -6,7 +6,7 @@
 //! What an entry holds ([`Prepared`]): the label's JSON answer ([`crate::LabelView`]) already
 //! serialised *except* for the three time-dependent fields (`status`, `status_words`,
 //! `checked_at`), plus the decoded claims and the status facts those fields are computed from.
-//! Rendering an answer computes the status at request time ([`label::status`] at `now`), so
+//! Rendering an answer computes the status at request time ([`label::status()`] at `now`), so
 //! support periods that end, validity windows and statements whose `at` lies a little in the
 //! future take effect without any invalidation. The proof bundles in an entry are built
 //! against the checkpoint current when it was filled; an inclusion proof against an older
