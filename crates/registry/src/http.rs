@@ -116,14 +116,36 @@ async fn refuse_declared_oversize(State(max): State<usize>, req: Request, next: 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
-        Some(n) if n > max as u64 => ApiError::new(
-            413,
-            "body-too-large",
-            format!("Content-Length {n} is over this endpoint's limit of {max} bytes"),
-        )
-        .into_response(),
+        Some(n) if n > max as u64 => {
+            if n <= DRAIN_AT_MOST {
+                drain(req.into_body()).await;
+            }
+            ApiError::new(
+                413,
+                "body-too-large",
+                format!("Content-Length {n} is over this endpoint's limit of {max} bytes"),
+            )
+            .into_response()
+        }
         _ => next.run(req).await,
     }
+}
+
+/// A body announced a little over the limit is read and thrown away before the 413 is sent
+/// (the "lingering close" nginx and Apache do): a client that writes its whole body before
+/// reading the answer then gets the 413, not a connection reset that races its last write.
+/// Bodies announced larger than this are not read at all; the connection is closed.
+const DRAIN_AT_MOST: u64 = 1024 * 1024;
+/// A slow client does not hold the connection longer than this while its body is discarded.
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn drain(mut body: axum::body::Body) {
+    use http_body_util::BodyExt;
+    // hyper stops at the announced Content-Length, so this reads at most DRAIN_AT_MOST bytes.
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while let Some(Ok(_)) = body.frame().await {}
+    })
+    .await;
 }
 
 async fn count_requests(State(s): State<Service>, req: Request, next: Next) -> Response {
