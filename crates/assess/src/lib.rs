@@ -103,18 +103,43 @@ pub fn assess_with_progress(
     let image_sha256 = hex::encode(Sha256::digest(image));
     progress("unpacking");
     let unpacked = unpack::unpack_threaded(image, options.limits, options.threads, progress)?;
-    progress("scanning signatures");
+    progress("scanning signatures, checking credentials");
     let opened: std::collections::HashSet<String> =
         unpacked.layers.iter().map(|l| l.at.clone()).collect();
-    let scan = scan::Scan::run(&unpacked.tree, &opened);
+    // The credential check is slow on purpose (sha512crypt, 5000 rounds per default-password
+    // candidate) and reads no signature hits, so with a second thread it runs beside the scan.
+    // Its findings come first either way, so the report's bytes do not depend on the threads.
+    let check_credentials = || {
+        let no_scan = scan::Scan::default();
+        let mut out = checks::Outcome::default();
+        checks::passwords(
+            &checks::Ctx {
+                tree: &unpacked.tree,
+                scan: &no_scan,
+                image_sha256: &image_sha256,
+            },
+            &mut out,
+        );
+        out
+    };
+    let (scan, mut out) = if options.threads > 1 {
+        std::thread::scope(|s| {
+            let credentials = s.spawn(check_credentials);
+            let scan = scan::Scan::run(&unpacked.tree, &opened);
+            (
+                scan,
+                credentials.join().expect("the credential check panicked"),
+            )
+        })
+    } else {
+        let out = check_credentials();
+        (scan::Scan::run(&unpacked.tree, &opened), out)
+    };
     let ctx = checks::Ctx {
         tree: &unpacked.tree,
         scan: &scan,
         image_sha256: &image_sha256,
     };
-    let mut out = checks::Outcome::default();
-    progress("checking credentials");
-    checks::passwords(&ctx, &mut out);
     progress("checking services");
     checks::services(&ctx, &mut out);
     progress("scanning for secrets");
