@@ -1,87 +1,12 @@
 //! The registry end to end over real HTTP on loopback, with the same test body against a real
 //! SQLite file and a real PostgreSQL server (`TRUSTGATE_TEST_PG`, a fresh schema per test).
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use label::{Claims, SigningKey, Status, StatusEvent, StatusEventKind};
 use registry::{BatchRequest, Client, ClientError, Counts, Store};
 use time::macros::date;
-use tlog::{LogVerifier, NoteSigner, ProofBundle};
 
-// ---------- backends ----------
-
-struct Backend {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg_schema: Option<(String, String)>,
-}
-
-impl Drop for Backend {
-    fn drop(&mut self) {
-        // Drop the PostgreSQL schema even when the test failed.
-        if let Some((base, schema)) = self.pg_schema.take() {
-            std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    sqlx::any::install_default_drivers();
-                    if let Ok(mut c) =
-                        <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await
-                    {
-                        let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                            .execute(&mut c)
-                            .await;
-                    }
-                });
-            })
-            .join()
-            .unwrap();
-        }
-    }
-}
-
-fn sqlite() -> Backend {
-    let dir = tempfile::tempdir().unwrap();
-    Backend {
-        url: format!("sqlite://{}", dir.path().join("registry.db").display()),
-        _dir: Some(dir),
-        pg_schema: None,
-    }
-}
-
-static SCHEMA_SEQ: AtomicU32 = AtomicU32::new(0);
-
-async fn postgres() -> Backend {
-    let base = std::env::var("TRUSTGATE_TEST_PG").unwrap_or_else(|_| {
-        panic!(
-            "TRUSTGATE_TEST_PG is not set. The PostgreSQL half of the registry tests needs a server: \
-             export TRUSTGATE_TEST_PG=postgres://trustgate:trustgate@127.0.0.1:5432/trustgate_test \
-             (scripts/test installs and starts one)"
-        )
-    });
-    let schema = format!(
-        "t_{}_{}_{}",
-        std::process::id(),
-        SCHEMA_SEQ.fetch_add(1, Ordering::SeqCst),
-        time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000_000
-    );
-    sqlx::any::install_default_drivers();
-    let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to TRUSTGATE_TEST_PG ({base}): {e}"));
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut c)
-        .await
-        .unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    Backend {
-        url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
-        _dir: None,
-        pg_schema: Some((base, schema)),
-    }
-}
+mod common;
+use common::*;
 
 // ---------- fixtures ----------
 
@@ -94,14 +19,6 @@ fn claims(id: &str, model: &str, image: &[u8], mud: &str) -> Claims {
     c
 }
 
-fn signer() -> NoteSigner {
-    NoteSigner::from_seed("registry.test/log", &[9; 32]).unwrap()
-}
-
-fn log_verifier() -> LogVerifier {
-    LogVerifier::new(signer().verifier_key())
-}
-
 fn refused(r: Result<impl std::fmt::Debug, ClientError>) -> (u16, String, String) {
     match r {
         Err(ClientError::Refused {
@@ -111,16 +28,6 @@ fn refused(r: Result<impl std::fmt::Debug, ClientError>) -> (u16, String, String
         }) => (status, code, message),
         other => panic!("expected a refusal, got {other:?}"),
     }
-}
-
-fn verify_bundle(b: &ProofBundle, entry: &[u8]) -> u64 {
-    let v = tlog::verify(
-        &ProofBundle::from_json(&b.to_json()).unwrap(),
-        &log_verifier(),
-    )
-    .expect("bundle verifies offline with only the log key");
-    assert_eq!(v.entry, entry, "bundle proves exactly these bytes");
-    v.checkpoint.size
 }
 
 async fn counts(store: &Store) -> Counts {
@@ -682,7 +589,7 @@ async fn end_to_end_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn end_to_end_on_postgres() {
-    full_flow(postgres().await).await;
+    full_flow(postgres("t").await).await;
 }
 
 /// Concurrent submitters: batches form, every acknowledged label is stored exactly once and the
@@ -773,5 +680,5 @@ async fn concurrent_appends_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_appends_on_postgres() {
-    concurrent_appends(postgres().await).await;
+    concurrent_appends(postgres("t").await).await;
 }

@@ -4,92 +4,16 @@
 //! offline as the log grows, the entry bound holds, and the answers are byte for byte what
 //! serde writes for `LabelView` / `LookupAnswer`.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use label::{Claims, SigningKey, Status, StatusEvent, StatusEventKind};
 use registry::{Client, LabelView, LookupAnswer, Running, Store};
-use tlog::{LogVerifier, NoteSigner, ProofBundle};
 
-// ---------- backends (as in e2e.rs) ----------
-
-struct Backend {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg_schema: Option<(String, String)>,
-}
-
-impl Drop for Backend {
-    fn drop(&mut self) {
-        // Drop the PostgreSQL schema even when the test failed.
-        if let Some((base, schema)) = self.pg_schema.take() {
-            std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    sqlx::any::install_default_drivers();
-                    if let Ok(mut c) =
-                        <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await
-                    {
-                        let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                            .execute(&mut c)
-                            .await;
-                    }
-                });
-            })
-            .join()
-            .unwrap();
-        }
-    }
-}
-
-fn sqlite() -> Backend {
-    let dir = tempfile::tempdir().unwrap();
-    Backend {
-        url: format!("sqlite://{}", dir.path().join("registry.db").display()),
-        _dir: Some(dir),
-        pg_schema: None,
-    }
-}
-
-static SCHEMA_SEQ: AtomicU32 = AtomicU32::new(0);
-
-async fn postgres() -> Backend {
-    let base = std::env::var("TRUSTGATE_TEST_PG").unwrap_or_else(|_| {
-        panic!(
-            "TRUSTGATE_TEST_PG is not set. The PostgreSQL half of the registry tests needs a server: \
-             export TRUSTGATE_TEST_PG=postgres://trustgate:trustgate@127.0.0.1:5432/trustgate_test"
-        )
-    });
-    let schema = format!(
-        "c_{}_{}_{}",
-        std::process::id(),
-        SCHEMA_SEQ.fetch_add(1, Ordering::SeqCst),
-        time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000_000
-    );
-    sqlx::any::install_default_drivers();
-    let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to TRUSTGATE_TEST_PG ({base}): {e}"));
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut c)
-        .await
-        .unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    Backend {
-        url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
-        _dir: None,
-        pg_schema: Some((base, schema)),
-    }
-}
+mod common;
+use common::*;
 
 // ---------- fixtures ----------
-
-fn signer() -> NoteSigner {
-    NoteSigner::from_seed("registry.test/log", &[9; 32]).unwrap()
-}
 
 fn claims(id: &str) -> Claims {
     let mut c = label::example_claims();
@@ -119,17 +43,6 @@ fn revoked(reason: &str) -> StatusEventKind {
     StatusEventKind::Revoked {
         reason: reason.into(),
     }
-}
-
-/// Verifies `b` offline with only the log key; returns the checkpoint size it is proven against.
-fn verify_bundle(b: &ProofBundle, entry: &[u8]) -> u64 {
-    let v = tlog::verify(
-        &ProofBundle::from_json(&b.to_json()).unwrap(),
-        &LogVerifier::new(signer().verifier_key()),
-    )
-    .expect("bundle verifies offline with only the log key");
-    assert_eq!(v.entry, entry, "bundle proves exactly these bytes");
-    v.checkpoint.size
 }
 
 struct Registry {
@@ -328,7 +241,7 @@ async fn revocation_is_seen_by_the_next_lookup_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revocation_is_seen_by_the_next_lookup_on_postgres() {
-    status_never_stale(postgres().await).await;
+    status_never_stale(postgres("c").await).await;
 }
 
 // ---------- 2. cached bundles keep verifying as the log grows ----------
@@ -388,7 +301,7 @@ async fn cached_bundles_verify_after_appends_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_bundles_verify_after_appends_on_postgres() {
-    bundles_stay_valid(postgres().await).await;
+    bundles_stay_valid(postgres("c").await).await;
 }
 
 // ---------- 3. the bound ----------
