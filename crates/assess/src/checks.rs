@@ -36,6 +36,15 @@ pub struct Outcome {
     pub credential_digests: Vec<(String, String, Evidence)>,
 }
 
+impl Outcome {
+    /// Add `later`'s results after this one's.
+    pub fn append(&mut self, later: Outcome) {
+        self.findings.extend(later.findings);
+        self.examined.extend(later.examined);
+        self.credential_digests.extend(later.credential_digests);
+    }
+}
+
 /// Lines of a text file with the byte offset each starts at. Binary files yield nothing.
 fn text_lines(data: &[u8]) -> impl Iterator<Item = (usize, &str)> {
     let text = std::str::from_utf8(data).unwrap_or("");
@@ -107,6 +116,69 @@ fn hash_scheme(hash: &str) -> &'static str {
 
 /// §5.1: empty and known-default passwords in /etc/shadow and /etc/passwd; weak schemes.
 pub fn passwords(ctx: &Ctx, out: &mut Outcome) {
+    passwords_with(ctx, &DefaultPasswordCheck::default(), out)
+}
+
+/// Whether a stored password hash is one of the listed default passwords, worked out once
+/// per hash. Verifying is slow on purpose (sha512crypt: 5000 rounds per candidate, tens of
+/// milliseconds per hash over the whole list), so the unpacker hands `/etc/passwd` and
+/// `/etc/shadow` over as soon as they are decompressed ([`crate::unpack::EarlyLook`]) and
+/// the verdicts are ready when [`passwords_with`] asks. Asking without preparing gives the
+/// same answers, only later.
+#[derive(Default)]
+pub struct DefaultPasswordCheck {
+    verdicts: std::sync::Mutex<std::collections::HashMap<String, bool>>,
+}
+
+impl DefaultPasswordCheck {
+    /// Whether `hash` verifies against any listed default password.
+    pub fn matches(&self, hash: &str) -> bool {
+        if let Some(&known) = self.verdicts.lock().expect("verdicts").get(hash) {
+            return known;
+        }
+        // Outside the lock: two threads may verify one hash twice, never wait on each other.
+        let hit = default_passwords()
+            .iter()
+            .any(|p| pwhash::unix::verify(p.as_bytes(), hash));
+        self.verdicts
+            .lock()
+            .expect("verdicts")
+            .insert(hash.to_string(), hit);
+        hit
+    }
+
+    /// Verify every hash an account database (`passwd` or `shadow` lines) stores.
+    pub fn prepare(&self, account_db: &[u8]) {
+        for (_, line) in text_lines(account_db) {
+            if is_comment(line) {
+                continue;
+            }
+            if let Some(hash) = line.split(':').nth(1) {
+                if verifiable(hash) {
+                    self.matches(hash);
+                }
+            }
+        }
+    }
+}
+
+impl crate::unpack::EarlyLook for DefaultPasswordCheck {
+    fn wants(&self, path: &str) -> bool {
+        matches!(path.trim_start_matches('/'), "etc/passwd" | "etc/shadow")
+    }
+    fn look(&self, _path: &str, data: &[u8]) {
+        self.prepare(data)
+    }
+}
+
+/// A password field holding a hash: not empty, not locked (`!`, `*`), not the `x` that
+/// points to `/etc/shadow`.
+fn verifiable(hash: &str) -> bool {
+    !(hash.is_empty() || hash == "x" || hash.starts_with('!') || hash.starts_with('*'))
+}
+
+/// [`passwords`], taking verdicts from `check` (prepared during unpacking, or not).
+pub fn passwords_with(ctx: &Ctx, check: &DefaultPasswordCheck, out: &mut Outcome) {
     let mut shells = std::collections::HashMap::new();
     let mut sources: Vec<(&Entry, bool)> = Vec::new();
     for e in ctx.tree.get("/etc/passwd") {
@@ -170,10 +242,7 @@ pub fn passwords(ctx: &Ctx, out: &mut Outcome) {
             ));
             // The candidates are public default passwords; the match itself is reported
             // without repeating the password.
-            let hit = default_passwords()
-                .iter()
-                .any(|p| pwhash::unix::verify(p.as_bytes(), hash));
-            if hit {
+            if check.matches(hash) {
                 out.findings.push(Finding {
                     rule: "default-password",
                     message: format!(

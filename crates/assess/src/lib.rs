@@ -33,6 +33,7 @@ pub mod sbom;
 pub mod scan;
 pub mod tree;
 pub mod unpack;
+pub mod work;
 
 pub use components::{Component, Feed, FeedError, VexStatus, VulnMatch};
 pub use report::{Evidence, Finding, ProvisionVerdict, Report, Severity, Verdict};
@@ -65,7 +66,8 @@ pub struct Options {
     pub feed: Feed,
     /// The date the assessment is judged at (`YYYY-MM-DD`; end-of-life comparisons).
     pub as_of: String,
-    /// Threads used to decompress squashfs data (the report is identical for any count).
+    /// Worker threads for decompression, the password check, the scan and the checks (the
+    /// report is identical for any count).
     pub threads: usize,
 }
 
@@ -98,58 +100,78 @@ pub fn assess_with_progress(
     name: &str,
     image: &[u8],
     options: &Options,
-    progress: &dyn Fn(&str),
+    progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Report, AssessError> {
-    let image_sha256 = hex::encode(Sha256::digest(image));
     progress("unpacking");
-    let unpacked = unpack::unpack_threaded(image, options.limits, options.threads, progress)?;
-    progress("scanning signatures, checking credentials");
+    let workers = work::Workers::new(options.threads);
+    // The default-password check is slow on purpose (sha512crypt, 5000 rounds per candidate)
+    // and needs only the account databases, so it starts on them while the rest is still
+    // being decompressed; what it has not done by then runs beside the signature scan.
+    let password_check = checks::DefaultPasswordCheck::default();
+    let (image_sha256, unpacked) = workers.join(
+        || hex::encode(Sha256::digest(image)),
+        || unpack::unpack_with(image, options.limits, &workers, progress, &password_check),
+    );
+    let unpacked = unpacked?;
+    progress("scanning signatures; checking credentials, services and updates");
     let opened: std::collections::HashSet<String> =
         unpacked.layers.iter().map(|l| l.at.clone()).collect();
-    // The credential check is slow on purpose (sha512crypt, 5000 rounds per default-password
-    // candidate) and reads no signature hits, so with a second thread it runs beside the scan.
-    // Its findings come first either way, so the report's bytes do not depend on the threads.
-    let check_credentials = || {
-        let no_scan = scan::Scan::default();
+    // Each check fills its own outcome; they are joined in one fixed order below, so the
+    // report's bytes do not depend on the threads. The checks that read no signature hits
+    // run beside the scan; the two that do (secrets, components) run side by side after it.
+    let no_scan = scan::Scan::default();
+    let without_scan = checks::Ctx {
+        tree: &unpacked.tree,
+        scan: &no_scan,
+        image_sha256: &image_sha256,
+    };
+    let run = |check: fn(&checks::Ctx, &mut checks::Outcome), ctx: &checks::Ctx| {
         let mut out = checks::Outcome::default();
-        checks::passwords(
-            &checks::Ctx {
-                tree: &unpacked.tree,
-                scan: &no_scan,
-                image_sha256: &image_sha256,
-            },
-            &mut out,
-        );
+        check(ctx, &mut out);
         out
     };
-    let (scan, mut out) = if options.threads > 1 {
-        std::thread::scope(|s| {
-            let credentials = s.spawn(check_credentials);
-            let scan = scan::Scan::run(&unpacked.tree, &opened);
-            (
-                scan,
-                credentials.join().expect("the credential check panicked"),
+    let ((scan, credentials), (services, (updates, disclosure))) = workers.join(
+        || {
+            workers.join(
+                || scan::Scan::run_on(&unpacked.tree, &opened, &workers),
+                || {
+                    let mut out = checks::Outcome::default();
+                    checks::passwords_with(&without_scan, &password_check, &mut out);
+                    out
+                },
             )
-        })
-    } else {
-        let out = check_credentials();
-        (scan::Scan::run(&unpacked.tree, &opened), out)
-    };
+        },
+        || {
+            workers.join(
+                || run(checks::services, &without_scan),
+                || {
+                    workers.join(
+                        || run(checks::updates, &without_scan),
+                        || run(checks::disclosure, &without_scan),
+                    )
+                },
+            )
+        },
+    );
+    progress("scanning for secrets, identifying components");
     let ctx = checks::Ctx {
         tree: &unpacked.tree,
         scan: &scan,
         image_sha256: &image_sha256,
     };
-    progress("checking services");
-    checks::services(&ctx, &mut out);
-    progress("scanning for secrets");
-    checks::secrets(&ctx, &mut out);
-    progress("checking the update mechanism");
-    checks::updates(&ctx, &mut out);
-    checks::disclosure(&ctx, &mut out);
-    progress("identifying components");
-    let (components, vulnerabilities) =
-        components::components(&ctx, &options.feed, &options.as_of, &mut out);
+    let (secrets, (mut from_components, (components, vulnerabilities))) = workers.join(
+        || run(checks::secrets, &ctx),
+        || {
+            let mut out = checks::Outcome::default();
+            let found = components::components(&ctx, &options.feed, &options.as_of, &mut out);
+            (out, found)
+        },
+    );
+    let mut out = credentials;
+    for part in [services, secrets, updates, disclosure] {
+        out.append(part);
+    }
+    out.append(std::mem::take(&mut from_components));
     let catalog = baseline::Catalog::embedded();
     let file_name = std::path::Path::new(name)
         .file_name()

@@ -162,8 +162,16 @@ impl Scan {
     /// the tree and are scanned themselves, so a key inside a cpio is reported once, at its
     /// own path.
     pub fn run(tree: &Tree, opened: &HashSet<String>) -> Scan {
+        Scan::run_on(tree, opened, &crate::work::Workers::new(1))
+    }
+
+    /// [`Scan::run`] spread over `workers`, one file at a time (the hits do not depend on
+    /// the thread count).
+    pub fn run_on(tree: &Tree, opened: &HashSet<String>, workers: &crate::work::Workers) -> Scan {
         let ac = banner_automaton();
-        let mut hits = HashMap::new();
+        // Stored once, scanned once: hard links and duplicates share their bytes.
+        let mut seen = HashSet::new();
+        let mut files = Vec::new();
         for e in tree.files() {
             let EntryKind::File(d) = &e.kind else {
                 continue;
@@ -171,26 +179,30 @@ impl Scan {
             if !opened.is_empty() && opened.contains(&e.display_path()) {
                 continue;
             }
-            let key = Arc::as_ptr(d) as usize;
-            hits.entry(key).or_insert_with(|| {
-                let mut found = Vec::new();
-                pem_hits(d, &mut found);
-                let regions = if banner_candidate(e, d) {
-                    banner_regions(d)
-                } else {
-                    Vec::new()
-                };
-                for r in regions {
-                    let base = r.start;
-                    found.extend(
-                        ac.find_iter(&d[r])
-                            .map(|m| (Sig::Banner(m.pattern().as_usize()), base + m.start())),
-                    );
-                }
-                found
-            });
+            if seen.insert(Arc::as_ptr(d) as usize) {
+                files.push((e, d));
+            }
         }
-        Scan { hits }
+        let found = workers.map(files, |(e, d)| {
+            let mut found = Vec::new();
+            pem_hits(d, &mut found);
+            let regions = if banner_candidate(e, d) {
+                banner_regions(d)
+            } else {
+                Vec::new()
+            };
+            for r in regions {
+                let base = r.start;
+                found.extend(
+                    ac.find_iter(&d[r])
+                        .map(|m| (Sig::Banner(m.pattern().as_usize()), base + m.start())),
+                );
+            }
+            (Arc::as_ptr(d) as usize, found)
+        });
+        Scan {
+            hits: found.into_iter().collect(),
+        }
     }
 
     /// The hits in one file (empty for non-files).

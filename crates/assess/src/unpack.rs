@@ -15,12 +15,13 @@
 //! container at the start of the image) is an [`UnpackError`] naming the container and member.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
 
 use crate::tree::{normalise, Entry, EntryKind, Tree};
+use crate::work::Workers;
 
 /// Resource limits for one image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,7 +206,7 @@ pub struct Unpacked {
 pub fn unpack(
     image: &[u8],
     limits: Limits,
-    progress: &dyn Fn(&str),
+    progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Unpacked, UnpackError> {
     unpack_threaded(image, limits, 1, progress)
 }
@@ -216,13 +217,33 @@ pub fn unpack_threaded(
     image: &[u8],
     limits: Limits,
     threads: usize,
-    progress: &dyn Fn(&str),
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<Unpacked, UnpackError> {
+    unpack_with(
+        image,
+        limits,
+        &Workers::new(threads),
+        progress,
+        &NoEarlyLook,
+    )
+}
+
+/// [`unpack`] on `workers`, handing the files `early` wants to it as soon as they are
+/// decompressed (squashfs only; other containers are read in one pass anyway).
+pub fn unpack_with(
+    image: &[u8],
+    limits: Limits,
+    workers: &Workers,
+    progress: &(dyn Fn(&str) + Sync),
+    early: &dyn EarlyLook,
 ) -> Result<Unpacked, UnpackError> {
     let mut u = Unpacker {
         limits,
-        threads,
+        workers,
+        early,
         inside_files: 0,
         out: Unpacked::default(),
+        prefetched: HashMap::new(),
         progress,
         signatures: signature_scanner(),
     };
@@ -280,9 +301,6 @@ pub fn detect(data: &[u8]) -> Option<Format> {
     }
 }
 
-/// One decompressed squashfs file, or why it could not be read.
-type FileResult = Result<Vec<u8>, UnpackError>;
-
 const UIMAGE_MAGIC: [u8; 4] = [0x27, 0x05, 0x19, 0x56];
 
 fn signature_scanner() -> AhoCorasick {
@@ -304,14 +322,52 @@ const SIGNATURES: &[(&[u8], usize)] = &[
     (b"HDR0", 0),
 ];
 
+/// Whole data blocks of one file decompressed by one piece of work: 512 KiB at the usual
+/// 128 KiB block size, a few milliseconds of xz, so two threads end within one piece.
+const BLOCKS_PER_PIECE: usize = 4;
+
+/// Largest output of one stream decompressed ahead of its turn ([`Unpacker::prefetch_streams`]).
+const PREFETCH_CAP: u64 = 16 << 20;
+
+/// One piece of squashfs decompression: (index of the stored file, offset in it, where the
+/// bytes from that offset go).
+struct Piece<'d> {
+    early: bool,
+    parts: Vec<(usize, usize, &'d mut [u8])>,
+}
+
+/// Work that wants particular files as soon as they are decompressed, to run beside the rest
+/// of the unpacking instead of after it (the assessment's slow password check reads only
+/// `/etc/passwd` and `/etc/shadow`). What it does must not change the unpacked result.
+pub trait EarlyLook: Sync {
+    /// Whether the file at `path` (as stored in its container) is wanted.
+    fn wants(&self, path: &str) -> bool;
+    /// Called once with each wanted file's complete contents, from any worker thread.
+    fn look(&self, path: &str, data: &[u8]);
+}
+
+/// Wants nothing.
+pub struct NoEarlyLook;
+
+impl EarlyLook for NoEarlyLook {
+    fn wants(&self, _: &str) -> bool {
+        false
+    }
+    fn look(&self, _: &str, _: &[u8]) {}
+}
+
 struct Unpacker<'p> {
     limits: Limits,
     /// Threads for decompressing squashfs files.
-    threads: usize,
+    workers: &'p Workers,
+    early: &'p dyn EarlyLook,
     /// >0 while opening files found inside a filesystem or archive.
     inside_files: u32,
     out: Unpacked,
-    progress: &'p dyn Fn(&str),
+    /// Streams already decompressed by [`Unpacker::prefetch_streams`], by the address and
+    /// length of their compressed bytes, with the input bytes each used.
+    prefetched: HashMap<(usize, usize), (Vec<u8>, usize)>,
+    progress: &'p (dyn Fn(&str) + Sync),
     signatures: AhoCorasick,
 }
 
@@ -415,26 +471,6 @@ impl Unpacker<'_> {
                 at: format!("{} ({input} compressed bytes)", at_name(at)),
             }
         }
-    }
-
-    /// Read a decompressor to its end, at most `cap` bytes.
-    fn read_capped(
-        &self,
-        mut r: impl Read,
-        cap: u64,
-        input: u64,
-        at: &str,
-        format: &'static str,
-    ) -> Result<Vec<u8>, UnpackError> {
-        let mut out = Vec::new();
-        let n = (&mut r)
-            .take(cap + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| stream_error(e, at, format))?;
-        if n as u64 > cap {
-            return Err(self.cap_error(cap, input, at));
-        }
-        Ok(out)
     }
 
     /// Unpack a region known to hold `format` at `data[0]`. `blob` names the enclosing
@@ -604,80 +640,108 @@ impl Unpacker<'_> {
         if declared > cap {
             return Err(self.cap_error(cap, bytes_used, region));
         }
-        // Decompress each stored file once, on `threads` threads pulling from one queue;
-        // results are kept by position so the tree is the same for any thread count.
-        let mut unique: Vec<(&backhand::SquashfsFileReader, &std::path::Path)> = Vec::new();
+        // Decompress each stored file once. The work is cut finer than files, so two threads
+        // finish together even when one file is most of the image: a piece is a run of whole
+        // data blocks of one file, or every file's tail kept in one fragment block (backhand
+        // caches a fragment once decompressed, so grouping its tails decompresses it once).
+        // Files an early look wants go first, each whole in one piece, and are handed to it as
+        // soon as they are complete. Every piece writes its own bytes of the output, so the
+        // result does not depend on the thread count.
+        let mut unique: Vec<(&backhand::SquashfsFileReader, String)> = Vec::new();
         let mut seen = HashSet::new();
         for node in fs.files() {
             if let InnerNode::File(f) = &node.inner {
                 if seen.insert(key(f)) {
-                    unique.push((f, node.fullpath.as_path()));
+                    unique.push((f, node.fullpath.to_string_lossy().into_owned()));
                 }
             }
         }
-        let read_one = |f: &backhand::SquashfsFileReader,
-                        path: &std::path::Path|
-         -> Result<Vec<u8>, UnpackError> {
-            let at = || format!("{} {}", at_name(region), path.display());
-            let mut out = Vec::with_capacity(f.file_len());
-            let reader = fs
-                .file(f)
-                .reader_checked()
-                .map_err(|e| UnpackError::Malformed {
-                    at: at(),
-                    format: name,
-                    detail: e.to_string(),
-                })?;
-            reader
-                .take(f.file_len() as u64)
-                .read_to_end(&mut out)
-                .map_err(|e| UnpackError::Malformed {
-                    at: at(),
-                    format: name,
-                    detail: e.to_string(),
-                })?;
-            if out.len() != f.file_len() {
-                return Err(UnpackError::Truncated {
-                    at: at(),
-                    format: name,
-                    detail: format!("{} of {} bytes", out.len(), f.file_len()),
+        let block = fs.block_size as usize;
+        let mut outputs: Vec<Vec<u8>> = unique.iter().map(|(f, _)| vec![0; f.file_len()]).collect();
+        let mut early_pieces = Vec::new();
+        let mut block_pieces = Vec::new();
+        let mut fragment_pieces: std::collections::BTreeMap<usize, Piece> = Default::default();
+        for (i, out) in outputs.iter_mut().enumerate() {
+            let (f, path) = &unique[i];
+            if out.is_empty() {
+                continue;
+            }
+            if self.early.wants(path) {
+                early_pieces.push(Piece {
+                    early: true,
+                    parts: vec![(i, 0, out.as_mut_slice())],
+                });
+                continue;
+            }
+            // Whole blocks as listed in the inode, then the tail: in a fragment, or (in a
+            // malformed image) bytes the blocks do not cover, which then fail to read.
+            let in_blocks = (f.block_sizes().len() * block).min(out.len());
+            let (blocks, tail) = out.split_at_mut(in_blocks);
+            for (n, run) in blocks.chunks_mut(BLOCKS_PER_PIECE * block).enumerate() {
+                block_pieces.push(Piece {
+                    early: false,
+                    parts: vec![(i, n * BLOCKS_PER_PIECE * block, run)],
                 });
             }
-            Ok(out)
-        };
-        let threads = self.threads.clamp(1, unique.len().max(1));
-        let mut results: Vec<Option<FileResult>> = (0..unique.len()).map(|_| None).collect();
-        if threads == 1 {
-            for (slot, (f, p)) in results.iter_mut().zip(&unique) {
-                *slot = Some(read_one(f, p));
-            }
-        } else {
-            let next = std::sync::atomic::AtomicUsize::new(0);
-            let done: Vec<Vec<(usize, FileResult)>> = std::thread::scope(|s| {
-                let workers: Vec<_> = (0..threads)
-                    .map(|_| {
-                        s.spawn(|| {
-                            let mut mine = Vec::new();
-                            loop {
-                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                let Some((f, p)) = unique.get(i) else { break };
-                                mine.push((i, read_one(f, p)));
-                            }
-                            mine
-                        })
-                    })
-                    .collect();
-                workers
-                    .into_iter()
-                    .map(|w| w.join().expect("decompression thread"))
-                    .collect()
-            });
-            for (i, r) in done.into_iter().flatten() {
-                results[i] = Some(r);
+            if !tail.is_empty() {
+                let piece = fragment_pieces
+                    .entry(f.frag_index())
+                    .or_insert_with(|| Piece {
+                        early: false,
+                        parts: Vec::new(),
+                    });
+                piece.parts.push((i, in_blocks, tail));
             }
         }
-        for ((f, _), r) in unique.iter().zip(results) {
-            let out = r.expect("every file decompressed")?;
+        let pieces: Vec<Piece> = early_pieces
+            .into_iter()
+            .chain(block_pieces)
+            .chain(fragment_pieces.into_values())
+            .collect();
+        let read_piece = |piece: Piece| -> Result<(), UnpackError> {
+            for (i, offset, dest) in piece.parts {
+                let (f, path) = &unique[i];
+                let at = || format!("{} {path}", at_name(region));
+                let malformed = |e: String| UnpackError::Malformed {
+                    at: at(),
+                    format: name,
+                    detail: e,
+                };
+                let mut reader = fs
+                    .file(f)
+                    .reader_checked()
+                    .map_err(|e| malformed(e.to_string()))?;
+                if offset > 0 {
+                    reader
+                        .seek(SeekFrom::Start(offset as u64))
+                        .map_err(|e| malformed(e.to_string()))?;
+                }
+                let len = dest.len();
+                reader.read_exact(dest).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                        UnpackError::Truncated {
+                            at: at(),
+                            format: name,
+                            detail: format!(
+                                "bytes {offset}..{} of {} cannot be read",
+                                offset + len,
+                                f.file_len()
+                            ),
+                        }
+                    } else {
+                        malformed(e.to_string())
+                    }
+                })?;
+                if piece.early {
+                    self.early.look(path, dest);
+                }
+            }
+            Ok(())
+        };
+        for done in self.workers.map(pieces, read_piece) {
+            done?;
+        }
+        for ((f, _), out) in unique.iter().zip(outputs) {
             self.charge_bytes(out.len() as u64, region)?;
             stored.insert(key(f), Arc::new(out));
         }
@@ -718,6 +782,7 @@ impl Unpacker<'_> {
     /// Open nested containers found among the entries at these indices.
     fn recurse_into(&mut self, indices: Vec<usize>, depth: u32) -> Result<(), UnpackError> {
         self.inside_files += 1;
+        self.prefetch_streams(&indices);
         let result = (|| {
             for &i in &indices {
                 let name = self.out.tree.entries[i].display_path();
@@ -730,7 +795,60 @@ impl Unpacker<'_> {
             Ok(())
         })();
         self.inside_files -= 1;
+        self.prefetched.clear();
         result
+    }
+
+    /// Decompress the compressed files among these entries on all workers at once, before
+    /// they are opened one by one in order (an image holds hundreds of gzipped manuals and
+    /// changelogs). Only what the ordered pass would produce itself is kept: a stream that
+    /// fails, or grows past [`PREFETCH_CAP`], is left to that pass, which fails or refuses it
+    /// with its usual message. Kept outputs together stay within the bytes still allowed, and
+    /// each worker holds at most [`PREFETCH_CAP`] of a stream it then drops.
+    fn prefetch_streams(&mut self, indices: &[usize]) {
+        if self.workers.threads() < 2 {
+            return;
+        }
+        let jobs: Vec<(Format, Arc<Vec<u8>>)> = indices
+            .iter()
+            .filter_map(|&i| match &self.out.tree.entries[i].kind {
+                EntryKind::File(d) => match detect(d) {
+                    Some(
+                        f @ (Format::Gzip
+                        | Format::Xz
+                        | Format::Lzma
+                        | Format::Zstd
+                        | Format::Bzip2),
+                    ) => Some((f, Arc::clone(d))),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        if jobs.len() < 2 {
+            return;
+        }
+        let limits = self.limits;
+        let allowed = std::sync::atomic::AtomicU64::new(
+            limits.max_total_bytes.saturating_sub(self.out.total_bytes),
+        );
+        let done = self.workers.map(jobs, |(format, data)| {
+            let cap = (data.len() as u64)
+                .saturating_mul(limits.max_ratio)
+                .max(limits.ratio_floor)
+                .min(PREFETCH_CAP);
+            let (out, used) = decompress_stream(format, &data, cap, "").ok()??;
+            let n = out.len() as u64;
+            allowed
+                .fetch_update(
+                    std::sync::atomic::Ordering::Relaxed,
+                    std::sync::atomic::Ordering::Relaxed,
+                    |left| left.checked_sub(n),
+                )
+                .ok()?;
+            Some(((data.as_ptr() as usize, data.len()), (out, used)))
+        });
+        self.prefetched.extend(done.into_iter().flatten());
     }
 
     /// Shared by tar and cpio: refuse members under a symlink stored earlier.
@@ -975,43 +1093,15 @@ impl Unpacker<'_> {
         depth: u32,
     ) -> Result<usize, UnpackError> {
         let cap = self.stream_cap(data.len() as u64);
-        let name = format.name();
-        let mut input: &[u8] = data;
-        let out = match format {
-            Format::Gzip => {
-                let mut d = flate2::bufread::GzDecoder::new(&mut input);
-                let out = self.read_capped(&mut d, cap, data.len() as u64, region, name)?;
-                drop(d);
-                out
-            }
-            Format::Xz => {
-                let mut d = liblzma::bufread::XzDecoder::new(&mut input);
-                self.read_capped(&mut d, cap, data.len() as u64, region, name)?
-            }
-            Format::Lzma => {
-                let stream = liblzma::stream::Stream::new_lzma_decoder(u64::MAX).map_err(|e| {
-                    UnpackError::Malformed {
-                        at: at_name(region),
-                        format: name,
-                        detail: e.to_string(),
-                    }
-                })?;
-                let mut d = liblzma::bufread::XzDecoder::new_stream(&mut input, stream);
-                self.read_capped(&mut d, cap, data.len() as u64, region, name)?
-            }
-            Format::Zstd => {
-                let d = zstd::stream::read::Decoder::with_buffer(&mut input)
-                    .map_err(|e| stream_error(e, region, name))?
-                    .single_frame();
-                self.read_capped(d, cap, data.len() as u64, region, name)?
-            }
-            Format::Bzip2 => {
-                let mut d = bzip2::bufread::BzDecoder::new(&mut input);
-                self.read_capped(&mut d, cap, data.len() as u64, region, name)?
-            }
-            _ => unreachable!("not a stream format"),
+        let early = self
+            .prefetched
+            .remove(&(data.as_ptr() as usize, data.len()))
+            .filter(|(out, _)| out.len() as u64 <= cap);
+        let (out, used) = match early {
+            Some(done) => done,
+            None => decompress_stream(format, data, cap, region)?
+                .ok_or_else(|| self.cap_error(cap, data.len() as u64, region))?,
         };
-        let used = data.len() - input.len();
         let path = format!("/{}", format.suffix());
         let name = if region.is_empty() {
             path.clone()
@@ -1206,6 +1296,51 @@ impl Unpacker<'_> {
         }
         Ok(len)
     }
+}
+
+/// Decompress the one `format` stream at `data[0]`, producing at most `cap` bytes: its
+/// output and how many input bytes it used, or `None` when the output would pass `cap`.
+fn decompress_stream(
+    format: Format,
+    data: &[u8],
+    cap: u64,
+    region: &str,
+) -> Result<Option<(Vec<u8>, usize)>, UnpackError> {
+    let name = format.name();
+    let mut input: &[u8] = data;
+    let mut out = Vec::new();
+    let mut read_capped = |r: &mut dyn Read| {
+        r.take(cap.saturating_add(1))
+            .read_to_end(&mut out)
+            .map_err(|e| stream_error(e, region, name))
+    };
+    let n = match format {
+        Format::Gzip => read_capped(&mut flate2::bufread::GzDecoder::new(&mut input))?,
+        Format::Xz => read_capped(&mut liblzma::bufread::XzDecoder::new(&mut input))?,
+        Format::Lzma => {
+            let stream = liblzma::stream::Stream::new_lzma_decoder(u64::MAX).map_err(|e| {
+                UnpackError::Malformed {
+                    at: at_name(region),
+                    format: name,
+                    detail: e.to_string(),
+                }
+            })?;
+            read_capped(&mut liblzma::bufread::XzDecoder::new_stream(
+                &mut input, stream,
+            ))?
+        }
+        Format::Zstd => read_capped(
+            &mut zstd::stream::read::Decoder::with_buffer(&mut input)
+                .map_err(|e| stream_error(e, region, name))?
+                .single_frame(),
+        )?,
+        Format::Bzip2 => read_capped(&mut bzip2::bufread::BzDecoder::new(&mut input))?,
+        _ => unreachable!("not a stream format"),
+    };
+    if n as u64 > cap {
+        return Ok(None);
+    }
+    Ok(Some((out, data.len() - input.len())))
 }
 
 fn crc32(data: &[u8]) -> u32 {

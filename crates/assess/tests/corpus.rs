@@ -197,11 +197,20 @@ fn universal_image_alone_is_clean() {
     assert!(!r.mandatory_failed(), "{:?}", r.findings);
 }
 
-/// Same image, same bytes out, whatever the number of decompression threads.
+/// Same image, same bytes out, whatever the number of threads (and the same error for a
+/// hostile one).
 #[test]
 fn same_input_same_bytes() {
     let dir = common::corpus();
-    for name in ["clean.squashfs", "outdated.squashfs", "clean-flash.bin"] {
+    for name in [
+        "clean.squashfs",
+        "outdated.squashfs",
+        "clean-flash.bin",
+        "default-password.squashfs",
+        "private-key.squashfs",
+        "telnet.squashfs",
+        "clean.cpio.gz",
+    ] {
         let bytes = std::fs::read(dir.join(name)).unwrap();
         let a = assess::assess(
             name,
@@ -230,6 +239,29 @@ fn same_input_same_bytes() {
             assess::sbom::to_cyclonedx(&a).to_string(),
             assess::sbom::to_cyclonedx(&b).to_string()
         );
+    }
+    for name in [
+        "bomb.squashfs",
+        "bomb.gz",
+        "traversal.tar",
+        "truncated.squashfs",
+    ] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let errors: Vec<String> = [1, 2, 4]
+            .map(|threads| {
+                assess::assess(
+                    name,
+                    &bytes,
+                    &Options {
+                        threads,
+                        ..options()
+                    },
+                )
+                .unwrap_err()
+                .to_string()
+            })
+            .into();
+        assert!(errors.iter().all(|e| e == &errors[0]), "{name}: {errors:?}");
     }
 }
 
@@ -306,4 +338,58 @@ fn end_of_life_is_judged_at_the_assessment_date() {
     assert!(r.findings.iter().any(|f| f.rule == "end-of-life-component"));
     let now = assess::assess("clean.squashfs", &bytes, &options()).unwrap();
     assert!(now.components.iter().all(|c| c.end_of_life.is_none()));
+}
+
+/// Every regular file our unpacker produces from the corpus squashfs images, decompressed
+/// in pieces on several threads, is byte-identical to what squashfs-tools extracts.
+#[test]
+fn squashfs_files_match_unsquashfs() {
+    let dir = common::corpus();
+    for name in ["clean.squashfs", "clean-gzip.squashfs"] {
+        let image = dir.join(name);
+        let out = tempfile::tempdir().unwrap();
+        let root = out.path().join("root");
+        let st = std::process::Command::new("unsquashfs")
+            .args(["-q", "-no-xattrs", "-d"])
+            .arg(&root)
+            .arg(&image)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("run unsquashfs");
+        assert!(st.success(), "unsquashfs {name}");
+        let bytes = std::fs::read(&image).unwrap();
+        let unpacked =
+            assess::unpack::unpack_threaded(&bytes, assess::Limits::default(), 3, &|_| {}).unwrap();
+        let mut compared = 0;
+        for e in unpacked.tree.files().filter(|e| e.container.is_empty()) {
+            let theirs = std::fs::read(root.join(&e.path[1..]))
+                .unwrap_or_else(|err| panic!("{name}: {}: {err}", e.path));
+            assert!(
+                e.data().unwrap() == theirs.as_slice(),
+                "{name}: {} differs from unsquashfs",
+                e.path
+            );
+            compared += 1;
+        }
+        fn regular_files(dir: &std::path::Path) -> usize {
+            std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| {
+                    let e = e.unwrap();
+                    let t = e.file_type().unwrap();
+                    if t.is_dir() {
+                        regular_files(&e.path())
+                    } else {
+                        usize::from(t.is_file())
+                    }
+                })
+                .sum()
+        }
+        assert_eq!(
+            compared,
+            regular_files(&root),
+            "{name}: every file compared"
+        );
+        assert!(compared > 200, "{name}: {compared} files");
+    }
 }

@@ -334,3 +334,147 @@ fn empty_and_unknown_input() {
     .unwrap();
     assert_eq!(u.tree.files().count(), 1);
 }
+
+/// Deterministic incompressible bytes (xorshift), so squashfs stores whole blocks.
+fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as u8
+        })
+        .collect()
+}
+
+/// A squashfs (written by backhand) whose files exercise every way the unpacker cuts up
+/// decompression: a file of many blocks plus a tail in a fragment, a file of exactly four
+/// blocks, small files sharing fragment blocks, the account files an early look wants, an
+/// empty file, and gzipped files (decompressed ahead by the workers) with one bomb among
+/// them when `with_bomb`.
+fn piecework_image(with_bomb: bool) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
+    use backhand::{FilesystemWriter, NodeHeader};
+    let h = NodeHeader::new(0o644, 0, 0, 0);
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("/big.bin".into(), noise(9 * 131072 + 12345, 1)),
+        ("/exact.bin".into(), noise(4 * 131072, 2)),
+        ("/empty".into(), Vec::new()),
+        (
+            "/etc/passwd".into(),
+            b"root:x:0:0:root:/root:/bin/sh\n".to_vec(),
+        ),
+        (
+            "/etc/shadow".into(),
+            b"root:$1$saltsalt$2vnaRpHa6Jxjz5n83ok8Z0:19000:0:99999:7:::\n".to_vec(),
+        ),
+    ];
+    for i in 0..40 {
+        files.push((
+            format!("/small/{i:02}"),
+            noise(700 + i * 97, 100 + i as u64),
+        ));
+    }
+    for i in 0..6 {
+        let text = format!("manual page {i}\n").repeat(2000 + i * 10);
+        files.push((format!("/man/page{i}.gz"), gzip(text.as_bytes())));
+    }
+    if with_bomb {
+        files.push(("/man/bomb.gz".into(), gzip(&vec![0u8; 40 << 20])));
+    }
+    let mut w = FilesystemWriter::default();
+    for d in ["etc", "small", "man"] {
+        w.push_dir(d, NodeHeader::new(0o755, 0, 0, 0)).unwrap();
+    }
+    for (path, data) in &files {
+        w.push_file(std::io::Cursor::new(data.clone()), &path[1..], h)
+            .unwrap();
+    }
+    let mut image = std::io::Cursor::new(Vec::new());
+    w.write(&mut image).unwrap();
+    (image.into_inner(), files)
+}
+
+#[test]
+fn squashfs_decompressed_in_pieces_gives_every_file_whole_on_any_thread_count() {
+    let (image, files) = piecework_image(false);
+    let one = assess::unpack::unpack_threaded(&image, Limits::default(), 1, &|_| {}).unwrap();
+    for threads in [2, 3, 8] {
+        let many =
+            assess::unpack::unpack_threaded(&image, Limits::default(), threads, &|_| {}).unwrap();
+        assert_eq!(one.tree.len(), many.tree.len());
+        for (a, b) in one.tree.files().zip(many.tree.files()) {
+            assert_eq!(a, b, "{threads} threads: {}", a.display_path());
+        }
+        assert_eq!(one.layers, many.layers);
+        assert_eq!(one.total_bytes, many.total_bytes);
+    }
+    for (path, want) in &files {
+        let got: Vec<_> = one.tree.get(path).collect();
+        assert_eq!(got.len(), 1, "{path}");
+        assert_eq!(got[0].data().unwrap(), want.as_slice(), "{path}");
+    }
+    // The gzipped pages were opened too, with the same text on every thread count.
+    let page = one
+        .tree
+        .files()
+        .find(|e| e.container == "/man/page3.gz")
+        .expect("page3.gz opened");
+    assert_eq!(
+        page.data().unwrap(),
+        "manual page 3\n".repeat(2030).as_bytes()
+    );
+}
+
+#[test]
+fn a_bomb_among_prefetched_streams_is_refused_as_in_order() {
+    let (image, _) = piecework_image(true);
+    let one = assess::unpack::unpack_threaded(&image, Limits::default(), 1, &|_| {}).unwrap_err();
+    assert!(
+        matches!(&one, UnpackError::Limit { at, .. } if at.contains("/man/bomb.gz")),
+        "{one}"
+    );
+    for threads in [2, 4] {
+        let many = assess::unpack::unpack_threaded(&image, Limits::default(), threads, &|_| {})
+            .unwrap_err();
+        assert_eq!(one, many, "{threads} threads");
+    }
+}
+
+/// Records what an early look is handed.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<(String, Vec<u8>)>>);
+
+impl assess::unpack::EarlyLook for Recorder {
+    fn wants(&self, path: &str) -> bool {
+        path.ends_with("passwd") || path.ends_with("shadow")
+    }
+    fn look(&self, path: &str, data: &[u8]) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((path.to_string(), data.to_vec()));
+    }
+}
+
+#[test]
+fn early_look_gets_each_wanted_file_once_and_whole() {
+    let (image, files) = piecework_image(false);
+    for threads in [1, 2] {
+        let rec = Recorder::default();
+        let workers = assess::work::Workers::new(threads);
+        let unpacked =
+            assess::unpack::unpack_with(&image, Limits::default(), &workers, &|_| {}, &rec)
+                .unwrap();
+        let mut seen = rec.0.into_inner().unwrap();
+        seen.sort();
+        let names: Vec<&str> = seen.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(names, ["/etc/passwd", "/etc/shadow"], "{threads} threads");
+        for (path, data) in &seen {
+            let want = &files.iter().find(|(p, _)| p == path).unwrap().1;
+            assert_eq!(data, want, "{path}");
+            // And the tree holds the same bytes as if nobody had looked.
+            let entry = unpacked.tree.get(path).next().unwrap();
+            assert_eq!(entry.data().unwrap(), want.as_slice());
+        }
+    }
+}

@@ -32,8 +32,8 @@ pub struct AssessArgs {
     /// as a universal default (repeat for several).
     #[arg(long = "same-model", value_name = "IMAGE")]
     same_model: Vec<PathBuf>,
-    /// Threads for decompressing squashfs data (default: all cores); the report is the same
-    /// for any count.
+    /// Threads for the whole assessment: decompression, the password check, the scan and the
+    /// checks (default: all cores); the report is byte-identical for any count.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(usize))]
     threads: Option<usize>,
     /// The vendor's label claims (JSON, as for `label issue`): a vulnerability-disclosure
