@@ -358,7 +358,7 @@ impl EarlyLook for NoEarlyLook {
 
 struct Unpacker<'p> {
     limits: Limits,
-    /// Threads for decompressing squashfs files.
+    /// The assessment's worker pool (squashfs pieces, streams decompressed ahead).
     workers: &'p Workers,
     early: &'p dyn EarlyLook,
     /// >0 while opening files found inside a filesystem or archive.
@@ -782,7 +782,7 @@ impl Unpacker<'_> {
     /// Open nested containers found among the entries at these indices.
     fn recurse_into(&mut self, indices: Vec<usize>, depth: u32) -> Result<(), UnpackError> {
         self.inside_files += 1;
-        self.prefetch_streams(&indices);
+        let ahead = self.prefetch_streams(&indices);
         let result = (|| {
             for &i in &indices {
                 let name = self.out.tree.entries[i].display_path();
@@ -795,7 +795,11 @@ impl Unpacker<'_> {
             Ok(())
         })();
         self.inside_files -= 1;
-        self.prefetched.clear();
+        // Drop only what this level decompressed ahead and did not use (a file whose opening
+        // failed earlier); what an enclosing level prefetched stays for it.
+        for key in ahead {
+            self.prefetched.remove(&key);
+        }
         result
     }
 
@@ -805,9 +809,9 @@ impl Unpacker<'_> {
     /// fails, or grows past [`PREFETCH_CAP`], is left to that pass, which fails or refuses it
     /// with its usual message. Kept outputs together stay within the bytes still allowed, and
     /// each worker holds at most [`PREFETCH_CAP`] of a stream it then drops.
-    fn prefetch_streams(&mut self, indices: &[usize]) {
+    fn prefetch_streams(&mut self, indices: &[usize]) -> Vec<(usize, usize)> {
         if self.workers.threads() < 2 {
-            return;
+            return Vec::new();
         }
         let jobs: Vec<(Format, Arc<Vec<u8>>)> = indices
             .iter()
@@ -826,7 +830,7 @@ impl Unpacker<'_> {
             })
             .collect();
         if jobs.len() < 2 {
-            return;
+            return Vec::new();
         }
         let limits = self.limits;
         let allowed = std::sync::atomic::AtomicU64::new(
@@ -848,7 +852,10 @@ impl Unpacker<'_> {
                 .ok()?;
             Some(((data.as_ptr() as usize, data.len()), (out, used)))
         });
-        self.prefetched.extend(done.into_iter().flatten());
+        let done: Vec<_> = done.into_iter().flatten().collect();
+        let keys = done.iter().map(|(key, _)| *key).collect();
+        self.prefetched.extend(done);
+        keys
     }
 
     /// Shared by tar and cpio: refuse members under a symlink stored earlier.
