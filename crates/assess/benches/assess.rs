@@ -20,6 +20,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -97,6 +98,28 @@ fn files_in(dir: &Path) -> usize {
     let mut n = 0;
     walk(dir, &mut n);
     n
+}
+
+/// binwalk 3 extracting `image` into `out/x`, one level (`-e`) or recursively (`-e -M`).
+fn binwalk3(b: &Path, path_env: &OsStr, out: &Path, recursive: bool, image: &Path) -> Command {
+    let mut c = Command::new(b);
+    c.env("PATH", path_env).current_dir(out).args(["-e", "-q"]);
+    if recursive {
+        c.arg("-M");
+    }
+    c.arg("-C").arg(out.join("x")).arg(image);
+    c
+}
+
+/// How many files that extraction leaves (run once more, untimed, into a clean `out`).
+fn binwalk3_files(b: &Path, path_env: &OsStr, out: &Path, recursive: bool, image: &Path) -> usize {
+    let _ = std::fs::remove_dir_all(out);
+    std::fs::create_dir_all(out).unwrap();
+    let _ = binwalk3(b, path_env, out, recursive, image)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    files_in(&out.join("x"))
 }
 
 fn main() {
@@ -231,23 +254,8 @@ fn main() {
         // -e extracts what the image holds; -M also opens what was extracted (nested
         // archives, compressed files), which is what our unpacker does.
         let bw3_run = |recursive: bool| {
-            bw3.as_ref().and_then(|b| {
-                time_cmd(
-                    || {
-                        let mut c = Command::new(b);
-                        c.env("PATH", &path_env)
-                            .current_dir(&out)
-                            .arg("-e")
-                            .arg("-q");
-                        if recursive {
-                            c.arg("-M");
-                        }
-                        c.arg("-C").arg(out.join("x")).arg(&image);
-                        c
-                    },
-                    &out,
-                )
-            })
+            bw3.as_ref()
+                .and_then(|b| time_cmd(|| binwalk3(b, &path_env, &out, recursive, &image), &out))
         };
         let bw3_1 = bw3_run(false);
         let bw3_n = bw3_run(true);
@@ -286,18 +294,7 @@ fn main() {
             // What one level of binwalk 3 extraction actually produced: on a flash dump it
             // stops at the uImage payload and never opens the filesystem inside, so it did
             // not do the work the comparison is about.
-            let _ = std::fs::remove_dir_all(&out);
-            std::fs::create_dir_all(&out).unwrap();
-            let _ = Command::new(b)
-                .env("PATH", &path_env)
-                .current_dir(&out)
-                .args(["-e", "-q", "-C"])
-                .arg(out.join("x"))
-                .arg(&image)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            let theirs = files_in(&out.join("x"));
+            let theirs = binwalk3_files(b, &path_env, &out, false, &image);
             let verdict = if cli < bw && ours < bw {
                 "faster".to_string()
             } else if theirs * 2 < report.extracted.files {
@@ -326,20 +323,9 @@ fn main() {
     }
     // How much binwalk 3 actually extracted from the large image (sanity for the anchor).
     if let Some(b) = &bw3 {
-        let _ = std::fs::remove_dir_all(&out);
-        std::fs::create_dir_all(&out).unwrap();
-        let _ = Command::new(b)
-            .env("PATH", &path_env)
-            .current_dir(&out)
-            .args(["-e", "-M", "-q", "-C"])
-            .arg(out.join("x"))
-            .arg(dir.join("large.squashfs"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
         eprintln!(
             "  binwalk 3 extracted {} files from large.squashfs",
-            files_in(&out.join("x"))
+            binwalk3_files(b, &path_env, &out, true, &dir.join("large.squashfs"))
         );
     }
     println!("\ngoal, our complete assessment faster than binwalk 3's extraction alone:");

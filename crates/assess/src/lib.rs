@@ -125,42 +125,35 @@ pub fn assess_with_progress(
         scan: &no_scan,
         image_sha256: &image_sha256,
     };
-    let run = |check: fn(&checks::Ctx, &mut checks::Outcome), ctx: &checks::Ctx| {
+    type Check<'c> = &'c (dyn Fn(&checks::Ctx, &mut checks::Outcome) + Sync);
+    let run = |check: Check, ctx: &checks::Ctx| {
         let mut out = checks::Outcome::default();
         check(ctx, &mut out);
         out
     };
-    let ((scan, credentials), (services, (updates, disclosure))) = workers.join(
-        || {
-            workers.join(
-                || scan::Scan::run_on(&unpacked.tree, &opened, &workers),
-                || {
-                    let mut out = checks::Outcome::default();
-                    checks::passwords_with(&without_scan, &password_check, &mut out);
-                    out
-                },
-            )
-        },
-        || {
-            workers.join(
-                || run(checks::services, &without_scan),
-                || {
-                    workers.join(
-                        || run(checks::updates, &without_scan),
-                        || run(checks::disclosure, &without_scan),
-                    )
-                },
-            )
-        },
+    let credentials = |ctx: &checks::Ctx, out: &mut checks::Outcome| {
+        checks::passwords_with(ctx, &password_check, out)
+    };
+    let before_scan: Vec<Check> = vec![
+        &credentials,
+        &checks::services,
+        &checks::updates,
+        &checks::disclosure,
+    ];
+    let (scan, found) = workers.join(
+        || scan::Scan::run_on(&unpacked.tree, &opened, &workers),
+        || workers.map(before_scan, |check| run(check, &without_scan)),
     );
+    let [credentials, services, updates, disclosure]: [checks::Outcome; 4] =
+        found.try_into().ok().expect("one outcome per check");
     progress("scanning for secrets, identifying components");
     let ctx = checks::Ctx {
         tree: &unpacked.tree,
         scan: &scan,
         image_sha256: &image_sha256,
     };
-    let (secrets, (mut from_components, (components, vulnerabilities))) = workers.join(
-        || run(checks::secrets, &ctx),
+    let (secrets, (from_components, (components, vulnerabilities))) = workers.join(
+        || run(&checks::secrets, &ctx),
         || {
             let mut out = checks::Outcome::default();
             let found = components::components(&ctx, &options.feed, &options.as_of, &mut out);
@@ -168,10 +161,9 @@ pub fn assess_with_progress(
         },
     );
     let mut out = credentials;
-    for part in [services, secrets, updates, disclosure] {
+    for part in [services, secrets, updates, disclosure, from_components] {
         out.append(part);
     }
-    out.append(std::mem::take(&mut from_components));
     let catalog = baseline::Catalog::embedded();
     let file_name = std::path::Path::new(name)
         .file_name()
