@@ -2,7 +2,7 @@
 //! state back to prove it matches.
 
 use crate::compile::{
-    device_dns_names, normalize_dns_name, Compiler, Device, DeviceNames, MacAddr, Site,
+    device_dns_names, normalize_dns_name, Compiler, Device, DeviceNames, Level, MacAddr, Site,
 };
 use crate::nft::{Batch, Elem, Object, Val};
 use serde::Serialize;
@@ -414,6 +414,7 @@ impl Enforcer {
 
     /// Replace the whole table atomically. On failure the previous table stays as it was.
     pub fn apply_all(&mut self, devices: Vec<Device>) -> Result<(), EnforceError> {
+        Compiler::new(&self.site).check_site()?;
         let mut owners = BTreeMap::new();
         for d in &devices {
             claim(&mut owners, d)?;
@@ -487,29 +488,133 @@ impl Enforcer {
         addr: IpAddr,
         ttl_s: u32,
     ) -> Result<bool, EnforceError> {
-        let dev = self
-            .devices
-            .get(mac)
-            .ok_or(EnforceError::UnknownDevice(*mac))?;
-        let wanted = normalize_dns_name(name);
-        let Some(idx) = device_dns_names(dev).iter().position(|n| *n == wanted) else {
-            return Ok(false);
-        };
-        let set = DeviceNames::new(mac).dns_set(idx, addr.is_ipv4());
-        // A zero TTL means "do not cache" (RFC 1035 §3.2.1); one second keeps the connection the
-        // device opens right after the answer working. nft wants a non-zero timeout.
-        let timeout = ttl_s.max(1);
+        if !self.devices.contains_key(mac) {
+            return Err(EnforceError::UnknownDevice(*mac));
+        }
+        Ok(self.learn_dns_many(&[LearnedName {
+            device: *mac,
+            name: name.to_string(),
+            addr,
+            ttl_s,
+        }])? == 1)
+    }
+
+    /// [`Enforcer::learn_dns`] for many answers in one nft transaction (one process however
+    /// many answers arrived). Answers for unmanaged devices or names their policy does not
+    /// name are skipped; returns how many were added.
+    pub fn learn_dns_many(&mut self, answers: &[LearnedName]) -> Result<usize, EnforceError> {
         let mut b = Batch::new(&self.site.table);
-        b.add(Object::Elements {
-            set,
-            elems: vec![Elem {
-                key: Val::Lit(addr.to_string()),
-                verdict: None,
-                timeout_s: Some(timeout),
-            }],
-        });
-        self.runner.apply(&b)?;
-        Ok(true)
+        let mut n = 0;
+        for a in answers {
+            let Some(dev) = self.devices.get(&a.device) else {
+                continue;
+            };
+            let wanted = normalize_dns_name(&a.name);
+            let Some(idx) = device_dns_names(dev).iter().position(|n| *n == wanted) else {
+                continue;
+            };
+            let set = DeviceNames::new(&a.device).dns_set(idx, a.addr.is_ipv4());
+            // A zero TTL means "do not cache" (RFC 1035 §3.2.1); one second keeps the connection
+            // the device opens right after the answer working. nft wants a non-zero timeout. A
+            // resolver's TTL is capped: an address stays open at most MAX_DNS_TTL_S after the
+            // device's last answer for it.
+            let timeout = a.ttl_s.clamp(1, MAX_DNS_TTL_S);
+            b.add(Object::Elements {
+                set,
+                elems: vec![Elem {
+                    key: Val::Lit(a.addr.to_string()),
+                    verdict: None,
+                    timeout_s: Some(timeout),
+                }],
+            });
+            n += 1;
+        }
+        if n > 0 {
+            self.runner.apply(&b)?;
+        }
+        Ok(n)
+    }
+
+    /// Put each device in `changes` at its new state (added if new, replaced if managed), all
+    /// in one nft transaction when nft accepts it. When the combined batch is refused, each
+    /// device is tried on its own so one bad device cannot keep the others out; a device that
+    /// is still refused is [held at the strictest level](Enforcer::hold_strictest). Returns
+    /// one outcome per device, in input order.
+    pub fn apply_changes(
+        &mut self,
+        changes: Vec<Device>,
+    ) -> Vec<(MacAddr, Result<(), EnforceError>)> {
+        if changes.is_empty() {
+            return vec![];
+        }
+        let c = Compiler::new(&self.site);
+        let mut owners = self.owners.clone();
+        let mut batch = Batch::new(&self.site.table);
+        let mut combined_ok = true;
+        for dev in &changes {
+            owners.retain(|_, m| *m != dev.mac);
+            if claim(&mut owners, dev).is_err() {
+                combined_ok = false;
+                break;
+            }
+            if let Some(old) = self.devices.get(&dev.mac) {
+                batch.extend(c.remove_device(old));
+            }
+            match c.add_device(dev) {
+                Ok(add) => batch.extend(add),
+                Err(_) => {
+                    combined_ok = false;
+                    break;
+                }
+            }
+        }
+        let mut seen = BTreeSet::new();
+        combined_ok &= changes.iter().all(|d| seen.insert(d.mac));
+        if combined_ok && self.runner.apply(&batch).is_ok() {
+            self.owners = owners;
+            self.intended.apply(&batch);
+            let macs = changes.iter().map(|d| d.mac).collect::<Vec<_>>();
+            for dev in changes {
+                self.devices.insert(dev.mac, dev);
+            }
+            return macs.into_iter().map(|m| (m, Ok(()))).collect();
+        }
+        changes
+            .into_iter()
+            .map(|dev| {
+                let mac = dev.mac;
+                let r = if self.devices.contains_key(&mac) {
+                    self.replace(dev)
+                } else {
+                    self.add(dev)
+                };
+                if r.is_err() {
+                    self.hold_strictest(&mac);
+                }
+                (mac, r)
+            })
+            .collect()
+    }
+
+    /// After a refused change: make sure the device is no less contained than `isolated`. A
+    /// managed device is moved to `isolated` (keeping its addresses); if even that is refused
+    /// it is removed, and the catch-all for unmanaged LAN sources
+    /// ([`Site::lan_interfaces`](crate::Site::lan_interfaces)) then holds it. Returns the level
+    /// it is held at (`None`: unmanaged, under the catch-all).
+    pub fn hold_strictest(&mut self, mac: &MacAddr) -> Option<Level> {
+        let dev = self.devices.get(mac)?.clone();
+        if dev.level == Level::Isolated {
+            return Some(Level::Isolated);
+        }
+        let isolated = Device {
+            level: Level::Isolated,
+            ..dev
+        };
+        if self.replace(isolated).is_ok() {
+            return Some(Level::Isolated);
+        }
+        let _ = self.remove(mac);
+        self.devices.get(mac).map(|d| d.level)
     }
 
     /// What the table should contain now.
@@ -534,6 +639,21 @@ impl Enforcer {
             .filter(|c| c.chain == names.out_chain || c.chain == names.in_chain)
             .collect())
     }
+}
+
+/// Longest a learned DNS address stays in a device's `dst-dnsname` set after the answer,
+/// whatever TTL the resolver gave: one hour, so a poisoned or stale answer cannot keep a
+/// destination open for days (resolvers commonly cap at one day; devices re-resolve far
+/// more often than hourly).
+pub const MAX_DNS_TTL_S: u32 = 3600;
+
+/// One DNS answer a device received, to learn into its `dst-dnsname` sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LearnedName {
+    pub device: MacAddr,
+    pub name: String,
+    pub addr: IpAddr,
+    pub ttl_s: u32,
 }
 
 fn claim(owners: &mut BTreeMap<IpAddr, MacAddr>, dev: &Device) -> Result<(), EnforceError> {

@@ -158,6 +158,14 @@ pub struct Site {
     /// for `direction-initiated`, which not every kernel has (ours here does not).
     #[serde(default)]
     pub bridged_lan: bool,
+    /// The LAN-side interfaces (for a bridged LAN, the bridge). When set, the table fails
+    /// closed: a frame arriving on one of them from a MAC the enforcer does not manage (never
+    /// seen yet, refused, over the device cap, evicted) reaches neither the internet nor another
+    /// device, and may only ask the gateway for DHCP, DNS and IPv6 neighbour discovery — what
+    /// `isolated` allows, so a new device can still get an address and be contained. Empty: no
+    /// catch-all (only for tests of the per-device rules on their own).
+    #[serde(default)]
+    pub lan_interfaces: Vec<String>,
 }
 
 impl Default for Site {
@@ -179,6 +187,7 @@ impl Default for Site {
             controllers: BTreeMap::new(),
             my_controllers: BTreeMap::new(),
             bridged_lan: false,
+            lan_interfaces: Vec::new(),
         }
     }
 }
@@ -224,6 +233,8 @@ impl Device {
 pub enum CompileError {
     #[error("device {0}: level `declared` needs a MUD policy")]
     DeclaredWithoutPolicy(MacAddr),
+    #[error("LAN interface name {0:?} is not a Linux interface name (1-15 letters, digits, '.', '_', '-', '@')")]
+    BadInterface(String),
 }
 
 fn short_hash(s: &str) -> String {
@@ -455,6 +466,16 @@ impl<'a> Compiler<'a> {
             name: fwd.clone(),
             hook: Some("forward"),
         });
+        // Fail closed: nothing from an unmanaged LAN source is forwarded (see `lan_interfaces`).
+        if let Some(unmanaged) = self.unmanaged_lan_source() {
+            b.add(Object::Rule(Rule {
+                chain: fwd.clone(),
+                conds: unmanaged.clone(),
+                counter: true,
+                verdict: Some(Verdict::Drop),
+                comment: "catch-all:unmanaged-lan-source".into(),
+            }));
+        }
         for (key, map, comment) in [
             (
                 Key::Payload("ether", "saddr"),
@@ -516,15 +537,37 @@ impl<'a> Compiler<'a> {
                 "infra:ipv6-nd",
             ),
         ];
+        let unmanaged = self.unmanaged_lan_source();
         for (conds, comment) in infra {
             let mut all = vec![managed.clone()];
-            all.extend(conds);
+            all.extend(conds.iter().cloned());
             b.add(Object::Rule(Rule {
                 chain: inp.clone(),
                 conds: all,
                 counter: true,
                 verdict: Some(Verdict::Accept),
                 comment: comment.into(),
+            }));
+            // An unmanaged LAN source gets exactly what `isolated` keeps: DHCP, DNS, ND.
+            if let Some(u) = &unmanaged {
+                let mut all = u.clone();
+                all.extend(conds);
+                b.add(Object::Rule(Rule {
+                    chain: inp.clone(),
+                    conds: all,
+                    counter: true,
+                    verdict: Some(Verdict::Accept),
+                    comment: format!("catch-all:unmanaged-{comment}"),
+                }));
+            }
+        }
+        if let Some(u) = unmanaged {
+            b.add(Object::Rule(Rule {
+                chain: inp.clone(),
+                conds: u,
+                counter: true,
+                verdict: Some(Verdict::Drop),
+                comment: "catch-all:unmanaged-lan-source-to-gateway".into(),
             }));
         }
         b.add(Object::Rule(vmap_rule(
@@ -534,6 +577,41 @@ impl<'a> Compiler<'a> {
             "dispatch:from-device-to-gateway",
         )));
         b
+    }
+
+    /// Checks the site facts that end up in nft syntax verbatim.
+    pub fn check_site(&self) -> Result<(), CompileError> {
+        match self
+            .site
+            .lan_interfaces
+            .iter()
+            .find(|i| !crate::nft::is_safe_ifname(i))
+        {
+            Some(bad) => Err(CompileError::BadInterface(bad.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// `iifname { LAN } ether saddr != @managed`, when LAN interfaces are configured.
+    fn unmanaged_lan_source(&self) -> Option<Vec<Cond>> {
+        let ifaces: Vec<Val> = self
+            .site
+            .lan_interfaces
+            .iter()
+            .filter(|i| crate::nft::is_safe_ifname(i))
+            .map(|i| Val::Str(i.clone()))
+            .collect();
+        if ifaces.is_empty() {
+            return None;
+        }
+        Some(vec![
+            Cond::eq(Key::Meta("iifname"), Val::AnonSet(ifaces)),
+            Cond::new(
+                Key::Payload("ether", "saddr"),
+                Op::Ne,
+                Val::SetRef("managed".into()),
+            ),
+        ])
     }
 
     fn add_addr_sets(&self, b: &mut Batch, base: &str, addrs: Vec<IpAddr>) {

@@ -14,5 +14,8 @@ pub mod apply;
 pub mod compile;
 pub mod nft;
 
-pub use apply::{BatchFormat, Drift, EnforceError, Enforcer, NftRunner, RuleCounter, Summary};
+pub use apply::{
+    BatchFormat, Drift, EnforceError, Enforcer, LearnedName, NftRunner, RuleCounter, Summary,
+    MAX_DNS_TTL_S,
+};
 pub use compile::{level_for, Compiler, Device, Level, MacAddr, Site};

@@ -29,6 +29,9 @@ pub enum Val {
     Num(u32),
     /// A literal nft understands as-is: an address, a MAC, a keyword such as `original`.
     Lit(String),
+    /// A quoted string (an interface name): `"br-lan"` in native syntax, a JSON string in JSON.
+    /// Only ever built from values checked by [`is_safe_ifname`].
+    Str(String),
     /// `addr/len`.
     Prefix(String, u8),
     /// Inclusive range.
@@ -399,7 +402,7 @@ fn key_text(k: &Key) -> String {
 fn val_json(v: &Val) -> Value {
     match v {
         Val::Num(n) => json!(n),
-        Val::Lit(s) => json!(s),
+        Val::Lit(s) | Val::Str(s) => json!(s),
         Val::Prefix(a, l) => json!({"prefix": {"addr": a, "len": l}}),
         Val::Range(a, b) => json!({"range": [a, b]}),
         Val::SetRef(s) => json!(format!("@{s}")),
@@ -411,6 +414,7 @@ fn val_text(v: &Val) -> String {
     match v {
         Val::Num(n) => n.to_string(),
         Val::Lit(s) => s.clone(),
+        Val::Str(s) => format!("\"{s}\""),
         Val::Prefix(a, l) => format!("{a}/{l}"),
         Val::Range(a, b) => format!("{a}-{b}"),
         Val::SetRef(s) => format!("@{s}"),
@@ -471,6 +475,15 @@ fn elem_text(e: &Elem) -> String {
         let _ = write!(s, " : {}", verdict_text(v));
     }
     s
+}
+
+/// A Linux interface name nft can take quoted without escaping: 1–15 bytes (IFNAMSIZ − 1) of
+/// ASCII letters, digits, `.`, `_`, `-` and `@`.
+pub fn is_safe_ifname(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-@".contains(&b))
 }
 
 /// Make an untrusted name (from a MUD file) safe and short enough for an nft comment.

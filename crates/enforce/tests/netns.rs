@@ -699,3 +699,68 @@ fn bridged_lan_devices_are_contained() {
         "{c:?}"
     );
 }
+
+/// Fail closed: with the LAN interfaces known, a LAN host the enforcer does not manage reaches
+/// neither the internet nor a managed device, while a managed device at `default` still gets
+/// out; once the host is managed it gets its level's traffic.
+#[test]
+fn unmanaged_lan_sources_are_dropped_when_lan_interfaces_are_known() {
+    let t = Topo::new();
+    let _l443 = listen(&t.inet, "tcp", 443);
+    let _dev_l = listen(&t.dev[0], "tcp", 9000);
+    let mut site = t.site();
+    site.lan_interfaces = (1..=4).map(|i| format!("lan{i}")).collect();
+    let mut e = Enforcer::new(
+        site,
+        NftRunner {
+            netns: Some(t.gw.name.clone()),
+            format: BatchFormat::Native,
+        },
+    );
+    e.apply_all(vec![t.device(0, Level::Default, None)])
+        .unwrap();
+    assert!(e.verify().unwrap().is_empty());
+    assert!(
+        reach(&t.dev[0], "tcp", INET4, 443, None),
+        "managed A at default"
+    );
+    for ns in [&t.dev[1], &t.host] {
+        assert!(
+            !reach(ns, "tcp", INET4, 443, None),
+            "unmanaged reached the internet"
+        );
+        assert!(
+            !reach(ns, "tcp", INET6, 443, None),
+            "unmanaged reached the internet (v6)"
+        );
+        assert!(
+            !reach(ns, "tcp", &v4(0), 9000, None),
+            "unmanaged reached device A"
+        );
+    }
+    // Managed through the same batch path the gateway uses: it gets `default`.
+    let out = e.apply_changes(vec![t.device(1, Level::Default, None)]);
+    assert!(out.iter().all(|(_, r)| r.is_ok()), "{out:?}");
+    assert!(
+        reach(&t.dev[1], "tcp", INET4, 443, None),
+        "B at default after being managed"
+    );
+    assert!(
+        !reach(&t.host, "tcp", INET4, 443, None),
+        "host still unmanaged"
+    );
+    let listing = t.gw.sh("nft list table inet trustgate");
+    let text = String::from_utf8_lossy(&listing.stdout);
+    assert!(text.contains("catch-all:unmanaged-lan-source"), "{text}");
+    // A bad interface name is refused before anything reaches nft.
+    let mut bad = t.site();
+    bad.lan_interfaces = vec!["lan1\"; flush ruleset".into()];
+    let mut e2 = Enforcer::new(
+        bad,
+        NftRunner {
+            netns: Some(t.gw.name.clone()),
+            format: BatchFormat::Native,
+        },
+    );
+    assert!(e2.apply_all(vec![]).is_err());
+}
