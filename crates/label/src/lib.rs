@@ -41,14 +41,14 @@ pub mod status;
 
 pub use claims::*;
 pub use cose::{
-    decode_unverified, sign, verify, verify_sign1_with_key, KeyId, KeyResolver, KeyRing,
-    VerifiedLabel, CONTENT_TYPE,
+    decode_unverified, parse_canonical_sign1, sign, verify, verify_sign1_with_key, KeyId,
+    KeyResolver, KeyRing, VerifiedLabel, CONTENT_TYPE,
 };
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use error::{ClaimsError, KeyError, LabelError, ShortFormError};
 pub use keys::{
-    generate_key, signing_key_from_pem, signing_key_to_pem, verifying_key_from_pem,
-    verifying_key_to_pem,
+    generate_key, signing_key_from_file, signing_key_from_pem, signing_key_to_pem,
+    verifying_key_from_pem, verifying_key_to_pem,
 };
 pub use qr::{label_digest, parse_short_form, short_form};
 pub use status::{status, Status, StatusEvent, StatusEventKind};
