@@ -14,7 +14,9 @@
 //!   not-yet-valid, expired ([`status()`]).
 //!
 //! It must **not** know about HTTP, databases, files or clocks: it works on
-//! bytes, keys and instants handed to it. Where labels are stored, how the
+//! bytes, keys and instants handed to it. The one exception is
+//! [`signing_key_from_file`], so that every program refuses a private key
+//! file others can read in the same way. Where labels are stored, how the
 //! registry's facts are fetched and how the transparency log proves them
 //! belong to the `registry` and `tlog` crates.
 //!

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
 pub enum LabelCommand {
-    /// Sign a label: a JSON claim set (DESIGN §4) becomes a COSE_Sign1 object (Ed25519).
+    /// Sign a label: a JSON claim set becomes a COSE_Sign1 object (Ed25519).
     ///
     /// Example: trustgate label issue claims.json --key assessor.key -o device.label
     Issue {
