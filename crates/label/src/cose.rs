@@ -147,7 +147,43 @@ pub fn sign(claims: &Claims, key: &SigningKey) -> Result<Vec<u8>, LabelError> {
 
 fn parse(bytes: &[u8]) -> Result<CoseSign1, LabelError> {
     // Requires tag 18 (RFC 9052 §4.2) and refuses trailing bytes.
-    CoseSign1::from_tagged_slice(bytes).map_err(|e| LabelError::MalformedCbor(e.to_string()))
+    let sign1 = CoseSign1::from_tagged_slice(bytes)
+        .map_err(|e| LabelError::MalformedCbor(e.to_string()))?;
+    require_canonical(&sign1, bytes)?;
+    Ok(sign1)
+}
+
+/// Refuses a COSE_Sign1 whose bytes are not the one encoding this crate writes for the same
+/// content: shortest-form heads everywhere (the tag as `d2`, not `d8 12`; lengths and integers
+/// shortest) and a protected header that is itself in that form.
+///
+/// The registry detects replays by the exact bytes of an entry, and CBOR decoders accept many
+/// encodings of one value; without this rule anyone could log another copy of any public label
+/// or statement by re-encoding it (the signature covers the payload and protected header, not
+/// the outer encoding).
+fn require_canonical(sign1: &CoseSign1, bytes: &[u8]) -> Result<(), LabelError> {
+    let mut again = sign1.clone();
+    // Re-encode the protected header from its parsed value rather than reusing its bytes.
+    again.protected.original_data = None;
+    let again = again
+        .to_tagged_vec()
+        .map_err(|e| LabelError::MalformedCbor(e.to_string()))?;
+    if again != bytes {
+        return Err(LabelError::MalformedCbor(
+            "not in the canonical encoding (every CBOR head in shortest form, tag 18 as 0xd2, \
+             protected header map in the order alg, content type, kid); re-encoded copies are \
+             refused"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Parses a tagged COSE_Sign1 and refuses it unless its bytes are the canonical encoding
+/// (every CBOR head in shortest form, the protected header re-encoded identically). For other COSE_Sign1 formats built the same way (the
+/// registry's status statements).
+pub fn parse_canonical_sign1(bytes: &[u8]) -> Result<CoseSign1, LabelError> {
+    parse(bytes)
 }
 
 fn check_alg(sign1: &CoseSign1) -> Result<(), LabelError> {

@@ -58,6 +58,25 @@ pub enum KeyError {
     /// The operating system's random source failed.
     #[error("random source: {0}")]
     Random(String),
+    /// A private key file can be read or written by users other than its owner.
+    #[error(
+        "private key file {path} has mode {mode:04o}: group or others can access it, so it is refused; \
+         make it readable by its owner only with: chmod 600 {path}"
+    )]
+    Permissions {
+        /// The file.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A key file could not be read.
+    #[error("key file {path}: {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Why a QR short form did not parse.

@@ -8,6 +8,10 @@
 //! [`zeroize::Zeroizing`] buffer that is wiped on drop, parse errors never
 //! echo the input, and ed25519-dalek's `SigningKey` `Debug` prints only the
 //! public half (tested in `tests/keys.rs`).
+//!
+//! [`signing_key_from_file`] is the one place this crate touches a file: reading a private key
+//! means checking, as ssh does, that nobody but its owner can read it, and every caller must
+//! do that the same way.
 
 use ed25519_dalek::pkcs8::{
     spki::der::pem::LineEnding, DecodePrivateKey, DecodePublicKey, EncodePrivateKey,
@@ -17,6 +21,54 @@ use ed25519_dalek::{SigningKey, VerifyingKey, SECRET_KEY_LENGTH};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::KeyError;
+
+/// Largest private key file read (a PKCS#8 Ed25519 PEM is 119 bytes).
+const MAX_KEY_FILE: u64 = 16 * 1024;
+
+/// Reads a PKCS#8 PEM private key file, refusing it when its permissions let group or others
+/// read or write it (mode bits `0o077`), as ssh refuses such identity files: a key others can
+/// read may already be known to them. The error says which file and how to fix it.
+pub fn signing_key_from_file(path: &std::path::Path) -> Result<SigningKey, KeyError> {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| KeyError::File {
+        path: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    // The mode of the file actually opened (no window between check and read).
+    let meta = file.metadata().map_err(|e| KeyError::File {
+        path: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    if !meta.is_file() {
+        return Err(KeyError::File {
+            path: shown,
+            reason: "not a regular file".into(),
+        });
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(KeyError::Permissions { path: shown, mode });
+    }
+    if meta.len() > MAX_KEY_FILE {
+        return Err(KeyError::File {
+            path: shown,
+            reason: format!("{} bytes; a key file is at most {MAX_KEY_FILE}", meta.len()),
+        });
+    }
+    let mut pem = Zeroizing::new(String::new());
+    file.take(MAX_KEY_FILE)
+        .read_to_string(&mut pem)
+        .map_err(|e| KeyError::File {
+            path: shown.clone(),
+            reason: format!("not PEM text ({e})"),
+        })?;
+    signing_key_from_pem(&pem).map_err(|e| match e {
+        KeyError::Parse(m) => KeyError::Parse(format!("{shown}: {m}")),
+        other => other,
+    })
+}
 
 /// A fresh Ed25519 signing key from the operating system's random source.
 pub fn generate_key() -> Result<SigningKey, KeyError> {

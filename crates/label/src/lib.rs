@@ -14,7 +14,9 @@
 //!   not-yet-valid, expired ([`status()`]).
 //!
 //! It must **not** know about HTTP, databases, files or clocks: it works on
-//! bytes, keys and instants handed to it. Where labels are stored, how the
+//! bytes, keys and instants handed to it. The one exception is
+//! [`signing_key_from_file`], so that every program refuses a private key
+//! file others can read in the same way. Where labels are stored, how the
 //! registry's facts are fetched and how the transparency log proves them
 //! belong to the `registry` and `tlog` crates.
 //!
@@ -41,14 +43,14 @@ pub mod status;
 
 pub use claims::*;
 pub use cose::{
-    decode_unverified, sign, verify, verify_sign1_with_key, KeyId, KeyResolver, KeyRing,
-    VerifiedLabel, CONTENT_TYPE,
+    decode_unverified, parse_canonical_sign1, sign, verify, verify_sign1_with_key, KeyId,
+    KeyResolver, KeyRing, VerifiedLabel, CONTENT_TYPE,
 };
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use error::{ClaimsError, KeyError, LabelError, ShortFormError};
 pub use keys::{
-    generate_key, signing_key_from_pem, signing_key_to_pem, verifying_key_from_pem,
-    verifying_key_to_pem,
+    generate_key, signing_key_from_file, signing_key_from_pem, signing_key_to_pem,
+    verifying_key_from_pem, verifying_key_to_pem,
 };
 pub use qr::{label_digest, parse_short_form, short_form};
 pub use status::{status, Status, StatusEvent, StatusEventKind};

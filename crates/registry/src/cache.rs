@@ -51,7 +51,7 @@ pub struct Prepared {
     pub digest: [u8; 32],
     /// Decoded claims (the status depends on them and on `now`).
     pub(crate) claims: Claims,
-    /// The status facts committed about it, in log order.
+    /// The status facts committed about it, in the order they take effect.
     pub(crate) facts: Vec<StatusEvent>,
     /// JSON from `{` up to and including `"status":`.
     pub(crate) head: String,

@@ -15,7 +15,8 @@
 //!   entry is the label file and `trustgate label verify --bundle` compares them byte for byte;
 //! - a **revocation, suspension, reinstatement, supersession or support-period change** is a
 //!   status statement ([`statement`]): content type `application/vnd.trustgate.status+cbor`,
-//!   payload a [`label::StatusEvent`], signed by the key that issued the label.
+//!   payload a [`label::StatusEvent`], signed by the key that issued the label or by a
+//!   registered operator key ([`statement`]: operator statements).
 //!
 //! Entries are self-describing and self-authenticating: anyone reading the tiles can tell the
 //! kinds apart by content type and re-verify every signature with the assessor keys. Entry

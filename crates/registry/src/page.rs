@@ -42,15 +42,37 @@ pub fn render(view: &LabelView) -> Result<String, ApiError> {
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(180, 180)
         .build();
+    // The latest support-end change in force, by when it takes effect (not by log order, which
+    // says only when the registry received it).
+    let checked_at = time::OffsetDateTime::parse(
+        &view.checked_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map_err(|e| ApiError::new(500, "render", format!("checked_at: {e}")))?;
     let support_end = view
         .events
         .iter()
-        .rev()
-        .find_map(|e| match &e.event.kind {
-            StatusEventKind::SupportEndChanged { end_date } => Some(end_date.to_string()),
+        .filter(|e| e.event.at <= checked_at)
+        .filter_map(|e| match &e.event.kind {
+            StatusEventKind::SupportEndChanged { end_date } => {
+                Some(((e.event.at, e.leaf_index), end_date.to_string()))
+            }
             _ => None,
         })
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, d)| d)
         .unwrap_or_else(|| claim(c, &["support", "end-date"]).to_string());
+    // The assessor as the operator registered its key; the label's own claim only when it
+    // says the same.
+    let claimed = claim(c, &["assessor", "name"]);
+    let assessor = if claimed == view.assessor_name {
+        esc(&view.assessor_name).to_string()
+    } else {
+        format!(
+            "{} (the registry's name for the key that signed this label; the label itself names another assessor, which is not shown)",
+            esc(&view.assessor_name)
+        )
+    };
     let state_class = if view.status.is_active() {
         "ok"
     } else {
@@ -82,7 +104,7 @@ pub fn render(view: &LabelView) -> Result<String, ApiError> {
         words = esc(&view.status_words),
         support_end = esc(&support_end),
         update_mode = esc(claim(c, &["support", "update-mode"])),
-        assessor = esc(claim(c, &["assessor", "name"])),
+        assessor = assessor,
         baseline = esc(claim(c, &["baseline", "id"])),
         baseline_version = esc(claim(c, &["baseline", "version"])),
         level = esc(claim(c, &["baseline", "level"])),

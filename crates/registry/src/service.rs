@@ -18,6 +18,14 @@ use crate::types::*;
 /// How far in the future a statement's `at` may lie (clock skew between assessor and registry).
 pub const MAX_FUTURE_SKEW: time::Duration = time::Duration::minutes(5);
 
+/// How far in the past a statement's `at` may lie when the registry accepts it. Status is
+/// computed "as of" any instant, so a statement dated in the past rewrites what the label's
+/// status was at instants relying parties may already have acted on (an insurer's check last
+/// week). A day covers signing the statement when the problem was found and submitting it
+/// after a night or a time-zone hop; anything older is refused: sign it with the current time.
+/// A statement is also never earlier than the label's validity start or its log time.
+pub const MAX_BACKDATE: time::Duration = time::Duration::hours(24);
+
 /// Most ids + digests in one batch status request.
 pub const MAX_BATCH_ITEMS: usize = 10_000;
 
@@ -266,31 +274,58 @@ impl Service {
                     format!("no label with id {:?}", event.label_id),
                 )
             })?;
-        if kid.to_string() != record.kid {
+        // Who signed: the label's issuing assessor (not retired), or a registered operator key
+        // (operator statements: revoke / suspend / reinstate any label, see crate::statement).
+        let signer = if kid.to_string() == record.kid {
+            let assessor = self.0.store.assessor(&record.kid).await?.ok_or_else(|| {
+                ApiError::new(
+                    403,
+                    "unregistered-assessor",
+                    format!("key id {kid} is not a registered assessor"),
+                )
+            })?;
+            if let Some(at) = &assessor.retired_at {
+                return Err(ApiError::new(
+                    403,
+                    "retired-assessor",
+                    format!(
+                        "assessor key {kid} ({}) was retired at {at}; the registry operator can still revoke its labels with an operator statement",
+                        assessor.name
+                    ),
+                ));
+            }
+            assessor
+        } else if let Some(operator) = self.0.store.operator(&kid.to_string()).await? {
+            if let Some(at) = &operator.retired_at {
+                return Err(ApiError::new(
+                    403,
+                    "retired-operator",
+                    format!("operator key {kid} ({}) was retired at {at}", operator.name),
+                ));
+            }
+            if !statement::operator_may_state(&event.kind) {
+                return Err(ApiError::new(
+                    403,
+                    "operator-statement-kind",
+                    format!(
+                        "an operator statement may only say {}; supersession and support dates are for the issuing assessor ({})",
+                        statement::OPERATOR_KINDS,
+                        record.kid
+                    ),
+                ));
+            }
+            operator
+        } else {
             return Err(ApiError::new(
                 403,
                 "not-issuing-assessor",
                 format!(
-                    "statements about {:?} must be signed by the key that issued it ({}), not {kid}",
+                    "statements about {:?} must be signed by the key that issued it ({}) or by a registered operator key, not {kid}",
                     event.label_id, record.kid
                 ),
             ));
-        }
-        let assessor = self.0.store.assessor(&record.kid).await?.ok_or_else(|| {
-            ApiError::new(
-                403,
-                "unregistered-assessor",
-                format!("key id {kid} is not a registered assessor"),
-            )
-        })?;
-        if let Some(at) = &assessor.retired_at {
-            return Err(ApiError::new(
-                403,
-                "retired-assessor",
-                format!("assessor key {kid} ({}) was retired at {at}", assessor.name),
-            ));
-        }
-        statement::verify_statement(bytes, &assessor.key).map_err(statement_error)?;
+        };
+        statement::verify_statement(bytes, &signer.key).map_err(statement_error)?;
         let now = OffsetDateTime::now_utc();
         if event.at > now + MAX_FUTURE_SKEW {
             return Err(ApiError::new(
@@ -299,6 +334,45 @@ impl Service {
                 format!(
                     "statement takes effect at {}, more than 5 minutes from now",
                     rfc3339(event.at)
+                ),
+            ));
+        }
+        if event.at < now - MAX_BACKDATE {
+            return Err(ApiError::new(
+                422,
+                "backdated-statement",
+                format!(
+                    "statement takes effect at {}, more than {} hours before now ({}); sign it with the current time",
+                    rfc3339(event.at),
+                    MAX_BACKDATE.whole_hours(),
+                    rfc3339(now)
+                ),
+            ));
+        }
+        let (_, claims) = decode_stored(&record)?;
+        let logged_at = self
+            .0
+            .store
+            .logged_at(record.leaf_index)
+            .await?
+            .and_then(|t| {
+                OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok()
+            })
+            .ok_or_else(|| {
+                ApiError::from(StoreError::Corrupt(format!(
+                    "label {:?}: no readable log time for entry {}",
+                    event.label_id, record.leaf_index
+                )))
+            })?;
+        let earliest = claims.validity.not_before.max(logged_at);
+        if event.at < earliest {
+            return Err(ApiError::new(
+                422,
+                "backdated-statement",
+                format!(
+                    "statement takes effect at {}, before the label itself ({}: its validity start or when it was logged)",
+                    rfc3339(event.at),
+                    rfc3339(earliest)
                 ),
             ));
         }
@@ -327,6 +401,17 @@ impl Service {
                 ),
             ));
         }
+        if let Some(f) = facts.iter().find(|f| f.event == event) {
+            // The same signed fact again (the log holds each fact once, whatever its bytes).
+            return Err(ApiError::new(
+                409,
+                "replay",
+                format!(
+                    "this statement's fact is already logged (entry {}) for {:?}",
+                    f.leaf_index, event.label_id
+                ),
+            ));
+        }
         if let StatusEventKind::Superseded { by } = &event.kind {
             if self.0.store.label_by_id(by).await?.is_none() {
                 return Err(ApiError::new(
@@ -343,7 +428,6 @@ impl Service {
             record: NewRecord::Status(event.clone()),
         };
         let receipt = self.0.sequencer.submit(entry).await?;
-        let (_, claims) = decode_stored(&record)?;
         let mut all: Vec<StatusEvent> = facts.into_iter().map(|f| f.event).collect();
         all.push(event.clone());
         Ok(Submitted {
@@ -461,35 +545,66 @@ impl Service {
             )
             .map_err(|e| ApiError::new(500, "proof", e.to_string()))
         };
+        // The registered names of the signing keys (shown instead of the label's own claim).
+        let mut names: HashMap<String, String> = HashMap::new();
+        for r in &records {
+            if !names.contains_key(&r.kid) {
+                let a = self.0.store.assessor(&r.kid).await?.ok_or_else(|| {
+                    ApiError::from(StoreError::Corrupt(format!(
+                        "label {:?} was signed by key {}, which is not in the assessors table",
+                        r.label_id, r.kid
+                    )))
+                })?;
+                names.insert(r.kid.clone(), a.name);
+            }
+        }
         let mut out = HashMap::with_capacity(records.len());
         for r in records {
             let (digest, claims) = decode_stored(&r)?;
-            let mine: Vec<&crate::store::EventRecord> = events
+            // A label's facts in the order they take effect (statement time), log order among
+            // equal times: the order the status rules read them in.
+            let mut mine: Vec<&crate::store::EventRecord> = events
                 .iter()
                 .filter(|e| e.event.label_id == r.label_id)
                 .collect();
+            mine.sort_by_key(|e| (e.event.at, e.leaf_index));
             let mut logged = Vec::with_capacity(mine.len());
+            let mut statements = Vec::with_capacity(mine.len());
             for e in &mine {
                 logged.push(LoggedEvent {
                     leaf_index: e.leaf_index,
                     event: e.event.clone(),
                     bundle: bundle(&e.statement, e.leaf_index)?,
                 });
+                statements.push(
+                    tlog::BundledEntry::build(
+                        e.statement.clone(),
+                        e.leaf_index,
+                        &checkpoint,
+                        &reader,
+                    )
+                    .map_err(|e| ApiError::new(500, "proof", e.to_string()))?,
+                );
             }
+            // The label's own bundle carries every statement about it, proven against the same
+            // checkpoint, so an offline check sees a logged revocation.
+            let mut label_bundle = bundle(&r.cose, r.leaf_index)?;
+            label_bundle.statements = Some(statements);
             // The LabelView fields in declaration order (serde's order), split around the
             // three computed at request time: status, status_words, checked_at.
             let head = format!(
-                "{{\"label_id\":{},\"digest\":{},\"kid\":{},\"leaf_index\":{},\"status\":",
+                "{{\"label_id\":{},\"digest\":{},\"kid\":{},\"assessor_name\":{},\"leaf_index\":{},\"status\":",
                 json(&r.label_id),
                 json(&digest.to_string()),
                 json(&r.kid),
+                json(&names[&r.kid]),
                 r.leaf_index
             );
             let tail = format!(
                 ",\"claims\":{},\"consumer_page\":{},\"bundle\":{},\"events\":{}}}",
                 json(&serde_json::to_value(&claims).expect("claims serialise")),
                 json(&label::short_form(&self.0.public_url, &digest)),
-                json(&bundle(&r.cose, r.leaf_index)?),
+                json(&label_bundle),
                 json(&logged)
             );
             let p = Arc::new(Prepared {

@@ -3,7 +3,7 @@
 //!
 //! A statement is a tagged COSE_Sign1 (RFC 9052 §4.2), signed with EdDSA/Ed25519 (RFC 9053 §2.2)
 //! by **the key that signed the label** (so only the issuing assessor can change what its label
-//! says), with
+//! says) or by a registered **operator key** (an operator statement), with
 //! - protected header: exactly `1 (alg) => -8`, `4 (kid) => bstr(8)` (the assessor's
 //!   [`label::KeyId`]) and `3 (content type) => "application/vnd.trustgate.status+cbor"`;
 //! - empty unprotected header;
@@ -14,10 +14,31 @@
 //!   refused.
 //!
 //! The statement bytes are logged verbatim as the fact's transparency-log entry, so anyone holding
-//! the log can re-check who said what.
+//! the log can re-check who said what. Only the canonical encoding is accepted (every CBOR head
+//! in shortest form: [`label::parse_canonical_sign1`]), so a statement cannot be logged twice by
+//! re-encoding it; the registry also refuses a statement whose event equals one already logged.
+//!
+//! ## Operator statements
+//!
+//! An assessor key that is retired (say, after it leaked) can sign nothing more, so its labels
+//! could never be revoked by it. The registry operator therefore has keys of its own: Ed25519
+//! keys from `trustgate keygen`, registered with `trustgate registry add-operator` (table
+//! `operators`), **separate from the log's checkpoint key** (that key lives on the server and
+//! signs every checkpoint automatically; an operator key is used by a person, rarely, and can
+//! be kept offline). An operator statement has the same format, with the operator key's id as
+//! `kid`; it may revoke, suspend or reinstate any label ([`OPERATOR_KINDS`]), and is logged like
+//! any other statement. Offline verifiers learn the operator's public key out of band, as they
+//! do the log's key (`trustgate label verify --operator-key`); a bundle holding a statement
+//! signed by a key they were not given cannot be judged, and is reported so (fail closed).
+//!
+//! ## Time bound
+//!
+//! A statement's `at` (when it takes effect) may lie at most [`crate::service::MAX_BACKDATE`]
+//! before the registry accepts it, at most [`crate::service::MAX_FUTURE_SKEW`] after, and never
+//! before the label's own validity start or its log time.
 
 use coset::{
-    iana, ContentType, CoseSign1, CoseSign1Builder, HeaderBuilder, RegisteredLabelWithPrivate,
+    iana, ContentType, CoseSign1Builder, HeaderBuilder, RegisteredLabelWithPrivate,
     TaggedCborSerializable,
 };
 use ed25519_dalek::Signer;
@@ -40,6 +61,16 @@ pub enum StatementError {
     BadSignature,
 }
 
+/// What an operator statement may say: revoke, suspend, reinstate. Supersession and support
+/// dates are the assessor's and manufacturer's facts, not the operator's.
+pub fn operator_may_state(kind: &label::StatusEventKind) -> bool {
+    use label::StatusEventKind as K;
+    matches!(kind, K::Revoked { .. } | K::Suspended | K::Reinstated)
+}
+
+/// The kinds [`operator_may_state`] allows, for messages.
+pub const OPERATOR_KINDS: &str = "revoked, suspended, reinstated";
+
 /// Signs `event` as a status statement with `key`.
 pub fn sign_statement(event: &StatusEvent, key: &SigningKey) -> Vec<u8> {
     let mut payload = Vec::new();
@@ -61,7 +92,7 @@ pub fn sign_statement(event: &StatusEvent, key: &SigningKey) -> Vec<u8> {
 /// A statement's key id and event, read WITHOUT checking the signature (to find which label and
 /// therefore which key to check it with). Headers are checked here.
 pub fn open_unverified(bytes: &[u8]) -> Result<(KeyId, StatusEvent), StatementError> {
-    let sign1 = CoseSign1::from_tagged_slice(bytes)
+    let sign1 = label::parse_canonical_sign1(bytes)
         .map_err(|e| StatementError::Malformed(e.to_string()))?;
     let h = &sign1.protected.header;
     if !sign1.unprotected.is_empty() {
@@ -157,6 +188,20 @@ mod tests {
                 "byte {i}"
             );
         }
+    }
+
+    #[test]
+    fn a_re_encoded_statement_is_refused() {
+        let k = label::generate_key().unwrap();
+        let s = sign_statement(&event(), &k);
+        assert_eq!(s[0], 0xd2);
+        let mut t = vec![0xd8, 0x12];
+        t.extend_from_slice(&s[1..]);
+        assert!(matches!(
+            open_unverified(&t),
+            Err(StatementError::Malformed(m)) if m.contains("canonical")
+        ));
+        assert!(verify_statement(&t, &k.verifying_key()).is_err());
     }
 
     #[test]

@@ -389,6 +389,50 @@ impl Store {
         rows.iter().map(Self::assessor_of).collect()
     }
 
+    /// When the entry at `leaf_index` was logged (RFC 3339), if it exists.
+    pub async fn logged_at(&self, leaf_index: u64) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT logged_at FROM log_entries WHERE leaf_index = $1")
+            .bind(
+                i64::try_from(leaf_index)
+                    .map_err(|_| StoreError::Corrupt("leaf index over i64".into()))?,
+            )
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get("logged_at").map_err(StoreError::from))
+            .transpose()
+    }
+
+    // ---- operators ----
+
+    /// Registers an operator key (see [`crate::statement`]: operator statements). Registering
+    /// the same key twice is refused.
+    pub async fn register_operator(
+        &self,
+        name: &str,
+        key: &label::VerifyingKey,
+    ) -> Result<label::KeyId, StoreError> {
+        let kid = label::KeyId::of(key);
+        sqlx::query("INSERT INTO operators (kid, public_key, name, registered_at, retired_at) VALUES ($1, $2, $3, $4, NULL)")
+            .bind(kid.to_string())
+            .bind(key.as_bytes().to_vec())
+            .bind(name)
+            .bind(now_rfc3339())
+            .execute(&self.pool)
+            .await?;
+        Ok(kid)
+    }
+
+    /// The operator key with this key id (same record shape as an assessor's).
+    pub async fn operator(&self, kid: &str) -> Result<Option<AssessorRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT kid, public_key, name, registered_at, retired_at FROM operators WHERE kid = $1",
+        )
+        .bind(kid)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Self::assessor_of).transpose()
+    }
+
     // ---- the log ----
 
     /// Number of entries in the log.

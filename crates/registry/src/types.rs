@@ -57,6 +57,9 @@ pub struct LabelView {
     pub digest: String,
     /// The assessor key id that signed it.
     pub kid: String,
+    /// The name the operator registered that key under (the label's own `assessor.name` is
+    /// the assessor's claim; consumer pages show this one).
+    pub assessor_name: String,
     /// Its leaf index in the log.
     pub leaf_index: u64,
     /// Status now (RFC 3339 instant in `checked_at`).
@@ -71,11 +74,13 @@ pub struct LabelView {
     pub claims: serde_json::Value,
     /// The consumer page (QR short form).
     pub consumer_page: String,
-    /// Offline proof bundle of the label itself (entry = the COSE_Sign1 bytes); accepted by
+    /// Offline proof bundle of the label itself (entry = the COSE_Sign1 bytes) with every
+    /// status statement about it (`statements`), all against one checkpoint; accepted by
     /// `trustgate label verify --bundle`.
     #[schema(value_type = Object)]
     pub bundle: ProofBundle,
-    /// Every status fact about it, each with its own proof, in log order.
+    /// Every status fact about it, each with its own proof, in the order they take effect
+    /// (statement time; log order among equal times).
     pub events: Vec<LoggedEvent>,
 }
 

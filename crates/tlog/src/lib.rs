@@ -68,7 +68,9 @@ pub mod proof;
 pub mod tile;
 
 pub use builder::{right_edge_nodes, BuilderError, TreeBuilder};
-pub use bundle::{verify, BundleError, ProofBundle, VerifiedEntry, BUNDLE_FORMAT};
+pub use bundle::{
+    verify, BundleError, BundledEntry, ProofBundle, VerifiedEntry, VerifiedStatement, BUNDLE_FORMAT,
+};
 pub use checkpoint::{Checkpoint, CheckpointError, LogVerifier};
 pub use hash::{leaf_hash, node_hash, root_from_leaf_hashes, Hash, EMPTY_ROOT, HASH_SIZE};
 pub use memory::MemoryLog;

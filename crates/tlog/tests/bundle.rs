@@ -174,3 +174,72 @@ fn malformed_json_is_rejected() {
     let huge = " ".repeat(tlog::bundle::MAX_BUNDLE_JSON + 1);
     assert!(ProofBundle::from_json(&huge).is_err());
 }
+
+/// The label's bundle with statements about it, all against the same checkpoint.
+fn bundle_with_statements(s: &Setup, index: u64, statements: &[u64], size: u64) -> ProofBundle {
+    let cp = Checkpoint::new(ORIGIN, size, s.log.root_at(size).unwrap());
+    let mut b = bundle_at(s, index, size);
+    b.statements = Some(
+        statements
+            .iter()
+            .map(|&i| {
+                tlog::BundledEntry::build(s.log.entry(i).unwrap().to_vec(), i, &cp, &s.log).unwrap()
+            })
+            .collect(),
+    );
+    b
+}
+
+#[test]
+fn statements_are_proven_against_the_bundle_checkpoint() {
+    let s = setup();
+    let b = bundle_with_statements(&s, 3, &[10, 700], 800);
+    let back = ProofBundle::from_json(&b.to_json()).unwrap();
+    assert_eq!(back, b);
+    let v = verify(&back, &s.verifier).unwrap();
+    let st = v.statements.unwrap();
+    assert_eq!(st.len(), 2);
+    assert_eq!(st[0].leaf_index, 10);
+    assert_eq!(st[1].entry, s.log.entry(700).unwrap());
+
+    // An empty list is "checked: none", distinct from an absent one.
+    let mut empty = bundle_at(&s, 3, 800);
+    empty.statements = Some(vec![]);
+    assert_eq!(
+        verify(&empty, &s.verifier).unwrap().statements,
+        Some(vec![])
+    );
+    let old = bundle_at(&s, 3, 800);
+    assert!(!old.to_json().contains("statements"), "old form unchanged");
+    assert_eq!(verify(&old, &s.verifier).unwrap().statements, None);
+
+    // A statement whose bytes were changed, or whose proof is for another checkpoint.
+    let mut t = b.clone();
+    t.statements.as_mut().unwrap()[1].entry[0] ^= 1;
+    assert!(matches!(
+        verify(&t, &s.verifier),
+        Err(BundleError::Statement {
+            index: 1,
+            leaf_index: 700,
+            ..
+        })
+    ));
+    let other_cp = bundle_with_statements(&s, 3, &[10, 700], 900);
+    let mut t = b.clone();
+    t.statements = other_cp.statements;
+    assert!(matches!(
+        verify(&t, &s.verifier),
+        Err(BundleError::Statement { .. })
+    ));
+    // The same leaf twice (or the label's own leaf as a statement) is refused.
+    let dup = bundle_with_statements(&s, 3, &[10, 10], 800);
+    assert!(matches!(
+        verify(&dup, &s.verifier),
+        Err(BundleError::Statement { index: 1, .. })
+    ));
+    let own = bundle_with_statements(&s, 3, &[3], 800);
+    assert!(matches!(
+        verify(&own, &s.verifier),
+        Err(BundleError::Statement { index: 0, .. })
+    ));
+}

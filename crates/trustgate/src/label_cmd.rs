@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
 pub enum LabelCommand {
-    /// Sign a label: a JSON claim set (DESIGN §4) becomes a COSE_Sign1 object (Ed25519).
+    /// Sign a label: a JSON claim set becomes a COSE_Sign1 object (Ed25519).
     ///
     /// Example: trustgate label issue claims.json --key assessor.key -o device.label
     Issue {
@@ -35,8 +35,14 @@ pub enum LabelCommand {
     },
     /// Verify a label offline: signature by a known assessor, then its status at a time.
     ///
-    /// Exit 0 when the signature is valid and the label is active, 1 when it is not.
-    /// Example: trustgate label verify device.label --assessor assessor.pub --at 2027-01-01T00:00:00Z
+    /// Without --bundle, or with a bundle that carries no status statements, only the label
+    /// itself is checked: a revocation cannot be seen, and the output says so. A bundle from
+    /// `trustgate registry fetch` carries every status statement the registry logged about the
+    /// label, each proven in the same checkpoint; they are checked and decide the status.
+    ///
+    /// Exit 0 when the signature is valid and the label is active, 1 when it is not (or when a
+    /// statement in the bundle cannot be checked).
+    /// Example: trustgate label verify device.label --assessor assessor.pub --bundle b.json --log-key log.key.pub
     Verify {
         label: PathBuf,
         /// Public key(s) of registered assessors (PEM; repeat for several).
@@ -51,6 +57,10 @@ pub enum LabelCommand {
         /// The log's C2SP verifier key (`name+hash+key`), or a file holding it.
         #[arg(long = "log-key")]
         log_key: Option<String>,
+        /// Public key(s) of the registry operator (PEM; repeat for several): operator
+        /// statements in the bundle (revocations of any label) are checked with them.
+        #[arg(long = "operator-key")]
+        operator_keys: Vec<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -135,10 +145,7 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                     return Ok(Some(Finding));
                 }
             }
-            let key_pem = String::from_utf8(read_bounded(&key, 16 * 1024, "key files")?)
-                .context("key file is not PEM text")?;
-            let signing_key = label::signing_key_from_pem(&key_pem)
-                .with_context(|| format!("key {}", key.display()))?;
+            let signing_key = label::signing_key_from_file(&key)?;
             let bytes = label::sign(&claims_value, &signing_key)?;
             std::fs::write(&output, &bytes)
                 .with_context(|| format!("cannot write {}", output.display()))?;
@@ -179,45 +186,35 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
             at,
             bundle,
             log_key,
+            operator_keys,
             json,
         } => {
             let bytes = read_bounded(&path, MAX_LABEL_BYTES, "labels")?;
-            let mut ring = label::KeyRing::new();
-            for a in &assessors {
-                let pem = String::from_utf8(read_bounded(a, 16 * 1024, "key files")?)
-                    .context("assessor key is not PEM text")?;
-                ring.insert(
-                    label::verifying_key_from_pem(&pem)
-                        .with_context(|| format!("assessor key {}", a.display()))?,
-                );
-            }
+            let ring = read_public_keys(&assessors, "assessor key")?;
+            let operators = read_public_keys(&operator_keys, "operator key")?;
             let at = parse_at(at)?.unwrap_or_else(time::OffsetDateTime::now_utc);
+            let not_valid = |reason: String| {
+                if json {
+                    println!(
+                        "{}",
+                        json!({"label": path, "valid": false, "reason": reason})
+                    );
+                } else {
+                    eprintln!("NOT valid: {}: {reason}", path.display());
+                }
+                Ok(Some(Finding))
+            };
             let verified = match label::verify(&bytes, &ring) {
                 Ok(v) => v,
-                Err(e) => {
-                    if json {
-                        println!(
-                            "{}",
-                            json!({"label": path, "valid": false, "reason": e.to_string()})
-                        );
-                    } else {
-                        eprintln!("NOT valid: {}: {e}", path.display());
-                    }
-                    return Ok(Some(Finding));
-                }
+                Err(e) => return not_valid(e.to_string()),
             };
             // RFC 9162 inclusion: the bundle's entry must be exactly these label bytes, proven
-            // against a checkpoint signed by the log's key.
+            // against a checkpoint signed by the log's key; so must its statements.
             let mut logged = None;
+            let mut statements: Option<Vec<(u64, label::StatusEvent)>> = None;
             if let Some(bundle_path) = bundle {
                 let log_key = log_key.expect("clap requires --log-key with --bundle");
-                let vkey = if Path::new(&log_key).is_file() {
-                    std::fs::read_to_string(&log_key)?.trim().to_string()
-                } else {
-                    log_key
-                };
-                let log = tlog::checkpoint::LogVerifier::parse(&vkey)
-                    .map_err(|e| anyhow::anyhow!("--log-key: {e}"))?;
+                let log = log_verifier(&log_key)?;
                 let text =
                     String::from_utf8(read_bounded(&bundle_path, 1024 * 1024, "proof bundles")?)
                         .context("bundle is not UTF-8 JSON")?;
@@ -231,49 +228,187 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                             Err("the bundle proves a different entry, not this label".to_string())
                         }
                     });
-                match outcome {
-                    Ok(v) => {
-                        logged =
-                            Some((v.leaf_index, v.checkpoint.size, v.checkpoint.origin.clone()))
-                    }
-                    Err(reason) => {
-                        if json {
-                            println!(
-                                "{}",
-                                json!({"label": path, "valid": false, "reason": format!("log proof: {reason}")})
-                            );
-                        } else {
-                            eprintln!("NOT valid: {}: log proof: {reason}", path.display());
+                let v = match outcome {
+                    Ok(v) => v,
+                    Err(reason) => return not_valid(format!("log proof: {reason}")),
+                };
+                logged = Some((v.leaf_index, v.checkpoint.size, v.checkpoint.origin.clone()));
+                if let Some(list) = &v.statements {
+                    let keys = StatementKeys {
+                        label_kid: verified.kid,
+                        assessor: Some(verified.key),
+                        operators: &operators,
+                    };
+                    match check_statements(&verified.claims.id, list, &keys) {
+                        Ok(checked) => {
+                            statements = Some(
+                                checked
+                                    .into_iter()
+                                    .map(|c| (c.leaf_index, c.event))
+                                    .collect(),
+                            )
                         }
-                        return Ok(Some(Finding));
+                        Err(reason) => {
+                            return not_valid(format!("status cannot be established: {reason}"))
+                        }
                     }
                 }
             }
-            // Offline there are no registry events (revocations arrive with proof bundles from
-            // the registry); validity and the support period are judged from the claims.
-            let status = label::status(&verified.claims, at, &[]);
+            let facts: Vec<label::StatusEvent> = statements
+                .iter()
+                .flatten()
+                .map(|(_, e)| e.clone())
+                .collect();
+            let status = label::status(&verified.claims, at, &facts);
             let active = matches!(status, label::Status::Active);
+            let checked = match (&statements, &logged) {
+                (Some(list), Some((_, size, _))) => format!(
+                    "the label and the {} status statement(s) the registry logged about it up to tree size {size}",
+                    list.len()
+                ),
+                _ => "only the label itself: revocation and other registry statements were NOT checked".to_string(),
+            };
             if json {
                 println!(
                     "{}",
                     json!({"label": path, "valid": true, "active": active, "status": status,
+                           "revocation_checked": statements.is_some(),
+                           "checked": checked,
+                           "statements": statements.as_ref().map(|l| l.iter().map(|(i, e)|
+                               json!({"leaf_index": i, "event": e})).collect::<Vec<_>>()),
                            "kid": verified.kid.to_string(), "digest": verified.digest.to_string(),
                            "logged": logged.as_ref().map(|(i, size, origin)|
                                json!({"leaf_index": i, "tree_size": size, "origin": origin}))})
                 );
             } else {
-                println!(
-                    "signature valid (assessor key {}); status: {}",
-                    verified.kid,
-                    status.plain_words()
-                );
+                println!("signature valid (assessor key {})", verified.kid);
                 if let Some((i, size, origin)) = &logged {
                     println!("logged: entry {i} of {size} in {origin} (inclusion proof verified)");
+                }
+                if statements.is_some() {
+                    println!("status: {}", status.plain_words());
+                    println!("checked: {checked}");
+                } else {
+                    println!(
+                        "status from the label alone (revocation NOT checked): {}",
+                        status_words_unchecked(&status)
+                    );
+                    println!(
+                        "checked: {checked}; for its registry status use a bundle from `trustgate registry fetch`"
+                    );
                 }
             }
             Ok(if active { None } else { Some(Finding) })
         }
     }
+}
+
+/// A status judged from the claims alone, in words that do not call it valid.
+fn status_words_unchecked(status: &label::Status) -> String {
+    match status {
+        label::Status::Active => {
+            "within its validity and support periods as the label states them".into()
+        }
+        other => other.plain_words(),
+    }
+}
+
+/// Reads PEM public keys (SPKI) into a key ring.
+pub(crate) fn read_public_keys(paths: &[PathBuf], what: &str) -> Result<label::KeyRing> {
+    let mut ring = label::KeyRing::new();
+    for a in paths {
+        let pem = String::from_utf8(read_bounded(a, 16 * 1024, "key files")?)
+            .with_context(|| format!("{what} {} is not PEM text", a.display()))?;
+        ring.insert(
+            label::verifying_key_from_pem(&pem)
+                .with_context(|| format!("{what} {}", a.display()))?,
+        );
+    }
+    Ok(ring)
+}
+
+/// The log's verifier key, given as text or as a file holding it.
+pub(crate) fn log_verifier(log_key: &str) -> Result<tlog::checkpoint::LogVerifier> {
+    let vkey = if Path::new(log_key).is_file() {
+        std::fs::read_to_string(log_key)?.trim().to_string()
+    } else {
+        log_key.to_string()
+    };
+    tlog::checkpoint::LogVerifier::parse(&vkey).map_err(|e| anyhow::anyhow!("--log-key: {e}"))
+}
+
+/// The keys statements about one label are checked with.
+pub(crate) struct StatementKeys<'a> {
+    /// The key id that signed the label.
+    pub label_kid: label::KeyId,
+    /// That key, when the checker has it (pinned); `None`: its statements' signatures cannot
+    /// be checked here.
+    pub assessor: Option<label::VerifyingKey>,
+    /// Operator keys given.
+    pub operators: &'a label::KeyRing,
+}
+
+/// One statement checked.
+pub(crate) struct CheckedStatement {
+    pub leaf_index: u64,
+    pub event: label::StatusEvent,
+    /// Whether its signature was verified here (false: the signer's key was not given).
+    pub signature_checked: bool,
+}
+
+/// Checks every statement of a verified bundle: a status statement (canonical encoding),
+/// about this label, signed by the label's key or a given operator key (operator statements
+/// only revoke, suspend, reinstate). A statement signed by the label's key when that key is not
+/// at hand is returned unchecked (`signature_checked: false`); one signed by any other key is
+/// refused: the status would depend on something that cannot be checked.
+pub(crate) fn check_statements(
+    label_id: &str,
+    list: &[tlog::VerifiedStatement],
+    keys: &StatementKeys<'_>,
+) -> std::result::Result<Vec<CheckedStatement>, String> {
+    use label::KeyResolver;
+    let mut out = Vec::with_capacity(list.len());
+    for s in list {
+        let (kid, event) = registry::statement::open_unverified(&s.entry)
+            .map_err(|e| format!("statement entry {}: {e}", s.leaf_index))?;
+        if event.label_id != label_id {
+            return Err(format!(
+                "statement entry {} is about {:?}, not this label ({label_id:?})",
+                s.leaf_index, event.label_id
+            ));
+        }
+        let signature_checked = if kid == keys.label_kid {
+            match &keys.assessor {
+                Some(k) => {
+                    registry::verify_statement(&s.entry, k)
+                        .map_err(|e| format!("statement entry {}: {e}", s.leaf_index))?;
+                    true
+                }
+                None => false,
+            }
+        } else if let Some(k) = keys.operators.resolve(&kid) {
+            registry::verify_statement(&s.entry, &k)
+                .map_err(|e| format!("statement entry {}: {e}", s.leaf_index))?;
+            if !registry::statement::operator_may_state(&event.kind) {
+                return Err(format!(
+                    "statement entry {} is an operator statement of a kind operators may not make",
+                    s.leaf_index
+                ));
+            }
+            true
+        } else {
+            return Err(format!(
+                "statement entry {} is signed by key {kid}, neither the label's assessor key nor an operator key given with --operator-key; pass the registry operator's public key",
+                s.leaf_index
+            ));
+        };
+        out.push(CheckedStatement {
+            leaf_index: s.leaf_index,
+            event,
+            signature_checked,
+        });
+    }
+    Ok(out)
 }
 
 pub fn baseline(cmd: BaselineCommand) -> Result<Option<Finding>> {

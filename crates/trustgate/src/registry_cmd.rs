@@ -72,6 +72,28 @@ pub enum RegistryCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Operator: register an operator key (PEM from `trustgate keygen`). Operator keys sign
+    /// operator statements: revoke, suspend or reinstate any label, e.g. one whose assessor key
+    /// was retired after a compromise (`registry revoke ID --operator-key KEY`). Keep the
+    /// private key offline; give verifiers the public key (`label verify --operator-key`).
+    ///
+    /// Example: trustgate registry add-operator operator.pub --name "Registry operator"
+    AddOperator {
+        /// The operator's public key (SPKI PEM).
+        public_key: PathBuf,
+        /// A name for the key, for records and messages.
+        #[arg(long)]
+        name: String,
+        /// The registry's database (default: the SQLite file in the data directory).
+        #[arg(long)]
+        db: Option<String>,
+        /// The registry's data directory (see `serve --help`).
+        #[arg(long = "data-dir")]
+        data_dir: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Submit a signed label to a registry.
     ///
     /// Example: trustgate registry submit device.label --url https://registry.example
@@ -85,7 +107,8 @@ pub enum RegistryCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Revoke a label (a status statement signed with the key that issued it).
+    /// Revoke a label: a status statement signed with the key that issued it (--key) or, as
+    /// the registry operator, with a registered operator key (--operator-key).
     ///
     /// Example: trustgate registry revoke urn:acme:label:1 --reason "default password" --key lab.key --url U
     Revoke {
@@ -95,8 +118,15 @@ pub enum RegistryCommand {
         #[arg(long)]
         reason: String,
         /// The issuing assessor's private key.
-        #[arg(long)]
-        key: PathBuf,
+        #[arg(
+            long,
+            required_unless_present = "operator_key",
+            conflicts_with = "operator_key"
+        )]
+        key: Option<PathBuf>,
+        /// A registered operator private key (see `add-operator`).
+        #[arg(long = "operator-key")]
+        operator_key: Option<PathBuf>,
         /// The registry's base URL (e.g. https://registry.example).
         #[arg(long)]
         url: String,
@@ -125,8 +155,12 @@ pub enum RegistryCommand {
     },
     /// Fetch a label's status and offline proof bundle, by id, firmware digest or MUD URL.
     ///
-    /// Exit 0 when the label is active, 1 when it is not (or not found).
-    /// Example: trustgate registry fetch urn:acme:label:1 --url U -o bundle.json --label-out device.label
+    /// The answer is checked before anything is printed or saved: the bundle against the
+    /// pinned log key, the label and every status statement proven in one checkpoint, the
+    /// statements' signatures with the keys given, and the status recomputed from them; an
+    /// answer that does not check out is refused (exit 1).
+    /// Exit 0 when the label is active, 1 when it is not (or not found, or refused).
+    /// Example: trustgate registry fetch urn:acme:label:1 --url U --log-key log.key.pub --assessor lab.pub -o bundle.json
     Fetch {
         /// The label id.
         #[arg(required_unless_present_any = ["firmware", "mud_url"], conflicts_with_all = ["firmware", "mud_url"])]
@@ -146,6 +180,18 @@ pub enum RegistryCommand {
         /// Write the label's COSE bytes here.
         #[arg(long = "label-out")]
         label_out: Option<PathBuf>,
+        /// The log's C2SP verifier key (`name+hash+key`), or a file holding it: pinned out of
+        /// band (the registry's own copy is not a trust anchor).
+        #[arg(long = "log-key")]
+        log_key: String,
+        /// Public key(s) of the assessors (PEM): the label's and its statements' signatures are
+        /// checked with them. Without one, signatures are taken on the log's word, and the
+        /// output says so.
+        #[arg(long = "assessor")]
+        assessors: Vec<PathBuf>,
+        /// Public key(s) of the registry operator (PEM), for operator statements.
+        #[arg(long = "operator-key")]
+        operator_keys: Vec<PathBuf>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -185,11 +231,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 fn signing_key(path: &Path) -> Result<label::SigningKey> {
-    let pem = zeroize::Zeroizing::new(
-        String::from_utf8(read_bounded(path, 16 * 1024, "key files")?)
-            .context("key file is not PEM text")?,
-    );
-    label::signing_key_from_pem(&pem).with_context(|| format!("key {}", path.display()))
+    // Refuses a key file others can read (and says how to fix it).
+    Ok(label::signing_key_from_file(path)?)
 }
 
 /// A registry refusal is a finding (exit 1) reported plainly; anything else is an error.
@@ -298,6 +341,41 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             }
             Ok(None)
         }),
+        RegistryCommand::AddOperator {
+            public_key,
+            name,
+            db,
+            data_dir: dir,
+            json,
+        } => rt.block_on(async {
+            let pem = String::from_utf8(read_bounded(&public_key, 16 * 1024, "key files")?)
+                .context("public key is not PEM text")?;
+            let key = label::verifying_key_from_pem(&pem)
+                .with_context(|| format!("operator key {}", public_key.display()))?;
+            let store = registry::Store::open(&db_url(db, &data_dir(dir)?)?).await?;
+            let kid = label::KeyId::of(&key).to_string();
+            if let Some(existing) = store.operator(&kid).await? {
+                eprintln!(
+                    "operator key {kid} is already registered (as {:?}); nothing changed",
+                    existing.name
+                );
+                return Ok(Some(Finding));
+            }
+            if store.assessor(&kid).await?.is_some() {
+                eprintln!("key {kid} is an assessor key; an operator key must be a key of its own");
+                return Ok(Some(Finding));
+            }
+            store.register_operator(&name, &key).await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"kid": kid, "name": name, "operator": true, "registered": true})
+                );
+            } else {
+                println!("registered operator key {name:?} with key id {kid}");
+            }
+            Ok(None)
+        }),
         RegistryCommand::RetireAssessor {
             kid,
             db,
@@ -329,10 +407,14 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             id,
             reason,
             key,
+            operator_key,
             url,
             json,
         } => {
             let kind = label::StatusEventKind::Revoked { reason };
+            let key = key
+                .or(operator_key)
+                .expect("clap requires --key or --operator-key");
             rt.block_on(send_statement(&id, kind, &key, &url, json))
         }
         RegistryCommand::SupportEnd {
@@ -357,69 +439,194 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             url,
             output,
             label_out,
+            log_key,
+            assessors,
+            operator_keys,
             json,
-        } => rt.block_on(async {
-            let client = registry::Client::new(&url)?;
-            let result = match (id, firmware, mud_url) {
-                (Some(id), _, _) => client.label(&id).await.map(|v| vec![v]),
-                (_, Some(f), _) => client.lookup("firmware", &f).await,
-                (_, _, Some(u)) => client.lookup("mud-url", &u).await,
-                _ => unreachable!("clap requires one"),
-            };
-            let views = match result {
-                Ok(v) => v,
-                Err(e) => return report_refusal(e, json),
-            };
-            let Some(first) = views.first() else {
-                if json {
-                    println!("{}", json!({"found": false, "labels": []}));
-                } else {
-                    eprintln!("no label found");
-                }
-                return Ok(Some(Finding));
-            };
-            if views.len() > 1 && (output.is_some() || label_out.is_some()) {
-                eprintln!(
-                    "{} labels match; writing the oldest ({})",
-                    views.len(),
-                    first.label_id
-                );
-            }
-            if let Some(o) = &output {
-                std::fs::write(o, first.bundle.to_json())
-                    .with_context(|| format!("cannot write {}", o.display()))?;
-            }
-            if let Some(o) = &label_out {
-                std::fs::write(o, &first.bundle.entry)
-                    .with_context(|| format!("cannot write {}", o.display()))?;
-            }
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string(&json!({"found": true, "labels": views}))?
-                );
-            } else {
-                for v in &views {
-                    println!(
-                        "{} (entry {}, assessor key {}): {}",
-                        v.label_id, v.leaf_index, v.kid, v.status_words
-                    );
-                    for e in &v.events {
-                        println!("  entry {}: {:?}", e.leaf_index, e.event.kind);
+        } => {
+            let log = crate::label_cmd::log_verifier(&log_key)?;
+            let ring = crate::label_cmd::read_public_keys(&assessors, "assessor key")?;
+            let operators = crate::label_cmd::read_public_keys(&operator_keys, "operator key")?;
+            rt.block_on(async {
+                let client = registry::Client::new(&url)?;
+                let result = match (id, firmware, mud_url) {
+                    (Some(id), _, _) => client.label(&id).await.map(|v| vec![v]),
+                    (_, Some(f), _) => client.lookup("firmware", &f).await,
+                    (_, _, Some(u)) => client.lookup("mud-url", &u).await,
+                    _ => unreachable!("clap requires one"),
+                };
+                let views = match result {
+                    Ok(v) => v,
+                    Err(e) => return report_refusal(e, json),
+                };
+                let Some(first) = views.first() else {
+                    if json {
+                        println!("{}", json!({"found": false, "labels": []}));
+                    } else {
+                        eprintln!("no label found");
                     }
-                    println!("  consumer page: {}", v.consumer_page);
+                    return Ok(Some(Finding));
+                };
+                // Check every answer before printing or saving anything.
+                let now = time::OffsetDateTime::now_utc();
+                let mut checked = Vec::with_capacity(views.len());
+                for v in &views {
+                    match check_view(v, &log, &ring, &operators, now) {
+                        Ok(c) => checked.push(c),
+                        Err(reason) => {
+                            if json {
+                                println!(
+                                    "{}",
+                                    json!({"found": true, "verified": false, "label_id": v.label_id, "reason": reason})
+                                );
+                            } else {
+                                eprintln!(
+                                    "refused: the registry's answer for {:?} does not check out: {reason}; nothing was saved",
+                                    v.label_id
+                                );
+                            }
+                            return Ok(Some(Finding));
+                        }
+                    }
+                }
+                if views.len() > 1 && (output.is_some() || label_out.is_some()) {
+                    eprintln!(
+                        "{} labels match; writing the oldest ({})",
+                        views.len(),
+                        first.label_id
+                    );
                 }
                 if let Some(o) = &output {
-                    println!("proof bundle written to {}", o.display());
+                    std::fs::write(o, first.bundle.to_json())
+                        .with_context(|| format!("cannot write {}", o.display()))?;
                 }
-            }
-            Ok(if first.status.is_active() {
-                None
-            } else {
-                Some(Finding)
+                if let Some(o) = &label_out {
+                    std::fs::write(o, &first.bundle.entry)
+                        .with_context(|| format!("cannot write {}", o.display()))?;
+                }
+                if json {
+                    let verified: Vec<_> = checked
+                        .iter()
+                        .map(|c| {
+                            json!({"label_id": c.label_id, "status": c.status,
+                                   "signatures_checked": c.signatures_checked,
+                                   "statements": c.statements, "tree_size": c.tree_size})
+                        })
+                        .collect();
+                    println!(
+                        "{}",
+                        serde_json::to_string(
+                            &json!({"found": true, "verified": verified, "labels": views})
+                        )?
+                    );
+                } else {
+                    for (v, c) in views.iter().zip(&checked) {
+                        println!(
+                            "{} (entry {}, assessor key {}, registered as {:?}): {}",
+                            v.label_id,
+                            v.leaf_index,
+                            v.kid,
+                            v.assessor_name,
+                            c.status.plain_words()
+                        );
+                        for e in &v.events {
+                            println!("  entry {}: {:?} at {}", e.leaf_index, e.event.kind, e.event.at);
+                        }
+                        println!(
+                            "  checked: the label and {} status statement(s) proven in the log's checkpoint of size {}; {}",
+                            c.statements,
+                            c.tree_size,
+                            if c.signatures_checked {
+                                "every signature verified with the keys given"
+                            } else {
+                                "signatures NOT checked here (no --assessor / --operator-key for them): taken on the log's word"
+                            }
+                        );
+                        println!("  consumer page: {}", v.consumer_page);
+                    }
+                    if let Some(o) = &output {
+                        println!("proof bundle written to {}", o.display());
+                    }
+                }
+                Ok(if checked[0].status.is_active() {
+                    None
+                } else {
+                    Some(Finding)
+                })
             })
-        }),
+        }
     }
+}
+
+/// What `registry fetch` established about one answer.
+struct CheckedView {
+    label_id: String,
+    status: label::Status,
+    statements: usize,
+    tree_size: u64,
+    signatures_checked: bool,
+}
+
+/// Checks a registry answer against its own proofs: the label's bundle verifies with the pinned
+/// log key and carries the status statements; the label bytes are the label the answer names
+/// (signature checked when its assessor key is given); every statement is proven in the same
+/// checkpoint and about this label; the status the answer states is the one the statements
+/// give.
+fn check_view(
+    v: &registry::LabelView,
+    log: &tlog::checkpoint::LogVerifier,
+    assessors: &label::KeyRing,
+    operators: &label::KeyRing,
+    now: time::OffsetDateTime,
+) -> std::result::Result<CheckedView, String> {
+    use label::KeyResolver;
+    let proven = tlog::verify(&v.bundle, log).map_err(|e| format!("proof bundle: {e}"))?;
+    let (kid, claims) = label::decode_unverified(&proven.entry)
+        .map_err(|e| format!("the proven entry is not a label: {e}"))?;
+    let assessor = assessors.resolve(&kid);
+    if assessor.is_some() {
+        label::verify(&proven.entry, assessors).map_err(|e| format!("label: {e}"))?;
+    }
+    if claims.id != v.label_id || kid.to_string() != v.kid || proven.leaf_index != v.leaf_index {
+        return Err(format!(
+            "the proven label is {:?} (key {kid}, entry {}), not what the answer says",
+            claims.id, proven.leaf_index
+        ));
+    }
+    let Some(list) = &proven.statements else {
+        return Err(
+            "the answer carries no status statements with its proof, so a revocation could not be seen"
+                .into(),
+        );
+    };
+    let keys = crate::label_cmd::StatementKeys {
+        label_kid: kid,
+        assessor,
+        operators,
+    };
+    let checked = crate::label_cmd::check_statements(&claims.id, list, &keys)?;
+    let facts: Vec<label::StatusEvent> = checked.iter().map(|c| c.event.clone()).collect();
+    // The status it states, recomputed at the instant it says it was computed.
+    let stated_at = time::OffsetDateTime::parse(
+        &v.checked_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map_err(|e| format!("checked_at {:?}: {e}", v.checked_at))?;
+    let then = label::status(&claims, stated_at, &facts);
+    if then != v.status {
+        return Err(format!(
+            "it states {:?}, but the statements it proves give {:?}",
+            v.status, then
+        ));
+    }
+    let status = label::status(&claims, now, &facts);
+    Ok(CheckedView {
+        label_id: claims.id,
+        status,
+        statements: checked.len(),
+        tree_size: proven.checkpoint.size,
+        signatures_checked: assessor.is_some() && checked.iter().all(|c| c.signature_checked),
+    })
 }
 
 async fn send_statement(

@@ -88,6 +88,12 @@ fn assessor(dir: &Path, name: &str) -> (label::SigningKey, PathBuf) {
         label::signing_key_to_pem(&key).unwrap().as_bytes(),
     )
     .unwrap();
+    // Private key files are refused unless only their owner can read them.
+    std::fs::set_permissions(
+        &key_path,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     std::fs::write(
         &pub_path,
         label::verifying_key_to_pem(&key.verifying_key()).unwrap(),
@@ -202,6 +208,8 @@ fn serve_submit_fetch_verify_offline_revoke() {
     let o = run(&[
         "registry",
         "fetch",
+        "--log-key",
+        s(&data.join("log.key.pub")),
         "urn:cli:1",
         "--url",
         &server.url,
@@ -249,6 +257,8 @@ fn serve_submit_fetch_verify_offline_revoke() {
     let o = run(&[
         "registry",
         "fetch",
+        "--log-key",
+        s(&data.join("log.key.pub")),
         "--firmware",
         &fw,
         "--url",
@@ -257,7 +267,16 @@ fn serve_submit_fetch_verify_offline_revoke() {
     ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let mud = label::example_claims().network_profile.mud_url.unwrap();
-    let o = run(&["registry", "fetch", "--mud-url", &mud, "--url", &server.url]);
+    let o = run(&[
+        "registry",
+        "fetch",
+        "--log-key",
+        s(&data.join("log.key.pub")),
+        "--mud-url",
+        &mud,
+        "--url",
+        &server.url,
+    ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(text(&o).contains("urn:cli:1"));
 
@@ -287,14 +306,30 @@ fn serve_submit_fetch_verify_offline_revoke() {
         &server.url,
     ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let o = run(&["registry", "fetch", "urn:cli:1", "--url", &server.url]);
+    let o = run(&[
+        "registry",
+        "fetch",
+        "--log-key",
+        s(&data.join("log.key.pub")),
+        "urn:cli:1",
+        "--url",
+        &server.url,
+    ]);
     assert_eq!(code(&o), 1);
     assert!(
         text(&o).contains("Revoked: this label no longer applies (telnet open)"),
         "{}",
         text(&o)
     );
-    let o = run(&["registry", "fetch", "urn:cli:404", "--url", &server.url]);
+    let o = run(&[
+        "registry",
+        "fetch",
+        "--log-key",
+        s(&data.join("log.key.pub")),
+        "urn:cli:404",
+        "--url",
+        &server.url,
+    ]);
     assert_eq!(code(&o), 1);
     assert!(text(&o).contains("404"), "{}", text(&o));
 }
@@ -343,6 +378,8 @@ fn support_end_change_is_recorded() {
     let o = run(&[
         "registry",
         "fetch",
+        "--log-key",
+        s(&data.join("log.key.pub")),
         "urn:se:1",
         "--url",
         &server.url,
