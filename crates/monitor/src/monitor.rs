@@ -821,7 +821,17 @@ impl Monitor {
     /// How events name a device not necessarily known yet.
     fn display_name_of(&self, mac: &Mac) -> String {
         match self.devices.peek(mac) {
-            Some(d) => d.display_name(),
+            // Mid-sentence: "The device …" / "A … device" start lower case.
+            Some(d) => {
+                let name = d.display_name();
+                match name.strip_prefix("The device ") {
+                    Some(rest) => format!("the device {rest}"),
+                    None => match name.strip_prefix("A ") {
+                        Some(rest) if name.ends_with(&format!("({mac})")) => format!("a {rest}"),
+                        _ => name,
+                    },
+                }
+            }
             None => format!("the device {mac}"),
         }
     }
@@ -1194,6 +1204,7 @@ impl Monitor {
                 &dev.learned,
                 p,
                 &resolvers,
+                dst_lan,
             ) {
                 dev.evidence[EventKind::MudViolation as usize].note(tuple);
                 if dev.can_fire(EventKind::MudViolation, now, t) {
