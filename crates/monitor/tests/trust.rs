@@ -1056,3 +1056,67 @@ fn an_answered_stream_of_large_datagrams_is_not_a_flood() {
     assert!(events(&outputs).is_empty(), "{:?}", events(&outputs));
     assert_eq!(mon.stats().fragments, 4800);
 }
+
+// ------------------------------------------------------------------------- MUD local-networks
+
+#[test]
+fn mud_local_networks_include_the_lans_global_ipv6_prefix() {
+    let url = "https://cam.example.com/mud/cam.json";
+    let json = format!(
+        r#"{{"ietf-mud:mud": {{"mud-version": 1, "mud-url": "{url}",
+            "last-update": "2026-01-01T00:00:00+00:00", "cache-validity": 48, "is-supported": true,
+            "systeminfo": "camera", "from-device-policy": {{"access-lists": {{"access-list": [{{"name": "fr"}}]}}}},
+            "to-device-policy": {{"access-lists": {{"access-list": [{{"name": "to"}}]}}}}}},
+          "ietf-access-control-list:acls": {{"acl": [
+            {{"name": "fr", "type": "ipv6-acl-type", "aces": {{"ace": [
+              {{"name": "lan", "matches": {{"ietf-mud:mud": {{"local-networks": [null]}},
+                 "ipv6": {{"protocol": 6}}, "tcp": {{"destination-port": {{"operator": "eq", "port": 8080}}}}}},
+                 "actions": {{"forwarding": "accept"}}}}]}}}},
+            {{"name": "to", "type": "ipv6-acl-type", "aces": {{"ace": []}}}}]}}}}"#
+    );
+    let policy = match mud::parse::parse(json.as_bytes(), mud::parse::Mode::Lenient) {
+        Ok(p) => p.policy,
+        Err(e) => panic!("test MUD file invalid: {}: {}", e.path, e.rule),
+    };
+    // The camera announces its MUD URL (DHCPv6 option 112), then connects to the NAS's
+    // global address on the LAN.
+    let mut solicit = vec![1u8, 0, 0, 7];
+    solicit.extend_from_slice(&112u16.to_be_bytes());
+    solicit.extend_from_slice(&(url.len() as u16).to_be_bytes());
+    solicit.extend_from_slice(url.as_bytes());
+    let b = PacketBuilder::ethernet2(VICTIM.0, [0x33, 0x33, 0, 1, 0, 2])
+        .ipv6(
+            "fe80::50".parse::<Ipv6Addr>().unwrap().octets(),
+            "ff02::1:2".parse::<Ipv6Addr>().unwrap().octets(),
+            1,
+        )
+        .udp(546, 547);
+    let mut v6 = Vec::new();
+    b.write(&mut v6, &solicit).unwrap();
+    let nas = Mac([0x02, 0x1a, 0, 0, 0, 0x77]);
+    let t = START_NS;
+    let frames = vec![
+        (t, ra(GATEWAY_MAC, 1800, 255, &[("2001:db8:1::", 64, 0xc0)])),
+        (t + NS, v6),
+        (
+            t + 2 * NS,
+            tcp6(VICTIM, nas, SLAAC, "2001:db8:1::77", 40_000, 8080, true),
+        ),
+    ];
+    let with_policy = |c: Config| Config {
+        policies: vec![policy.clone()],
+        ..c
+    };
+    let (outputs, mon) = run(with_policy(live()), frames.clone());
+    assert_eq!(
+        mon.device(&VICTIM).unwrap().mud_url.as_deref(),
+        Some(url),
+        "{outputs:?}"
+    );
+    assert!(events(&outputs).is_empty(), "{:?}", events(&outputs));
+    // Without the router advertisement, the NAS's global address is not the LAN's.
+    let (outputs, _) = run(with_policy(live()), frames[1..].to_vec());
+    let evs = events(&outputs);
+    assert_eq!(evs.len(), 1, "{evs:?}");
+    assert_eq!(evs[0].kind, EventKind::MudViolation);
+}
