@@ -384,10 +384,11 @@ impl DeviceState {
     }
 
     /// Record a source address the device used, within its budget of new addresses per
-    /// minute; true when it was recorded (new).
-    fn note_addr(&mut self, addr: IpAddr, now: u64, stats: &mut Stats) -> bool {
+    /// minute. Returns (recorded, it is the device's first of its family: the gateway needs it
+    /// at once to contain the device, so it is not coalesced).
+    fn note_addr(&mut self, addr: IpAddr, now: u64, stats: &mut Stats) -> (bool, bool) {
         if self.facts.addrs.contains(&addr) || addr.is_unspecified() {
-            return false;
+            return (false, false);
         }
         if now >= self.addr_start + 60 * NS {
             self.addr_start = now;
@@ -395,10 +396,15 @@ impl DeviceState {
         }
         if self.addr_new >= MAX_NEW_ADDRS_PER_MINUTE {
             stats.addrs_refused += 1;
-            return false;
+            return (false, false);
         }
         self.addr_new += 1;
-        self.facts.add_addr(addr)
+        let first = !self
+            .facts
+            .addrs
+            .iter()
+            .any(|a| a.is_ipv4() == addr.is_ipv4());
+        (self.facts.add_addr(addr), first)
     }
 
     /// Emit the facts if they changed and the last emission is at least a second old (or
@@ -730,8 +736,8 @@ impl Monitor {
         {
             let now = self.now;
             if let Some(d) = self.devices.peek_mut(&mac) {
-                let added = d.note_addr(addr, now, &mut self.stats);
-                d.flush_facts(added, false, now, out);
+                let (added, first) = d.note_addr(addr, now, &mut self.stats);
+                d.flush_facts(added, first, now, out);
             }
         }
         None
@@ -912,7 +918,9 @@ impl Monitor {
         let mut changed = is_new;
         let mut urgent = is_new;
         if src_lan {
-            changed |= dev.note_addr(p.src, now, &mut self.stats);
+            let (added, first) = dev.note_addr(p.src, now, &mut self.stats);
+            changed |= added;
+            urgent |= first;
         }
         dev.roll(now, t);
         let mut fired: Vec<(EventKind, String)> = Vec::new();

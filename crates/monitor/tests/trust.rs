@@ -1120,3 +1120,29 @@ fn mud_local_networks_include_the_lans_global_ipv6_prefix() {
     assert_eq!(evs.len(), 1, "{evs:?}");
     assert_eq!(evs[0].kind, EventKind::MudViolation);
 }
+
+#[test]
+fn a_new_devices_first_address_is_not_held_back() {
+    // DHCP from 0.0.0.0 first (the device is new, without an address), then the gateway's ACK
+    // 10 ms later: the leased address reaches the gateway at once, not a second later.
+    let t = START_NS;
+    let leased = Ipv4Addr::new(192, 168, 1, 79);
+    let frames = vec![
+        (t, dhcp_client(VICTIM, MessageType::Request, None)),
+        (
+            t + NS / 100,
+            dhcp_ack(GATEWAY_MAC, GATEWAY_IP, VICTIM, leased, GATEWAY_IP),
+        ),
+    ];
+    let (outputs, _) = run(live(), frames);
+    let facts: Vec<_> = outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Device(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(facts.len(), 2, "{facts:?}");
+    assert!(facts[0].addrs.is_empty());
+    assert_eq!(facts[1].addrs, vec![IpAddr::V4(leased)]);
+}
