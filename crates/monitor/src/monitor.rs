@@ -256,9 +256,9 @@ struct DeviceState {
     /// Non-first fragments in the 1-second rate window.
     frag_out: u32,
     /// (destination, IPv4 id) hashes of recent first fragments of known flows: their later
-    /// fragments are that flow's, not a flood.
-    flow_frags: [u64; FLOW_FRAG_SLOTS],
-    flow_frag_next: usize,
+    /// fragments are that flow's, not a flood. Allocated on the first such fragment: most
+    /// devices never fragment, and the device table's size is the memory worst case.
+    flow_frags: Option<Box<([u64; FLOW_FRAG_SLOTS], usize)>>,
     /// New addresses recorded in the current minute (`addr_start`).
     addr_start: u64,
     addr_new: u32,
@@ -297,8 +297,7 @@ impl DeviceState {
             learned: Vec::new(),
             pending_dns: Vec::new(),
             frag_out: 0,
-            flow_frags: [0; FLOW_FRAG_SLOTS],
-            flow_frag_next: 0,
+            flow_frags: None,
             addr_start: now,
             addr_new: 0,
             facts_pending: false,
@@ -419,8 +418,11 @@ impl DeviceState {
     }
 
     fn note_flow_fragment(&mut self, key: u64) {
-        self.flow_frags[self.flow_frag_next] = key;
-        self.flow_frag_next = (self.flow_frag_next + 1) % FLOW_FRAG_SLOTS;
+        let (slots, next) = &mut **self
+            .flow_frags
+            .get_or_insert_with(|| Box::new(([0; FLOW_FRAG_SLOTS], 0)));
+        slots[*next] = key;
+        *next = (*next + 1) % FLOW_FRAG_SLOTS;
     }
 
     /// Insert `dst` into the known-destination filter; true if it was not there.
@@ -930,7 +932,7 @@ impl Monitor {
             // to a flow somebody answered.
             dev.flush_facts(changed, urgent, now, out);
             let h = frag_key(&p.dst, p.ip_id);
-            if is_group_addr(&p.dst) || dev.flow_frags.contains(&h) {
+            if is_group_addr(&p.dst) || dev.flow_frags.as_ref().is_some_and(|f| f.0.contains(&h)) {
                 return;
             }
             dev.frag_out += 1;
