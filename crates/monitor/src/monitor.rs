@@ -268,7 +268,9 @@ struct DeviceState {
     new_start: u64,
     new_dsts: u32,
     evidence: [Evidence; KINDS],
-    last_fired: [Option<u64>; KINDS],
+    /// Packet time + 1 of the last event of each kind; 0: never (half the size of
+    /// `Option<u64>`, and the device table is the memory worst case).
+    last_fired: [u64; KINDS],
 }
 
 impl DeviceState {
@@ -305,7 +307,7 @@ impl DeviceState {
             new_start: now,
             new_dsts: 0,
             evidence: Default::default(),
-            last_fired: [None; KINDS],
+            last_fired: [0; KINDS],
         }
     }
 
@@ -366,7 +368,8 @@ impl DeviceState {
     /// packet after the first thousand.
     #[inline]
     fn can_fire(&self, kind: EventKind, now: u64, t: &Thresholds) -> bool {
-        self.last_fired[kind as usize].is_none_or(|last| now >= last + t.cooldown_s * NS)
+        last_fired(self.last_fired[kind as usize])
+            .is_none_or(|last| now >= last + t.cooldown_s * NS)
     }
 
     fn display_name(&self) -> String {
@@ -1444,6 +1447,12 @@ fn touch_flow(
     }
 }
 
+/// Decode a `last_fired` slot.
+#[inline]
+fn last_fired(slot: u64) -> Option<u64> {
+    slot.checked_sub(1)
+}
+
 /// Emit an event unless the same kind fired for this device within the cooldown.
 fn emit(
     dev: &mut DeviceState,
@@ -1479,10 +1488,10 @@ fn emit_with(
     out: &mut Vec<Output>,
 ) {
     let k = kind as usize;
-    if dev.last_fired[k].is_some_and(|last| now < last + t.cooldown_s * NS) {
+    if last_fired(dev.last_fired[k]).is_some_and(|last| now < last + t.cooldown_s * NS) {
         return;
     }
-    dev.last_fired[k] = Some(now);
+    dev.last_fired[k] = now.saturating_add(1);
     stats.events += 1;
     out.push(Output::Event(Event {
         device: dev.facts.mac,
