@@ -258,6 +258,8 @@ impl Gateway {
                 }
                 Ok(())
             }
+            // Learned LAN prefixes are not applied to nftables yet.
+            Output::LanPrefix(_) => Ok(()),
         }
     }
 

@@ -2,12 +2,12 @@
 //!
 //! Checked on the packets that open something (TCP SYN, UDP) toward unicast destinations.
 //! Symbolic peers resolve as `enforce` resolves them: `dst-dnsname` against the DNS answers the
-//! device itself received (RFC 8520 §7), `local-networks` against the private ranges, and the
+//! device itself received (RFC 8520 §7), `local-networks` against the private ranges and the LAN's prefixes, and the
 //! well-known DNS/NTP controllers (§3.15) against the gateway's resolvers. Peers only the
 //! gateway's configuration can resolve (`manufacturer`, `model`, `my-controller`, other
 //! controllers) are taken to mean LAN addresses.
 
-use crate::packet::{is_group_addr, is_local, Packet, TCP, UDP};
+use crate::packet::{is_group_addr, Packet, TCP, UDP};
 use mud::{DevicePolicy, Direction, Peer};
 use std::net::IpAddr;
 
@@ -15,13 +15,15 @@ use std::net::IpAddr;
 pub const MAX_LEARNED_NAMES: usize = 64;
 
 /// Why the packet is outside the policy, as the end of a sentence; `None` when allowed, when
-/// the device has no policy, or when the packet opens nothing.
+/// the device has no policy, or when the packet opens nothing. `dst_lan`: the destination is
+/// a home-network address (private ranges, or the LAN's configured or learned prefixes).
 pub fn violation(
     policies: &[DevicePolicy],
     mud_url: Option<&str>,
     learned: &[(String, IpAddr)],
     p: &Packet<'_>,
     resolvers: &[IpAddr],
+    dst_lan: bool,
 ) -> Option<String> {
     let url = mud_url?;
     let policy = policies.iter().find(|pol| pol.mud_url == url)?;
@@ -43,7 +45,7 @@ pub fn violation(
             && r.dst_port
                 .is_none_or(|m| (p.proto == TCP || p.proto == UDP) && m.matches(p.dport))
             && r.src_port.is_none_or(|m| m.matches(p.sport))
-            && peer_matches(&r.peer, &p.dst, learned, resolvers)
+            && peer_matches(&r.peer, &p.dst, learned, resolvers, dst_lan)
     });
     (!allowed).then(|| {
         let proto = match p.proto {
@@ -63,6 +65,7 @@ fn peer_matches(
     dst: &IpAddr,
     learned: &[(String, IpAddr)],
     resolvers: &[IpAddr],
+    dst_lan: bool,
 ) -> bool {
     match peer {
         Peer::Any => true,
@@ -71,16 +74,16 @@ fn peer_matches(
             let want = name.trim_end_matches('.').to_ascii_lowercase();
             learned.iter().any(|(n, a)| a == dst && *n == want)
         }
-        Peer::LocalNetworks => is_local(dst),
+        Peer::LocalNetworks => dst_lan,
         Peer::Controller(uri)
             if uri == mud::policy::CONTROLLER_DNS || uri == mud::policy::CONTROLLER_NTP =>
         {
-            resolvers.contains(dst) || is_local(dst)
+            resolvers.contains(dst) || dst_lan
         }
         Peer::Controller(_)
         | Peer::MyController
         | Peer::Manufacturer(_)
         | Peer::SameManufacturer
-        | Peer::Model(_) => is_local(dst),
+        | Peer::Model(_) => dst_lan,
     }
 }

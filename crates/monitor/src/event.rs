@@ -31,12 +31,43 @@ pub enum EventKind {
     MudViolation,
     /// A burst of destinations never seen from this device before.
     NewDestinations,
+    /// Non-first IPv4 fragments (no ports, nothing to match a connection by) sent at flood
+    /// rate: a flood dressed up as fragments to slip past port-based counting.
+    FragmentFlood,
+    /// A DHCP server reply (DHCPv4 BOOTREPLY, DHCPv6 Advertise/Reply) from a device that is
+    /// neither the gateway nor a configured DHCP server. Quarantines: a second DHCP server
+    /// hands other devices a router and resolver of its choosing (a man-in-the-middle on the
+    /// whole home network), and the monitor cannot tell an attacker from a second router
+    /// plugged in by mistake; an intended one belongs in `Config::dhcp_servers`.
+    RogueDhcp,
+    /// An IPv6 router advertisement from a device that is not the gateway. It quarantines only
+    /// when the advertisement offers the sender as a default router (router lifetime > 0),
+    /// which diverts other devices' IPv6 traffic through it; an advertisement with lifetime 0
+    /// only announces routes or prefixes (Thread/Matter border routers do this) and is reported
+    /// without quarantine. Either way, its prefixes are not learned.
+    RogueRouterAdvertisement,
+    /// A device announced a MUD URL different from the first one it announced. Not a
+    /// quarantine: the first URL is kept and `DeviceFacts::mud_url_changed_to` tells the
+    /// gateway to fall back to a stricter level.
+    MudUrlChanged,
+    /// A device announced a MUD URL that is not an `https://` URL, or is over 255 bytes; it is
+    /// not recorded. Not a quarantine.
+    MudUrlInvalid,
 }
 
 impl EventKind {
     /// Bot behaviour (DESIGN §5): the gateway may isolate the device for it.
+    ///
+    /// [`EventKind::RogueRouterAdvertisement`] is listed as bot behaviour, but the event's own
+    /// `quarantine` field decides: false when the advertisement did not offer a default router.
     pub fn is_bot_behaviour(self) -> bool {
-        !matches!(self, EventKind::MudViolation | EventKind::NewDestinations)
+        !matches!(
+            self,
+            EventKind::MudViolation
+                | EventKind::NewDestinations
+                | EventKind::MudUrlChanged
+                | EventKind::MudUrlInvalid
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -52,10 +83,15 @@ impl EventKind {
             EventKind::DnsWaterTorture => "dns-water-torture",
             EventKind::MudViolation => "mud-violation",
             EventKind::NewDestinations => "new-destinations",
+            EventKind::FragmentFlood => "fragment-flood",
+            EventKind::RogueDhcp => "rogue-dhcp",
+            EventKind::RogueRouterAdvertisement => "rogue-router-advertisement",
+            EventKind::MudUrlChanged => "mud-url-changed",
+            EventKind::MudUrlInvalid => "mud-url-invalid",
         }
     }
 
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::MiraiScan,
         EventKind::TelnetScan,
         EventKind::Scan,
@@ -67,6 +103,11 @@ impl EventKind {
         EventKind::DnsWaterTorture,
         EventKind::MudViolation,
         EventKind::NewDestinations,
+        EventKind::FragmentFlood,
+        EventKind::RogueDhcp,
+        EventKind::RogueRouterAdvertisement,
+        EventKind::MudUrlChanged,
+        EventKind::MudUrlInvalid,
     ];
 }
 
@@ -136,6 +177,15 @@ pub struct DnsAnswer {
     pub ttl_s: u32,
 }
 
+/// A LAN prefix learned from the gateway's router advertisement (RFC 4861 §4.6.2 Prefix
+/// Information option, on-link or autonomous): addresses in it are the home network's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LanPrefix {
+    pub prefix: ipnet::IpNet,
+    /// The gateway MAC that advertised it.
+    pub router: Mac,
+}
+
 /// Everything the monitor emits, in packet order.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -144,6 +194,10 @@ pub enum Output {
     Dns(DnsAnswer),
     /// A new device, or new facts (address, DHCP option, mDNS name) about a known one.
     Device(DeviceFacts),
+    /// A LAN prefix learned for the first time (configured ones are not repeated); see
+    /// [`crate::Monitor::lan_prefixes`]. A struct, not a bare `IpNet`: `Output` is serialised
+    /// internally tagged, which needs a map.
+    LanPrefix(LanPrefix),
 }
 
 /// RFC 3339 for a packet time.

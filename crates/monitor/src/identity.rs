@@ -7,8 +7,14 @@ use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
-/// Addresses remembered per device; older ones are dropped first (bounded memory).
-pub const MAX_ADDRS_PER_DEVICE: usize = 8;
+/// IPv4 addresses remembered per device; the oldest is dropped first (bounded memory, and a
+/// device cycling source addresses cannot grow its anti-spoofing list).
+pub const MAX_V4_ADDRS_PER_DEVICE: usize = 4;
+/// IPv6 addresses remembered per device: link-local, SLAAC and a few temporary (RFC 8981)
+/// addresses, which rotate.
+pub const MAX_V6_ADDRS_PER_DEVICE: usize = 8;
+/// Both families together.
+pub const MAX_ADDRS_PER_DEVICE: usize = MAX_V4_ADDRS_PER_DEVICE + MAX_V6_ADDRS_PER_DEVICE;
 /// mDNS names remembered per device.
 pub const MAX_MDNS_NAMES: usize = 8;
 /// Longest text fact kept (hostname, vendor class, MUD URL); longer values are cut.
@@ -27,11 +33,18 @@ pub struct DeviceFacts {
     /// DHCPv4 option 55, the option codes in the order the client asked for them (a
     /// fingerprint of the DHCP client implementation).
     pub parameter_list: Vec<u8>,
-    /// RFC 8520 §10: DHCPv4 option 161 / DHCPv6 option 112.
+    /// RFC 8520 §10: DHCPv4 option 161 / DHCPv6 option 112. The first valid (`https://`, at
+    /// most 255 bytes) URL the device announced; a later different one does not replace it.
     pub mud_url: Option<String>,
+    /// The newest URL the device announced that differs from `mud_url` (an event was emitted):
+    /// a device whose MUD URL changes is not taken at its new word, so the gateway can fall
+    /// back to a stricter level.
+    pub mud_url_changed_to: Option<String>,
     /// Names the device announced over mDNS (RFC 6762).
     pub mdns_names: BTreeSet<String>,
-    /// IP addresses seen as this device's source, oldest first.
+    /// IP addresses seen as this device's source (or leased to it by the gateway's own DHCP
+    /// server), oldest first; at most [`MAX_V4_ADDRS_PER_DEVICE`] IPv4 and
+    /// [`MAX_V6_ADDRS_PER_DEVICE`] IPv6 ones.
     pub addrs: Vec<IpAddr>,
     /// Packet time (ns since the epoch) of the first and last frame sent by the device.
     pub first_seen_ns: u64,
@@ -53,8 +66,25 @@ impl DeviceFacts {
         if addr.is_unspecified() || self.addrs.contains(&addr) {
             return false;
         }
-        if self.addrs.len() == MAX_ADDRS_PER_DEVICE {
-            self.addrs.remove(0);
+        let (same_family, cap) = if addr.is_ipv4() {
+            (
+                self.addrs.iter().filter(|a| a.is_ipv4()).count(),
+                MAX_V4_ADDRS_PER_DEVICE,
+            )
+        } else {
+            (
+                self.addrs.iter().filter(|a| a.is_ipv6()).count(),
+                MAX_V6_ADDRS_PER_DEVICE,
+            )
+        };
+        if same_family >= cap {
+            if let Some(oldest) = self
+                .addrs
+                .iter()
+                .position(|a| a.is_ipv4() == addr.is_ipv4())
+            {
+                self.addrs.remove(oldest);
+            }
         }
         self.addrs.push(addr);
         true
@@ -69,6 +99,61 @@ fn bounded_text(bytes: &[u8]) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
+/// Longest MUD URL accepted (RFC 8520 §10: DHCPv4 option 161 holds at most 255 bytes; the
+/// same bound is applied to DHCPv6 option 112, whose length field would allow 65 535).
+pub const MAX_MUD_URL_LEN: usize = 255;
+
+/// A MUD URL option as announced, checked.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MudUrlOption {
+    /// An `https://` URL with a host, at most [`MAX_MUD_URL_LEN`] bytes.
+    Valid(String),
+    /// Refused: why (the end of a household sentence), and the value as it may be shown
+    /// (control characters removed, at most 80 characters).
+    Refused { why: &'static str, shown: String },
+}
+
+/// Check a MUD URL option's bytes (RFC 8520 §10: an `https` URL).
+pub fn check_mud_url(bytes: &[u8]) -> MudUrlOption {
+    let shown: String = {
+        let s: String = String::from_utf8_lossy(bytes)
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        if s.chars().count() > 80 {
+            s.chars().take(79).chain(std::iter::once('…')).collect()
+        } else {
+            s
+        }
+    };
+    let refused = |why| MudUrlOption::Refused {
+        why,
+        shown: shown.clone(),
+    };
+    if bytes.len() > MAX_MUD_URL_LEN {
+        return refused("is longer than 255 bytes");
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return refused("is not text");
+    };
+    let text = text.trim_end_matches(char::from(0));
+    if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return refused("contains spaces or control characters");
+    }
+    // The url crate forgives `https:///host` (extra slashes); a MUD URL is written exactly.
+    let authority_written = text
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+        && !text[8..].starts_with('/');
+    match url::Url::parse(text) {
+        Ok(u) if u.scheme() != "https" => refused("is not a secure web address (https://)"),
+        Ok(u) if authority_written && u.host_str().is_some_and(|h| !h.is_empty()) => {
+            MudUrlOption::Valid(text.to_string())
+        }
+        Ok(_) | Err(_) => refused("is not a web address"),
+    }
+}
+
 /// Facts a DHCP message carried about its client.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DhcpFacts {
@@ -76,9 +161,12 @@ pub struct DhcpFacts {
     pub hostname: Option<String>,
     pub vendor_class: Option<String>,
     pub parameter_list: Vec<u8>,
-    pub mud_url: Option<String>,
-    /// Server side (OFFER/ACK): the address given to the client, the server, and DNS servers.
+    pub mud_url: Option<MudUrlOption>,
+    /// A server's message: BOOTREPLY (DHCPv4), Advertise/Reply/Reconfigure (DHCPv6).
     pub is_server_reply: bool,
+    /// DHCPv4 ACK: the lease is granted (an OFFER is only a proposal).
+    pub is_ack: bool,
+    /// Server side: the address given to the client, the server, and DNS servers.
     pub assigned: Option<IpAddr>,
     pub server: Option<IpAddr>,
     pub dns_servers: Vec<IpAddr>,
@@ -106,6 +194,11 @@ pub fn parse_dhcpv4(payload: &[u8]) -> Option<DhcpFacts> {
         f.assigned = Some(IpAddr::V4(msg.yiaddr()));
     }
     let opts = msg.opts();
+    f.is_ack = f.is_server_reply
+        && matches!(
+            opts.get(OptionCode::MessageType),
+            Some(DhcpOption::MessageType(dhcproto::v4::MessageType::Ack))
+        );
     if let Some(DhcpOption::Hostname(h)) = opts.get(OptionCode::Hostname) {
         f.hostname = bounded_text(h.as_bytes());
     }
@@ -118,7 +211,7 @@ pub fn parse_dhcpv4(payload: &[u8]) -> Option<DhcpFacts> {
     }
     // RFC 8520 §10: option 161 carries the MUD URL; dhcproto has no name for it.
     if let Some(DhcpOption::Unknown(u)) = opts.get(OptionCode::Unknown(161)) {
-        f.mud_url = bounded_text(u.data());
+        f.mud_url = Some(check_mud_url(u.data()));
     }
     if let Some(DhcpOption::ServerIdentifier(s)) = opts.get(OptionCode::ServerIdentifier) {
         f.server = Some(IpAddr::V4(*s));
@@ -129,7 +222,7 @@ pub fn parse_dhcpv4(payload: &[u8]) -> Option<DhcpFacts> {
     Some(f)
 }
 
-/// Parse a DHCPv6 client message (RFC 8415) for the MUD URL (RFC 8520 §10, option 112) and
+/// Parse a DHCPv6 message (RFC 8415) for the MUD URL (RFC 8520 §10, option 112) and
 /// vendor class (option 16).
 pub fn parse_dhcpv6(payload: &[u8]) -> Option<DhcpFacts> {
     use dhcproto::v6::{DhcpOption, Message};
@@ -138,7 +231,11 @@ pub fn parse_dhcpv6(payload: &[u8]) -> Option<DhcpFacts> {
         return None;
     }
     let msg = Message::decode(&mut Decoder::new(payload)).ok()?;
-    let mut f = DhcpFacts::default();
+    let mut f = DhcpFacts {
+        // RFC 8415 §7.3: Advertise 2, Reply 7, Reconfigure 10 come from servers.
+        is_server_reply: matches!(payload[0], 2 | 7 | 10),
+        ..DhcpFacts::default()
+    };
     for opt in msg.opts().iter() {
         match opt {
             DhcpOption::VendorClass(vc) => {
@@ -147,7 +244,7 @@ pub fn parse_dhcpv6(payload: &[u8]) -> Option<DhcpFacts> {
                 }
             }
             DhcpOption::Unknown(u) if u16::from(u.code()) == 112 => {
-                f.mud_url = bounded_text(u.data());
+                f.mud_url = Some(check_mud_url(u.data()));
             }
             _ => {}
         }
@@ -316,10 +413,11 @@ mod tests {
         let mut buf = Vec::new();
         msg.encode(&mut Encoder::new(&mut buf)).unwrap();
         let f = parse_dhcpv6(&buf).unwrap();
-        assert_eq!(
-            f.mud_url.as_deref(),
-            Some("https://cam.example.com/mud/cam.json")
-        );
+        let cam = Some(MudUrlOption::Valid(
+            "https://cam.example.com/mud/cam.json".into(),
+        ));
+        assert_eq!(f.mud_url, cam);
+        assert!(!f.is_server_reply);
         // Vendor class (option 16: enterprise number, then length-prefixed strings), written
         // by hand: dhcproto 0.14's encoder puts the item count where the byte length belongs.
         let mut with_vc = buf.clone();
@@ -327,16 +425,63 @@ mod tests {
         with_vc.extend_from_slice(b"cam-os 2.1");
         let f = parse_dhcpv6(&with_vc).unwrap();
         assert_eq!(f.vendor_class.as_deref(), Some("cam-os 2.1"));
-        assert_eq!(
-            f.mud_url.as_deref(),
-            Some("https://cam.example.com/mud/cam.json")
-        );
+        assert_eq!(f.mud_url, cam);
         // Hostile lengths: vendor class / vendor opts / user class shorter than their fixed part.
         for code in [13u8, 15, 16, 17, 56] {
             let mut bad = buf.clone();
             bad.extend_from_slice(&[0, code, 0, 2, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0]);
             let _ = parse_dhcpv6(&bad);
         }
+    }
+
+    #[test]
+    fn mud_urls_must_be_https_and_at_most_255_bytes() {
+        assert_eq!(
+            check_mud_url(b"https://cam.example.com/mud/cam.json"),
+            MudUrlOption::Valid("https://cam.example.com/mud/cam.json".into())
+        );
+        for (bad, why) in [
+            (&b"http://cam.example.com/mud.json"[..], "https"),
+            (b"ftp://x/y", "https"),
+            (b"https:///nohost", "web address"),
+            (b"https://a b/c", "spaces"),
+            (b"cam.example.com/mud.json", "web address"),
+            (b"https://\xff\xfe/x", "not text"),
+        ] {
+            match check_mud_url(bad) {
+                MudUrlOption::Refused { why: w, .. } => assert!(w.contains(why), "{bad:?}: {w}"),
+                v => panic!("{bad:?} accepted: {v:?}"),
+            }
+        }
+        let long = format!("https://cam.example.com/{}", "a".repeat(240));
+        assert!(long.len() > 255);
+        match check_mud_url(long.as_bytes()) {
+            MudUrlOption::Refused { why, shown } => {
+                assert!(why.contains("255"), "{why}");
+                assert_eq!(shown.chars().count(), 80);
+            }
+            v => panic!("accepted {v:?}"),
+        }
+    }
+
+    #[test]
+    fn addresses_are_capped_per_family_oldest_first() {
+        let mut f = DeviceFacts::new(Mac([2, 0, 0, 0, 0, 1]), 0);
+        let v6: IpAddr = "fe80::1".parse().unwrap();
+        assert!(f.add_addr(v6));
+        for i in 0..10u8 {
+            assert!(f.add_addr(IpAddr::from([10, 0, 0, i])));
+        }
+        let v4: Vec<String> = f
+            .addrs
+            .iter()
+            .filter(|a| a.is_ipv4())
+            .map(|a| a.to_string())
+            .collect();
+        assert_eq!(v4, ["10.0.0.6", "10.0.0.7", "10.0.0.8", "10.0.0.9"]);
+        // The IPv6 address survived ten IPv4 ones.
+        assert!(f.addrs.contains(&v6));
+        assert!(!f.add_addr(IpAddr::from([10, 0, 0, 9])), "known address");
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub mod scenarios;
 pub mod sketch;
 
 pub use capture::{replay_file, CaptureError, LiveCapture, ReplayStats};
-pub use event::{DnsAnswer, Event, EventKind, EvidencePacket, Output};
-pub use identity::{DeviceFacts, OuiTable};
+pub use event::{DnsAnswer, Event, EventKind, EvidencePacket, LanPrefix, Output};
+pub use identity::{DeviceFacts, MudUrlOption, OuiTable};
 pub use monitor::{Config, Monitor, Stats, Thresholds};
 pub use packet::Mac;

@@ -6,13 +6,16 @@
 //! UDP without replies) is only counted in fixed-size per-device sketches — a flow is created
 //! when the other side answers. A spoofed flood therefore costs a few counters, not a flow each.
 
-use crate::event::{rfc3339, DnsAnswer, Event, EventKind, Output, Tuple};
-use crate::identity::{parse_dhcpv4, parse_dhcpv6, parse_mdns_names, DeviceFacts, OuiTable};
-use crate::packet::{decode, is_group_addr, is_local, Mac, Packet, Skip, UDP};
+use crate::event::{rfc3339, DnsAnswer, Event, EventKind, LanPrefix, Output, Tuple};
+use crate::identity::{
+    parse_dhcpv4, parse_dhcpv6, parse_mdns_names, DeviceFacts, MudUrlOption, OuiTable,
+};
+use crate::packet::{decode, is_group_addr, is_local, Fragment, Mac, Packet, Skip, TCP, UDP};
 use crate::sketch::{mix64, CountMin, HyperLogLog};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use lru::LruCache;
 use serde::Serialize;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroUsize;
 
 const NS: u64 = 1_000_000_000;
@@ -71,14 +74,35 @@ impl Default for Thresholds {
     }
 }
 
+/// Default cap on the TTL of a DNS answer passed to the gateway: one day, the longest
+/// Unbound keeps an answer by default (`cache-max-ttl`), so a device that honours the TTL its
+/// resolver gave it rarely outlives its `dst-dnsname` set entry, while an answer claiming
+/// 68 years (2^31 s) cannot keep an address open for good.
+pub const DEFAULT_MAX_DNS_TTL_S: u32 = 86_400;
+
 /// Monitor configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Resolvers devices may use besides the DNS servers DHCP hands out (normally the gateway).
+    /// DNS answers count only from these, from DNS servers an allowed DHCP server announced,
+    /// and from that server's own address.
     pub resolvers: Vec<IpAddr>,
-    /// The gateway's own MACs (live capture knows its interface's); others are learned from
-    /// DHCP server replies and from where devices send internet-bound frames.
+    /// The gateway's own MACs (live capture knows its interface's). When non-empty, no other
+    /// MAC ever becomes a gateway. When empty (replaying a capture), gateways are learned: the
+    /// first DHCP server and the first router advertising, and where devices send
+    /// internet-bound frames.
     pub gateway_macs: Vec<Mac>,
+    /// MACs allowed to answer DHCP (v4 and v6) besides `gateway_macs`, e.g. a separate DHCP
+    /// appliance. MACs, not IP addresses: a LAN host picks its source address freely. When this
+    /// or `gateway_macs` is set, any other DHCP server is a [`EventKind::RogueDhcp`]. Leases
+    /// these servers (or `gateway_macs`) acknowledge add the address to the client's facts.
+    pub dhcp_servers: Vec<Mac>,
+    /// The LAN's prefixes besides the private, unique-local and link-local ranges (which are
+    /// always local): e.g. the global IPv6 prefix, or a public IPv4 LAN. Prefixes the gateway
+    /// advertises (router advertisements) are learned on top; see [`Monitor::lan_prefixes`].
+    pub lan_prefixes: Vec<IpNet>,
+    /// Longest TTL passed on with a DNS answer (seconds); see [`DEFAULT_MAX_DNS_TTL_S`].
+    pub max_dns_ttl_s: u32,
     pub max_devices: usize,
     pub max_flows: usize,
     pub max_flows_per_device: u32,
@@ -92,6 +116,9 @@ impl Default for Config {
         Config {
             resolvers: vec![],
             gateway_macs: vec![],
+            dhcp_servers: vec![],
+            lan_prefixes: vec![],
+            max_dns_ttl_s: DEFAULT_MAX_DNS_TTL_S,
             max_devices: 4096,
             max_flows: 131_072,
             max_flows_per_device: 8192,
@@ -118,6 +145,24 @@ pub struct Stats {
     pub flows_over_quota: u64,
     pub events: u64,
     pub dns_answers: u64,
+    /// DNS answers (packets) from a source that is not an allowed resolver: not passed on.
+    pub dns_answers_foreign: u64,
+    /// DNS answers (packets) from a resolver that match no pending query of the device (id,
+    /// name, port, resolver, within 10 s): not passed on.
+    pub dns_answers_unsolicited: u64,
+    /// Answer records whose TTL was cut to `max_dns_ttl_s`.
+    pub dns_ttl_capped: u64,
+    /// DHCP server messages from a MAC not allowed to be a DHCP server.
+    pub rogue_dhcp: u64,
+    /// Router advertisements from a MAC that is not the gateway.
+    pub rogue_router_advertisements: u64,
+    /// LAN prefixes learned from the gateway's router advertisements.
+    pub lan_prefixes_learned: u64,
+    /// Non-first IPv4 fragments (no ports).
+    pub fragments: u64,
+    /// New source addresses not recorded: the device was past its budget of new addresses
+    /// per minute.
+    pub addrs_refused: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -206,10 +251,26 @@ struct DeviceState {
     known_dsts: Box<[u64; 64]>,
     /// DNS answers received (name, address), newest last, for MUD `dst-dnsname` checks.
     learned: Vec<(String, IpAddr)>,
+    /// DNS queries the device sent to an allowed resolver, waiting for their answer.
+    pending_dns: Vec<PendingQuery>,
+    /// Non-first fragments in the 1-second rate window.
+    frag_out: u32,
+    /// (destination, IPv4 id) hashes of recent first fragments of known flows: their later
+    /// fragments are that flow's, not a flood. Allocated on the first such fragment: most
+    /// devices never fragment, and the device table's size is the memory worst case.
+    flow_frags: Option<Box<([u64; FLOW_FRAG_SLOTS], usize)>>,
+    /// New addresses recorded in the current minute (`addr_start`).
+    addr_start: u64,
+    addr_new: u32,
+    /// Facts changed since the last `Output::Device`, not yet emitted (coalescing).
+    facts_pending: bool,
+    last_facts_out_ns: u64,
     new_start: u64,
     new_dsts: u32,
     evidence: [Evidence; KINDS],
-    last_fired: [Option<u64>; KINDS],
+    /// Packet time + 1 of the last event of each kind; 0: never (half the size of
+    /// `Option<u64>`, and the device table is the memory worst case).
+    last_fired: [u64; KINDS],
 }
 
 impl DeviceState {
@@ -236,10 +297,17 @@ impl DeviceState {
             domains: Vec::new(),
             known_dsts: Box::new([0; 64]),
             learned: Vec::new(),
+            pending_dns: Vec::new(),
+            frag_out: 0,
+            flow_frags: None,
+            addr_start: now,
+            addr_new: 0,
+            facts_pending: false,
+            last_facts_out_ns: now,
             new_start: now,
             new_dsts: 0,
             evidence: Default::default(),
-            last_fired: [None; KINDS],
+            last_fired: [0; KINDS],
         }
     }
 
@@ -251,10 +319,12 @@ impl DeviceState {
             self.syn = 0;
             self.udp_out = 0;
             self.ack_unsolicited = 0;
+            self.frag_out = 0;
             for k in [
                 EventKind::SynFlood,
                 EventKind::UdpFlood,
                 EventKind::AckFlood,
+                EventKind::FragmentFlood,
             ] {
                 self.evidence[k as usize].tuples.clear();
             }
@@ -298,7 +368,8 @@ impl DeviceState {
     /// packet after the first thousand.
     #[inline]
     fn can_fire(&self, kind: EventKind, now: u64, t: &Thresholds) -> bool {
-        self.last_fired[kind as usize].is_none_or(|last| now >= last + t.cooldown_s * NS)
+        last_fired(self.last_fired[kind as usize])
+            .is_none_or(|last| now >= last + t.cooldown_s * NS)
     }
 
     fn display_name(&self) -> String {
@@ -312,6 +383,49 @@ impl DeviceState {
             Some(w) => format!("{w} ({})", self.facts.mac),
             None => format!("The device {}", self.facts.mac),
         }
+    }
+
+    /// Record a source address the device used, within its budget of new addresses per
+    /// minute. Returns (recorded, it is the device's first of its family: the gateway needs it
+    /// at once to contain the device, so it is not coalesced).
+    fn note_addr(&mut self, addr: IpAddr, now: u64, stats: &mut Stats) -> (bool, bool) {
+        if self.facts.addrs.contains(&addr) || addr.is_unspecified() {
+            return (false, false);
+        }
+        if now >= self.addr_start + 60 * NS {
+            self.addr_start = now;
+            self.addr_new = 0;
+        }
+        if self.addr_new >= MAX_NEW_ADDRS_PER_MINUTE {
+            stats.addrs_refused += 1;
+            return (false, false);
+        }
+        self.addr_new += 1;
+        let first = !self
+            .facts
+            .addrs
+            .iter()
+            .any(|a| a.is_ipv4() == addr.is_ipv4());
+        (self.facts.add_addr(addr), first)
+    }
+
+    /// Emit the facts if they changed and the last emission is at least a second old (or
+    /// `now_anyway`): a device changing facts on every frame yields one output a second.
+    fn flush_facts(&mut self, changed: bool, now_anyway: bool, now: u64, out: &mut Vec<Output>) {
+        self.facts_pending |= changed;
+        if self.facts_pending && (now_anyway || now >= self.last_facts_out_ns + NS) {
+            self.facts_pending = false;
+            self.last_facts_out_ns = now;
+            out.push(Output::Device(self.facts.clone()));
+        }
+    }
+
+    fn note_flow_fragment(&mut self, key: u64) {
+        let (slots, next) = &mut **self
+            .flow_frags
+            .get_or_insert_with(|| Box::new(([0; FLOW_FRAG_SLOTS], 0)));
+        slots[*next] = key;
+        *next = (*next + 1) % FLOW_FRAG_SLOTS;
     }
 
     /// Insert `dst` into the known-destination filter; true if it was not there.
@@ -329,6 +443,26 @@ impl DeviceState {
     }
 }
 
+/// A DNS query waiting for its answer.
+#[derive(Clone, Copy)]
+struct PendingQuery {
+    id: u16,
+    sport: u16,
+    src: IpAddr,
+    resolver: IpAddr,
+    /// Hash of the lower-cased name under the monitor's random seed.
+    name: u64,
+    sent_ns: u64,
+}
+
+/// A server message from a MAC not allowed to send it, reported after the frame was
+/// processed as the sender's (so the gateway has its facts before the event).
+struct Rogue {
+    kind: EventKind,
+    quarantine: bool,
+    explanation: String,
+}
+
 /// The monitor. Feed it frames in time order with [`Monitor::process`].
 pub struct Monitor {
     config: Config,
@@ -336,12 +470,34 @@ pub struct Monitor {
     now: u64,
     gateways: Vec<Mac>,
     dhcp_resolvers: Vec<IpAddr>,
+    /// Replay without `gateway_macs`/`dhcp_servers`: the DHCP server learned (the first).
+    dhcp_server_learned: Option<Mac>,
+    /// LAN prefixes beyond `is_local`'s ranges: configured, then learned (hot path: usually
+    /// empty, so `is_lan` costs one length check).
+    lan_v4: Vec<Ipv4Net>,
+    lan_v6: Vec<Ipv6Net>,
+    /// Learned prefixes with their expiry (packet time, ns).
+    learned_prefixes: Vec<(Ipv6Net, u64)>,
+    name_hasher: foldhash::quality::RandomState,
     devices: LruCache<Mac, DeviceState, foldhash::fast::RandomState>,
     flows: LruCache<FlowKey, Flow, foldhash::fast::RandomState>,
     stats: Stats,
 }
 
 const MAX_GATEWAYS: usize = 8;
+/// Prefixes learned from router advertisements; when full, an expired or the soonest-expiring
+/// one makes room.
+pub const MAX_LEARNED_PREFIXES: usize = 8;
+/// Pending DNS queries per device (the oldest is dropped) and how long one waits.
+pub const MAX_PENDING_DNS: usize = 16;
+pub const DNS_QUERY_TIMEOUT_NS: u64 = 10 * NS;
+/// New source addresses recorded per device and minute; more are refused (fail closed: the
+/// gateway's anti-spoofing keeps dropping them) and counted in `Stats::addrs_refused`.
+pub const MAX_NEW_ADDRS_PER_MINUTE: u32 = 8;
+const FLOW_FRAG_SLOTS: usize = 32;
+const ICMPV6: u8 = 58;
+/// ICMPv6 router advertisement (RFC 4861 §4.2).
+const ROUTER_ADVERTISEMENT: u8 = 134;
 const MAX_DHCP_RESOLVERS: usize = 8;
 const MAX_DOMAINS_PER_DEVICE: usize = 8;
 const MAX_ANSWERS_PER_PACKET: usize = 16;
@@ -360,12 +516,26 @@ impl Monitor {
         );
         let mut gateways = config.gateway_macs.clone();
         gateways.truncate(MAX_GATEWAYS);
+        let mut lan_v4 = Vec::new();
+        let mut lan_v6 = Vec::new();
+        for net in &config.lan_prefixes {
+            match net.trunc() {
+                IpNet::V4(n) if !lan_v4.contains(&n) => lan_v4.push(n),
+                IpNet::V6(n) if !lan_v6.contains(&n) => lan_v6.push(n),
+                _ => {}
+            }
+        }
         Monitor {
             config,
             oui,
             now: 0,
             gateways,
             dhcp_resolvers: vec![],
+            dhcp_server_learned: None,
+            lan_v4,
+            lan_v6,
+            learned_prefixes: vec![],
+            name_hasher: foldhash::quality::RandomState::default(),
             devices,
             flows,
             stats: Stats::default(),
@@ -398,12 +568,45 @@ impl Monitor {
         &self.gateways
     }
 
+    /// The LAN's prefixes beyond the private, unique-local and link-local ranges: the
+    /// configured ones, then those learned from the gateway's router advertisements.
+    pub fn lan_prefixes(&self) -> Vec<IpNet> {
+        self.lan_v4
+            .iter()
+            .map(|n| IpNet::V4(*n))
+            .chain(self.lan_v6.iter().map(|n| IpNet::V6(*n)))
+            .collect()
+    }
+
+    /// An address of the home network: private/ULA/link-local (`is_local`) or in a LAN prefix.
+    #[inline]
+    pub fn is_lan(&self, addr: &IpAddr) -> bool {
+        is_local(addr)
+            || match addr {
+                IpAddr::V4(a) => {
+                    !self.lan_v4.is_empty() && self.lan_v4.iter().any(|n| n.contains(a))
+                }
+                IpAddr::V6(a) => {
+                    !self.lan_v6.is_empty() && self.lan_v6.iter().any(|n| n.contains(a))
+                }
+            }
+    }
+
     fn is_gateway(&self, mac: &Mac) -> bool {
         self.gateways.contains(mac)
     }
 
+    /// The gateway's MACs are configured (live): nothing else ever becomes one.
+    fn gateways_pinned(&self) -> bool {
+        !self.config.gateway_macs.is_empty()
+    }
+
     fn learn_gateway(&mut self, mac: Mac) {
-        if mac.is_group() || self.is_gateway(&mac) || self.gateways.len() >= MAX_GATEWAYS {
+        if self.gateways_pinned()
+            || mac.is_group()
+            || self.is_gateway(&mac)
+            || self.gateways.len() >= MAX_GATEWAYS
+        {
             return;
         }
         self.gateways.push(mac);
@@ -413,6 +616,37 @@ impl Monitor {
 
     fn is_resolver(&self, a: &IpAddr) -> bool {
         self.config.resolvers.contains(a) || self.dhcp_resolvers.contains(a)
+    }
+
+    /// May `mac` answer DHCP? Configured: the gateway's MACs and `dhcp_servers` only.
+    /// Replaying without either: the first DHCP server seen (one of the learned gateways, if
+    /// any were learned before) is the network's, and only it.
+    fn dhcp_server_allowed(&mut self, mac: Mac) -> bool {
+        if self.config.gateway_macs.contains(&mac) || self.config.dhcp_servers.contains(&mac) {
+            return true;
+        }
+        if self.gateways_pinned() || !self.config.dhcp_servers.is_empty() || mac.is_group() {
+            return false;
+        }
+        match self.dhcp_server_learned {
+            Some(m) => m == mac,
+            None if self.gateways.is_empty() || self.is_gateway(&mac) => {
+                self.dhcp_server_learned = Some(mac);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// May `mac` advertise itself as a router? The gateway only (configured, or when
+    /// replaying, learned; the first router advertising is learned when none is known yet).
+    fn router_allowed(&self, mac: &Mac) -> bool {
+        if self.config.gateway_macs.contains(mac) {
+            return true;
+        }
+        !self.gateways_pinned()
+            && !mac.is_group()
+            && (self.gateways.is_empty() || self.is_gateway(mac))
     }
 
     /// Process one Ethernet frame captured at `time_ns` (ns since the Unix epoch). Outputs are
@@ -436,15 +670,30 @@ impl Monitor {
             }
         };
         self.stats.ip_packets += 1;
-        if p.proto == UDP && p.sport == 67 && p.dport == 68 {
-            self.dhcp_server_reply(&p, out);
+        let mut rogue = None;
+        if p.fragment == Fragment::Whole {
+            if p.proto == UDP && p.sport == 67 && p.dport == 68 {
+                rogue = self.dhcp_server_reply(&p, out);
+            } else if p.proto == UDP && p.sport == 547 && p.dport == 546 {
+                rogue = self.dhcpv6_server_message(&p);
+            } else if p.proto == ICMPV6 && p.payload.first() == Some(&ROUTER_ADVERTISEMENT) {
+                rogue = self.router_advertisement(&p, out);
+            }
+        } else if p.fragment == Fragment::Later {
+            self.stats.fragments += 1;
         }
-        // Internet-bound frames go to the router's MAC: that is the gateway.
-        if !is_local(&p.dst) && !is_group_addr(&p.dst) && !p.dst_mac.is_group() {
+        let dst_lan = self.is_lan(&p.dst);
+        // Internet-bound frames go to the router's MAC: that is the gateway (learned only
+        // when the gateway's MACs are not configured).
+        if !dst_lan && !is_group_addr(&p.dst) && !p.dst_mac.is_group() {
             self.learn_gateway(p.dst_mac);
         }
         if !p.src_mac.is_group() && !self.is_gateway(&p.src_mac) {
-            self.sent_by_device(&p, out);
+            let src_lan = self.is_lan(&p.src);
+            self.sent_by_device(&p, src_lan, dst_lan, out);
+            if let Some(r) = rogue {
+                self.report_rogue(&p, r, out);
+            }
         }
         if !p.dst_mac.is_group()
             && !self.is_gateway(&p.dst_mac)
@@ -454,12 +703,28 @@ impl Monitor {
         }
     }
 
-    fn dhcp_server_reply(&mut self, p: &Packet<'_>, out: &mut Vec<Output>) {
-        let Some(f) = parse_dhcpv4(p.payload) else {
-            return;
-        };
+    /// A DHCPv4 BOOTREPLY. Only an allowed server's reply is believed: its DNS servers and
+    /// its own address become resolvers, and (configured servers only) the address it
+    /// acknowledged for a client is added to that client's facts. Anyone else's is a
+    /// [`EventKind::RogueDhcp`], and changes nothing about the device it names.
+    fn dhcp_server_reply(&mut self, p: &Packet<'_>, out: &mut Vec<Output>) -> Option<Rogue> {
+        let f = parse_dhcpv4(p.payload)?;
         if !f.is_server_reply {
-            return;
+            return None;
+        }
+        if !self.dhcp_server_allowed(p.src_mac) {
+            self.stats.rogue_dhcp += 1;
+            let victim = f
+                .client_mac
+                .map(|m| self.display_name_of(&m))
+                .unwrap_or_else(|| "another device".into());
+            return Some(Rogue {
+                kind: EventKind::RogueDhcp,
+                quarantine: true,
+                explanation: format!(
+                    "offered {victim} a network address as if it were your router; a device doing this can pass other devices' internet traffic through itself to spy on it or change it.",
+                ),
+            });
         }
         self.learn_gateway(p.src_mac);
         for a in f.dns_servers.iter().chain(f.server.iter()) {
@@ -467,13 +732,147 @@ impl Monitor {
                 self.dhcp_resolvers.push(*a);
             }
         }
-        if let (Some(mac), Some(addr)) = (f.client_mac, f.assigned) {
+        // A lease is the gateway's own word only when its server is configured: a learned
+        // server (replay) may be anyone who answered first.
+        let configured = self.config.gateway_macs.contains(&p.src_mac)
+            || self.config.dhcp_servers.contains(&p.src_mac);
+        if let (true, true, Some(mac), Some(addr)) =
+            (configured, f.is_ack, f.client_mac, f.assigned)
+        {
+            let now = self.now;
             if let Some(d) = self.devices.peek_mut(&mac) {
-                if d.facts.add_addr(addr) {
-                    out.push(Output::Device(d.facts.clone()));
-                }
+                let (added, first) = d.note_addr(addr, now, &mut self.stats);
+                d.flush_facts(added, first, now, out);
             }
         }
+        None
+    }
+
+    /// A DHCPv6 server message (Advertise, Reply, Reconfigure): from anyone but an allowed
+    /// DHCP server it is a [`EventKind::RogueDhcp`].
+    fn dhcpv6_server_message(&mut self, p: &Packet<'_>) -> Option<Rogue> {
+        let f = parse_dhcpv6(p.payload)?;
+        if !f.is_server_reply || self.dhcp_server_allowed(p.src_mac) {
+            return None;
+        }
+        self.stats.rogue_dhcp += 1;
+        Some(Rogue {
+            kind: EventKind::RogueDhcp,
+            quarantine: true,
+            explanation: "answered other devices' requests for IPv6 network settings as if it were your router; a device doing this can pass their internet traffic through itself to spy on it or change it.".into(),
+        })
+    }
+
+    /// An ICMPv6 router advertisement (RFC 4861 §4.2). Hosts accept only those with hop limit
+    /// 255 from a link-local address (§6.1.2), so others are ignored. From the gateway, its
+    /// Prefix Information options (§4.6.2) with the on-link or autonomous flag teach LAN
+    /// prefixes; from anyone else it is a [`EventKind::RogueRouterAdvertisement`].
+    fn router_advertisement(&mut self, p: &Packet<'_>, out: &mut Vec<Output>) -> Option<Rogue> {
+        let ra = p.payload;
+        let from_link_local =
+            matches!(p.src, IpAddr::V6(a) if (a.segments()[0] & 0xffc0) == 0xfe80);
+        if p.hop_limit != 255 || !from_link_local || ra.len() < 16 || ra[1] != 0 {
+            return None;
+        }
+        let router_lifetime = u16::from_be_bytes([ra[6], ra[7]]);
+        if !self.router_allowed(&p.src_mac) {
+            self.stats.rogue_router_advertisements += 1;
+            let explanation = if router_lifetime > 0 {
+                "announced itself as your network's router for IPv6; a device doing this can pass other devices' internet traffic through itself to spy on it or change it."
+            } else {
+                "announced IPv6 network routes although it is not your router; they were not taken into account (smart-home hubs do this for their own radio network)."
+            };
+            return Some(Rogue {
+                kind: EventKind::RogueRouterAdvertisement,
+                quarantine: router_lifetime > 0,
+                explanation: explanation.into(),
+            });
+        }
+        self.learn_gateway(p.src_mac);
+        for (net, valid_s) in prefix_information(&ra[16..]) {
+            self.learn_prefix(net, valid_s, p.src_mac, out);
+        }
+        None
+    }
+
+    fn learn_prefix(&mut self, net: Ipv6Net, valid_s: u32, router: Mac, out: &mut Vec<Output>) {
+        let now = self.now;
+        let expires = if valid_s == u32::MAX {
+            u64::MAX // infinity (RFC 4861 §4.6.2)
+        } else {
+            now.saturating_add(u64::from(valid_s) * NS)
+        };
+        if let Some(e) = self.learned_prefixes.iter_mut().find(|(n, _)| *n == net) {
+            e.1 = expires;
+            return;
+        }
+        if self.lan_v6.contains(&net) {
+            return; // configured
+        }
+        if self.learned_prefixes.len() >= MAX_LEARNED_PREFIXES {
+            // An expired one, else the one expiring soonest.
+            let (i, _) = self
+                .learned_prefixes
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, (_, exp))| *exp)
+                .expect("full");
+            let (gone, _) = self.learned_prefixes.remove(i);
+            self.lan_v6.retain(|n| *n != gone);
+        }
+        self.learned_prefixes.push((net, expires));
+        self.lan_v6.push(net);
+        self.stats.lan_prefixes_learned += 1;
+        out.push(Output::LanPrefix(LanPrefix {
+            prefix: IpNet::V6(net),
+            router,
+        }));
+    }
+
+    /// How events name a device not necessarily known yet.
+    fn display_name_of(&self, mac: &Mac) -> String {
+        match self.devices.peek(mac) {
+            // Mid-sentence: "The device …" / "A … device" start lower case.
+            Some(d) => {
+                let name = d.display_name();
+                match name.strip_prefix("The device ") {
+                    Some(rest) => format!("the device {rest}"),
+                    None => match name.strip_prefix("A ") {
+                        Some(rest) if name.ends_with(&format!("({mac})")) => format!("a {rest}"),
+                        _ => name,
+                    },
+                }
+            }
+            None => format!("the device {mac}"),
+        }
+    }
+
+    fn report_rogue(&mut self, p: &Packet<'_>, r: Rogue, out: &mut Vec<Output>) {
+        let now = self.now;
+        let t = &self.config.thresholds;
+        let Some(dev) = self.devices.peek_mut(&p.src_mac) else {
+            return;
+        };
+        dev.evidence[r.kind as usize].tuples.clear();
+        dev.evidence[r.kind as usize].note(Tuple {
+            time_ns: now,
+            src: p.src,
+            dst: p.dst,
+            proto: p.proto,
+            sport: p.sport,
+            dport: p.dport,
+        });
+        let explanation = format!("{} {}", dev.display_name(), r.explanation);
+        emit_with(
+            dev,
+            &mut self.stats,
+            r.kind,
+            explanation,
+            r.quarantine,
+            now,
+            t,
+            out,
+        );
     }
 
     /// Create the device's state if it is new; true when it was.
@@ -492,7 +891,13 @@ impl Monitor {
         true
     }
 
-    fn sent_by_device(&mut self, p: &Packet<'_>, out: &mut Vec<Output>) {
+    fn sent_by_device(
+        &mut self,
+        p: &Packet<'_>,
+        src_lan: bool,
+        dst_lan: bool,
+        out: &mut Vec<Output>,
+    ) {
         let now = self.now;
         let tuple = Tuple {
             time_ns: now,
@@ -516,20 +921,57 @@ impl Monitor {
         let t = &self.config.thresholds;
         dev.facts.last_seen_ns = now;
         let mut changed = is_new;
-        if is_local(&p.src) {
-            changed |= dev.facts.add_addr(p.src);
+        let mut urgent = is_new;
+        if src_lan {
+            let (added, first) = dev.note_addr(p.src, now, &mut self.stats);
+            changed |= added;
+            urgent |= first;
         }
         dev.roll(now, t);
         let mut fired: Vec<(EventKind, String)> = Vec::new();
 
-        if p.proto == UDP {
+        if p.fragment == Fragment::Later {
+            // No ports: a flood evidence count, unless the datagram's first fragment belonged
+            // to a flow somebody answered.
+            dev.flush_facts(changed, urgent, now, out);
+            let h = frag_key(&p.dst, p.ip_id);
+            if is_group_addr(&p.dst) || dev.flow_frags.as_ref().is_some_and(|f| f.0.contains(&h)) {
+                return;
+            }
+            dev.frag_out += 1;
+            dev.evidence[EventKind::FragmentFlood as usize].note(tuple);
+            if dev.frag_out >= t.flood_pps && dev.can_fire(EventKind::FragmentFlood, now, t) {
+                let explanation = format!(
+                    "{} sent {} packet fragments in one second (to {} and others): it is taking part in an attack that floods a service.",
+                    dev.display_name(), dev.frag_out, p.dst
+                );
+                emit(
+                    dev,
+                    &mut self.stats,
+                    EventKind::FragmentFlood,
+                    explanation,
+                    now,
+                    t,
+                    out,
+                );
+            }
+            return;
+        }
+
+        if p.proto == UDP && p.fragment == Fragment::Whole {
             if p.sport == 68 && p.dport == 67 {
                 if let Some(f) = parse_dhcpv4(p.payload) {
-                    changed |= merge_dhcp(&mut dev.facts, f);
+                    let (c, u) = merge_dhcp(dev, f, &mut fired);
+                    changed |= c;
+                    urgent |= u;
                 }
             } else if p.dport == 547 {
                 if let Some(f) = parse_dhcpv6(p.payload) {
-                    changed |= merge_dhcp(&mut dev.facts, f);
+                    if !f.is_server_reply {
+                        let (c, u) = merge_dhcp(dev, f, &mut fired);
+                        changed |= c;
+                        urgent |= u;
+                    }
                 }
             } else if p.sport == 5353 && p.dport == 5353 {
                 for n in parse_mdns_names(p.payload) {
@@ -539,9 +981,7 @@ impl Monitor {
                 }
             }
         }
-        if changed {
-            out.push(Output::Device(dev.facts.clone()));
-        }
+        dev.flush_facts(changed, urgent, now, out);
 
         // DNS sent past the gateway's resolver.
         let dns_query =
@@ -565,8 +1005,25 @@ impl Monitor {
             ));
             }
         }
-        if dns_query && p.proto == UDP {
-            if let Some((parent, parent_name, name_hash)) = query_parent(p.payload) {
+        if dns_query && p.proto == UDP && p.fragment == Fragment::Whole {
+            let query = parse_query(p.payload);
+            if let (Some(q), true) = (&query, resolver_ok) {
+                // Remember it: only an answer to this exact question counts.
+                dev.pending_dns
+                    .retain(|pq| now < pq.sent_ns + DNS_QUERY_TIMEOUT_NS);
+                if dev.pending_dns.len() >= MAX_PENDING_DNS {
+                    dev.pending_dns.remove(0);
+                }
+                dev.pending_dns.push(PendingQuery {
+                    id: q.id,
+                    sport: p.sport,
+                    src: p.src,
+                    resolver: p.dst,
+                    name: hash_name(&self.name_hasher, &q.name),
+                    sent_ns: now,
+                });
+            }
+            if let Some((parent, parent_name, name_hash)) = query.and_then(|q| q.parent) {
                 let idx = match dev.domains.iter().position(|d| d.parent == parent) {
                     Some(i) => Some(i),
                     None if dev.domains.len() < MAX_DOMAINS_PER_DEVICE => {
@@ -599,7 +1056,7 @@ impl Monitor {
         }
 
         // New destinations (internet only; the LAN is local business).
-        let remote_dst = !is_local(&p.dst) && !is_group_addr(&p.dst);
+        let remote_dst = !dst_lan && !is_group_addr(&p.dst);
         if remote_dst && dev.learn_dst(&p.dst) && now >= dev.facts.first_seen_ns + t.learn_s * NS {
             dev.new_dsts += 1;
             dev.evidence[EventKind::NewDestinations as usize].note(tuple);
@@ -625,7 +1082,21 @@ impl Monitor {
             proto: p.proto,
         };
         let mut promote = false;
-        if let Some(tc) = p.tcp {
+        // A TCP first fragment cut inside its header (RFC 1858) shows ports and sequence number
+        // but no flags: no stack sends that, so it counts as a connection attempt (a SYN whose
+        // options are unknown, so not the Mirai fingerprint).
+        let tcp = p.tcp.or_else(|| {
+            (p.proto == TCP && p.fragment == Fragment::First).then(|| crate::packet::Tcp {
+                seq: p
+                    .payload
+                    .get(4..8)
+                    .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+                syn: true,
+                options_len: usize::MAX,
+                ..Default::default()
+            })
+        });
+        if let Some(tc) = tcp {
             if tc.syn && !tc.ack {
                 dev.syns += 1;
                 dev.syn += 1;
@@ -693,6 +1164,9 @@ impl Monitor {
                     ));
                 }
             } else if touch_flow(&mut self.flows, &key, now) {
+                if p.fragment == Fragment::First {
+                    dev.note_flow_fragment(frag_key(&p.dst, p.ip_id));
+                }
             } else if !tc.rst {
                 // A non-SYN packet of no known flow: an ACK flood sends nothing else. A flow
                 // that keeps going (it began before the capture) becomes a real flow after three
@@ -716,6 +1190,9 @@ impl Monitor {
             }
         } else if p.proto == UDP && p.dport != 53 && !is_group_addr(&p.dst) {
             if touch_flow(&mut self.flows, &key, now) {
+                if p.fragment == Fragment::First {
+                    dev.note_flow_fragment(frag_key(&p.dst, p.ip_id));
+                }
             } else {
                 dev.udp_out += 1;
                 dev.evidence[EventKind::UdpFlood as usize].note(tuple);
@@ -740,6 +1217,7 @@ impl Monitor {
                 &dev.learned,
                 p,
                 &resolvers,
+                dst_lan,
             ) {
                 dev.evidence[EventKind::MudViolation as usize].note(tuple);
                 if dev.can_fire(EventKind::MudViolation, now, t) {
@@ -768,8 +1246,16 @@ impl Monitor {
             rport: p.sport,
             proto: p.proto,
         };
+        if p.fragment == Fragment::Later {
+            return; // no ports: neither an answer nor a flow
+        }
         if p.proto == UDP && p.sport == 53 {
-            self.dns_answers(p, out);
+            if p.fragment == Fragment::Whole {
+                self.dns_answers(p, out);
+            } else {
+                // A fragmented answer is not reassembled: not passed on (fail closed).
+                self.stats.dns_answers_unsolicited += 1;
+            }
         }
         if touch_flow(&mut self.flows, &key, now) {
             return;
@@ -872,11 +1358,21 @@ impl Monitor {
         }
     }
 
+    /// A UDP datagram from port 53 to a device. Passed on only when it comes from an allowed
+    /// resolver and answers a query the device sent that resolver (same id, name, port and
+    /// addresses, within [`DNS_QUERY_TIMEOUT_NS`]); each query is answered once.
     fn dns_answers(&mut self, p: &Packet<'_>, out: &mut Vec<Output>) {
+        if !self.is_resolver(&p.src) {
+            self.stats.dns_answers_foreign += 1;
+            return;
+        }
+        let now = self.now;
         let Ok(msg) = simple_dns::Packet::parse(p.payload) else {
+            self.stats.dns_answers_unsolicited += 1;
             return;
         };
         let Some(q) = msg.questions.first() else {
+            self.stats.dns_answers_unsolicited += 1;
             return;
         };
         let name = q
@@ -884,12 +1380,33 @@ impl Monitor {
             .to_string()
             .trim_end_matches('.')
             .to_ascii_lowercase();
+        let name_hash = hash_name(&self.name_hasher, &name);
+        let matched = msg.has_flags(simple_dns::PacketFlag::RESPONSE)
+            && self.devices.peek_mut(&p.dst_mac).is_some_and(|d| {
+                let found = d.pending_dns.iter().position(|pq| {
+                    pq.id == msg.id()
+                        && pq.sport == p.dport
+                        && pq.resolver == p.src
+                        && pq.src == p.dst
+                        && pq.name == name_hash
+                        && now < pq.sent_ns + DNS_QUERY_TIMEOUT_NS
+                });
+                found.map(|i| d.pending_dns.remove(i)).is_some()
+            });
+        if !matched {
+            self.stats.dns_answers_unsolicited += 1;
+            return;
+        }
+        let cap = self.config.max_dns_ttl_s;
         for rr in msg.answers.iter().take(MAX_ANSWERS_PER_PACKET) {
             let addr = match &rr.rdata {
                 simple_dns::rdata::RData::A(a) => IpAddr::from(a.address.to_be_bytes()),
                 simple_dns::rdata::RData::AAAA(a) => IpAddr::from(a.address.to_be_bytes()),
                 _ => continue,
             };
+            if rr.ttl > cap {
+                self.stats.dns_ttl_capped += 1;
+            }
             self.stats.dns_answers += 1;
             if !self.config.policies.is_empty() {
                 if let Some(d) = self.devices.peek_mut(&p.dst_mac) {
@@ -903,7 +1420,7 @@ impl Monitor {
                 device: p.dst_mac,
                 name: name.clone(),
                 addr,
-                ttl_s: rr.ttl,
+                ttl_s: rr.ttl.min(cap),
             }));
         }
     }
@@ -930,6 +1447,12 @@ fn touch_flow(
     }
 }
 
+/// Decode a `last_fired` slot.
+#[inline]
+fn last_fired(slot: u64) -> Option<u64> {
+    slot.checked_sub(1)
+}
+
 /// Emit an event unless the same kind fired for this device within the cooldown.
 fn emit(
     dev: &mut DeviceState,
@@ -940,11 +1463,35 @@ fn emit(
     t: &Thresholds,
     out: &mut Vec<Output>,
 ) {
+    emit_with(
+        dev,
+        stats,
+        kind,
+        explanation,
+        kind.is_bot_behaviour(),
+        now,
+        t,
+        out,
+    )
+}
+
+/// [`emit`] with the quarantine decision given (a rogue router advertisement's depends on it).
+#[allow(clippy::too_many_arguments)]
+fn emit_with(
+    dev: &mut DeviceState,
+    stats: &mut Stats,
+    kind: EventKind,
+    explanation: String,
+    quarantine: bool,
+    now: u64,
+    t: &Thresholds,
+    out: &mut Vec<Output>,
+) {
     let k = kind as usize;
-    if dev.last_fired[k].is_some_and(|last| now < last + t.cooldown_s * NS) {
+    if last_fired(dev.last_fired[k]).is_some_and(|last| now < last + t.cooldown_s * NS) {
         return;
     }
-    dev.last_fired[k] = Some(now);
+    dev.last_fired[k] = now.saturating_add(1);
     stats.events += 1;
     out.push(Output::Event(Event {
         device: dev.facts.mac,
@@ -953,12 +1500,21 @@ fn emit(
         time: rfc3339(now),
         evidence: dev.evidence[k].tuples.iter().map(Tuple::evidence).collect(),
         explanation,
-        quarantine: kind.is_bot_behaviour(),
+        quarantine,
     }));
 }
 
-fn merge_dhcp(facts: &mut DeviceFacts, f: crate::identity::DhcpFacts) -> bool {
+/// Merge what a device's own DHCP message says about it. Returns (facts changed, emit them
+/// now). The first valid MUD URL is kept: a different later one is an event and
+/// `mud_url_changed_to`; an invalid one is an event and is not recorded.
+fn merge_dhcp(
+    dev: &mut DeviceState,
+    f: crate::identity::DhcpFacts,
+    fired: &mut Vec<(EventKind, String)>,
+) -> (bool, bool) {
+    let facts = &mut dev.facts;
     let before = facts.clone();
+    let mut urgent = false;
     if f.hostname.is_some() {
         facts.hostname = f.hostname;
     }
@@ -968,10 +1524,88 @@ fn merge_dhcp(facts: &mut DeviceFacts, f: crate::identity::DhcpFacts) -> bool {
     if !f.parameter_list.is_empty() {
         facts.parameter_list = f.parameter_list;
     }
-    if f.mud_url.is_some() {
-        facts.mud_url = f.mud_url;
+    match f.mud_url {
+        None => {}
+        Some(MudUrlOption::Valid(url)) => match &facts.mud_url {
+            None => {
+                facts.mud_url = Some(url);
+                urgent = true;
+            }
+            Some(first) if *first == url => {}
+            Some(first) => {
+                if facts.mud_url_changed_to.as_deref() != Some(url.as_str()) {
+                    urgent = facts.mud_url_changed_to.is_none();
+                    let first = first.clone();
+                    facts.mud_url_changed_to = Some(url.clone());
+                    fired.push((
+                        EventKind::MudUrlChanged,
+                        format!(
+                            "now names a different manufacturer network profile ({url}) than it first did ({first}); the first one stays in use and the device is treated more strictly until you check it.",
+                        ),
+                    ));
+                }
+            }
+        },
+        Some(MudUrlOption::Refused { why, shown }) => fired.push((
+            EventKind::MudUrlInvalid,
+            format!(
+                "announced a manufacturer network profile address that {why}, so it was not used: \"{shown}\"."
+            ),
+        )),
     }
-    *facts != before
+    (*facts != before, urgent)
+}
+
+/// Hash of a DNS name (lower case, no trailing dot) under the monitor's random seed.
+fn hash_name(h: &foldhash::quality::RandomState, name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    h.hash_one(name)
+}
+
+/// Key of a datagram's fragments: destination and IPv4 identification.
+fn frag_key(dst: &IpAddr, id: u16) -> u64 {
+    mix64(
+        (ip_bits(dst) as u64)
+            ^ ((ip_bits(dst) >> 64) as u64).rotate_left(7)
+            ^ (u64::from(id) << 48),
+    ) | 1
+}
+
+/// Prefix Information options (RFC 4861 §4.6.2) of a router advertisement's options: prefixes
+/// with the on-link (L) or autonomous (A) flag, a non-zero valid lifetime, length 32 to 128,
+/// and not link-local, multicast, loopback or unspecified. At most 16 options are read.
+fn prefix_information(mut opts: &[u8]) -> Vec<(Ipv6Net, u32)> {
+    let mut found = Vec::new();
+    for _ in 0..16 {
+        if opts.len() < 8 {
+            break;
+        }
+        let len = opts[1] as usize * 8;
+        if len == 0 || len > opts.len() {
+            break; // RFC 4861 §4.6: a zero length is invalid, and so is the rest
+        }
+        let (o, rest) = opts.split_at(len);
+        opts = rest;
+        if o[0] != 3 || len != 32 {
+            continue;
+        }
+        let (plen, flags) = (o[2], o[3]);
+        let valid = u32::from_be_bytes([o[4], o[5], o[6], o[7]]);
+        let mut a = [0u8; 16];
+        a.copy_from_slice(&o[16..32]);
+        let addr = Ipv6Addr::from(a);
+        let usable = flags & 0xc0 != 0
+            && valid > 0
+            && (32..=128).contains(&plen)
+            && !addr.is_multicast()
+            && !addr.is_loopback()
+            && !addr.is_unspecified()
+            && (addr.segments()[0] & 0xffc0) != 0xfe80;
+        if let (true, Ok(net)) = (usable, Ipv6Net::new(addr, plen)) {
+            found.push((net.trunc(), valid));
+        }
+    }
+    found
 }
 
 fn is_dns_query(payload: &[u8]) -> bool {
@@ -986,28 +1620,41 @@ fn hash_bytes(b: &[u8]) -> u64 {
     h.finish()
 }
 
-/// The parent domain of a DNS query's name: its last two labels (no public-suffix list, so
-/// `example.co.uk` counts as `co.uk`; good enough to see thousands of random names under one
-/// parent). Returns the parent's hash and name, and the full name's hash.
-fn query_parent(payload: &[u8]) -> Option<(u64, String, u64)> {
+/// A DNS query's id and name, and its parent domain for the water-torture detector.
+struct QueryInfo {
+    id: u16,
+    /// Lower case, no trailing dot.
+    name: String,
+    /// The parent's hash and name, and the full name's hash (names of at least 3 labels).
+    parent: Option<(u64, String, u64)>,
+}
+
+/// Parse a DNS query. The parent domain is the name's last two labels (no public-suffix list,
+/// so `example.co.uk` counts as `co.uk`; good enough to see thousands of random names under
+/// one parent).
+fn parse_query(payload: &[u8]) -> Option<QueryInfo> {
     let msg = simple_dns::Packet::parse(payload).ok()?;
     if msg.has_flags(simple_dns::PacketFlag::RESPONSE) {
         return None;
     }
     let q = msg.questions.first()?;
     let labels = q.qname.get_labels();
-    if labels.len() < 3 {
-        return None;
-    }
-    let parent = labels[labels.len() - 2..]
-        .iter()
-        .map(|l| l.to_string().to_ascii_lowercase())
-        .collect::<Vec<_>>()
-        .join(".");
     let full = q.qname.to_string().to_ascii_lowercase();
-    Some((
-        hash_bytes(parent.as_bytes()),
+    let parent = (labels.len() >= 3).then(|| {
+        let parent = labels[labels.len() - 2..]
+            .iter()
+            .map(|l| l.to_string().to_ascii_lowercase())
+            .collect::<Vec<_>>()
+            .join(".");
+        (
+            hash_bytes(parent.as_bytes()),
+            parent,
+            hash_bytes(full.as_bytes()),
+        )
+    });
+    Some(QueryInfo {
+        id: msg.id(),
+        name: full.trim_end_matches('.').to_string(),
         parent,
-        hash_bytes(full.as_bytes()),
-    ))
+    })
 }

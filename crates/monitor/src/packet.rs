@@ -2,6 +2,11 @@
 //!
 //! Truncated frames (a capture's snaplen shorter than the packet) are still decoded as far as
 //! they go (`LaxSlicedPacket`), so a 96-byte snaplen capture still yields addresses and ports.
+//!
+//! IPv4 fragments: etherparse decodes no transport header in a fragmented datagram. The first
+//! fragment (offset 0) still starts with it, so its ports (and TCP flags, when the whole TCP
+//! header is there) are read from it here; later fragments carry no ports at all and are marked
+//! [`Fragment::Later`] for the detectors to count.
 
 use etherparse::{LaxNetSlice, LaxSlicedPacket, LinkSlice, TransportSlice};
 use std::net::IpAddr;
@@ -73,6 +78,18 @@ pub struct Tcp {
     pub options_len: usize,
 }
 
+/// Where an IPv4 packet sits in a fragmented datagram (RFC 791 §3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Fragment {
+    /// A whole datagram.
+    #[default]
+    Whole,
+    /// Offset 0, more fragments follow: the transport header (or its start) is here.
+    First,
+    /// Offset > 0: no transport header, no ports.
+    Later,
+}
+
 /// The decoded frame. `payload` is the transport payload (possibly cut short by the snaplen).
 #[derive(Clone, Copy, Debug)]
 pub struct Packet<'a> {
@@ -85,6 +102,11 @@ pub struct Packet<'a> {
     pub dport: u16,
     pub tcp: Option<Tcp>,
     pub payload: &'a [u8],
+    /// IPv4 TTL or IPv6 hop limit (neighbour discovery requires 255, RFC 4861 §6.1.2).
+    pub hop_limit: u8,
+    pub fragment: Fragment,
+    /// IPv4 identification (RFC 791): ties a datagram's fragments together; 0 for IPv6.
+    pub ip_id: u16,
 }
 
 /// Why a frame was not decoded; counted, never fatal.
@@ -103,14 +125,24 @@ pub fn decode(frame: &[u8]) -> Result<Packet<'_>, Skip> {
         Some(LinkSlice::Ethernet2(eth)) => (Mac(eth.source()), Mac(eth.destination())),
         _ => return Err(Skip::Malformed),
     };
-    let (src, dst, proto, ip_payload) = match &sliced.net {
+    let (src, dst, proto, ip_payload, hop_limit, fragment, ip_id) = match &sliced.net {
         Some(LaxNetSlice::Ipv4(v4)) => {
             let h = v4.header();
+            let fragment = if !v4.payload().fragmented {
+                Fragment::Whole
+            } else if h.fragments_offset().value() == 0 {
+                Fragment::First
+            } else {
+                Fragment::Later
+            };
             (
                 IpAddr::from(h.source()),
                 IpAddr::from(h.destination()),
                 h.protocol().0,
                 v4.payload().payload,
+                h.ttl(),
+                fragment,
+                h.identification(),
             )
         }
         Some(LaxNetSlice::Ipv6(v6)) => {
@@ -120,6 +152,9 @@ pub fn decode(frame: &[u8]) -> Result<Packet<'_>, Skip> {
                 IpAddr::from(h.destination()),
                 v6.payload().ip_number.0,
                 v6.payload().payload,
+                h.hop_limit(),
+                Fragment::Whole,
+                0,
             )
         }
         Some(LaxNetSlice::Arp(_)) | None => {
@@ -140,7 +175,14 @@ pub fn decode(frame: &[u8]) -> Result<Packet<'_>, Skip> {
         dport: 0,
         tcp: None,
         payload: ip_payload,
+        hop_limit,
+        fragment,
+        ip_id,
     };
+    if fragment == Fragment::First {
+        first_fragment_ports(&mut p);
+        return Ok(p);
+    }
     match &sliced.transport {
         Some(TransportSlice::Tcp(t)) => {
             p.sport = t.source_port();
@@ -163,6 +205,35 @@ pub fn decode(frame: &[u8]) -> Result<Packet<'_>, Skip> {
         _ => {}
     }
     Ok(p)
+}
+
+/// The transport header at the start of a first fragment. A TCP header cut inside its first
+/// 20 bytes (RFC 1858's tiny-fragment attack: no stack with a legal MTU does that) keeps its
+/// ports but no flags (`tcp: None`); the monitor counts it as a connection attempt.
+fn first_fragment_ports(p: &mut Packet<'_>) {
+    use etherparse::{TcpHeaderSlice, UdpHeaderSlice};
+    let data = p.payload;
+    if data.len() >= 4 && (p.proto == TCP || p.proto == UDP) {
+        p.sport = u16::from_be_bytes([data[0], data[1]]);
+        p.dport = u16::from_be_bytes([data[2], data[3]]);
+    }
+    if p.proto == TCP {
+        if let Ok(t) = TcpHeaderSlice::from_slice(data) {
+            p.tcp = Some(Tcp {
+                seq: t.sequence_number(),
+                syn: t.syn(),
+                ack: t.ack(),
+                rst: t.rst(),
+                fin: t.fin(),
+                options_len: t.options().len(),
+            });
+            p.payload = &data[t.slice().len()..];
+        }
+    } else if p.proto == UDP {
+        if let Ok(u) = UdpHeaderSlice::from_slice(data) {
+            p.payload = &data[u.slice().len()..];
+        }
+    }
 }
 
 /// Private, link-local, loopback or unspecified: an address that belongs to the home network
