@@ -76,6 +76,18 @@ pub struct JournalEntry {
     pub by: String,
     /// Recorded only; nftables was not changed.
     pub dry_run: bool,
+    /// nftables took the change (`false`: it refused; `error` says why and the device is held
+    /// at `isolated` or under the catch-all for unmanaged LAN sources until a retry succeeds).
+    /// Always `false` in dry run. Lines written before this field existed read as applied.
+    #[serde(default = "yes")]
+    pub applied: bool,
+    /// Why nftables did not take the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Clone, Debug)]
@@ -95,10 +107,27 @@ pub struct Gateway {
     /// Problems that did not stop the gateway (an nft batch refused, an address conflict).
     pub warnings: Vec<String>,
     refused_devices: u64,
+    /// Devices whose last nft change was refused: when to try again, and how many tries so far.
+    retry: BTreeMap<Mac, (u64, u32)>,
+    /// DNS answers waiting to be learned in one nft transaction.
+    pending_dns: Vec<enforce::LearnedName>,
+    /// Packet time each device was last seen (fed by [`Gateway::note_seen`]).
+    last_seen: BTreeMap<Mac, u64>,
 }
+
+/// Most DNS answers held for the next batch; beyond it they are learned at once.
+const DNS_BATCH: usize = 64;
+/// A device idle this long may be evicted to make room for a new one at the device cap.
+pub const IDLE_EVICT_S: u64 = 300;
+/// Longest wait between retries of a refused nft change.
+const MAX_RETRY_S: u64 = 60;
 
 fn mac_of(m: Mac) -> MacAddr {
     MacAddr(m.0)
+}
+
+fn monitor_mac(m: MacAddr) -> Mac {
+    Mac(m.0)
 }
 
 impl Gateway {
@@ -113,6 +142,10 @@ impl Gateway {
             }
         })?;
         let mut quarantined = BTreeMap::new();
+        let mut warnings = vec![];
+        if let Some(w) = recover_torn_tail(&journal_path)? {
+            warnings.push(w);
+        }
         for (entry, _) in read_journal(&journal_path)? {
             match entry.action.as_str() {
                 "quarantine" => {
@@ -144,8 +177,11 @@ impl Gateway {
             quarantined,
             facts: BTreeMap::new(),
             journal_path,
-            warnings: vec![],
+            warnings,
             refused_devices: 0,
+            retry: BTreeMap::new(),
+            pending_dns: vec![],
+            last_seen: BTreeMap::new(),
         })
     }
 
@@ -163,6 +199,11 @@ impl Gateway {
     }
 
     fn base_level(&self, facts: &DeviceFacts) -> (Level, Option<mud::DevicePolicy>) {
+        // A device that announced a second, different MUD URL is not believed for either: it
+        // stays at `default` until the owner sorts it out (a firmware update or a takeover).
+        if facts.mud_url_changed_to.is_some() {
+            return (Level::Default, None);
+        }
         let policy = facts
             .mud_url
             .as_deref()
@@ -217,49 +258,175 @@ impl Gateway {
         f.sync_data().map_err(err)
     }
 
-    /// Apply `dev` in nftables (add or replace); a refusal is a warning, not a stop.
-    fn enforce(&mut self, dev: Device) {
+    /// Apply `dev` in nftables (add or replace). Returns whether nftables took it (`Ok(false)`
+    /// when not applying: dry run or report-only). A refusal holds the device at `isolated` (or
+    /// under the catch-all), is retried with backoff from [`Gateway::tick`], and comes back as
+    /// the error text for the journal.
+    fn enforce(&mut self, dev: Device, now_ns: u64) -> Result<bool, String> {
         let Some(e) = self.enforcer.as_mut() else {
-            return;
+            return Ok(false);
         };
-        let r = if e.device(&dev.mac).is_some() {
-            e.replace(dev.clone())
-        } else {
-            e.add(dev.clone())
-        };
-        if let Err(err) = r {
+        let mac = dev.mac;
+        // A LAN device speaks only for itself: an address another managed device already holds
+        // is not given to this one (its anti-spoofing rule then drops what it sends from it).
+        let mut dev = dev;
+        let taken: Vec<IpAddr> = e
+            .devices()
+            .filter(|d| d.mac != mac)
+            .flat_map(|d| d.addrs().collect::<Vec<_>>())
+            .collect();
+        let before = dev.ipv4.len() + dev.ipv6.len();
+        dev.ipv4.retain(|a| !taken.contains(&IpAddr::V4(*a)));
+        dev.ipv6.retain(|a| !taken.contains(&IpAddr::V6(*a)));
+        if dev.ipv4.len() + dev.ipv6.len() != before {
             self.warnings.push(format!(
-                "device {}: nftables change refused: {err}",
-                dev.mac
+                "device {mac}: uses an address another device holds; contained without it"
             ));
+        }
+        let out = e.apply_changes(vec![dev]);
+        match out.into_iter().next().map(|(_, r)| r) {
+            Some(Ok(())) | None => {
+                self.retry.remove(&monitor_mac(mac));
+                Ok(true)
+            }
+            Some(Err(err)) => {
+                let held = match e.device(&mac) {
+                    Some(d) => format!("held at {}", d.level),
+                    None => "held by the catch-all for unmanaged LAN sources".to_string(),
+                };
+                let tries = self.retry.get(&monitor_mac(mac)).map_or(0, |r| r.1) + 1;
+                let wait = (1u64 << tries.min(6)).min(MAX_RETRY_S);
+                self.retry
+                    .insert(monitor_mac(mac), (now_ns.saturating_add(wait * NS), tries));
+                let text =
+                    format!("nftables refused the change ({err}); {held}, retry in {wait} s");
+                self.warnings.push(format!("device {mac}: {text}"));
+                Err(text)
+            }
         }
     }
 
-    /// React to one monitor output at time `now_ns`.
+    /// The device was seen at packet time `ns` (the live loop feeds this from the monitor);
+    /// used to find idle devices when the device cap is reached.
+    pub fn note_seen(&mut self, mac: &Mac, ns: u64) {
+        if let Some(t) = self.last_seen.get_mut(mac) {
+            *t = (*t).max(ns);
+        }
+    }
+
+    /// Learn the DNS answers held so far, in one nft transaction.
+    pub fn flush_dns(&mut self) {
+        if self.pending_dns.is_empty() {
+            return;
+        }
+        let answers = std::mem::take(&mut self.pending_dns);
+        if let Some(e) = self.enforcer.as_mut() {
+            if let Err(err) = e.learn_dns_many(&answers) {
+                self.warnings
+                    .push(format!("{} DNS answers not learned: {err}", answers.len()));
+            }
+        }
+    }
+
+    /// Make room at the device cap: evict the device idle longest, if it has been idle at
+    /// least [`IDLE_EVICT_S`]. It then falls under the catch-all for unmanaged LAN sources
+    /// until it is seen again; a running quarantine is kept and resumes.
+    fn evict_idle(&mut self, now_ns: u64) -> Result<bool, GatewayError> {
+        let idle = self
+            .facts
+            .keys()
+            .map(|m| (self.last_seen.get(m).copied().unwrap_or(0), *m))
+            .filter(|(t, _)| t.saturating_add(IDLE_EVICT_S * NS) <= now_ns)
+            .min();
+        let Some((_, mac)) = idle else {
+            return Ok(false);
+        };
+        self.facts.remove(&mac);
+        self.last_seen.remove(&mac);
+        self.retry.remove(&mac);
+        let from = self.levels.remove(&mac);
+        let mut applied = false;
+        let mut error = None;
+        if let Some(e) = self.enforcer.as_mut() {
+            match e.remove(&mac_of(mac)) {
+                Ok(_) | Err(EnforceError::UnknownDevice(_)) => applied = true,
+                Err(err) => error = Some(err.to_string()),
+            }
+        }
+        self.record(&JournalEntry {
+            time_ns: now_ns,
+            device: mac,
+            action: "evict".into(),
+            from,
+            to: Level::Isolated,
+            reason: None,
+            explanation: Some(format!(
+                "idle for {IDLE_EVICT_S} s or more and the device limit ({}) was reached; held by the catch-all until it is seen again",
+                self.cfg.max_devices
+            )),
+            evidence: vec![],
+            until_ns: None,
+            by: "gateway".into(),
+            dry_run: self.cfg.dry_run,
+            applied,
+            error,
+        })?;
+        Ok(true)
+    }
+
+    /// React to one monitor output at time `now_ns`. DNS answers are held and learned in
+    /// batches ([`Gateway::flush_dns`], called from [`Gateway::tick`] and whenever
+    /// [`DNS_BATCH`] are waiting).
     pub fn handle(&mut self, output: &Output, now_ns: u64) -> Result<(), GatewayError> {
         match output {
             Output::Device(facts) => self.device_seen(facts, now_ns),
             Output::Event(event) => self.event(event, now_ns),
             Output::Dns(answer) => {
-                if let Some(e) = self.enforcer.as_mut() {
-                    if e.device(&mac_of(answer.device)).is_some() {
-                        if let Err(err) = e.learn_dns(
-                            &mac_of(answer.device),
-                            &answer.name,
-                            answer.addr,
-                            answer.ttl_s,
-                        ) {
-                            self.warnings.push(format!(
-                                "device {}: DNS answer {} → {} not learned: {err}",
-                                answer.device, answer.name, answer.addr
-                            ));
-                        }
+                if self.enforcer.is_some() {
+                    self.pending_dns.push(enforce::LearnedName {
+                        device: mac_of(answer.device),
+                        name: answer.name.clone(),
+                        addr: answer.addr,
+                        ttl_s: answer.ttl_s,
+                    });
+                    if self.pending_dns.len() >= DNS_BATCH {
+                        self.flush_dns();
                     }
                 }
                 Ok(())
             }
-            // Learned LAN prefixes are not applied to nftables yet.
+            // Learned LAN prefixes are not applied to nftables yet (the monitor already treats
+            // them as local).
             Output::LanPrefix(_) => Ok(()),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn entry(
+        &self,
+        now_ns: u64,
+        device: Mac,
+        action: &str,
+        from: Option<Level>,
+        to: Level,
+        explanation: String,
+        by: &str,
+        outcome: &Result<bool, String>,
+    ) -> JournalEntry {
+        JournalEntry {
+            time_ns: now_ns,
+            device,
+            action: action.into(),
+            from,
+            to,
+            reason: None,
+            explanation: Some(explanation),
+            evidence: vec![],
+            until_ns: None,
+            by: by.into(),
+            dry_run: self.cfg.dry_run,
+            applied: matches!(outcome, Ok(true)),
+            error: outcome.as_ref().err().cloned(),
         }
     }
 
@@ -268,10 +435,13 @@ impl Gateway {
             return Ok(());
         }
         let has_v4 = facts.addrs.iter().any(|a| a.is_ipv4());
-        if !self.facts.contains_key(&facts.mac) && self.facts.len() >= self.cfg.max_devices {
+        if !self.facts.contains_key(&facts.mac)
+            && self.facts.len() >= self.cfg.max_devices
+            && !self.evict_idle(now_ns)?
+        {
             if self.refused_devices == 0 || self.refused_devices.is_power_of_two() {
                 self.warnings.push(format!(
-                    "device {} not contained: already {} devices, the configured maximum ({} refused so far)",
+                    "device {} not contained: already {} devices, the configured maximum, none idle ({} refused so far); the catch-all for unmanaged LAN sources holds it",
                     facts.mac,
                     self.cfg.max_devices,
                     self.refused_devices + 1
@@ -281,6 +451,8 @@ impl Gateway {
             return Ok(());
         }
         let previous = self.facts.insert(facts.mac, facts.clone());
+        let seen = self.last_seen.entry(facts.mac).or_insert(now_ns);
+        *seen = (*seen).max(now_ns).max(facts.last_seen_ns);
         if !has_v4 && facts.addrs.is_empty() {
             return Ok(()); // nothing to contain yet (DHCP still running)
         }
@@ -290,53 +462,61 @@ impl Gateway {
         } else {
             self.base_level(facts).0
         };
+        let old_level = self.levels.insert(facts.mac, level);
+        let changed = previous.map(|p| {
+            p.addrs != facts.addrs
+                || p.mud_url != facts.mud_url
+                || p.mud_url_changed_to != facts.mud_url_changed_to
+        });
+        if !(first || changed == Some(true) || old_level != Some(level)) {
+            return Ok(());
+        }
+        let dev = self.device(facts, level);
+        let outcome = self.enforce(dev, now_ns);
         if first {
-            self.levels.insert(facts.mac, level);
-            self.record(&JournalEntry {
-                time_ns: now_ns,
-                device: facts.mac,
-                action: "contain".into(),
-                from: None,
-                to: level,
-                reason: None,
-                explanation: Some(format!(
+            let e = self.entry(
+                now_ns,
+                facts.mac,
+                "contain",
+                None,
+                level,
+                format!(
                     "first seen{}",
                     facts
                         .hostname
                         .as_ref()
                         .map(|h| format!(" as {h}"))
                         .unwrap_or_default()
-                )),
-                evidence: vec![],
-                until_ns: None,
-                by: "monitor".into(),
-                dry_run: self.cfg.dry_run,
-            })?;
-        }
-        // A MUD URL learned later (DHCP after the first frame) changes the level: record it.
-        let old_level = self.levels.insert(facts.mac, level);
-        if !first && old_level != Some(level) {
-            self.record(&JournalEntry {
-                time_ns: now_ns,
-                device: facts.mac,
-                action: "level".into(),
-                from: old_level,
-                to: level,
-                reason: None,
-                explanation: Some(match &facts.mud_url {
-                    Some(u) => format!("announced MUD URL {u}"),
-                    None => "no verified MUD file".into(),
-                }),
-                evidence: vec![],
-                until_ns: None,
-                by: "monitor".into(),
-                dry_run: self.cfg.dry_run,
-            })?;
-        }
-        let changed = previous.map(|p| p.addrs != facts.addrs || p.mud_url != facts.mud_url);
-        if first || changed == Some(true) || old_level != Some(level) {
-            let dev = self.device(facts, level);
-            self.enforce(dev);
+                ),
+                "monitor",
+                &outcome,
+            );
+            self.record(&e)?;
+        } else if old_level != Some(level) {
+            // A MUD URL learned later (DHCP after the first frame) changes the level.
+            let why = match (&facts.mud_url, &facts.mud_url_changed_to) {
+                (Some(u), Some(n)) => {
+                    format!("announced a second MUD URL {n} after {u}: neither is used")
+                }
+                (Some(u), None) => format!("announced MUD URL {u}"),
+                _ => "no verified MUD file".into(),
+            };
+            let e = self.entry(
+                now_ns, facts.mac, "level", old_level, level, why, "monitor", &outcome,
+            );
+            self.record(&e)?;
+        } else if outcome.is_err() {
+            let e = self.entry(
+                now_ns,
+                facts.mac,
+                "refused",
+                old_level,
+                level,
+                "new addresses not applied".into(),
+                "gateway",
+                &outcome,
+            );
+            self.record(&e)?;
         }
         Ok(())
     }
@@ -363,20 +543,21 @@ impl Gateway {
         );
         self.levels.insert(event.device, Level::Isolated);
         let dev = self.device(&facts, Level::Isolated);
-        self.enforce(dev);
-        self.record(&JournalEntry {
-            time_ns: now_ns,
-            device: event.device,
-            action: "quarantine".into(),
-            from: Some(previous),
-            to: Level::Isolated,
-            reason: Some(event.kind),
-            explanation: Some(event.explanation.clone()),
-            evidence: event.evidence.clone(),
-            until_ns: Some(until),
-            by: "monitor".into(),
-            dry_run: self.cfg.dry_run,
-        })
+        let outcome = self.enforce(dev, now_ns);
+        let mut e = self.entry(
+            now_ns,
+            event.device,
+            "quarantine",
+            Some(previous),
+            Level::Isolated,
+            event.explanation.clone(),
+            "monitor",
+            &outcome,
+        );
+        e.reason = Some(event.kind);
+        e.evidence = event.evidence.clone();
+        e.until_ns = Some(until);
+        self.record(&e)
     }
 
     /// End a quarantine: the owner's release, or the TTL. Returns false if it was not quarantined.
@@ -394,33 +575,71 @@ impl Gateway {
             None => q.previous,
         };
         self.levels.insert(*mac, level);
-        if let Some(facts) = self.facts.get(mac).cloned() {
-            let dev = self.device(&facts, level);
-            self.enforce(dev);
-        }
-        self.record(&JournalEntry {
-            time_ns: now_ns,
-            device: *mac,
-            action: if by_owner { "release" } else { "expire" }.into(),
-            from: Some(Level::Isolated),
-            to: level,
-            reason: None,
-            explanation: Some(if by_owner {
+        let outcome = match self.facts.get(mac).cloned() {
+            Some(facts) => {
+                let dev = self.device(&facts, level);
+                self.enforce(dev, now_ns)
+            }
+            None => Ok(false),
+        };
+        let e = self.entry(
+            now_ns,
+            *mac,
+            if by_owner { "release" } else { "expire" },
+            Some(Level::Isolated),
+            level,
+            if by_owner {
                 "released by the owner".into()
             } else {
                 "quarantine time ran out".into()
-            }),
-            evidence: vec![],
-            until_ns: None,
-            by: if by_owner { "owner" } else { "ttl" }.into(),
-            dry_run: self.cfg.dry_run,
-        })?;
+            },
+            if by_owner { "owner" } else { "ttl" },
+            &outcome,
+        );
+        self.record(&e)?;
         Ok(true)
+    }
+
+    /// Try again every refused change whose backoff has passed.
+    fn retry_refused(&mut self, now_ns: u64) -> Result<(), GatewayError> {
+        let due: Vec<Mac> = self
+            .retry
+            .iter()
+            .filter(|(_, (at, _))| *at <= now_ns)
+            .map(|(m, _)| *m)
+            .collect();
+        for mac in due {
+            let (Some(facts), Some(level)) = (
+                self.facts.get(&mac).cloned(),
+                self.levels.get(&mac).copied(),
+            ) else {
+                self.retry.remove(&mac);
+                continue;
+            };
+            let dev = self.device(&facts, level);
+            let outcome = self.enforce(dev, now_ns);
+            if outcome.is_ok() {
+                let e = self.entry(
+                    now_ns,
+                    mac,
+                    "retry",
+                    None,
+                    level,
+                    "a change nftables had refused is now applied".into(),
+                    "gateway",
+                    &outcome,
+                );
+                self.record(&e)?;
+            }
+        }
+        Ok(())
     }
 
     /// Timers: expire quarantines past their TTL and carry out owner release requests
     /// (files named after the MAC in `state_dir/release/`).
     pub fn tick(&mut self, now_ns: u64) -> Result<(), GatewayError> {
+        self.flush_dns();
+        self.retry_refused(now_ns)?;
         let expired: Vec<Mac> = self
             .quarantined
             .iter()
@@ -449,6 +668,48 @@ impl Gateway {
         }
         Ok(())
     }
+}
+
+/// A power loss can leave the journal's last line half written (each entry is one `write`,
+/// but the kernel may have persisted only part of it). Such a tail — bytes after the last
+/// newline that are not a complete entry — is cut off so the gateway can start; returns a
+/// warning saying what was dropped. Anything else wrong stays an error for [`read_journal`].
+pub fn recover_torn_tail(path: &Path) -> Result<Option<String>, GatewayError> {
+    let err = |source| GatewayError::Journal {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(err(source)),
+    };
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(None);
+    }
+    let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let tail = &bytes[keep..];
+    if serde_json::from_slice::<JournalEntry>(tail).is_ok() {
+        // Complete entry, only its newline lost: keep it.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(err)?;
+        f.write_all(b"\n").map_err(err)?;
+        f.sync_data().map_err(err)?;
+        return Ok(None);
+    }
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(err)?;
+    f.set_len(keep as u64).map_err(err)?;
+    f.sync_data().map_err(err)?;
+    Ok(Some(format!(
+        "journal {}: dropped a half-written last line ({} bytes, an interrupted write)",
+        path.display(),
+        tail.len()
+    )))
 }
 
 /// Read the journal; a missing file is an empty journal, a corrupt line an error naming it.

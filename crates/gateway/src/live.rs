@@ -37,6 +37,7 @@ pub fn run_live(
     let mut out = Vec::new();
     let mut events = 0u64;
     let mut last_tick = Instant::now();
+    let mut last_dns = Instant::now();
     loop {
         if stop() {
             return Ok(events);
@@ -51,7 +52,14 @@ pub fn run_live(
                 }
             }
         }
+        if last_dns.elapsed() >= Duration::from_millis(50) {
+            gw.flush_dns();
+            last_dns = Instant::now();
+        }
         if last_tick.elapsed() >= Duration::from_millis(200) {
+            for d in mon.devices() {
+                gw.note_seen(&d.mac, d.last_seen_ns);
+            }
             gw.tick(wall_ns())?;
             last_tick = Instant::now();
         }

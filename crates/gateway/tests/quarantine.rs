@@ -229,3 +229,52 @@ fn device_cap_bounds_containment_under_spoofed_macs() {
     );
     assert!(gw.warnings[0].contains("configured maximum"));
 }
+
+/// A power loss mid-write leaves half a line at the end of the journal: the gateway starts,
+/// drops that tail with a warning, and keeps every complete entry (a running quarantine too).
+#[test]
+fn a_torn_last_journal_line_is_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let (truth, frames) = build("mirai", 1).unwrap();
+    let first_scan = truth
+        .devices
+        .iter()
+        .filter_map(|d| d.first_scan_ns)
+        .min()
+        .unwrap();
+    {
+        let mut gw = Gateway::new(config(dir.path(), 3600)).unwrap();
+        feed(&mut gw, &frames, first_scan + 5 * NS);
+    }
+    let path = dir.path().join("journal.jsonl");
+    let whole = std::fs::read(&path).unwrap();
+    let entries = journal(dir.path()).len();
+    assert!(entries > 1);
+    // Half of one more entry, no newline.
+    let last_line = whole[..whole.len() - 1]
+        .rsplit(|b| *b == b'\n')
+        .next()
+        .unwrap()
+        .to_vec();
+    let mut torn = whole.clone();
+    torn.extend_from_slice(&last_line[..last_line.len() / 2]);
+    std::fs::write(&path, &torn).unwrap();
+    let gw = Gateway::new(config(dir.path(), 3600)).unwrap();
+    assert!(
+        gw.warnings.iter().any(|w| w.contains("half-written")),
+        "{:?}",
+        gw.warnings
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        whole,
+        "complete entries kept, tail dropped"
+    );
+    assert_eq!(journal(dir.path()).len(), entries);
+    // A corrupt line that is not the tail is still an error naming the line.
+    let mut bad = b"{not json}\n".to_vec();
+    bad.extend_from_slice(&whole);
+    std::fs::write(&path, &bad).unwrap();
+    let err = Gateway::new(config(dir.path(), 3600)).err().unwrap();
+    assert!(err.to_string().contains("line 1"), "{err}");
+}

@@ -87,6 +87,11 @@ pub struct RunArgs {
     /// Where the journal (journal.jsonl) and owner release requests live.
     #[arg(long, default_value = DEFAULT_STATE_DIR)]
     pub state: PathBuf,
+    /// Most devices held under containment. At the limit, a device idle for 5 minutes makes
+    /// room for a new one; when none is idle the new device stays under the catch-all (no
+    /// traffic but DHCP, DNS and neighbour discovery to the gateway).
+    #[arg(long, default_value_t = gateway::DEFAULT_MAX_DEVICES)]
+    pub max_devices: usize,
     /// Stop after this many seconds (default: run until interrupted).
     #[arg(long)]
     pub duration: Option<u64>,
@@ -262,6 +267,9 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
             let mut site = enforce::Site {
                 gateway: args.gateway_ips.clone(),
                 bridged_lan: args.bridged_lan,
+                // Fail closed: what arrives on the LAN from a device not (yet) contained goes
+                // nowhere but to the gateway's DHCP, DNS and neighbour discovery.
+                lan_interfaces: vec![args.iface.clone()],
                 ..enforce::Site::default()
             };
             if !args.locals.is_empty() {
@@ -280,7 +288,7 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
                 quarantine_ttl_s: args.ttl,
                 state_dir: args.state.clone(),
                 policies,
-                max_devices: gateway::DEFAULT_MAX_DEVICES,
+                max_devices: args.max_devices,
             };
             let deadline = args
                 .duration
