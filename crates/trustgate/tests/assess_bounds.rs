@@ -32,7 +32,7 @@ fn threads_out_of_range_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let img = tiny_image(dir.path());
     for n in ["100000", "0", "-3"] {
-        let o = trustgate(&["assess", &img, "--threads", n]);
+        let o = trustgate(&["assess", &img, &format!("--threads={n}")]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "--threads {n}: {err}");
         assert!(err.contains("--threads"), "{err}");
