@@ -224,9 +224,21 @@ async fn connections_past_the_cap_wait_boundedly_then_get_503() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn storage_failure_answers_a_request_id_not_database_text() {
+async fn storage_failure_answers_a_request_id_not_database_text_sqlite() {
+    storage_failure(sqlite(), "no such table: log_entries").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_failure_answers_a_request_id_not_database_text_postgres() {
+    storage_failure(
+        postgres("limits").await,
+        "relation \"log_entries\" does not exist",
+    )
+    .await;
+}
+
+async fn storage_failure(backend: Backend, db_text: &str) {
     let log = log();
-    let backend = sqlite();
     let store = Store::open(&backend.url).await.unwrap();
     let assessor = label::generate_key().unwrap();
     store
@@ -280,7 +292,7 @@ async fn storage_failure_answers_a_request_id_not_database_text() {
         .lines()
         .find(|l| l.contains(&id))
         .unwrap_or_else(|| panic!("no log line with request id {id}:\n{logged}"));
-    assert!(line.contains("no such table: log_entries"), "{line}");
+    assert!(line.contains(db_text), "{line}");
     std::io::stderr().flush().ok();
     running.shutdown().await.unwrap();
 }
