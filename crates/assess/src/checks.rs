@@ -34,6 +34,9 @@ pub struct Outcome {
     pub examined: Vec<Examined>,
     /// (user, sha256 of the stored hash, evidence) for cross-image comparison.
     pub credential_digests: Vec<(String, String, Evidence)>,
+    /// Provisions a check could not decide (`basis` says what was not checked and why):
+    /// `cannot-tell` unless a finding fails them, never `pass`.
+    pub undecided: Vec<Examined>,
 }
 
 impl Outcome {
@@ -42,6 +45,7 @@ impl Outcome {
         self.findings.extend(later.findings);
         self.examined.extend(later.examined);
         self.credential_digests.extend(later.credential_digests);
+        self.undecided.extend(later.undecided);
     }
 }
 
@@ -114,6 +118,58 @@ fn hash_scheme(hash: &str) -> &'static str {
     }
 }
 
+/// Most sha256crypt/sha512crypt rounds a stored hash may ask for and still be tried against
+/// the default list. The image chooses its own cost (`$6$rounds=999999999$…` is legal and takes
+/// hours per candidate); 5000 is the default and distributions rarely go past 100 000.
+pub const MAX_SHA_CRYPT_ROUNDS: u64 = 200_000;
+/// Highest bcrypt cost tried (2^cost rounds; 10 to 12 is usual, 31 takes days).
+pub const MAX_BCRYPT_COST: u32 = 13;
+/// Total work of the default-password check per image, in sha-crypt rounds per candidate
+/// (one default sha512crypt hash is 5000): about 400 default-cost hashes. Hashes past it are
+/// not tried and their accounts reported as not checked.
+pub const MAX_HASH_WORK: u64 = 2_000_000;
+/// One bcrypt round costs about as much as this many sha-crypt rounds (measured: cost 10,
+/// 1024 rounds, takes as long as about 75 000 sha512crypt rounds).
+const BCRYPT_ROUND_WEIGHT: u64 = 75;
+
+/// The work of trying one candidate against `hash` (sha-crypt rounds), or why it is not tried.
+fn hash_work(hash: &str) -> Result<u64, String> {
+    let scheme = hash_scheme(hash);
+    match scheme {
+        "sha256crypt" | "sha512crypt" => {
+            let Some(spec) = hash[3..].strip_prefix("rounds=") else {
+                return Ok(5000);
+            };
+            let digits: String = spec.chars().take_while(char::is_ascii_digit).collect();
+            match digits.parse::<u64>() {
+                // crypt(3) raises fewer than 1000 rounds to 1000.
+                Ok(n) if n <= MAX_SHA_CRYPT_ROUNDS => Ok(n.max(1000)),
+                Ok(n) => Err(format!(
+                    "its {scheme} hash asks for {n} rounds, over the {MAX_SHA_CRYPT_ROUNDS} this check tries"
+                )),
+                Err(_) => Err(format!(
+                    "its {scheme} hash has an unreadable rounds= field"
+                )),
+            }
+        }
+        "bcrypt" => {
+            let cost = hash
+                .split('$')
+                .nth(2)
+                .and_then(|c| c.parse::<u32>().ok())
+                .ok_or_else(|| "its bcrypt hash has an unreadable cost field".to_string())?;
+            if cost > MAX_BCRYPT_COST {
+                return Err(format!(
+                    "its bcrypt hash asks for cost {cost} (2^{cost} rounds), over the {MAX_BCRYPT_COST} this check tries"
+                ));
+            }
+            Ok((1u64 << cost) * BCRYPT_ROUND_WEIGHT)
+        }
+        "md5crypt" => Ok(1000),
+        _ => Ok(1),
+    }
+}
+
 /// §5.1: empty and known-default passwords in /etc/shadow and /etc/passwd; weak schemes.
 pub fn passwords(ctx: &Ctx, out: &mut Outcome) {
     passwords_with(ctx, &DefaultPasswordCheck::default(), out)
@@ -131,8 +187,9 @@ pub struct DefaultPasswordCheck {
 }
 
 impl DefaultPasswordCheck {
-    /// Whether `hash` verifies against any listed default password.
-    pub fn matches(&self, hash: &str) -> bool {
+    /// Whether `hash` verifies against any listed default password. The caller has checked
+    /// its cost ([`passwords_with`] bounds it per hash and per image).
+    fn matches(&self, hash: &str) -> bool {
         if let Some(&known) = self.verdicts.lock().expect("verdicts").get(hash) {
             return known;
         }
@@ -147,15 +204,23 @@ impl DefaultPasswordCheck {
         hit
     }
 
-    /// Verify every hash an account database (`passwd` or `shadow` lines) stores.
+    /// Verify every hash an account database (`passwd` or `shadow` lines) stores, within the
+    /// same per-hash and per-image bounds as [`passwords_with`] (its own budget: work done
+    /// ahead is at most [`MAX_HASH_WORK`] more).
     pub fn prepare(&self, account_db: &[u8]) {
+        let mut spent = 0u64;
         for (_, line) in text_lines(account_db) {
             if is_comment(line) {
                 continue;
             }
             if let Some(hash) = line.split(':').nth(1) {
                 if verifiable(hash) {
-                    self.matches(hash);
+                    if let Ok(work) = hash_work(hash) {
+                        spent = spent.saturating_add(work);
+                        if spent <= MAX_HASH_WORK {
+                            self.matches(hash);
+                        }
+                    }
                 }
             }
         }
@@ -201,6 +266,7 @@ pub fn passwords_with(ctx: &Ctx, check: &DefaultPasswordCheck, out: &mut Outcome
         return;
     }
     let mut looked = Vec::new();
+    let mut spent = 0u64;
     for (e, is_shadow) in sources {
         let data = e.data().expect("file");
         looked.push(ctx.ev(e, 0, "account database read"));
@@ -240,6 +306,31 @@ pub fn passwords_with(ctx: &Ctx, check: &DefaultPasswordCheck, out: &mut Outcome
                 hex::encode(<sha2::Sha256 as sha2::Digest>::digest(hash.as_bytes())),
                 ctx.ev(e, off, format!("{user}:<{scheme} hash>")),
             ));
+            // The image picks its own cost: a hash too costly to try, or past the image's
+            // budget, is not tried and its account is reported as not checked.
+            let work = hash_work(hash).and_then(|w| {
+                spent = spent.saturating_add(w);
+                if spent > MAX_HASH_WORK {
+                    Err(format!(
+                        "the image's hashes together need more than the {MAX_HASH_WORK} rounds of work this check does per image"
+                    ))
+                } else {
+                    Ok(w)
+                }
+            });
+            if let Err(why) = work {
+                let ev = ctx.ev(e, off, format!("{user}:<{scheme} hash, not checked>"));
+                for p in ["5.1-1", "5.1-2"] {
+                    out.undecided.push(Examined {
+                        provision: p,
+                        evidence: vec![ev.clone()],
+                        basis: format!(
+                            "account {user:?} was not checked against the default-password list: {why}"
+                        ),
+                    });
+                }
+                continue;
+            }
             // The candidates are public default passwords; the match itself is reported
             // without repeating the password.
             if check.matches(hash) {

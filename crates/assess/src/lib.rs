@@ -195,6 +195,7 @@ pub fn assess_with_progress(
         verdicts: Vec::new(),
         credential_digests: out.credential_digests,
         examined: out.examined,
+        undecided: out.undecided,
     };
     report.decide(&catalog);
     Ok(report)

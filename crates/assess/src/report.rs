@@ -150,6 +150,9 @@ pub struct Report {
     pub credential_digests: Vec<(String, String, Evidence)>,
     #[serde(skip)]
     pub(crate) examined: Vec<Examined>,
+    /// What checks could not decide (`cannot-tell` unless a finding fails the provision).
+    #[serde(skip)]
+    pub(crate) undecided: Vec<Examined>,
 }
 
 /// Catalogue reference.
@@ -230,7 +233,26 @@ impl Report {
                 } else {
                     let ex: Vec<&Examined> =
                         self.examined.iter().filter(|e| e.provision == id).collect();
-                    if ex.is_empty() {
+                    let undecided: Vec<&Examined> = self
+                        .undecided
+                        .iter()
+                        .filter(|e| e.provision == id)
+                        .collect();
+                    if !undecided.is_empty() {
+                        (
+                            Verdict::CannotTell,
+                            undecided
+                                .iter()
+                                .map(|e| e.basis.as_str())
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                            undecided
+                                .iter()
+                                .flat_map(|e| e.evidence.iter().map(|e| e.reference.clone()))
+                                .collect(),
+                            crate::remediation_for_unknown(id).to_string(),
+                        )
+                    } else if ex.is_empty() {
                         (
                             Verdict::CannotTell,
                             "the image holds no evidence either way".to_string(),

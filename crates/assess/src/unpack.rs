@@ -1305,6 +1305,13 @@ impl Unpacker<'_> {
     }
 }
 
+/// Most memory an xz or lzma decoder may use (liblzma's memory limit): the stream header
+/// declares the dictionary size and liblzma allocates it, so without a limit a 20-byte header
+/// can ask for 4 GiB. `xz -9` needs 65 MiB to decompress and firmware rarely uses more than
+/// 8 MiB; 256 MiB leaves room for unusual settings while keeping a hostile header from
+/// exhausting memory. A stream that needs more is an unpack error naming it.
+pub const LZMA_MEMORY_LIMIT: u64 = 256 << 20;
+
 /// Decompress the one `format` stream at `data[0]`, producing at most `cap` bytes: its
 /// output and how many input bytes it used, or `None` when the output would pass `cap`.
 fn decompress_stream(
@@ -1323,15 +1330,26 @@ fn decompress_stream(
     };
     let n = match format {
         Format::Gzip => read_capped(&mut flate2::bufread::GzDecoder::new(&mut input))?,
-        Format::Xz => read_capped(&mut liblzma::bufread::XzDecoder::new(&mut input))?,
-        Format::Lzma => {
-            let stream = liblzma::stream::Stream::new_lzma_decoder(u64::MAX).map_err(|e| {
-                UnpackError::Malformed {
+        Format::Xz => {
+            let stream = liblzma::stream::Stream::new_stream_decoder(LZMA_MEMORY_LIMIT, 0)
+                .map_err(|e| UnpackError::Malformed {
                     at: at_name(region),
                     format: name,
                     detail: e.to_string(),
-                }
-            })?;
+                })?;
+            read_capped(&mut liblzma::bufread::XzDecoder::new_stream(
+                &mut input, stream,
+            ))?
+        }
+        Format::Lzma => {
+            let stream =
+                liblzma::stream::Stream::new_lzma_decoder(LZMA_MEMORY_LIMIT).map_err(|e| {
+                    UnpackError::Malformed {
+                        at: at_name(region),
+                        format: name,
+                        detail: e.to_string(),
+                    }
+                })?;
             read_capped(&mut liblzma::bufread::XzDecoder::new_stream(
                 &mut input, stream,
             ))?
@@ -1357,6 +1375,17 @@ fn crc32(data: &[u8]) -> u32 {
 }
 
 fn stream_error(e: std::io::Error, at: &str, format: &'static str) -> UnpackError {
+    let over_memory = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<liblzma::stream::Error>())
+        .is_some_and(|inner| matches!(inner, liblzma::stream::Error::MemLimit));
+    if over_memory {
+        return UnpackError::Limit {
+            what: "decompressor memory (bytes; the stream header asks for a larger dictionary)",
+            limit: LZMA_MEMORY_LIMIT,
+            at: at_name(at),
+        };
+    }
     if e.kind() == std::io::ErrorKind::UnexpectedEof {
         UnpackError::Truncated {
             at: at_name(at),

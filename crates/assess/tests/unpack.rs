@@ -478,3 +478,48 @@ fn early_look_gets_each_wanted_file_once_and_whole() {
         }
     }
 }
+
+/// An xz stream whose LZMA2 filter declares a 4 GiB dictionary (block header patched, its
+/// CRC32 recomputed) and an lzma-alone stream in a uImage declaring one: both stop at the
+/// decoder memory limit with an unpack error naming it, instead of allocating gigabytes.
+#[test]
+fn huge_dictionary_headers_hit_the_decoder_memory_limit() {
+    let tar = inittab_tar();
+    // xz: 12-byte stream header, then the block header [size, flags, 0x21, 1, props, pad.., crc32].
+    let mut xz = run(Command::new("xz").args(["--format=xz", "-c"]), &tar);
+    let header_len = (usize::from(xz[12]) + 1) * 4;
+    assert_eq!(
+        &xz[14..16],
+        &[0x21, 0x01],
+        "one LZMA2 filter with 1 property byte"
+    );
+    xz[16] = 40; // LZMA2 dictionary size 4 GiB - 1
+    let mut crc = flate2::Crc::new();
+    crc.update(&xz[12..12 + header_len - 4]);
+    xz[12 + header_len - 4..12 + header_len].copy_from_slice(&crc.sum().to_le_bytes());
+    let err = assess::unpack::unpack(&xz, Limits::default(), &|_| {}).unwrap_err();
+    assert!(
+        matches!(err, UnpackError::Limit { limit, .. } if limit == assess::unpack::LZMA_MEMORY_LIMIT),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("decompressor memory") && msg.contains("268435456"),
+        "{msg}"
+    );
+
+    // lzma-alone: byte 0 properties, bytes 1..5 the dictionary size (little endian).
+    let mut lzma = run(Command::new("xz").args(["--format=lzma", "-c"]), &tar);
+    lzma[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+    let lz = mkimage(
+        &[
+            "-A", "arm", "-O", "linux", "-T", "ramdisk", "-C", "lzma", "-n", "rd",
+        ],
+        &lzma,
+    );
+    let err = assess::unpack::unpack(&lz, Limits::default(), &|_| {}).unwrap_err();
+    assert!(err.to_string().contains("decompressor memory"), "{err}");
+    // The unpatched streams still open (the limit does not refuse ordinary settings).
+    let ok = run(Command::new("xz").args(["--format=xz", "-9", "-c"]), &tar);
+    assess::unpack::unpack(&ok, Limits::default(), &|_| {}).unwrap();
+}

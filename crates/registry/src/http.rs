@@ -94,7 +94,50 @@ pub fn router(service: Service) -> Router {
             service.clone(),
             count_requests,
         ))
+        .layer(middleware::from_fn(with_request_id))
         .with_state(service)
+}
+
+/// The response header carrying the id the server gave the request.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being handled (set by the router for the handler's task), or a fresh
+/// one outside a request. Ids are `<8 hex digits, random per process>-<sequence number>`:
+/// unique within a process and unlikely to repeat across restarts; not a secret.
+pub fn request_id() -> String {
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| new_request_id())
+}
+
+fn new_request_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static PREFIX: OnceLock<u32> = OnceLock::new();
+    static SEQ: AtomicU64 = AtomicU64::new(1);
+    // std's RandomState is seeded from the OS random source: a random prefix without a crate.
+    let prefix = *PREFIX.get_or_init(|| {
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish() as u32
+    });
+    format!("{prefix:08x}-{}", SEQ.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Gives every request an id (never the client's own: it is logged), visible to the handler
+/// through [`request_id`] and sent back in [`REQUEST_ID_HEADER`].
+async fn with_request_id(req: Request, next: Next) -> Response {
+    let id = new_request_id();
+    let mut resp = REQUEST_ID.scope(id.clone(), next.run(req)).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    resp
 }
 
 /// A body limit of `max` bytes on a route: a request whose Content-Length announces more is
@@ -297,8 +340,10 @@ async fn tile(State(s): State<Service>, Path(path): Path<String>) -> Result<Resp
     let (body, width) = if path.starts_with("entries/") {
         let b = EntryBundle::parse_path(&full_path)
             .map_err(|e| ApiError::new(400, "bad-tile-path", e.to_string()))?;
-        let start = b.index.checked_mul(256).ok_or_else(not_found)?;
-        let end = start + u64::from(b.width);
+        let range = b
+            .entry_range()
+            .map_err(|e| ApiError::new(404, "not-found", e.to_string()))?;
+        let (start, end) = (range.start, range.end);
         if end > size {
             return Err(not_found());
         }
@@ -318,8 +363,10 @@ async fn tile(State(s): State<Service>, Path(path): Path<String>) -> Result<Resp
         }
         // Nodes at tree level 8L that exist in a tree of `size` leaves.
         let available = size >> level;
-        let start = t.index.checked_mul(256).ok_or_else(not_found)?;
-        let end = start + u64::from(t.width);
+        let range = t
+            .hash_range()
+            .map_err(|e| ApiError::new(404, "not-found", e.to_string()))?;
+        let (start, end) = (range.start, range.end);
         if end > available {
             return Err(not_found());
         }
@@ -403,4 +450,175 @@ pub fn openapi_json() -> String {
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], openapi_json()).into_response()
+}
+
+// ---------------------------------------------------------------------------------------
+// Connection limits: the server side of slow or abusive clients
+// ---------------------------------------------------------------------------------------
+
+/// Resource limits of one HTTP server: how long a client may take to send a request, and how
+/// many connections may be open at once. [`serve`] applies them to any axum [`Router`], so
+/// every server of the workspace (the registry, a dashboard) gets the same protection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest wait for a request's head (request line and headers), counted from the moment
+    /// the connection waits for one: on a new connection, and after each response on a
+    /// kept-alive connection, so this is also the keep-alive idle timeout. When it passes the
+    /// connection is closed.
+    pub header_read_timeout: std::time::Duration,
+    /// Longest time from a request's head being read to its response being ready, reading the
+    /// body included. When it passes the client gets 408 (`request-timeout`) and the
+    /// connection is closed (its body was not read to the end).
+    pub request_timeout: std::time::Duration,
+    /// Connections served at once. Past it a new connection waits in a queue of at most
+    /// [`Limits::max_queued`] for a slot (at most [`Limits::header_read_timeout`], which is
+    /// how long a stalled connection can hold one), and gets 503 if none frees up.
+    pub max_connections: usize,
+    /// Connections waiting for a slot; past it a new connection gets 503 at once.
+    pub max_queued: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: std::time::Duration::from_secs(10),
+            request_timeout: std::time::Duration::from_secs(30),
+            max_connections: 1024,
+            max_queued: 256,
+        }
+    }
+}
+
+/// The body an over-limit connection gets (503) before it is closed; its request is not read.
+const BUSY_BODY: &str =
+    r#"{"error":"too-many-connections","message":"the server is busy; try again in a moment"}"#;
+
+/// Serves `app` on `listener` under `limits` (HTTP/1.1) until `shutdown` resolves, then stops
+/// accepting and waits for open connections to finish (at most one header timeout plus one
+/// request timeout).
+pub async fn serve<F>(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: F,
+) -> std::io::Result<()>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let app = app.layer(middleware::from_fn_with_state(
+        limits.request_timeout,
+        request_timeout,
+    ));
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let queued = Arc::new(AtomicUsize::new(0));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let permit = match slots.clone().try_acquire_owned() {
+            Ok(p) => Some(p),
+            Err(_) if queued.load(Ordering::Relaxed) < limits.max_queued => None,
+            Err(_) => {
+                tokio::spawn(refuse_busy(stream));
+                continue;
+            }
+        };
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .serve_connection(
+                hyper_util::rt::TokioIo::new(stream),
+                hyper_util::service::TowerToHyperService::new(app.clone()),
+            );
+        let conn = graceful.watch(conn);
+        match permit {
+            Some(permit) => {
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                    drop(permit);
+                });
+            }
+            None => {
+                queued.fetch_add(1, Ordering::Relaxed);
+                let (slots, queued, mut stopping) =
+                    (slots.clone(), queued.clone(), stopping.clone());
+                tokio::spawn(async move {
+                    let got = tokio::select! {
+                        p = tokio::time::timeout(limits.header_read_timeout, slots.acquire_owned()) => p.ok().and_then(Result::ok),
+                        _ = stopping.wait_for(|s| *s) => None,
+                    };
+                    queued.fetch_sub(1, Ordering::Relaxed);
+                    match got {
+                        // Dropping the connection un-polled closes the socket.
+                        None => drop(conn),
+                        Some(permit) => {
+                            let _ = conn.await;
+                            drop(permit);
+                        }
+                    }
+                });
+            }
+        }
+    }
+    drop(listener);
+    let _ = stopping_tx.send(true);
+    let _ = tokio::time::timeout(
+        limits.header_read_timeout + limits.request_timeout,
+        graceful.shutdown(),
+    )
+    .await;
+    Ok(())
+}
+
+async fn refuse_busy(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), async {
+        let answer = format!(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nconnection: close\r\nretry-after: 1\r\ncontent-length: {}\r\n\r\n{BUSY_BODY}",
+            BUSY_BODY.len()
+        );
+        stream.write_all(answer.as_bytes()).await?;
+        stream.shutdown().await
+    })
+    .await;
+}
+
+async fn request_timeout(
+    State(limit): State<std::time::Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            let mut resp = ApiError::new(
+                408,
+                "request-timeout",
+                format!(
+                    "the request was not complete within {} s",
+                    limit.as_secs_f64()
+                ),
+            )
+            .into_response();
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            resp
+        }
+    }
 }

@@ -65,6 +65,7 @@ pub mod types;
 use std::net::SocketAddr;
 
 pub use client::{Client, ClientError};
+pub use http::{serve, Limits};
 pub use service::{ApiError, Lookup, Service, MAX_BATCH_ITEMS};
 pub use statement::{sign_statement, verify_statement, StatementError, STATUS_CONTENT_TYPE};
 pub use store::{Backend, Counts, Store, StoreError};
@@ -135,6 +136,27 @@ pub async fn spawn_with_cache_entries(
     public_url: Option<String>,
     cache_entries: usize,
 ) -> Result<Running, StartError> {
+    spawn_with_limits(
+        store,
+        signer,
+        listen,
+        public_url,
+        cache_entries,
+        Limits::default(),
+    )
+    .await
+}
+
+/// [`spawn_with_cache_entries`] with connection limits other than [`Limits::default`]
+/// (header and request timeouts, connection cap; see [`http::serve`]).
+pub async fn spawn_with_limits(
+    store: Store,
+    signer: tlog::NoteSigner,
+    listen: SocketAddr,
+    public_url: Option<String>,
+    cache_entries: usize,
+    limits: Limits,
+) -> Result<Running, StartError> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|err| StartError::Listen { addr: listen, err })?;
@@ -151,13 +173,9 @@ pub async fn spawn_with_cache_entries(
     .await?;
     let app = http::router(service.clone());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(http::serve(listener, app, limits, async {
+        let _ = stopped.await;
+    }));
     Ok(Running {
         url,
         addr,

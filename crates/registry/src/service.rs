@@ -57,10 +57,26 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+impl ApiError {
+    /// The refusal for a storage failure: the failure's own text (database messages, table
+    /// and column names) goes to the log only, under the request's id ([`crate::http::request_id`]);
+    /// the client gets a generic message carrying that id, so an operator can find the log line.
+    pub fn storage_failure(e: &dyn std::fmt::Display) -> Self {
+        let request_id = crate::http::request_id();
+        tracing::error!(request_id = %request_id, error = %e, "storage error");
+        ApiError::new(
+            503,
+            "storage-unavailable",
+            format!(
+                "the registry could not use its database (request id {request_id}; the operator's log has the details under that id)"
+            ),
+        )
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "storage error");
-        ApiError::new(503, "storage-unavailable", e.to_string())
+        ApiError::storage_failure(&e)
     }
 }
 
@@ -71,9 +87,7 @@ impl From<SequenceError> for ApiError {
             SequenceError::DuplicateLabelId(_) => {
                 ApiError::new(409, "duplicate-label-id", e.to_string())
             }
-            SequenceError::Unavailable(_) => {
-                ApiError::new(503, "storage-unavailable", e.to_string())
-            }
+            SequenceError::Unavailable(_) => ApiError::storage_failure(&e),
         }
     }
 }

@@ -150,6 +150,13 @@ fn split_path(path: &str) -> Result<(Vec<&str>, u16), TileError> {
     Ok((main.split('/').collect(), width))
 }
 
+/// `index * 256 .. index * 256 + width` when it fits in `u64`.
+fn span(index: u64, width: u16) -> Option<std::ops::Range<u64>> {
+    let start = index.checked_mul(u64::from(TILE_WIDTH))?;
+    let end = start.checked_add(u64::from(width))?;
+    Some(start..end)
+}
+
 fn width_suffix(width: u16) -> String {
     if width == TILE_WIDTH {
         String::new()
@@ -192,6 +199,16 @@ impl Tile {
             level: level as u8,
             index,
             width,
+        })
+    }
+
+    /// The positions, among the hashes of its level, of the hashes this tile holds:
+    /// `index * 256 .. index * 256 + width`. A well-formed path may name a tile beyond any
+    /// 64-bit position (`<N>` up to `2^64 - 1`); that is an error, never an overflow.
+    pub fn hash_range(&self) -> Result<std::ops::Range<u64>, TileError> {
+        span(self.index, self.width).ok_or_else(|| TileError::Path {
+            path: self.path(),
+            reason: "tile lies beyond the 2^64 - 1 hashes a level can hold",
         })
     }
 
@@ -260,6 +277,15 @@ impl EntryBundle {
             }),
             _ => Err(path_err(path, "must start with \"tile/entries/\"")),
         }
+    }
+
+    /// The log positions of the entries this bundle holds: `index * 256 .. index * 256 +
+    /// width`, or an error for a bundle beyond any 64-bit position (see [`Tile::hash_range`]).
+    pub fn entry_range(&self) -> Result<std::ops::Range<u64>, TileError> {
+        span(self.index, self.width).ok_or_else(|| TileError::Path {
+            path: self.path(),
+            reason: "entry bundle lies beyond the 2^64 - 1 entries a log can hold",
+        })
     }
 
     /// The level-0 tile holding these entries' leaf hashes.
@@ -529,5 +555,63 @@ mod tests {
         );
         assert_eq!(span, 43..44);
         assert!(locate_node(NodeId::new(8, 300), 300 * 256).is_none());
+    }
+
+    /// The largest index whose first hash position still fits in 64 bits.
+    const LAST_INDEX: u64 = u64::MAX / 256;
+
+    #[test]
+    fn ranges_at_the_edge_of_u64_are_errors_not_overflows() {
+        // index * 256 fits, + 256 does not: 2^64.
+        let t = Tile::parse_path(&format!("tile/0/{}", encode_tile_index(LAST_INDEX))).unwrap();
+        let err = t.hash_range().unwrap_err();
+        assert!(
+            err.to_string().contains("beyond the 2^64 - 1 hashes"),
+            "{err}"
+        );
+        assert!(err.to_string().contains(&t.path()), "{err}");
+        // The same index with width 255 ends exactly at u64::MAX.
+        let p =
+            Tile::parse_path(&format!("tile/0/{}.p/255", encode_tile_index(LAST_INDEX))).unwrap();
+        assert_eq!(p.hash_range().unwrap(), LAST_INDEX * 256..u64::MAX);
+        // index * 256 itself overflows.
+        let far = Tile::parse_path(&format!("tile/3/{}", encode_tile_index(u64::MAX))).unwrap();
+        assert!(far.hash_range().is_err());
+        let b =
+            EntryBundle::parse_path(&format!("tile/entries/{}.p/1", encode_tile_index(u64::MAX)))
+                .unwrap();
+        let err = b.entry_range().unwrap_err();
+        assert!(
+            err.to_string().contains("beyond the 2^64 - 1 entries"),
+            "{err}"
+        );
+        let b = EntryBundle::parse_path(&format!("tile/entries/{}", encode_tile_index(LAST_INDEX)))
+            .unwrap();
+        assert!(b.entry_range().is_err());
+        assert_eq!(
+            EntryBundle { index: 2, width: 7 }.entry_range().unwrap(),
+            512..519
+        );
+    }
+
+    proptest::proptest! {
+        /// Any index and width: the range is exactly the checked arithmetic, and never panics.
+        #[test]
+        fn ranges_never_overflow(index in proptest::prop_oneof![
+            0..1000u64,
+            (LAST_INDEX - 2)..=u64::MAX,
+            proptest::num::u64::ANY,
+        ], width in 1..=256u16) {
+            let t = Tile { level: 0, index, width };
+            let want = index
+                .checked_mul(256)
+                .and_then(|s| s.checked_add(u64::from(width)).map(|e| s..e));
+            proptest::prop_assert_eq!(t.hash_range().ok(), want.clone());
+            proptest::prop_assert_eq!(EntryBundle { index, width }.entry_range().ok(), want);
+            // nodes() agrees with hash_range() on which tiles exist at level 0.
+            if t.nodes().is_some() {
+                proptest::prop_assert!(t.hash_range().is_ok());
+            }
+        }
     }
 }

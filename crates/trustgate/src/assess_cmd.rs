@@ -6,8 +6,32 @@ use clap::Args;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-/// Largest image read into memory.
-const MAX_IMAGE_BYTES: usize = 4 << 30;
+/// Largest image read into memory: flash parts and their dumps are far smaller (the largest
+/// NAND images seen are 512 MiB), and the read stops here even when the file's size is not
+/// known in advance (a device such as /dev/zero, a pipe).
+const MAX_IMAGE_BYTES: u64 = 1 << 30;
+
+/// Most worker threads `--threads` accepts: more than any machine's cores, fewer than the
+/// threads a process can start.
+const MAX_THREADS: i64 = 1024;
+
+/// Reads at most [`MAX_IMAGE_BYTES`] of `path`; more is an error naming the file and the cap.
+fn read_image(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_IMAGE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > MAX_IMAGE_BYTES {
+        anyhow::bail!(
+            "{}: more than {MAX_IMAGE_BYTES} bytes, the limit for firmware images (is it a device or a stream rather than an image file?)",
+            path.display()
+        );
+    }
+    Ok(bytes)
+}
 
 #[derive(Args)]
 pub struct AssessArgs {
@@ -34,8 +58,8 @@ pub struct AssessArgs {
     same_model: Vec<PathBuf>,
     /// Threads for the whole assessment: decompression, the password check, the scan and the
     /// checks (default: all cores); the report is byte-identical for any count.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(usize))]
-    threads: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=MAX_THREADS))]
+    threads: Option<i64>,
     /// The vendor's label claims (JSON, as for `label issue`): a vulnerability-disclosure
     /// contact or policy URL there settles §5.2-1 when the image has no security.txt.
     #[arg(long, value_name = "CLAIMS.json")]
@@ -75,9 +99,10 @@ pub fn run(args: AssessArgs) -> Result<Option<Finding>> {
         limits: assess::Limits::default(),
         feed,
         as_of,
-        threads: args
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        threads: args.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            |n| n as usize,
+        ),
     };
     let bar = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -93,7 +118,7 @@ pub fn run(args: AssessArgs) -> Result<Option<Finding>> {
     };
     let mut reports = Vec::new();
     for path in std::iter::once(&args.image).chain(args.same_model.iter()) {
-        let bytes = read_bounded(path, MAX_IMAGE_BYTES, "firmware images")?;
+        let bytes = read_image(path)?;
         let name = path.to_string_lossy();
         let report = assess::assess_with_progress(&name, &bytes, &options, &progress)
             .with_context(|| format!("cannot assess {}", path.display()))?;
