@@ -205,6 +205,16 @@ fn topology() -> (Netns, Netns, Netns, Netns) {
 /// Start `trustgate gateway run` in the gateway namespace; returns the guard, stdout and the
 /// first stderr line.
 fn start_gateway(gw: &Netns, state: &str, extra: &[&str]) -> (Guard, std::process::ChildStdout) {
+    start_gateway_with_path(gw, state, extra, None)
+}
+
+/// [`start_gateway`] with a directory put first on the gateway's PATH (a wrapper `nft`).
+fn start_gateway_with_path(
+    gw: &Netns,
+    state: &str,
+    extra: &[&str],
+    path_first: Option<&str>,
+) -> (Guard, std::process::ChildStdout) {
     let mut args = vec![
         "netns",
         "exec",
@@ -228,7 +238,14 @@ fn start_gateway(gw: &Netns, state: &str, extra: &[&str]) -> (Guard, std::proces
         "60",
     ];
     args.extend_from_slice(extra);
-    let mut child = Command::new("ip")
+    let mut cmd = Command::new("ip");
+    if let Some(dir) = path_first {
+        cmd.env(
+            "PATH",
+            format!("{dir}:{}", std::env::var("PATH").unwrap_or_default()),
+        );
+    }
+    let mut child = cmd
         .args(&args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -565,4 +582,112 @@ s.sendto(q, ("192.168.1.1", 53)); r, _ = s.recvfrom(512); print(socket.inet_ntoa
     println!("DNS answer → host reachable in {:.3} s", took.as_secs_f64());
     let listing = gw.sh("nft list table inet trustgate");
     assert!(String::from_utf8_lossy(&listing.stdout).contains("203.0.113.2"));
+}
+
+/// Fail closed: a LAN host the gateway has never contained — here the second device when the
+/// limit is one device, as the 1025th MAC is at the default limit — reaches neither the
+/// internet host nor the contained device, while the contained device keeps HTTPS out.
+#[test]
+fn a_device_never_contained_reaches_nothing() {
+    let (gw, dev_a, dev_b, inet) = topology();
+    let mac_a = dev_a.mac("eth0");
+    let mac_b = dev_b.mac("eth0");
+    let _https = listen(&inet, 443);
+    let _peer = listen(&dev_a, 9000);
+    assert!(reach(&dev_b, "203.0.113.2", 443, 3.0), "topology broken");
+    assert!(reach(&dev_b, "192.168.1.2", 9000, 3.0), "topology broken");
+    let state = tempfile::tempdir().unwrap();
+    let state_s = state.path().to_str().unwrap().to_string();
+    let (_gateway, _stdout) = start_gateway(&gw, &state_s, &["--max-devices", "1"]);
+    std::thread::sleep(Duration::from_millis(300));
+    // A is seen first and contained at `default` (HTTPS out allowed).
+    let _ = reach(&dev_a, "203.0.113.2", 443, 0.5);
+    wait_for("device A contained", Duration::from_secs(5), || {
+        journal(state.path()).iter().any(|e| {
+            e["device"] == mac_a.as_str() && e["action"] == "contain" && e["applied"] == true
+        })
+    });
+    wait_for("A out at default", Duration::from_secs(3), || {
+        reach(&dev_a, "203.0.113.2", 443, 0.5)
+    });
+    // B is over the limit and never contained: nothing gets through.
+    for _ in 0..3 {
+        assert!(
+            !reach(&dev_b, "203.0.113.2", 443, 1.0),
+            "uncontained B reached the internet"
+        );
+        assert!(
+            !reach(&dev_b, "192.168.1.2", 9000, 1.0),
+            "uncontained B reached device A"
+        );
+    }
+    assert!(
+        !journal(state.path())
+            .iter()
+            .any(|e| e["device"] == mac_b.as_str()),
+        "B was never contained"
+    );
+    let listing =
+        String::from_utf8_lossy(&gw.sh("nft list chain inet trustgate forward").stdout).to_string();
+    assert!(
+        listing.contains("catch-all:unmanaged-lan-source"),
+        "{listing}"
+    );
+}
+
+/// nft refusing a batch: the journal says the change was not applied (and why), the device
+/// gets nothing through meanwhile, and the change is retried and applied once nft works.
+#[test]
+fn a_refused_nft_batch_is_recorded_held_closed_and_retried() {
+    let (gw, dev_a, _dev_b, inet) = topology();
+    let mac_a = dev_a.mac("eth0");
+    let _https = listen(&inet, 443);
+    assert!(reach(&dev_a, "203.0.113.2", 443, 3.0), "topology broken");
+    let bin = tempfile::tempdir().unwrap();
+    let flag = bin.path().join("refuse");
+    let real = String::from_utf8(run(&["sh", "-c", "command -v nft"]).stdout).unwrap();
+    let wrapper = format!(
+        "#!/bin/sh\nif [ -e {} ]; then echo 'Error: refused by the test' >&2; cat >/dev/null; exit 1; fi\nexec {} \"$@\"\n",
+        flag.display(),
+        real.trim()
+    );
+    let nft = bin.path().join("nft");
+    std::fs::write(&nft, wrapper).unwrap();
+    run(&["chmod", "755", nft.to_str().unwrap()]);
+    let state = tempfile::tempdir().unwrap();
+    let state_s = state.path().to_str().unwrap().to_string();
+    let (_gateway, _stdout) =
+        start_gateway_with_path(&gw, &state_s, &[], Some(bin.path().to_str().unwrap()));
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(&flag, b"").unwrap();
+    let _ = reach(&dev_a, "203.0.113.2", 443, 0.5);
+    wait_for(
+        "the refused contain recorded",
+        Duration::from_secs(5),
+        || {
+            journal(state.path()).iter().any(|e| {
+                e["device"] == mac_a.as_str()
+                    && e["action"] == "contain"
+                    && e["applied"] == false
+                    && e["error"].as_str().is_some_and(|t| t.contains("refused"))
+            })
+        },
+    );
+    for _ in 0..3 {
+        assert!(
+            !reach(&dev_a, "203.0.113.2", 443, 1.0),
+            "a refused device got out"
+        );
+    }
+    std::fs::remove_file(&flag).unwrap();
+    wait_for("the retry applied", Duration::from_secs(10), || {
+        journal(state.path()).iter().any(|e| {
+            e["device"] == mac_a.as_str() && e["action"] == "retry" && e["applied"] == true
+        })
+    });
+    wait_for(
+        "A out at default after the retry",
+        Duration::from_secs(3),
+        || reach(&dev_a, "203.0.113.2", 443, 0.5),
+    );
 }
