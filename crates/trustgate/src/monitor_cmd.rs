@@ -16,9 +16,14 @@ pub struct MonitorArgs {
     /// The capture (pcap or pcapng, Ethernet) to replay. Its own timestamps drive the clock.
     pub capture: PathBuf,
     /// A directory of MUD files (*.json): devices announcing one of their MUD URLs by DHCP are
-    /// checked against it, and traffic it does not allow is reported.
-    #[arg(long)]
+    /// checked against it, and traffic it does not allow is reported. Each NAME.json needs its
+    /// detached signature NAME.p7s beside it, verified against --mud-ca; a file that is
+    /// unsigned, badly signed or not strictly valid RFC 8520 is not used (and says why).
+    #[arg(long, requires = "mud_ca")]
     pub policies: Option<PathBuf>,
+    /// Trust anchors (PEM) for the signatures of the --policies files.
+    #[arg(long = "mud-ca")]
+    pub mud_ca: Option<PathBuf>,
     /// The resolver devices should use (default: the DNS servers DHCP hands out in the
     /// capture). Repeat for several.
     #[arg(long = "resolver")]
@@ -64,8 +69,14 @@ pub struct RunArgs {
     #[arg(long)]
     pub iface: String,
     /// A directory of MUD files (*.json): devices announcing one of their URLs get `declared`.
-    #[arg(long)]
+    /// Each NAME.json needs its detached signature NAME.p7s beside it, verified against
+    /// --mud-ca; a file that is unsigned, badly signed or not strictly valid RFC 8520 is not
+    /// used (its devices stay at `default`) and a warning says why.
+    #[arg(long, requires = "mud_ca")]
     pub policies: Option<PathBuf>,
+    /// Trust anchors (PEM) for the signatures of the --policies files.
+    #[arg(long = "mud-ca")]
+    pub mud_ca: Option<PathBuf>,
     /// Put devices under containment in nftables and quarantine bots (needs root).
     #[arg(long)]
     pub apply: bool,
@@ -100,7 +111,14 @@ pub struct RunArgs {
     pub json: bool,
 }
 
-fn load_policies(dir: &Path) -> Result<Vec<mud::DevicePolicy>> {
+/// The verified MUD policies in `dir`: each `NAME.json` with its detached CMS signature
+/// `NAME.p7s` verified against the anchors in `ca`, then parsed strictly (RFC 8520). Files that
+/// fail are not used and each gets a warning on stderr saying why (fail closed: their devices
+/// stay at `default`).
+fn load_policies(dir: &Path, ca: &Path) -> Result<Vec<mud::DevicePolicy>> {
+    let anchors_pem = std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;
+    let anchors = mud::signature::TrustAnchors::from_pem(&anchors_pem)
+        .with_context(|| format!("trust anchors in {}", ca.display()))?;
     let mut out = Vec::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read the policy directory {}", dir.display()))?
@@ -110,8 +128,33 @@ fn load_policies(dir: &Path) -> Result<Vec<mud::DevicePolicy>> {
     entries.sort();
     for path in entries {
         let bytes = read_bounded(&path, mud::parse::MAX_MUD_BYTES, "MUD files")?;
-        match mud::parse::parse(&bytes, mud::parse::Mode::Lenient) {
-            Ok(parsed) => out.push(parsed.policy),
+        let sig_path = path.with_extension("p7s");
+        let sig = match std::fs::read(&sig_path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!(
+                    "warning: {}: not used, no signature {} ({e})",
+                    path.display(),
+                    sig_path.display()
+                );
+                continue;
+            }
+        };
+        if let Err(e) = mud::signature::verify_detached(&bytes, &sig, &anchors, None) {
+            eprintln!(
+                "warning: {}: not used, its signature {} does not verify: {e}",
+                path.display(),
+                sig_path.display()
+            );
+            continue;
+        }
+        match mud::parse::parse(&bytes, mud::parse::Mode::Strict) {
+            Ok(parsed) => {
+                for w in &parsed.warnings {
+                    eprintln!("warning: {}: {}: {}", path.display(), w.path, w.message);
+                }
+                out.push(parsed.policy)
+            }
             Err(e) => eprintln!(
                 "warning: {}: not used, invalid MUD file: {}: {}",
                 path.display(),
@@ -129,7 +172,11 @@ pub fn run_monitor(args: MonitorArgs) -> Result<Option<Finding>> {
         ..Config::default()
     };
     if let Some(dir) = &args.policies {
-        config.policies = load_policies(dir)?;
+        let ca = args
+            .mud_ca
+            .as_deref()
+            .expect("clap requires --mud-ca with --policies");
+        config.policies = load_policies(dir, ca)?;
     }
     let oui = OuiTable::load_default();
     let mut mon = Monitor::new(config, oui);
@@ -261,7 +308,12 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
     match cmd {
         GatewayCommand::Run(args) => {
             let policies = match &args.policies {
-                Some(dir) => load_policies(dir)?,
+                Some(dir) => load_policies(
+                    dir,
+                    args.mud_ca
+                        .as_deref()
+                        .expect("clap requires --mud-ca with --policies"),
+                )?,
                 None => vec![],
             };
             let mut site = enforce::Site {

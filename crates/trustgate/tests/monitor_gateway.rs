@@ -255,8 +255,16 @@ fn start_gateway_with_path(
     let stdout = child.stdout.take().unwrap();
     let guard = Guard(child);
     let mut err_lines = BufReader::new(stderr).lines();
-    let first = err_lines.next().unwrap().unwrap();
-    assert!(first.starts_with("watching br-lan, enforcing"), "{first}");
+    // Warnings about the policy files come first, then the line saying what it watches.
+    let mut before = vec![];
+    loop {
+        let line = err_lines.next().unwrap().unwrap();
+        if line.starts_with("watching br-lan, enforcing") {
+            break;
+        }
+        assert!(line.starts_with("warning: "), "{line}");
+        before.push(line);
+    }
     // Keep draining stderr so the gateway never blocks on a full pipe.
     std::thread::spawn(move || for _ in err_lines {});
     (guard, stdout)
@@ -303,8 +311,16 @@ fn telnet_scan_is_quarantined_within_two_seconds_and_release_restores() {
     let stdout = child.stdout.take().unwrap();
     let _gateway = Guard(child);
     let mut err_lines = BufReader::new(stderr).lines();
-    let first = err_lines.next().unwrap().unwrap();
-    assert!(first.starts_with("watching br-lan, enforcing"), "{first}");
+    // Warnings about the policy files come first, then the line saying what it watches.
+    let mut before = vec![];
+    loop {
+        let line = err_lines.next().unwrap().unwrap();
+        if line.starts_with("watching br-lan, enforcing") {
+            break;
+        }
+        assert!(line.starts_with("warning: "), "{line}");
+        before.push(line);
+    }
     // Give the skeleton table a moment, then let both devices be seen and contained.
     std::thread::sleep(Duration::from_millis(300));
     assert!(reach(&dev_a, "203.0.113.2", 443, 3.0));
@@ -500,7 +516,26 @@ fn dns_answers_the_device_receives_open_its_declared_hosts() {
                  "actions": {{"forwarding": "accept"}}}}]}}}}]}}}}"#
     );
     let policies = tempfile::tempdir().unwrap();
-    std::fs::write(policies.path().join("cam.json"), mud).unwrap();
+    std::fs::write(policies.path().join("cam.json"), &mud).unwrap();
+    // Signed by the vendor, checked against its CA before the gateway uses it.
+    let pki = mud::signature::ephemeral_pki("CamCo test").unwrap();
+    let sig = mud::signature::sign_detached(
+        mud.as_bytes(),
+        &pki.signer_key_pem,
+        &pki.signer_cert_pem,
+        None,
+    )
+    .unwrap();
+    std::fs::write(policies.path().join("cam.p7s"), sig).unwrap();
+    let ca = policies.path().join("ca.pem");
+    std::fs::write(&ca, &pki.ca_cert_pem).unwrap();
+    // The same policy for another URL, unsigned: it must not be used.
+    let unsigned_url = "https://cam.example.com/mud/unsigned.json";
+    std::fs::write(
+        policies.path().join("unsigned.json"),
+        mud.replace(url, unsigned_url),
+    )
+    .unwrap();
     // A resolver on the gateway answering every A query with the internet host.
     let resolver = r#"
 import socket, struct
@@ -530,7 +565,12 @@ while True:
     let (_gateway, _stdout) = start_gateway(
         &gw,
         &state_s,
-        &["--policies", policies.path().to_str().unwrap()],
+        &[
+            "--policies",
+            policies.path().to_str().unwrap(),
+            "--mud-ca",
+            ca.to_str().unwrap(),
+        ],
     );
     std::thread::sleep(Duration::from_millis(300));
 
@@ -560,6 +600,31 @@ s.sendto(p, ("255.255.255.255", 67))
             .iter()
             .any(|e| e["device"] == mac_a.as_str() && e["to"] == "declared")
     });
+    // Device B announces the unsigned file's URL: it stays at `default`.
+    let mac_b = _dev_b.mac("eth0");
+    run(&[
+        "ip",
+        "netns",
+        "exec",
+        &_dev_b.name,
+        "python3",
+        "-c",
+        dhcp,
+        &mac_b,
+        unsigned_url,
+    ]);
+    wait_for("device B contained", Duration::from_secs(5), || {
+        journal(state.path())
+            .iter()
+            .any(|e| e["device"] == mac_b.as_str() && e["to"] == "default")
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !journal(state.path())
+            .iter()
+            .any(|e| e["device"] == mac_b.as_str() && e["to"] == "declared"),
+        "an unsigned MUD file was used"
+    );
     // Not resolved yet: the dst-dnsname set is empty, the cloud host is unreachable.
     assert!(
         !reach(&dev_a, "203.0.113.2", 443, 1.0),
