@@ -5,6 +5,9 @@ use crate::gateway::{Gateway, GatewayConfig, GatewayError};
 use monitor::capture::LiveCapture;
 use monitor::{Event, Mac, Monitor, OuiTable};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, TrySendError};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn wall_ns() -> u64 {
@@ -31,26 +34,62 @@ pub fn run_live(
             monitor_cfg.gateway_macs.push(mac);
         }
     }
-    let mut capture = LiveCapture::open(iface, Duration::from_millis(200))?;
+    let mut capture = LiveCapture::open(iface, Duration::from_millis(50))?;
     let mut mon = Monitor::new(monitor_cfg, OuiTable::load_default());
     let mut gw = Gateway::new(gw_cfg)?;
+    // Capture runs on its own thread so frames keep being read from the socket while this
+    // thread waits for nft; it hands them over through a bounded queue (a full queue drops
+    // frames and counts them, it never grows).
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(u64, Vec<u8>)>(CAPTURE_QUEUE);
+    let running = Arc::new(AtomicBool::new(true));
+    let dropped = Arc::new(AtomicU64::new(0));
+    let capture_thread = {
+        let running = running.clone();
+        let dropped = dropped.clone();
+        std::thread::spawn(move || -> Result<(), monitor::CaptureError> {
+            while running.load(Ordering::Relaxed) {
+                if let Some((t, frame)) = capture.next_frame()? {
+                    match tx.try_send((t, frame.to_vec())) {
+                        Ok(()) => {}
+                        Err(TrySendError::Full(_)) => {
+                            dropped.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(TrySendError::Disconnected(_)) => return Ok(()),
+                    }
+                }
+            }
+            Ok(())
+        })
+    };
     let mut out = Vec::new();
     let mut events = 0u64;
     let mut last_tick = Instant::now();
     let mut last_dns = Instant::now();
-    loop {
+    let mut reported_drops = 0u64;
+    let result = loop {
         if stop() {
-            return Ok(events);
+            break Ok(events);
         }
-        if let Some((t, frame)) = capture.next_frame()? {
-            mon.process(t, frame, &mut out);
-            for o in out.drain(..) {
-                gw.handle(&o, t)?;
-                if let monitor::Output::Event(e) = &o {
-                    events += 1;
-                    on_event(e);
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok((t, frame)) => {
+                mon.process(t, &frame, &mut out);
+                let mut failed = None;
+                for o in out.drain(..) {
+                    if let Err(e) = gw.handle(&o, t) {
+                        failed = Some(e);
+                        break;
+                    }
+                    if let monitor::Output::Event(e) = &o {
+                        events += 1;
+                        on_event(e);
+                    }
+                }
+                if let Some(e) = failed {
+                    break Err(e);
                 }
             }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break Ok(events),
         }
         if last_dns.elapsed() >= Duration::from_millis(50) {
             gw.flush_dns();
@@ -60,14 +99,36 @@ pub fn run_live(
             for d in mon.devices() {
                 gw.note_seen(&d.mac, d.last_seen_ns);
             }
-            gw.tick(wall_ns())?;
+            if let Err(e) = gw.tick(wall_ns()) {
+                break Err(e);
+            }
             last_tick = Instant::now();
+            let d = dropped.load(Ordering::Relaxed);
+            if d > reported_drops {
+                on_warning(&format!(
+                    "{} captured frames dropped: the queue to the monitor was full",
+                    d - reported_drops
+                ));
+                reported_drops = d;
+            }
         }
         for w in gw.warnings.drain(..) {
             on_warning(&w);
         }
+    };
+    running.store(false, Ordering::Relaxed);
+    drop(rx);
+    match capture_thread.join() {
+        Ok(Err(e)) if result.is_ok() => return Err(e.into()),
+        Err(_) => return Err(GatewayError::Other("the capture thread panicked".into())),
+        _ => {}
     }
+    result
 }
+
+/// Frames held between the capture thread and the monitor (about 100 ms at a busy home's rate;
+/// the monitor itself runs millions of frames a second, so it only fills while nft is slow).
+const CAPTURE_QUEUE: usize = 65_536;
 
 /// Ask the running gateway whose state directory is `state_dir` to release `mac` (the owner's
 /// decision). It acts within its next timer tick and records the release in its journal.

@@ -655,42 +655,56 @@ s.sendto(q, ("192.168.1.1", 53)); r, _ = s.recvfrom(512); print(socket.inet_ntoa
 #[test]
 fn a_device_never_contained_reaches_nothing() {
     let (gw, dev_a, dev_b, inet) = topology();
-    let mac_a = dev_a.mac("eth0");
-    let mac_b = dev_b.mac("eth0");
     let _https = listen(&inet, 443);
-    let _peer = listen(&dev_a, 9000);
+    let _peer_a = listen(&dev_a, 9000);
+    let _peer_b = listen(&dev_b, 9000);
     assert!(reach(&dev_b, "203.0.113.2", 443, 3.0), "topology broken");
     assert!(reach(&dev_b, "192.168.1.2", 9000, 3.0), "topology broken");
     let state = tempfile::tempdir().unwrap();
     let state_s = state.path().to_str().unwrap().to_string();
     let (_gateway, _stdout) = start_gateway(&gw, &state_s, &["--max-devices", "1"]);
     std::thread::sleep(Duration::from_millis(300));
-    // A is seen first and contained at `default` (HTTPS out allowed).
+    // Whichever device the gateway sees first takes the one place (IPv6 neighbour discovery
+    // may come before our traffic); it is contained at `default` (HTTPS out allowed).
     let _ = reach(&dev_a, "203.0.113.2", 443, 0.5);
-    wait_for("device A contained", Duration::from_secs(5), || {
-        journal(state.path()).iter().any(|e| {
-            e["device"] == mac_a.as_str() && e["action"] == "contain" && e["applied"] == true
-        })
+    let _ = reach(&dev_b, "203.0.113.2", 443, 0.5);
+    let macs = [dev_a.mac("eth0"), dev_b.mac("eth0")];
+    let mut contained = None;
+    wait_for("one device contained", Duration::from_secs(5), || {
+        contained = journal(state.path()).iter().find_map(|e| {
+            (e["action"] == "contain" && e["applied"] == true)
+                .then(|| macs.iter().position(|m| e["device"] == m.as_str()))
+                .flatten()
+        });
+        contained.is_some()
     });
-    wait_for("A out at default", Duration::from_secs(3), || {
-        reach(&dev_a, "203.0.113.2", 443, 0.5)
-    });
-    // B is over the limit and never contained: nothing gets through.
+    let inside = contained.unwrap();
+    let (ins, out, ins_addr) = if inside == 0 {
+        (&dev_a, &dev_b, "192.168.1.2")
+    } else {
+        (&dev_b, &dev_a, "192.168.1.3")
+    };
+    wait_for(
+        "the contained device out at default",
+        Duration::from_secs(3),
+        || reach(ins, "203.0.113.2", 443, 0.5),
+    );
+    // The other is over the limit and never contained: nothing gets through.
     for _ in 0..3 {
         assert!(
-            !reach(&dev_b, "203.0.113.2", 443, 1.0),
-            "uncontained B reached the internet"
+            !reach(out, "203.0.113.2", 443, 1.0),
+            "an uncontained device reached the internet"
         );
         assert!(
-            !reach(&dev_b, "192.168.1.2", 9000, 1.0),
-            "uncontained B reached device A"
+            !reach(out, ins_addr, 9000, 1.0),
+            "an uncontained device reached the contained one"
         );
     }
     assert!(
         !journal(state.path())
             .iter()
-            .any(|e| e["device"] == mac_b.as_str()),
-        "B was never contained"
+            .any(|e| e["device"] == macs[1 - inside].as_str()),
+        "the second device was never contained"
     );
     let listing =
         String::from_utf8_lossy(&gw.sh("nft list chain inet trustgate forward").stdout).to_string();
@@ -711,20 +725,22 @@ fn a_refused_nft_batch_is_recorded_held_closed_and_retried() {
     let bin = tempfile::tempdir().unwrap();
     let flag = bin.path().join("refuse");
     let real = String::from_utf8(run(&["sh", "-c", "command -v nft"]).stdout).unwrap();
+    // Refuses every batch that would put a device under containment while the flag file
+    // exists (the empty table at start-up still goes through); otherwise it is the real nft.
     let wrapper = format!(
-        "#!/bin/sh\nif [ -e {} ]; then echo 'Error: refused by the test' >&2; cat >/dev/null; exit 1; fi\nexec {} \"$@\"\n",
-        flag.display(),
-        real.trim()
+        "#!/bin/sh\nb=$(mktemp); cat >\"$b\"\nif [ -e {flag} ] && grep -q 'add element inet trustgate managed' \"$b\"; then rm -f \"$b\"; echo 'Error: refused by the test' >&2; exit 1; fi\n{real} \"$@\" <\"$b\"; r=$?; rm -f \"$b\"; exit $r\n",
+        flag = flag.display(),
+        real = real.trim()
     );
     let nft = bin.path().join("nft");
     std::fs::write(&nft, wrapper).unwrap();
     run(&["chmod", "755", nft.to_str().unwrap()]);
     let state = tempfile::tempdir().unwrap();
     let state_s = state.path().to_str().unwrap().to_string();
+    std::fs::write(&flag, b"").unwrap();
     let (_gateway, _stdout) =
         start_gateway_with_path(&gw, &state_s, &[], Some(bin.path().to_str().unwrap()));
     std::thread::sleep(Duration::from_millis(300));
-    std::fs::write(&flag, b"").unwrap();
     let _ = reach(&dev_a, "203.0.113.2", 443, 0.5);
     wait_for(
         "the refused contain recorded",
