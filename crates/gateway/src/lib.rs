@@ -12,5 +12,8 @@
 mod gateway;
 pub mod live;
 
-pub use gateway::{Gateway, GatewayConfig, GatewayError, JournalEntry, DEFAULT_MAX_DEVICES};
+pub use gateway::{
+    recover_torn_tail, Gateway, GatewayConfig, GatewayError, JournalEntry, DEFAULT_MAX_DEVICES,
+    IDLE_EVICT_S,
+};
 pub use live::{request_release, run_live};

@@ -278,3 +278,53 @@ fn a_torn_last_journal_line_is_recovered() {
     let err = Gateway::new(config(dir.path(), 3600)).err().unwrap();
     assert!(err.to_string().contains("line 1"), "{err}");
 }
+
+/// At the device cap, a device idle for `IDLE_EVICT_S` makes room for a new one (journal
+/// `evict`); when every device is active, the newcomer is not taken in (it stays under the
+/// catch-all) and a warning says so.
+#[test]
+fn the_device_cap_evicts_idle_devices_and_never_active_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), 3600);
+    cfg.max_devices = 2;
+    let mut gw = Gateway::new(cfg).unwrap();
+    let facts = |i: u8, t: u64| {
+        let mut f = monitor::DeviceFacts::new(Mac([2, 0, 0, 0, 0, i]), t);
+        f.add_addr(format!("192.168.1.{}", 10 + i).parse().unwrap());
+        f
+    };
+    let t0 = 1_700_000_000 * NS;
+    gw.handle(&Output::Device(facts(1, t0)), t0).unwrap();
+    gw.handle(&Output::Device(facts(2, t0)), t0).unwrap();
+    // Both active a minute later: the third device gets no place.
+    let t1 = t0 + 60 * NS;
+    gw.note_seen(&Mac([2, 0, 0, 0, 0, 1]), t1);
+    gw.note_seen(&Mac([2, 0, 0, 0, 0, 2]), t1);
+    gw.handle(&Output::Device(facts(3, t1)), t1).unwrap();
+    assert_eq!(gw.level(&Mac([2, 0, 0, 0, 0, 3])), None);
+    assert!(
+        gw.warnings.iter().any(|w| w.contains("not contained")),
+        "{:?}",
+        gw.warnings
+    );
+    // Device 1 goes quiet; past the idle limit it is evicted for the newcomer.
+    gw.note_seen(&Mac([2, 0, 0, 0, 0, 2]), t1 + 400 * NS);
+    let t2 = t1 + (gateway::IDLE_EVICT_S + 10) * NS;
+    gw.handle(&Output::Device(facts(3, t2)), t2).unwrap();
+    assert_eq!(
+        gw.level(&Mac([2, 0, 0, 0, 0, 3])),
+        Some(enforce::Level::Default)
+    );
+    assert_eq!(gw.level(&Mac([2, 0, 0, 0, 0, 1])), None);
+    assert_eq!(
+        gw.level(&Mac([2, 0, 0, 0, 0, 2])),
+        Some(enforce::Level::Default)
+    );
+    let j = journal(dir.path());
+    assert!(j
+        .iter()
+        .any(|e| e["action"] == "evict" && e["device"] == "02:00:00:00:00:01"));
+    assert!(!j
+        .iter()
+        .any(|e| e["action"] == "evict" && e["device"] == "02:00:00:00:00:02"));
+}
