@@ -630,6 +630,21 @@ s.sendto(p, ("255.255.255.255", 67))
         !reach(&dev_a, "203.0.113.2", 443, 1.0),
         "reachable before the name was resolved"
     );
+    // Device B (not a resolver) sends A an unsolicited answer for the name: not learned.
+    let spoof = r#"
+import socket
+r = b"\xab\xcd\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\x05cloud\x07example\x00\x00\x01\x00\x01"
+r += b"\xc0\x0c\x00\x01\x00\x01\x00\x01\x51\x80\x00\x04" + socket.inet_aton("203.0.113.2")
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 53))
+for port in (40000, 40001, 53, 5353):
+    s.sendto(r, ("192.168.1.2", port))
+"#;
+    run(&["ip", "netns", "exec", &_dev_b.name, "python3", "-c", spoof]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !reach(&dev_a, "203.0.113.2", 443, 1.0),
+        "a forged DNS answer from another device opened the host"
+    );
     // The device resolves the name through the gateway.
     let query = r#"
 import socket
@@ -770,5 +785,81 @@ fn a_refused_nft_batch_is_recorded_held_closed_and_retried() {
         "A out at default after the retry",
         Duration::from_secs(3),
         || reach(&dev_a, "203.0.113.2", 443, 0.5),
+    );
+}
+
+/// A forged DHCP ACK from a LAN device (the review's critical finding), against the live
+/// gateway: the forger is not taken for a gateway (it stays contained and is quarantined for
+/// `rogue-dhcp`), and the victim's address does not move to the one the forger chose.
+#[test]
+fn a_forged_dhcp_reply_from_a_device_moves_nothing_and_is_quarantined() {
+    let (gw, dev_a, dev_b, inet) = topology();
+    let mac_a = dev_a.mac("eth0");
+    let mac_b = dev_b.mac("eth0");
+    let _https = listen(&inet, 443);
+    assert!(reach(&dev_a, "203.0.113.2", 443, 3.0), "topology broken");
+    let state = tempfile::tempdir().unwrap();
+    let state_s = state.path().to_str().unwrap().to_string();
+    let (_gateway, _stdout) = start_gateway(&gw, &state_s, &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = reach(&dev_a, "203.0.113.2", 443, 0.5);
+    let _ = reach(&dev_b, "203.0.113.2", 443, 0.5);
+    wait_for("both devices contained", Duration::from_secs(5), || {
+        let j = journal(state.path());
+        [&mac_a, &mac_b].iter().all(|m| {
+            j.iter()
+                .any(|e| e["device"] == m.as_str() && e["action"] == "contain")
+        })
+    });
+    // B answers as a DHCP server: an ACK giving A's MAC the address 192.168.1.77 and naming
+    // itself as server and DNS.
+    let forge = r#"
+import socket, struct, sys
+chaddr = bytes.fromhex(sys.argv[1].replace(":", ""))
+p = struct.pack("!BBBBIHH", 2, 1, 6, 0, 0x1234, 0, 0x8000) + b"\0" * 4
+p += socket.inet_aton("192.168.1.77") + socket.inet_aton("192.168.1.3") + b"\0" * 4
+p += chaddr + b"\0" * 10 + b"\0" * 192
+p += b"\x63\x82\x53\x63" + b"\x35\x01\x05" + b"\x36\x04" + socket.inet_aton("192.168.1.3")
+p += b"\x06\x04" + socket.inet_aton("192.168.1.3") + b"\x01\x04\xff\xff\xff\x00" + b"\xff"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1); s.bind(("0.0.0.0", 67))
+for _ in range(3):
+    s.sendto(p, ("255.255.255.255", 68))
+"#;
+    run(&[
+        "ip",
+        "netns",
+        "exec",
+        &dev_b.name,
+        "python3",
+        "-c",
+        forge,
+        &mac_a,
+    ]);
+    wait_for("the forger quarantined", Duration::from_secs(5), || {
+        journal(state.path()).iter().any(|e| {
+            e["device"] == mac_b.as_str()
+                && e["action"] == "quarantine"
+                && e["reason"] == "rogue-dhcp"
+        })
+    });
+    let in4 =
+        String::from_utf8_lossy(&gw.sh("nft list map inet trustgate in_4").stdout).to_string();
+    assert!(
+        !in4.contains("192.168.1.77"),
+        "the forged address was installed: {in4}"
+    );
+    assert!(
+        in4.contains("192.168.1.2"),
+        "the victim's own address is gone: {in4}"
+    );
+    // A keeps working at its level; B, isolated, does not get out.
+    assert!(
+        reach(&dev_a, "203.0.113.2", 443, 2.0),
+        "the victim lost its access"
+    );
+    assert!(
+        !reach(&dev_b, "203.0.113.2", 443, 1.0),
+        "the forger still gets out"
     );
 }
