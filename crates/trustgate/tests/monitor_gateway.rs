@@ -863,3 +863,63 @@ for _ in range(3):
         "the forger still gets out"
     );
 }
+
+/// A device cycling its source address must not make the gateway run nft once per frame: 60
+/// connections from 60 different addresses within a few seconds lead to a handful of nft
+/// transactions for that device (counted by a logging wrapper around the real nft).
+#[test]
+fn a_device_cycling_source_addresses_costs_few_nft_runs() {
+    let (gw, dev_a, _dev_b, inet) = topology();
+    let _https = listen(&inet, 443);
+    assert!(reach(&dev_a, "203.0.113.2", 443, 3.0), "topology broken");
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("calls");
+    let real = String::from_utf8(run(&["sh", "-c", "command -v nft"]).stdout).unwrap();
+    let wrapper = format!(
+        "#!/bin/sh\nb=$(mktemp); cat >\"$b\"\ncat \"$b\" >> {log}; echo '--- end of run' >> {log}\n{real} \"$@\" <\"$b\"; r=$?; rm -f \"$b\"; exit $r\n",
+        log = log.display(),
+        real = real.trim()
+    );
+    let nft = bin.path().join("nft");
+    std::fs::write(&nft, wrapper).unwrap();
+    run(&["chmod", "755", nft.to_str().unwrap()]);
+    let state = tempfile::tempdir().unwrap();
+    let state_s = state.path().to_str().unwrap().to_string();
+    let (_gateway, _stdout) =
+        start_gateway_with_path(&gw, &state_s, &[], Some(bin.path().to_str().unwrap()));
+    std::thread::sleep(Duration::from_millis(300));
+    let mut adds = String::new();
+    for i in 100..160 {
+        adds.push_str(&format!("ip addr add 192.168.1.{i}/24 dev eth0 && "));
+    }
+    adds.push_str("true");
+    dev_a.sh(&adds);
+    let cycle = r#"
+import socket
+for i in range(100, 160):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM); s.settimeout(0.05)
+    s.bind(("192.168.1.%d" % i, 0))
+    try: s.connect(("203.0.113.2", 443))
+    except Exception: pass
+    s.close()
+"#;
+    let start = Instant::now();
+    run(&["ip", "netns", "exec", &dev_a.name, "python3", "-c", cycle]);
+    let took = start.elapsed();
+    std::thread::sleep(Duration::from_millis(1500));
+    let id = format!("d{}", dev_a.mac("eth0").replace(':', ""));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let runs_for_a = text
+        .split("--- end of run")
+        .filter(|run| run.contains(&id))
+        .count();
+    println!(
+        "60 source addresses in {:.2} s -> {runs_for_a} nft runs for the device",
+        took.as_secs_f64()
+    );
+    assert!(runs_for_a >= 1, "the device was never contained");
+    assert!(
+        runs_for_a <= 12,
+        "{runs_for_a} nft runs for one device cycling addresses"
+    );
+}
