@@ -284,6 +284,21 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             origin,
             public_url,
         } => rt.block_on(async {
+            // The registry logs what it does not tell HTTP clients (storage errors, under the
+            // request id the client was given): to stderr, errors and warnings of the
+            // registry itself only.
+            {
+                use tracing_subscriber::prelude::*;
+                let only_registry = tracing_subscriber::filter::Targets::new()
+                    .with_target("registry", tracing_subscriber::filter::LevelFilter::WARN);
+                let _ = tracing_subscriber::registry()
+                    .with(
+                        tracing_subscriber::fmt::layer()
+                            .with_writer(std::io::stderr)
+                            .with_filter(only_registry),
+                    )
+                    .try_init();
+            }
             let dir = data_dir(dir)?;
             let url = db_url(db, &dir)?;
             let key_path = log_key.unwrap_or_else(|| dir.join("log.key"));

@@ -570,3 +570,60 @@ fn demo_logs_verifies_offline_and_revokes() {
     assert_eq!(code(&o), 0, "{}", text(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `registry serve` logs the storage error it does not tell the client: the client gets a
+/// request id and no database text; the server's stderr has the database text under that id.
+#[test]
+fn serve_logs_storage_errors_under_the_request_id_it_answers() {
+    let data = tempfile::tempdir().unwrap();
+    let errlog = data.path().join("stderr.log");
+    let mut child = bin()
+        .args(["registry", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&errlog).unwrap())
+        .spawn()
+        .expect("start the registry");
+    let mut first = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
+    let url = first
+        .strip_prefix("listening on ")
+        .unwrap()
+        .trim()
+        .to_string();
+    let script = r#"
+import sqlite3, sys, urllib.request, urllib.error
+c = sqlite3.connect(sys.argv[1]); c.execute("alter table labels rename to gone"); c.commit()
+try:
+    urllib.request.urlopen(sys.argv[2] + "/v1/lookup?digest=" + "0" * 64)
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(data.path().join("registry.db"))
+        .arg(&url)
+        .output()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&out.stdout).to_string();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answer.starts_with("503 "), "{answer}");
+    assert!(
+        !answer.contains("no such table"),
+        "database text sent to the client: {answer}"
+    );
+    let id = answer
+        .split("request id ")
+        .nth(1)
+        .and_then(|r| r.split([')', ' ', ';']).next())
+        .unwrap_or_else(|| panic!("no request id in {answer}"))
+        .to_string();
+    let log = std::fs::read_to_string(&errlog).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.contains(&format!("request_id={id}")) && l.contains("no such table")),
+        "the log has no line for request {id}: {log}"
+    );
+}
