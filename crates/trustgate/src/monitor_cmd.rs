@@ -329,6 +329,9 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
             }
             let monitor_cfg = Config {
                 resolvers: args.gateway_ips.clone(),
+                // Configured local networks are the LAN's prefixes too (besides those the
+                // gateway's router advertisements announce): addresses in them are local.
+                lan_prefixes: args.locals.clone(),
                 policies: policies.clone(),
                 ..Config::default()
             };

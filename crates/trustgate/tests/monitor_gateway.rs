@@ -923,3 +923,115 @@ for i in range(100, 160):
         "{runs_for_a} nft runs for one device cycling addresses"
     );
 }
+
+/// IPv6 global (SLAAC) addresses: the gateway's router advertisement teaches the LAN prefix, the
+/// device's global address is then its own (in `in_6`), and the internet host cannot open a
+/// connection to it at `default` (before, global addresses never reached `in_6` and inbound
+/// IPv6 bypassed the to-device policy).
+#[test]
+fn a_slaac_address_from_the_gateways_prefix_is_contained() {
+    let (gw, dev_a, _dev_b, inet) = topology();
+    gw.sh("sysctl -qw net.ipv6.conf.all.forwarding=1 && ip -6 addr add 2001:db8:1::1/64 dev br-lan nodad && ip -6 addr add 2001:db8:ff::1/64 dev wan nodad");
+    inet.sh("ip -6 addr add 2001:db8:ff::2/64 dev eth0 nodad && ip -6 route add default via 2001:db8:ff::1");
+    dev_a.sh(
+        "sysctl -qw net.ipv6.conf.eth0.accept_dad=0 && sysctl -qw net.ipv6.conf.eth0.accept_ra=2",
+    );
+    let state = tempfile::tempdir().unwrap();
+    let state_s = state.path().to_str().unwrap().to_string();
+    let (_gateway, _stdout) = start_gateway(&gw, &state_s, &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    // The gateway's router advertisement: prefix 2001:db8:1::/64, on-link and autonomous.
+    let ra = r#"
+import socket, struct, time
+idx = socket.if_nametoindex("br-lan")
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+ra = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0)
+ra += struct.pack("!BBBBIII", 3, 4, 64, 0xc0, 86400, 14400, 0) + socket.inet_pton(socket.AF_INET6, "2001:db8:1::")
+for _ in range(8):  # the bridge's link-local address may still be tentative at first
+    try: s.sendto(ra, ("ff02::1", 0, 0, idx))
+    except OSError: pass
+    time.sleep(0.5)
+"#;
+    run(&["ip", "netns", "exec", &gw.name, "python3", "-c", ra]);
+    let mut global = String::new();
+    wait_for(
+        "a SLAAC address on device A",
+        Duration::from_secs(5),
+        || {
+            let out = dev_a.sh("ip -6 -o addr show dev eth0 scope global");
+            global = String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .find(|w| w.starts_with("2001:db8:1:"))
+                .map(|w| w.split('/').next().unwrap().to_string())
+                .unwrap_or_default();
+            !global.is_empty()
+        },
+    );
+    // A listener on the device's global address, and the device's own traffic out.
+    let listen6 = r#"
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.bind((sys.argv[1], 9000)); s.listen(8); print("ready", flush=True)
+while True:
+    c, _ = s.accept(); c.sendall(b"ok"); c.close()
+"#;
+    let mut child = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &dev_a.name,
+            "python3",
+            "-c",
+            listen6,
+            &global,
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready");
+    let _listener = Guard(child);
+    let send6 = r#"
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind((sys.argv[1], 0))
+for _ in range(3):
+    s.sendto(b"hello", ("2001:db8:ff::2", 9999))
+"#;
+    run(&[
+        "ip",
+        "netns",
+        "exec",
+        &dev_a.name,
+        "python3",
+        "-c",
+        send6,
+        &global,
+    ]);
+    wait_for("the global address in in_6", Duration::from_secs(5), || {
+        String::from_utf8_lossy(&gw.sh("nft list map inet trustgate in_6").stdout).contains(&global)
+    });
+    let connect6 = r#"
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM); s.settimeout(1.5)
+try:
+    s.connect((sys.argv[1], 9000)); print("OK" if s.recv(16) == b"ok" else "BAD")
+except Exception as e:
+    print("FAIL", type(e).__name__)
+"#;
+    let out = run(&[
+        "ip", "netns", "exec", &inet.name, "python3", "-c", connect6, &global,
+    ]);
+    assert_ne!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "OK",
+        "the internet host opened a connection to the device's global address"
+    );
+    assert!(!journal(state.path())
+        .iter()
+        .any(|e| e["device"] == dev_a.mac("eth0").as_str() && e["action"] == "evict"),);
+}
