@@ -202,6 +202,21 @@ fn mud_url_learned_later_moves_the_device_to_declared_and_is_recorded() {
         (Some("default"), Some("declared"))
     );
     assert!(change["explanation"].as_str().unwrap().contains(url));
+    // The device then announces a different MUD URL: neither is believed, back to default,
+    // recorded with both URLs.
+    facts.mud_url_changed_to = Some("https://evil.example/open.json".into());
+    gw.handle(&Output::Device(facts.clone()), 4).unwrap();
+    assert_eq!(gw.level(&mac), Some(enforce::Level::Default));
+    let j = journal(dir.path());
+    let back = j.iter().rev().find(|e| e["action"] == "level").unwrap();
+    assert_eq!(
+        (back["from"].as_str(), back["to"].as_str()),
+        (Some("declared"), Some("default"))
+    );
+    assert!(back["explanation"]
+        .as_str()
+        .unwrap()
+        .contains("https://evil.example/open.json"));
 }
 
 #[test]
