@@ -97,7 +97,7 @@ impl MacAddr {
     }
 }
 
-/// Containment levels (DESIGN.md §5).
+/// Containment levels: how much of the network a device may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Level {
@@ -1013,7 +1013,7 @@ fn port_cond(l4: &'static str, field: &'static str, pm: PortMatch) -> Cond {
     }
 }
 
-/// DESIGN §5 `default`: NTP to the gateway and HTTPS to the internet that the device starts
+/// `default`: NTP to the gateway and HTTPS to the internet that the device starts
 /// itself; no LAN peers. DNS and DHCP come from the input chain's infrastructure rules.
 fn default_level_rules(names: &DeviceNames) -> Vec<Rule> {
     let mut rules = Vec::new();
@@ -1083,7 +1083,7 @@ fn default_level_rules(names: &DeviceNames) -> Vec<Rule> {
     rules
 }
 
-/// The level a device should be at, from what is known about it (DESIGN §5), before any
+/// The level a device should be at, from what is known about it, before any
 /// behaviour-based quarantine.
 pub fn level_for(policy: Option<&DevicePolicy>, label_revoked_or_unsupported: bool) -> Level {
     match policy {

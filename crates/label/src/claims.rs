@@ -1,4 +1,4 @@
-//! The label claim set (DESIGN.md §4 "Label"), as serde types.
+//! The label claim set (what a security label says about a device), as serde types.
 //!
 //! One set of types serves both renderings:
 //! - **JSON** (for people and the web): `serde_json`, kebab-case keys, and

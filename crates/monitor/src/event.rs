@@ -56,7 +56,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    /// Bot behaviour (DESIGN §5): the gateway may isolate the device for it.
+    /// Bot behaviour: the gateway may isolate the device for it.
     ///
     /// [`EventKind::RogueRouterAdvertisement`] is listed as bot behaviour, but the event's own
     /// `quarantine` field decides: false when the advertisement did not offer a default router.

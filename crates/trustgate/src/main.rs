@@ -159,7 +159,9 @@ enum MudCommand {
         /// The device's IPv4/IPv6 addresses (repeat for several).
         #[arg(long = "ip")]
         ips: Vec<IpAddr>,
-        /// Containment level (DESIGN §5): declared follows the MUD file.
+        /// Containment level: declared (exactly what the MUD file allows), default (DNS, NTP and
+        /// DHCP via the gateway, HTTPS out, no LAN peers), update-only (DNS and the vendor's
+        /// update hosts) or isolated (DHCP and DNS to the gateway only).
         #[arg(long, default_value = "declared")]
         level: Level,
         /// The gateway's own addresses (DNS/NTP/DHCP server).
