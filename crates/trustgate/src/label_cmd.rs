@@ -313,16 +313,18 @@ fn status_words_unchecked(status: &label::Status) -> String {
     }
 }
 
+/// Reads one PEM public key (SPKI); `what` names it in errors ("assessor key").
+pub(crate) fn read_public_key(path: &Path, what: &str) -> Result<label::VerifyingKey> {
+    let pem = String::from_utf8(read_bounded(path, 16 * 1024, "key files")?)
+        .with_context(|| format!("{what} {} is not PEM text", path.display()))?;
+    label::verifying_key_from_pem(&pem).with_context(|| format!("{what} {}", path.display()))
+}
+
 /// Reads PEM public keys (SPKI) into a key ring.
 pub(crate) fn read_public_keys(paths: &[PathBuf], what: &str) -> Result<label::KeyRing> {
     let mut ring = label::KeyRing::new();
     for a in paths {
-        let pem = String::from_utf8(read_bounded(a, 16 * 1024, "key files")?)
-            .with_context(|| format!("{what} {} is not PEM text", a.display()))?;
-        ring.insert(
-            label::verifying_key_from_pem(&pem)
-                .with_context(|| format!("{what} {}", a.display()))?,
-        );
+        ring.insert(read_public_key(a, what)?);
     }
     Ok(ring)
 }

@@ -335,10 +335,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             data_dir: dir,
             json,
         } => rt.block_on(async {
-            let pem = String::from_utf8(read_bounded(&public_key, 16 * 1024, "key files")?)
-                .context("public key is not PEM text")?;
-            let key = label::verifying_key_from_pem(&pem)
-                .with_context(|| format!("assessor key {}", public_key.display()))?;
+            let key = crate::label_cmd::read_public_key(&public_key, "assessor key")?;
             let store = registry::Store::open(&db_url(db, &data_dir(dir)?)?).await?;
             let kid = label::KeyId::of(&key).to_string();
             if let Some(existing) = store.assessor(&kid).await? {
@@ -363,10 +360,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             data_dir: dir,
             json,
         } => rt.block_on(async {
-            let pem = String::from_utf8(read_bounded(&public_key, 16 * 1024, "key files")?)
-                .context("public key is not PEM text")?;
-            let key = label::verifying_key_from_pem(&pem)
-                .with_context(|| format!("operator key {}", public_key.display()))?;
+            let key = crate::label_cmd::read_public_key(&public_key, "operator key")?;
             let store = registry::Store::open(&db_url(db, &data_dir(dir)?)?).await?;
             let kid = label::KeyId::of(&key).to_string();
             if let Some(existing) = store.operator(&kid).await? {

@@ -664,6 +664,19 @@ s.sendto(q, ("192.168.1.1", 53)); r, _ = s.recvfrom(512); print(socket.inet_ntoa
     assert!(String::from_utf8_lossy(&listing.stdout).contains("203.0.113.2"));
 }
 
+/// Puts an `nft` in `dir` that saves its input batch to `$b`, runs the shell line `before`
+/// (which may log it, or refuse by exiting), then hands the batch to the real nft.
+fn nft_wrapper(dir: &std::path::Path, before: &str) {
+    let real = String::from_utf8(run(&["sh", "-c", "command -v nft"]).stdout).unwrap();
+    let script = format!(
+        "#!/bin/sh\nb=$(mktemp); cat >\"$b\"\n{before}\n{} \"$@\" <\"$b\"; r=$?; rm -f \"$b\"; exit $r\n",
+        real.trim()
+    );
+    let nft = dir.join("nft");
+    std::fs::write(&nft, script).unwrap();
+    run(&["chmod", "755", nft.to_str().unwrap()]);
+}
+
 /// Fail closed: a LAN host the gateway has never contained — here the second device when the
 /// limit is one device, as the 1025th MAC is at the default limit — reaches neither the
 /// internet host nor the contained device, while the contained device keeps HTTPS out.
@@ -739,17 +752,15 @@ fn a_refused_nft_batch_is_recorded_held_closed_and_retried() {
     assert!(reach(&dev_a, "203.0.113.2", 443, 3.0), "topology broken");
     let bin = tempfile::tempdir().unwrap();
     let flag = bin.path().join("refuse");
-    let real = String::from_utf8(run(&["sh", "-c", "command -v nft"]).stdout).unwrap();
     // Refuses every batch that would put a device under containment while the flag file
     // exists (the empty table at start-up still goes through); otherwise it is the real nft.
-    let wrapper = format!(
-        "#!/bin/sh\nb=$(mktemp); cat >\"$b\"\nif [ -e {flag} ] && grep -q 'add element inet trustgate managed' \"$b\"; then rm -f \"$b\"; echo 'Error: refused by the test' >&2; exit 1; fi\n{real} \"$@\" <\"$b\"; r=$?; rm -f \"$b\"; exit $r\n",
-        flag = flag.display(),
-        real = real.trim()
+    nft_wrapper(
+        bin.path(),
+        &format!(
+            "if [ -e {} ] && grep -q 'add element inet trustgate managed' \"$b\"; then rm -f \"$b\"; echo 'Error: refused by the test' >&2; exit 1; fi",
+            flag.display()
+        ),
     );
-    let nft = bin.path().join("nft");
-    std::fs::write(&nft, wrapper).unwrap();
-    run(&["chmod", "755", nft.to_str().unwrap()]);
     let state = tempfile::tempdir().unwrap();
     let state_s = state.path().to_str().unwrap().to_string();
     std::fs::write(&flag, b"").unwrap();
@@ -874,15 +885,13 @@ fn a_device_cycling_source_addresses_costs_few_nft_runs() {
     assert!(reach(&dev_a, "203.0.113.2", 443, 3.0), "topology broken");
     let bin = tempfile::tempdir().unwrap();
     let log = bin.path().join("calls");
-    let real = String::from_utf8(run(&["sh", "-c", "command -v nft"]).stdout).unwrap();
-    let wrapper = format!(
-        "#!/bin/sh\nb=$(mktemp); cat >\"$b\"\ncat \"$b\" >> {log}; echo '--- end of run' >> {log}\n{real} \"$@\" <\"$b\"; r=$?; rm -f \"$b\"; exit $r\n",
-        log = log.display(),
-        real = real.trim()
+    nft_wrapper(
+        bin.path(),
+        &format!(
+            "cat \"$b\" >> {log}; echo '--- end of run' >> {log}",
+            log = log.display()
+        ),
     );
-    let nft = bin.path().join("nft");
-    std::fs::write(&nft, wrapper).unwrap();
-    run(&["chmod", "755", nft.to_str().unwrap()]);
     let state = tempfile::tempdir().unwrap();
     let state_s = state.path().to_str().unwrap().to_string();
     let (_gateway, _stdout) =
