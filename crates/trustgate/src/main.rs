@@ -10,6 +10,7 @@
 
 mod assess_cmd;
 mod demo;
+mod gateway_cmd;
 mod label_cmd;
 mod monitor_cmd;
 mod registry_cmd;
@@ -84,7 +85,7 @@ enum Command {
     Monitor(monitor_cmd::MonitorArgs),
     /// The gateway daemon: live monitoring, containment and quarantine.
     #[command(subcommand)]
-    Gateway(monitor_cmd::GatewayCommand),
+    Gateway(gateway_cmd::GatewayCommand),
     /// The label registry: serve it, register assessors, submit/revoke/fetch labels.
     #[command(subcommand)]
     Registry(registry_cmd::RegistryCommand),
@@ -210,7 +211,7 @@ fn run(cli: Cli) -> Result<Option<Finding>> {
         Command::Assess(args) => assess_cmd::run(args),
         Command::Baseline(cmd) => label_cmd::baseline(cmd),
         Command::Monitor(args) => monitor_cmd::run_monitor(args),
-        Command::Gateway(cmd) => monitor_cmd::run_gateway(cmd),
+        Command::Gateway(cmd) => gateway_cmd::run_gateway(cmd),
         Command::Registry(cmd) => registry_cmd::run(cmd),
     }
 }
