@@ -377,7 +377,23 @@ pub struct Enforcer {
     owners: BTreeMap<IpAddr, MacAddr>,
     /// What our table should hold, updated as each batch is committed.
     intended: Summary,
+    /// DNS answers each managed device received and when they run out, whatever its level:
+    /// a device whose level changes (a release from quarantine, a MUD file learned later) gets
+    /// the addresses it already resolved back in its new sets, in the same transaction, instead
+    /// of being cut off until it resolves again. At most [`REMEMBERED_ANSWERS`] per device.
+    answers: BTreeMap<MacAddr, Vec<Remembered>>,
 }
+
+/// One remembered DNS answer: normalised name, address, when its (capped) TTL ends.
+#[derive(Clone, Debug)]
+struct Remembered {
+    name: String,
+    addr: IpAddr,
+    until: std::time::Instant,
+}
+
+/// Most DNS answers remembered per device (the oldest are forgotten first).
+pub const REMEMBERED_ANSWERS: usize = 256;
 
 impl Enforcer {
     pub fn new(site: Site, runner: NftRunner) -> Self {
@@ -387,7 +403,52 @@ impl Enforcer {
             devices: BTreeMap::new(),
             owners: BTreeMap::new(),
             intended: Summary::default(),
+            answers: BTreeMap::new(),
         }
+    }
+
+    /// Elements putting back the still-valid answers `dev` received into its sets at its new
+    /// level (names its new level does not use are skipped).
+    fn relearn(&self, dev: &Device) -> Vec<Object> {
+        let Some(remembered) = self.answers.get(&dev.mac) else {
+            return vec![];
+        };
+        let names = device_dns_names(dev);
+        let now = std::time::Instant::now();
+        let mut out = vec![];
+        for r in remembered {
+            let Some(idx) = names.iter().position(|n| *n == r.name) else {
+                continue;
+            };
+            let left = r.until.saturating_duration_since(now).as_secs();
+            if left == 0 {
+                continue;
+            }
+            out.push(Object::Elements {
+                set: DeviceNames::new(&dev.mac).dns_set(idx, r.addr.is_ipv4()),
+                elems: vec![Elem {
+                    key: Val::Lit(r.addr.to_string()),
+                    verdict: None,
+                    timeout_s: Some(left.min(MAX_DNS_TTL_S as u64) as u32),
+                }],
+            });
+        }
+        out
+    }
+
+    fn remember(&mut self, a: &LearnedName, timeout_s: u32) {
+        let list = self.answers.entry(a.device).or_default();
+        let name = normalize_dns_name(&a.name);
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(timeout_s.into());
+        list.retain(|r| !(r.name == name && r.addr == a.addr));
+        if list.len() >= REMEMBERED_ANSWERS {
+            list.remove(0);
+        }
+        list.push(Remembered {
+            name,
+            addr: a.addr,
+            until,
+        });
     }
 
     pub fn site(&self) -> &Site {
@@ -408,6 +469,9 @@ impl Enforcer {
         let mut b = c.skeleton();
         for d in devices {
             b.extend(c.add_device(d)?);
+            for o in self.relearn(d) {
+                b.add(o);
+            }
         }
         Ok(b)
     }
@@ -425,6 +489,8 @@ impl Enforcer {
         }
         self.runner.apply(&b)?;
         self.devices = devices.into_iter().map(|d| (d.mac, d)).collect();
+        let devices = &self.devices;
+        self.answers.retain(|m, _| devices.contains_key(m));
         self.owners = owners;
         self.intended = Summary::default();
         self.intended.apply(&b);
@@ -437,7 +503,10 @@ impl Enforcer {
         }
         let mut owners = self.owners.clone();
         claim(&mut owners, &dev)?;
-        let b = Compiler::new(&self.site).add_device(&dev)?;
+        let mut b = Compiler::new(&self.site).add_device(&dev)?;
+        for o in self.relearn(&dev) {
+            b.add(o);
+        }
         self.runner.apply(&b)?;
         self.owners = owners;
         self.devices.insert(dev.mac, dev);
@@ -454,12 +523,14 @@ impl Enforcer {
         self.runner.apply(&b)?;
         let dev = self.devices.remove(mac).expect("checked above");
         self.owners.retain(|_, m| m != mac);
+        self.answers.remove(mac);
         self.intended.apply(&b);
         Ok(dev)
     }
 
     /// Swap a device's policy or level in one transaction: there is no instant at which the
-    /// device is unmanaged. Learned DNS addresses are lost and relearned from the next answers.
+    /// device is unmanaged. The DNS answers it received that are still valid are put into its
+    /// new sets in the same transaction.
     pub fn replace(&mut self, dev: Device) -> Result<(), EnforceError> {
         let old = self
             .devices
@@ -471,6 +542,9 @@ impl Enforcer {
         let c = Compiler::new(&self.site);
         let mut b = c.remove_device(old);
         b.extend(c.add_device(&dev)?);
+        for o in self.relearn(&dev) {
+            b.add(o);
+        }
         self.runner.apply(&b)?;
         self.owners = owners;
         self.devices.insert(dev.mac, dev);
@@ -509,16 +583,18 @@ impl Enforcer {
             let Some(dev) = self.devices.get(&a.device) else {
                 continue;
             };
-            let wanted = normalize_dns_name(&a.name);
-            let Some(idx) = device_dns_names(dev).iter().position(|n| *n == wanted) else {
-                continue;
-            };
-            let set = DeviceNames::new(&a.device).dns_set(idx, a.addr.is_ipv4());
             // A zero TTL means "do not cache" (RFC 1035 §3.2.1); one second keeps the connection
             // the device opens right after the answer working. nft wants a non-zero timeout. A
             // resolver's TTL is capped: an address stays open at most MAX_DNS_TTL_S after the
             // device's last answer for it.
             let timeout = a.ttl_s.clamp(1, MAX_DNS_TTL_S);
+            let wanted = normalize_dns_name(&a.name);
+            let dev_names = device_dns_names(dev);
+            self.remember(a, timeout);
+            let Some(idx) = dev_names.iter().position(|n| *n == wanted) else {
+                continue;
+            };
+            let set = DeviceNames::new(&a.device).dns_set(idx, a.addr.is_ipv4());
             b.add(Object::Elements {
                 set,
                 elems: vec![Elem {
@@ -561,7 +637,12 @@ impl Enforcer {
                 batch.extend(c.remove_device(old));
             }
             match c.add_device(dev) {
-                Ok(add) => batch.extend(add),
+                Ok(add) => {
+                    batch.extend(add);
+                    for o in self.relearn(dev) {
+                        batch.add(o);
+                    }
+                }
                 Err(_) => {
                     combined_ok = false;
                     break;

@@ -110,6 +110,12 @@ pub enum Level {
     UpdateOnly,
     /// Bot behaviour: DHCP and DNS to the gateway only.
     Isolated,
+    /// A general-purpose device its owner vouches for (a laptop, a phone): it may reach the
+    /// internet and LAN peers (which still pass each peer's own to-device policy), LAN peers may
+    /// reach it, and from the internet only replies to connections it opened come in — what a
+    /// home router gives every device. Anti-spoofing still applies. Only the owner's word puts a
+    /// device here (`--trusted`, `gateway trust`); bot behaviour still moves it to `isolated`.
+    Trusted,
 }
 
 impl FromStr for Level {
@@ -120,8 +126,9 @@ impl FromStr for Level {
             "default" => Ok(Level::Default),
             "update-only" => Ok(Level::UpdateOnly),
             "isolated" => Ok(Level::Isolated),
+            "trusted" => Ok(Level::Trusted),
             _ => Err(format!(
-                "unknown level {s:?}: expected declared, default, update-only or isolated"
+                "unknown level {s:?}: expected declared, default, update-only, isolated or trusted"
             )),
         }
     }
@@ -134,6 +141,7 @@ impl fmt::Display for Level {
             Level::Default => "default",
             Level::UpdateOnly => "update-only",
             Level::Isolated => "isolated",
+            Level::Trusted => "trusted",
         })
     }
 }
@@ -352,7 +360,7 @@ pub fn device_dns_names(dev: &Device) -> Vec<String> {
             .map(|p| p.dns_names().into_iter().map(normalize_dns_name).collect())
             .unwrap_or_default(),
         Level::UpdateOnly => update_hosts(dev),
-        Level::Default | Level::Isolated => Vec::new(),
+        Level::Default | Level::Isolated | Level::Trusted => Vec::new(),
     }
 }
 
@@ -823,6 +831,7 @@ impl<'a> Compiler<'a> {
                 }
             }
             Level::Isolated => {}
+            Level::Trusted => rules.extend(trusted_level_rules(names)),
         }
         // RFC 8520 §2: a MUD file lists what is allowed; everything else is denied.
         for chain in [&names.out_chain, &names.in_chain] {
@@ -1080,6 +1089,36 @@ fn default_level_rules(names: &DeviceNames) -> Vec<Rule> {
             "https-replies",
         ));
     }
+    rules
+}
+
+/// `trusted`: everything out (after anti-spoofing); in, LAN peers and replies to what the device
+/// opened.
+fn trusted_level_rules(names: &DeviceNames) -> Vec<Rule> {
+    let rule = |chain: &String, conds: Vec<Cond>, what: &str| Rule {
+        chain: chain.clone(),
+        conds,
+        counter: true,
+        verdict: Some(Verdict::Return),
+        comment: format!("trusted:{what}"),
+    };
+    let mut rules = vec![rule(&names.out_chain, vec![], "all-out")];
+    for v in [V::Four, V::Six] {
+        let s = v.suffix();
+        rules.push(rule(
+            &names.in_chain,
+            vec![Cond::eq(
+                Key::Payload(v.proto(), "saddr"),
+                Val::SetRef(format!("local_{s}")),
+            )],
+            &format!("lan-peers#{s}"),
+        ));
+    }
+    rules.push(rule(
+        &names.in_chain,
+        vec![Cond::eq(Key::Ct("direction"), Val::Lit("reply".into()))],
+        "replies",
+    ));
     rules
 }
 

@@ -764,3 +764,68 @@ fn unmanaged_lan_sources_are_dropped_when_lan_interfaces_are_known() {
     );
     assert!(e2.apply_all(vec![]).is_err());
 }
+
+#[test]
+fn trusted_level_reaches_the_lan_and_the_internet_and_only_replies_come_in() {
+    let t = Topo::new();
+    let _https = listen(&t.inet, "tcp", 443);
+    let _mail = listen(&t.inet, "tcp", 587);
+    let _printer = listen(&t.host, "tcp", 631);
+    let _laptop_ssh = listen(&t.dev[0], "tcp", 22);
+    let _iot_telnet = listen(&t.dev[1], "tcp", 23);
+    let mut e = t.enforcer();
+    e.apply_all(vec![
+        t.device(0, Level::Trusted, None),
+        t.device(1, Level::Default, None),
+    ])
+    .unwrap();
+    assert!(e.verify().unwrap().is_empty());
+    // The laptop: any port on the internet, any LAN peer (the printer), both families.
+    assert!(reach(&t.dev[0], "tcp", INET4, 587, None), "mail out");
+    assert!(reach(&t.dev[0], "tcp", INET6, 587, None), "mail out v6");
+    assert!(reach(&t.dev[0], "tcp", &v4(3), 631, None), "printing");
+    // LAN peers may reach it (the unmanaged host), the internet may not open connections to it.
+    assert!(reach(&t.host, "tcp", &v4(0), 22, None), "ssh from the LAN");
+    assert!(
+        !reach(&t.inet, "tcp", &v4(0), 22, None),
+        "no unsolicited connection from the internet"
+    );
+    // The IoT device beside it stays contained: it cannot reach the laptop (its own policy has
+    // no LAN peers) and the laptop cannot get past its to-device policy either.
+    assert!(!reach(&t.dev[1], "tcp", &v4(0), 22, None));
+    assert!(!reach(&t.dev[0], "tcp", &v4(1), 23, None));
+    assert!(!reach(&t.dev[1], "tcp", INET4, 587, None));
+    // Anti-spoofing still holds for a trusted device.
+    let spoof = t.dev[0].sh(&format!(
+        "ip addr add 192.168.1.77/24 dev eth0 && python3 -c \"
+import socket
+s = socket.socket(); s.settimeout(1.5); s.bind(('192.168.1.77', 0))
+try:
+    s.connect(('{INET4}', 443)); print('OK')
+except Exception: print('FAIL')\""
+    ));
+    assert_eq!(String::from_utf8_lossy(&spoof.stdout).trim(), "FAIL");
+}
+
+#[test]
+fn a_level_change_keeps_the_dns_answers_the_device_already_received() {
+    let t = Topo::new();
+    let _l443 = listen(&t.inet, "tcp", 443);
+    let mut e = t.enforcer();
+    let p = policy("a.example", cloud_https("cloud.a.example"));
+    e.apply_all(vec![t.device(0, Level::Declared, Some(p.clone()))])
+        .unwrap();
+    e.learn_dns(&t.macs[0], "cloud.a.example", INET4.parse().unwrap(), 300)
+        .unwrap();
+    assert!(reach(&t.dev[0], "tcp", INET4, 443, None));
+    // Quarantined: isolated has no DNS sets; an answer received meanwhile is remembered too.
+    e.replace(t.device(0, Level::Isolated, None)).unwrap();
+    assert!(!reach(&t.dev[0], "tcp", INET4, 443, None));
+    e.learn_dns(&t.macs[0], "cloud.a.example", INET6.parse().unwrap(), 300)
+        .unwrap();
+    // Released: both answers are back in the new sets at once, without a new DNS query.
+    e.replace(t.device(0, Level::Declared, Some(p))).unwrap();
+    assert!(reach(&t.dev[0], "tcp", INET4, 443, None), "v4 answer kept");
+    assert!(reach(&t.dev[0], "tcp", INET6, 443, None), "v6 answer kept");
+    assert!(e.verify().unwrap().is_empty());
+}

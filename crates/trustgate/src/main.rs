@@ -162,7 +162,8 @@ enum MudCommand {
         ips: Vec<IpAddr>,
         /// Containment level: declared (exactly what the MUD file allows), default (DNS, NTP and
         /// DHCP via the gateway, HTTPS out, no LAN peers), update-only (DNS and the vendor's
-        /// update hosts) or isolated (DHCP and DNS to the gateway only).
+        /// update hosts), isolated (DHCP and DNS to the gateway only) or trusted (an owner's
+        /// laptop or phone: the internet and LAN peers, only replies come in from outside).
         #[arg(long, default_value = "declared")]
         level: Level,
         /// The gateway's own addresses (DNS/NTP/DHCP server).
