@@ -552,6 +552,35 @@ impl Enforcer {
         Ok(())
     }
 
+    /// Add prefixes to `local-networks` (RFC 8520 §3.14) while running: a prefix the gateway's
+    /// own router advertisement announces is the home network's, so declared `local-networks`
+    /// rules and the `no-lan-peers` rules of `default` cover it too. Prefixes already inside a
+    /// local network are skipped (interval sets refuse overlaps). Returns how many were added;
+    /// later full rebuilds keep them.
+    pub fn add_local_networks(&mut self, nets: &[ipnet::IpNet]) -> Result<usize, EnforceError> {
+        let mut fresh: Vec<ipnet::IpNet> = vec![];
+        for n in nets {
+            let n = n.trunc();
+            let covered = self
+                .site
+                .local_networks
+                .iter()
+                .chain(fresh.iter())
+                .any(|l| l.contains(&n) || n.contains(l));
+            if !covered {
+                fresh.push(n);
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(0);
+        }
+        let b = Compiler::new(&self.site).local_network_elems(&fresh);
+        self.runner.apply(&b)?;
+        self.intended.apply(&b);
+        self.site.local_networks.extend(fresh.iter().copied());
+        Ok(fresh.len())
+    }
+
     /// Record that `device` received a DNS answer `name → addr` valid for `ttl_s` seconds
     /// (RFC 8520 §7: dnsname matches use the addresses the device itself resolved). Returns
     /// `false` if the device's policy does not name `name`, in which case nothing changes.

@@ -402,6 +402,21 @@ impl<'a> Compiler<'a> {
         Compiler { site }
     }
 
+    /// Elements adding `nets` to the `local_4`/`local_6` sets.
+    pub fn local_network_elems(&self, nets: &[IpNet]) -> Batch {
+        let mut b = Batch::new(&self.site.table);
+        for v in [V::Four, V::Six] {
+            let elems = net_elems(nets, v);
+            if !elems.is_empty() {
+                b.add(Object::Elements {
+                    set: format!("local_{}", v.suffix()),
+                    elems,
+                });
+            }
+        }
+        b
+    }
+
     /// The table skeleton: sets, maps and base chains, replacing whatever table was there.
     /// `add table; delete table; add table` in one transaction gives a clean slate without
     /// failing when the table does not exist yet.

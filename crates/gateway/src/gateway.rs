@@ -3,7 +3,7 @@
 use enforce::{Device, EnforceError, Enforcer, Level, MacAddr, NftRunner, Site};
 use monitor::{DeviceFacts, Event, EventKind, EvidencePacket, Mac, Output};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -49,6 +49,9 @@ pub struct GatewayConfig {
     /// Most devices put under containment; beyond it new MACs are reported, not added (a
     /// flood of spoofed MACs must not grow the nftables table or this process without bound).
     pub max_devices: usize,
+    /// Devices the owner vouches for (laptops, phones): held at `trusted` instead of `default`
+    /// or `declared`. More can be added while running (`state_dir/trust/`), and are journalled.
+    pub trusted: Vec<Mac>,
 }
 
 /// Default for [`GatewayConfig::max_devices`]: far above a home or small office.
@@ -113,6 +116,47 @@ pub struct Gateway {
     pending_dns: Vec<enforce::LearnedName>,
     /// Packet time each device was last seen (fed by [`Gateway::note_seen`]).
     last_seen: BTreeMap<Mac, u64>,
+    /// Devices at `trusted` (configuration, then the owner's `trust` / `untrust` requests).
+    trusted: BTreeSet<Mac>,
+    /// `state_dir/gateway.lock`, locked for as long as this gateway runs: a second gateway on
+    /// the same state refuses to start, and `gateway release` can tell one is running.
+    _lock: std::fs::File,
+}
+
+/// The lock file in a state directory, held by the running gateway.
+pub const LOCK_FILE: &str = "gateway.lock";
+
+/// Take the state directory's lock, or say who holds it.
+fn lock_state(dir: &Path) -> Result<std::fs::File, GatewayError> {
+    let path = dir.join(LOCK_FILE);
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|source| GatewayError::Journal {
+            path: path.clone(),
+            source,
+        })?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let pid = std::fs::read_to_string(&path).unwrap_or_default();
+            return Err(GatewayError::Other(format!(
+                "another gateway (process {}) is already running with the state directory {}; stop it first or give this one another --state",
+                pid.trim(),
+                dir.display()
+            )));
+        }
+        Err(std::fs::TryLockError::Error(source)) => {
+            return Err(GatewayError::Journal { path, source });
+        }
+    }
+    let mut w = &f;
+    let _ = w.set_len(0);
+    let _ = writeln!(w, "{}", std::process::id());
+    Ok(f)
 }
 
 /// Most DNS answers held for the next batch; beyond it they are learned at once.
@@ -141,7 +185,9 @@ impl Gateway {
                 source,
             }
         })?;
+        let lock = lock_state(&cfg.state_dir)?;
         let mut quarantined = BTreeMap::new();
+        let mut trusted: BTreeSet<Mac> = cfg.trusted.iter().copied().collect();
         let mut warnings = vec![];
         if let Some(w) = recover_torn_tail(&journal_path)? {
             warnings.push(w);
@@ -159,6 +205,12 @@ impl Gateway {
                 }
                 "release" | "expire" => {
                     quarantined.remove(&entry.device);
+                }
+                "trust" => {
+                    trusted.insert(entry.device);
+                }
+                "untrust" => {
+                    trusted.remove(&entry.device);
                 }
                 _ => {}
             }
@@ -182,7 +234,14 @@ impl Gateway {
             retry: BTreeMap::new(),
             pending_dns: vec![],
             last_seen: BTreeMap::new(),
+            trusted,
+            _lock: lock,
         })
+    }
+
+    /// Whether the owner vouches for the device (it is at `trusted` unless quarantined).
+    pub fn is_trusted(&self, mac: &Mac) -> bool {
+        self.trusted.contains(mac)
     }
 
     /// The level a device is at (or would be, in dry-run), if it was seen.
@@ -199,6 +258,10 @@ impl Gateway {
     }
 
     fn base_level(&self, facts: &DeviceFacts) -> (Level, Option<mud::DevicePolicy>) {
+        // The owner's word: a general-purpose device they vouch for keeps the LAN and internet.
+        if self.trusted.contains(&facts.mac) {
+            return (Level::Trusted, None);
+        }
         // A device that announced a second, different MUD URL is not believed for either: it
         // stays at `default` until the owner sorts it out (a firmware update or a takeover).
         if facts.mud_url_changed_to.is_some() {
@@ -395,9 +458,18 @@ impl Gateway {
                 }
                 Ok(())
             }
-            // Learned LAN prefixes are not applied to nftables yet (the monitor already treats
-            // them as local).
-            Output::LanPrefix(_) => Ok(()),
+            // A prefix the gateway itself advertises is the home network's: local-networks.
+            Output::LanPrefix(p) => {
+                if let Some(e) = self.enforcer.as_mut() {
+                    if let Err(err) = e.add_local_networks(&[p.prefix]) {
+                        self.warnings.push(format!(
+                            "LAN prefix {} not added to the local networks: {err}",
+                            p.prefix
+                        ));
+                    }
+                }
+                Ok(())
+            }
         }
     }
 
@@ -481,12 +553,17 @@ impl Gateway {
                 None,
                 level,
                 format!(
-                    "first seen{}",
+                    "first seen{}{}",
                     facts
                         .hostname
                         .as_ref()
                         .map(|h| format!(" as {h}"))
-                        .unwrap_or_default()
+                        .unwrap_or_default(),
+                    if level == Level::Trusted {
+                        "; trusted by the owner"
+                    } else {
+                        ""
+                    }
                 ),
                 "monitor",
                 &outcome,
@@ -649,24 +726,105 @@ impl Gateway {
         for m in expired {
             self.release(&m, false, now_ns)?;
         }
-        let dir = self.cfg.state_dir.join("release");
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Ok(());
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().to_string();
-            let _ = std::fs::remove_file(entry.path());
-            match name.replace('-', ":").parse::<Mac>() {
-                Ok(mac) => {
-                    if !self.release(&mac, true, now_ns)? {
+        for kind in [
+            OwnerRequest::Release,
+            OwnerRequest::Trust,
+            OwnerRequest::Untrust,
+        ] {
+            let dir = self.cfg.state_dir.join(kind.dir());
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().to_string();
+                let _ = std::fs::remove_file(entry.path());
+                let mac = match name.replace('-', ":").parse::<Mac>() {
+                    Ok(mac) => mac,
+                    Err(e) => {
                         self.warnings
-                            .push(format!("release {mac}: the device is not quarantined"));
+                            .push(format!("{} request {name:?}: {e}", kind.dir()));
+                        continue;
                     }
+                };
+                match kind {
+                    OwnerRequest::Release => {
+                        if !self.release(&mac, true, now_ns)? {
+                            self.warnings
+                                .push(format!("release {mac}: the device is not quarantined"));
+                        }
+                    }
+                    OwnerRequest::Trust => self.set_trusted(&mac, true, now_ns)?,
+                    OwnerRequest::Untrust => self.set_trusted(&mac, false, now_ns)?,
                 }
-                Err(e) => self.warnings.push(format!("release request {name:?}: {e}")),
             }
         }
         Ok(())
+    }
+
+    /// The owner vouches for a device (`trusted`) or withdraws it. A quarantined device stays
+    /// isolated until released; its level after the release follows the new choice.
+    pub fn set_trusted(&mut self, mac: &Mac, trusted: bool, now_ns: u64) -> Result<(), GatewayError> {
+        let changed = if trusted {
+            self.trusted.insert(*mac)
+        } else {
+            self.trusted.remove(mac)
+        };
+        if !changed {
+            return Ok(());
+        }
+        let from = self.levels.get(mac).copied();
+        let mut outcome = Ok(false);
+        let mut to = if trusted { Level::Trusted } else { Level::Default };
+        if let Some(facts) = self.facts.get(mac).cloned() {
+            to = if self.quarantined.contains_key(mac) {
+                Level::Isolated
+            } else {
+                self.base_level(&facts).0
+            };
+            if from != Some(to) && self.cfg.apply {
+                self.levels.insert(*mac, to);
+                let dev = self.device(&facts, to);
+                outcome = self.enforce(dev, now_ns);
+            }
+        }
+        let e = self.entry(
+            now_ns,
+            *mac,
+            if trusted { "trust" } else { "untrust" },
+            from,
+            to,
+            if trusted {
+                "the owner trusts this device: internet and LAN peers".into()
+            } else {
+                "the owner no longer trusts this device".into()
+            },
+            "owner",
+            &outcome,
+        );
+        self.record(&e)
+    }
+}
+
+/// What a device's owner can ask the running gateway for (a file named after the MAC in the
+/// state directory's folder of that name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OwnerRequest {
+    /// End the device's quarantine now.
+    Release,
+    /// Hold the device at `trusted`.
+    Trust,
+    /// Back to `default` / `declared`.
+    Untrust,
+}
+
+impl OwnerRequest {
+    /// The folder under the state directory, and the journal action that answers it.
+    pub fn dir(self) -> &'static str {
+        match self {
+            OwnerRequest::Release => "release",
+            OwnerRequest::Trust => "trust",
+            OwnerRequest::Untrust => "untrust",
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! # gateway — the daemon glue between `monitor` and `enforce`
 //!
 //! Owns: turning the monitor's outputs into enforcement — every device seen is contained at
-//! its level (DESIGN §5: `declared` with a MUD file, else `default`), DNS answers a device
+//! its level (`declared` with a verified MUD file, `trusted` when the owner vouches for it,
+//! else `default`), DNS answers a device
 //! receives fill its `dst-dnsname` sets, and bot behaviour moves it to `isolated` for a TTL
 //! (quarantine), with a dry-run mode and release by the owner. Every change of level is a line
 //! in an append-only JSON journal, which is also how quarantines survive a restart.
@@ -13,7 +14,7 @@ mod gateway;
 pub mod live;
 
 pub use gateway::{
-    recover_torn_tail, Gateway, GatewayConfig, GatewayError, JournalEntry, DEFAULT_MAX_DEVICES,
-    IDLE_EVICT_S,
+    read_journal, recover_torn_tail, Gateway, GatewayConfig, GatewayError, JournalEntry,
+    OwnerRequest, DEFAULT_MAX_DEVICES, IDLE_EVICT_S, LOCK_FILE,
 };
-pub use live::{request_release, run_live};
+pub use live::{owner_request, run_live, RequestError};

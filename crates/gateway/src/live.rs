@@ -1,7 +1,9 @@
 //! The live loop: one AF_PACKET capture feeding the monitor, the gateway acting on its outputs,
 //! timers (quarantine TTL, owner releases) run between frames.
 
-use crate::gateway::{Gateway, GatewayConfig, GatewayError};
+use crate::gateway::{
+    read_journal, Gateway, GatewayConfig, GatewayError, JournalEntry, OwnerRequest, LOCK_FILE,
+};
 use monitor::capture::LiveCapture;
 use monitor::{Event, Mac, Monitor, OuiTable};
 use std::path::Path;
@@ -130,10 +132,103 @@ pub fn run_live(
 /// the monitor itself runs millions of frames a second, so it only fills while nft is slow).
 const CAPTURE_QUEUE: usize = 65_536;
 
-/// Ask the running gateway whose state directory is `state_dir` to release `mac` (the owner's
-/// decision). It acts within its next timer tick and records the release in its journal.
-pub fn request_release(state_dir: &Path, mac: Mac) -> std::io::Result<()> {
-    let dir = state_dir.join("release");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join(mac.to_string().replace(':', "-")), b"")
+/// Why an owner's request did not reach the gateway or was not carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("{0} holds no gateway state (no {journal}); is --state the running gateway's?", journal = "journal.jsonl")]
+    NoState(std::path::PathBuf),
+    #[error("no gateway is running with the state directory {0}; start one with `trustgate gateway run --state {0}`")]
+    NotRunning(std::path::PathBuf),
+    #[error("device {0} is not quarantined{1}")]
+    NotQuarantined(Mac, String),
+    #[error("the gateway did not act on the request within {0} s (it may be stuck on nftables); the request stays in {1}")]
+    NoAnswer(u64, std::path::PathBuf),
+    #[error("{path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Journal(#[from] GatewayError),
+}
+
+/// Ask the gateway running with `state_dir` to carry out the owner's `request` for `mac`, and
+/// wait (up to `wait`) until it did. Fails, saying why, when the directory is not a gateway's,
+/// no gateway holds its lock, the device is not quarantined (for a release), or the gateway
+/// does not answer. Returns the journal entry recording the change (`None`: nothing needed to
+/// change, e.g. the device was already trusted).
+pub fn owner_request(
+    state_dir: &Path,
+    request: OwnerRequest,
+    mac: Mac,
+    wait: Duration,
+) -> Result<Option<JournalEntry>, RequestError> {
+    let journal = state_dir.join("journal.jsonl");
+    let lock = state_dir.join(LOCK_FILE);
+    if !journal.exists() && !lock.exists() {
+        return Err(RequestError::NoState(state_dir.to_path_buf()));
+    }
+    let running = match std::fs::File::open(&lock) {
+        Ok(f) => matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
+        Err(_) => false,
+    };
+    if !running {
+        return Err(RequestError::NotRunning(state_dir.to_path_buf()));
+    }
+    let entries = read_journal(&journal)?;
+    if request == OwnerRequest::Release {
+        // Whether a running quarantine has run out is the gateway's call (its clock); it then
+        // records the expiry and answers this request as "not quarantined".
+        let last = entries.iter().rev().map(|(e, _)| e).find(|e| {
+            e.device == mac && matches!(e.action.as_str(), "quarantine" | "release" | "expire")
+        });
+        match last {
+            Some(e) if e.action == "quarantine" => {}
+            Some(e) => {
+                return Err(RequestError::NotQuarantined(
+                    mac,
+                    format!(" (its last quarantine ended: {})", e.action),
+                ))
+            }
+            None => {
+                return Err(RequestError::NotQuarantined(
+                    mac,
+                    " (the journal has no quarantine of it)".into(),
+                ))
+            }
+        }
+    }
+    let before = entries.len();
+    let dir = state_dir.join(request.dir());
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RequestError::Io { path, source }
+    };
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let file = dir.join(mac.to_string().replace(':', "-"));
+    std::fs::write(&file, b"").map_err(io(&file))?;
+    let start = Instant::now();
+    loop {
+        let done = !file.exists();
+        let answer = read_journal(&journal)?
+            .into_iter()
+            .skip(before)
+            .map(|(e, _)| e)
+            .find(|e| e.device == mac && e.action == request.dir());
+        if answer.is_some() {
+            return Ok(answer);
+        }
+        if done {
+            // Taken without a change: for a release the gateway warned (not quarantined after
+            // all); for trust/untrust the device already was so.
+            return match request {
+                OwnerRequest::Release => Err(RequestError::NotQuarantined(mac, String::new())),
+                _ => Ok(None),
+            };
+        }
+        if start.elapsed() >= wait {
+            return Err(RequestError::NoAnswer(wait.as_secs(), file));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

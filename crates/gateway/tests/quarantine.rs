@@ -2,7 +2,8 @@
 //! touches no nftables; TTL expiry, owner release, and restoring a running quarantine after a
 //! restart. (The live nftables path is tested in crates/trustgate/tests/monitor_gateway.rs.)
 
-use gateway::{Gateway, GatewayConfig};
+use gateway::{Gateway, GatewayConfig, OwnerRequest, RequestError};
+use std::time::Duration;
 use monitor::scenarios::{build, Frames};
 use monitor::{Config, Mac, Monitor, OuiTable, Output};
 
@@ -22,6 +23,7 @@ fn config(dir: &std::path::Path, ttl: u64) -> GatewayConfig {
         state_dir: dir.to_path_buf(),
         policies: vec![],
         max_devices: gateway::DEFAULT_MAX_DEVICES,
+        trusted: vec![],
     }
 }
 
@@ -115,17 +117,53 @@ fn owner_release_and_restart_restore() {
         for m in &infected {
             assert!(gw.is_quarantined(m), "{m}");
         }
-        // The owner releases one through the request file the CLI writes.
-        gateway::request_release(dir.path(), infected[1]).unwrap();
-        gateway::request_release(dir.path(), Mac([2, 0, 0, 0, 0, 0x99])).unwrap();
-        gw.tick(end).unwrap();
+        // A second gateway on the same state directory refuses to start.
+        let err = Gateway::new(config(dir.path(), 3600)).err().expect("locked");
+        assert!(err.to_string().contains("already running"), "{err}");
+        // The owner releases one through the CLI's request, which waits for the gateway.
+        let (d, m) = (dir.path().to_path_buf(), infected[1]);
+        let asked = std::thread::spawn(move || {
+            gateway::owner_request(&d, OwnerRequest::Release, m, Duration::from_secs(10))
+        });
+        while !asked.is_finished() {
+            gw.tick(end).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let entry = asked.join().unwrap().unwrap().expect("a journal entry");
+        assert_eq!((entry.action.as_str(), entry.by.as_str()), ("release", "owner"));
         assert!(!gw.is_quarantined(&infected[1]));
-        assert_eq!(gw.warnings.len(), 1, "{:?}", gw.warnings);
-        assert!(gw.warnings[0].contains("not quarantined"));
+        // A device that is not quarantined is refused before anything is written.
+        let err = gateway::owner_request(
+            dir.path(),
+            OwnerRequest::Release,
+            Mac([2, 0, 0, 0, 0, 0x99]),
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(matches!(err, RequestError::NotQuarantined(..)), "{err}");
         assert!(journal(dir.path()).iter().any(|e| e["action"] == "release"
             && e["by"] == "owner"
             && e["device"] == infected[1].to_string()));
     }
+    // No gateway running now: a request fails and says so; so does a directory that is not a
+    // gateway's.
+    let err = gateway::owner_request(
+        dir.path(),
+        OwnerRequest::Release,
+        infected[0],
+        Duration::from_secs(1),
+    )
+    .unwrap_err();
+    assert!(matches!(err, RequestError::NotRunning(_)), "{err}");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let err = gateway::owner_request(
+        elsewhere.path(),
+        OwnerRequest::Release,
+        infected[0],
+        Duration::from_secs(1),
+    )
+    .unwrap_err();
+    assert!(matches!(err, RequestError::NoState(_)), "{err}");
     // Restart: the still-running quarantines come back; the released one does not.
     let mut gw = Gateway::new(config(dir.path(), 3600)).unwrap();
     for (i, m) in infected.iter().enumerate() {
@@ -286,6 +324,7 @@ fn a_torn_last_journal_line_is_recovered() {
         "complete entries kept, tail dropped"
     );
     assert_eq!(journal(dir.path()).len(), entries);
+    drop(gw);
     // A corrupt line that is not the tail is still an error naming the line.
     let mut bad = b"{not json}\n".to_vec();
     bad.extend_from_slice(&whole);

@@ -312,6 +312,7 @@ fn gateway_step(dir: &std::path::Path) -> Result<(String, Value)> {
         state_dir: dir.join("gateway"),
         policies: vec![],
         max_devices: gateway::DEFAULT_MAX_DEVICES,
+        trusted: vec![],
     })?;
     let mut out = Vec::new();
     let mut first_bot_event = None;

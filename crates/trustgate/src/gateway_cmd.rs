@@ -18,20 +18,42 @@ pub enum GatewayCommand {
     /// every device seen is put under containment in nftables (level `default`, or `declared`
     /// when --policies has its MUD file) and bot behaviour moves it to `isolated` for --ttl
     /// seconds; --dry-run records what would change without touching nftables. Every change
-    /// is appended to --journal. Needs root.
+    /// is appended to journal.jsonl in --state. Laptops, phones and other general-purpose
+    /// devices you own would lose printing, casting, SSH and mail at `default`: name them with
+    /// --trusted (or later `trustgate gateway trust MAC`) to keep their internet and LAN access.
+    /// Needs root.
     ///
     /// Example: trustgate gateway run --iface br-lan --gateway-ip 192.168.1.1 --apply --ttl 3600
     Run(RunArgs),
-    /// Release a quarantined device (the owner's decision), recorded in the journal.
+    /// Release a quarantined device now (the owner's decision), and wait until the running
+    /// gateway has done it.
     ///
-    /// Example: trustgate gateway release --journal /var/lib/trustgate/journal.jsonl 02:ca:3e:00:00:01
-    Release {
-        /// The device's MAC address.
-        mac: monitor::Mac,
-        /// The running gateway's state directory.
-        #[arg(long, default_value = DEFAULT_STATE_DIR)]
-        state: PathBuf,
-    },
+    /// Fails (exit 2, saying why) when no gateway is running with --state, the directory is not
+    /// a gateway's, the device is not quarantined, or the gateway does not answer in 10 s. The
+    /// device goes back to its level before the quarantine, with the DNS answers it had.
+    ///
+    /// Example: trustgate gateway release --state /var/lib/trustgate/gateway 02:ca:3e:00:00:01
+    Release(OwnerArgs),
+    /// Trust a general-purpose device (a laptop, a phone, a printer): it keeps the internet and
+    /// the LAN instead of being held at `default`. Recorded in the journal, kept across restarts.
+    /// Bot behaviour still quarantines it.
+    ///
+    /// Example: trustgate gateway trust --state /var/lib/trustgate/gateway 3c:22:fb:12:34:56
+    Trust(OwnerArgs),
+    /// Withdraw trust: the device goes back to `default` (or `declared` with a verified MUD file).
+    Untrust(OwnerArgs),
+}
+
+#[derive(Args)]
+pub struct OwnerArgs {
+    /// The device's MAC address.
+    pub mac: monitor::Mac,
+    /// The running gateway's state directory (its --state).
+    #[arg(long, default_value = DEFAULT_STATE_DIR)]
+    pub state: PathBuf,
+    /// Print the journal entry recording the change as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 const DEFAULT_STATE_DIR: &str = "/var/lib/trustgate/gateway";
@@ -76,6 +98,10 @@ pub struct RunArgs {
     /// traffic but DHCP, DNS and neighbour discovery to the gateway).
     #[arg(long, default_value_t = gateway::DEFAULT_MAX_DEVICES)]
     pub max_devices: usize,
+    /// A device you trust (laptop, phone): held at `trusted` (internet and LAN, only replies
+    /// come in from outside) instead of `default`. Repeat for several.
+    #[arg(long = "trusted")]
+    pub trusted: Vec<monitor::Mac>,
     /// Stop after this many seconds (default: run until interrupted).
     #[arg(long)]
     pub duration: Option<u64>,
@@ -124,6 +150,7 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
                 state_dir: args.state.clone(),
                 policies,
                 max_devices: args.max_devices,
+                trusted: args.trusted.clone(),
             };
             let deadline = args
                 .duration
@@ -138,6 +165,13 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
                     _ => ", reporting only".to_string(),
                 }
             );
+            if args.apply {
+                eprintln!(
+                    "every device seen is held at `default` (HTTPS and NTP out, DNS via the gateway, no LAN peers) or `declared` (its verified MUD file); {} trusted device(s) keep the internet and the LAN. To keep a laptop or phone working: --trusted MAC, or `trustgate gateway trust --state {} MAC` while running",
+                    args.trusted.len(),
+                    args.state.display()
+                );
+            }
             let events = gateway::run_live(
                 &args.iface,
                 monitor_cfg,
@@ -166,15 +200,41 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
             .with_context(|| format!("gateway on {}", args.iface))?;
             Ok((events > 0).then_some(Finding))
         }
-        GatewayCommand::Release { mac, state } => {
-            gateway::request_release(&state, mac).with_context(|| {
-                format!("cannot write a release request under {}", state.display())
-            })?;
-            println!(
-                "release of {mac} requested; the gateway records it in {}",
-                state.join("journal.jsonl").display()
-            );
-            Ok(None)
-        }
+        GatewayCommand::Release(a) => owner(a, gateway::OwnerRequest::Release),
+        GatewayCommand::Trust(a) => owner(a, gateway::OwnerRequest::Trust),
+        GatewayCommand::Untrust(a) => owner(a, gateway::OwnerRequest::Untrust),
     }
+}
+
+/// Hand an owner's request to the running gateway and report what it did.
+fn owner(a: OwnerArgs, request: gateway::OwnerRequest) -> Result<Option<Finding>> {
+    let entry = gateway::owner_request(
+        &a.state,
+        request,
+        a.mac,
+        std::time::Duration::from_secs(10),
+    )
+    .with_context(|| format!("{} of {}", request.dir(), a.mac))?;
+    let mut w = std::io::stdout().lock();
+    match (&entry, a.json) {
+        (Some(e), true) => writeln!(w, "{}", serde_json::to_string(e)?)?,
+        (None, true) => writeln!(w, "null")?,
+        (Some(e), false) => writeln!(
+            w,
+            "{} of {}: now {}{}",
+            request.dir(),
+            a.mac,
+            e.to,
+            if e.applied || e.dry_run {
+                String::new()
+            } else {
+                format!(
+                    " (nftables did not take it: {})",
+                    e.error.as_deref().unwrap_or("unknown")
+                )
+            }
+        )?,
+        (None, false) => writeln!(w, "{}: nothing to change for {}", request.dir(), a.mac)?,
+    }
+    Ok(None)
 }

@@ -1021,6 +1021,11 @@ for _ in range(3):
         send6,
         &global,
     ]);
+    // The advertised prefix is a local network now (local_6), beside the configured ones.
+    wait_for("the prefix in local_6", Duration::from_secs(5), || {
+        String::from_utf8_lossy(&gw.sh("nft list set inet trustgate local_6").stdout)
+            .contains("2001:db8:1::/64")
+    });
     wait_for("the global address in in_6", Duration::from_secs(5), || {
         String::from_utf8_lossy(&gw.sh("nft list map inet trustgate in_6").stdout).contains(&global)
     });
