@@ -737,15 +737,18 @@ impl Gateway {
             };
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().to_string();
-                let _ = std::fs::remove_file(entry.path());
                 let mac = match name.replace('-', ":").parse::<Mac>() {
                     Ok(mac) => mac,
                     Err(e) => {
+                        let _ = std::fs::remove_file(entry.path());
                         self.warnings
                             .push(format!("{} request {name:?}: {e}", kind.dir()));
                         continue;
                     }
                 };
+                // The request file goes only once its answer is in the journal: whoever asked
+                // waits for the file to go and then reads the answer.
+                let _remove = RemoveOnDrop(entry.path());
                 match kind {
                     OwnerRequest::Release => {
                         if !self.release(&mac, true, now_ns)? {
@@ -763,7 +766,12 @@ impl Gateway {
 
     /// The owner vouches for a device (`trusted`) or withdraws it. A quarantined device stays
     /// isolated until released; its level after the release follows the new choice.
-    pub fn set_trusted(&mut self, mac: &Mac, trusted: bool, now_ns: u64) -> Result<(), GatewayError> {
+    pub fn set_trusted(
+        &mut self,
+        mac: &Mac,
+        trusted: bool,
+        now_ns: u64,
+    ) -> Result<(), GatewayError> {
         let changed = if trusted {
             self.trusted.insert(*mac)
         } else {
@@ -774,7 +782,11 @@ impl Gateway {
         }
         let from = self.levels.get(mac).copied();
         let mut outcome = Ok(false);
-        let mut to = if trusted { Level::Trusted } else { Level::Default };
+        let mut to = if trusted {
+            Level::Trusted
+        } else {
+            Level::Default
+        };
         if let Some(facts) = self.facts.get(mac).cloned() {
             to = if self.quarantined.contains_key(mac) {
                 Level::Isolated
@@ -802,6 +814,15 @@ impl Gateway {
             &outcome,
         );
         self.record(&e)
+    }
+}
+
+/// Removes a file when dropped (after the request it stands for was answered).
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

@@ -135,7 +135,10 @@ const CAPTURE_QUEUE: usize = 65_536;
 /// Why an owner's request did not reach the gateway or was not carried out.
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
-    #[error("{0} holds no gateway state (no {journal}); is --state the running gateway's?", journal = "journal.jsonl")]
+    #[error(
+        "{0} holds no gateway state (no {journal}); is --state the running gateway's?",
+        journal = "journal.jsonl"
+    )]
     NoState(std::path::PathBuf),
     #[error("no gateway is running with the state directory {0}; start one with `trustgate gateway run --state {0}`")]
     NotRunning(std::path::PathBuf),

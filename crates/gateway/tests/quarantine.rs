@@ -3,9 +3,9 @@
 //! restart. (The live nftables path is tested in crates/trustgate/tests/monitor_gateway.rs.)
 
 use gateway::{Gateway, GatewayConfig, OwnerRequest, RequestError};
-use std::time::Duration;
 use monitor::scenarios::{build, Frames};
 use monitor::{Config, Mac, Monitor, OuiTable, Output};
+use std::time::Duration;
 
 const NS: u64 = 1_000_000_000;
 
@@ -118,7 +118,9 @@ fn owner_release_and_restart_restore() {
             assert!(gw.is_quarantined(m), "{m}");
         }
         // A second gateway on the same state directory refuses to start.
-        let err = Gateway::new(config(dir.path(), 3600)).err().expect("locked");
+        let err = Gateway::new(config(dir.path(), 3600))
+            .err()
+            .expect("locked");
         assert!(err.to_string().contains("already running"), "{err}");
         // The owner releases one through the CLI's request, which waits for the gateway.
         let (d, m) = (dir.path().to_path_buf(), infected[1]);
@@ -130,7 +132,10 @@ fn owner_release_and_restart_restore() {
             std::thread::sleep(Duration::from_millis(20));
         }
         let entry = asked.join().unwrap().unwrap().expect("a journal entry");
-        assert_eq!((entry.action.as_str(), entry.by.as_str()), ("release", "owner"));
+        assert_eq!(
+            (entry.action.as_str(), entry.by.as_str()),
+            ("release", "owner")
+        );
         assert!(!gw.is_quarantined(&infected[1]));
         // A device that is not quarantined is refused before anything is written.
         let err = gateway::owner_request(

@@ -208,13 +208,9 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
 
 /// Hand an owner's request to the running gateway and report what it did.
 fn owner(a: OwnerArgs, request: gateway::OwnerRequest) -> Result<Option<Finding>> {
-    let entry = gateway::owner_request(
-        &a.state,
-        request,
-        a.mac,
-        std::time::Duration::from_secs(10),
-    )
-    .with_context(|| format!("{} of {}", request.dir(), a.mac))?;
+    let entry =
+        gateway::owner_request(&a.state, request, a.mac, std::time::Duration::from_secs(10))
+            .with_context(|| format!("{} of {}", request.dir(), a.mac))?;
     let mut w = std::io::stdout().lock();
     match (&entry, a.json) {
         (Some(e), true) => writeln!(w, "{}", serde_json::to_string(e)?)?,
