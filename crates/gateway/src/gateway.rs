@@ -139,9 +139,9 @@ fn lock_state(dir: &Path) -> Result<std::fs::File, GatewayError> {
             path: path.clone(),
             source,
         })?;
-    match f.try_lock() {
+    match fs4::FileExt::try_lock(&f) {
         Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
+        Err(fs4::TryLockError::WouldBlock) => {
             let pid = std::fs::read_to_string(&path).unwrap_or_default();
             return Err(GatewayError::Other(format!(
                 "another gateway (process {}) is already running with the state directory {}; stop it first or give this one another --state",
@@ -149,7 +149,7 @@ fn lock_state(dir: &Path) -> Result<std::fs::File, GatewayError> {
                 dir.display()
             )));
         }
-        Err(std::fs::TryLockError::Error(source)) => {
+        Err(fs4::TryLockError::Error(source)) => {
             return Err(GatewayError::Journal { path, source });
         }
     }

@@ -172,7 +172,10 @@ pub fn owner_request(
         return Err(RequestError::NoState(state_dir.to_path_buf()));
     }
     let running = match std::fs::File::open(&lock) {
-        Ok(f) => matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
+        Ok(f) => matches!(
+            fs4::FileExt::try_lock_shared(&f),
+            Err(fs4::TryLockError::WouldBlock)
+        ),
         Err(_) => false,
     };
     if !running {

@@ -120,7 +120,7 @@ pub fn run_monitor(args: MonitorArgs) -> Result<Option<Finding>> {
     let result = replay_file(&args.capture, |t, frame| {
         mon.process(t, frame, &mut out);
         if let Some(bar) = &progress {
-            if mon.stats().frames.is_multiple_of(65_536) {
+            if mon.stats().frames % 65_536 == 0 {
                 bar.set_message(format!("{} frames", mon.stats().frames));
                 bar.tick();
             }
