@@ -49,6 +49,16 @@ pub fn signing_key_from_file(path: &std::path::Path) -> Result<SigningKey, KeyEr
     }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
+        // A public key (readable by all, rightly) given where the private key belongs: say
+        // that, not "chmod 600". Nothing secret is read: the file is refused either way.
+        let mut head = String::new();
+        let _ = (&file).take(64).read_to_string(&mut head);
+        if head.trim_start().starts_with("-----BEGIN PUBLIC KEY-----") {
+            return Err(KeyError::Parse(format!(
+                "{shown}: {}",
+                key_words(&head, true)
+            )));
+        }
         return Err(KeyError::Permissions { path: shown, mode });
     }
     if meta.len() > MAX_KEY_FILE {

@@ -264,7 +264,7 @@ pub fn render_in(view: &LabelView, lang: Lang) -> Result<String, ApiError> {
 <p class="{state_class}" id="words">{words}</p>
 <dl>
 {failing}<dt>{updates_until}</dt><dd>{support_end} ({update_mode})</dd>
-<dt>{assessed_by}</dt><dd>{assessor} — {baseline} {baseline_version} ({level})</dd>
+<dt>{assessed_by}</dt><dd>{assessor} {against} {baseline} {baseline_version} ({level})</dd>
 <dt>{report}</dt><dd>{contact}</dd>
 <dt>{label_word}</dt><dd><code>{id}</code>, {entry_word} {leaf} {log_words}</dd>
 </dl>
@@ -295,6 +295,7 @@ pub fn render_in(view: &LabelView, lang: Lang) -> Result<String, ApiError> {
         update_mode = esc(claim(c, &["support", "update-mode"])),
         assessed_by = t("Assessed by", "Évalué par"),
         assessor = assessor,
+        against = t("against", "selon"),
         baseline = esc(claim(c, &["baseline", "id"])),
         baseline_version = esc(claim(c, &["baseline", "version"])),
         level = esc(claim(c, &["baseline", "level"])),

@@ -372,6 +372,9 @@ fn db_url(db: Option<String>, dir: &Path) -> Result<String> {
         None => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
+            // Absolute, so `serve` and an operator command name one database the same way
+            // whatever their working directories (compared through the data directory's lock).
+            let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
             Ok(format!("sqlite://{}", dir.join("registry.db").display()))
         }
     }
