@@ -21,6 +21,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::{Date, OffsetDateTime};
 
+use crate::conformance::{Conformance, ConformanceClaim};
 use crate::error::ClaimsError;
 
 /// The schema identifier this crate writes and the only one it accepts.
@@ -48,6 +49,10 @@ pub struct Claims {
     pub baseline: Baseline,
     /// How, when, and with what result the device was assessed.
     pub assessment: Assessment,
+    /// The assessment's outcome as the issuer states it; must agree with the verdicts
+    /// (see [`crate::conformance`]). `trustgate label issue` always writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conformance: Option<ConformanceClaim>,
     /// The security-update support period.
     pub support: Support,
     /// How to report a vulnerability (ETSI EN 303 645 provision 5.2-1).
@@ -469,6 +474,113 @@ impl Claims {
                 "`validity.not-before` is after `validity.not-after`".into(),
             ));
         }
+        if let Some(stated) = &self.conformance {
+            let computed = self.conformance();
+            let mut a = stated.failing.clone();
+            let mut b = computed.failing.clone();
+            a.sort();
+            b.sort();
+            if stated.outcome != computed.outcome || a != b {
+                return Err(ClaimsError::Invalid(format!(
+                    "`conformance` says {} (failing: [{}]), but the verdicts give {} (failing: [{}])",
+                    stated.outcome.as_str(),
+                    stated.failing.join(", "),
+                    computed.outcome.as_str(),
+                    computed.failing.join(", ")
+                )));
+            }
+        }
         Ok(())
     }
+
+    /// The assessment's outcome, computed from the verdicts (see [`crate::conformance`]).
+    pub fn conformance(&self) -> Conformance {
+        Conformance::of(self)
+    }
+
+    /// The checks made when a label is issued, beyond [`validate`](Self::validate) (which
+    /// every reader repeats): dates that make sense at `now`, a baseline and level this
+    /// program knows, provision ids from that baseline's catalog, and an outcome that
+    /// conforms unless `allow_non_conformant`. Every problem is listed, each naming its field.
+    pub fn check_issuable(
+        &self,
+        now: OffsetDateTime,
+        allow_non_conformant: bool,
+    ) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        let today = now.date();
+        let year = today.year() + MAX_YEARS_AHEAD;
+        // 29 February has no counterpart in most years: use the 28th then.
+        let horizon = today
+            .replace_year(year)
+            .or_else(|_| today.replace_day(28).and_then(|d| d.replace_year(year)))
+            .unwrap_or(Date::MAX);
+        let end = self.support.end_date;
+        if end < today {
+            problems.push(format!(
+                "`support.end-date` {end} is in the past (today is {today}): a label for a device whose support has already ended cannot be issued"
+            ));
+        } else if end > horizon {
+            problems.push(format!(
+                "`support.end-date` {end} is more than {MAX_YEARS_AHEAD} years ahead (after {horizon}); give the date the manufacturer actually promises"
+            ));
+        }
+        let na = self.validity.not_after;
+        if na < now {
+            problems.push(format!(
+                "`validity.not-after` {} is in the past: the label would be expired when issued",
+                na.date()
+            ));
+        } else if na.date() > horizon {
+            problems.push(format!(
+                "`validity.not-after` {} is more than {MAX_YEARS_AHEAD} years ahead (after {horizon})",
+                na.date()
+            ));
+        }
+        if self.assessment.date > today {
+            problems.push(format!(
+                "`assessment.date` {} is in the future (today is {today})",
+                self.assessment.date
+            ));
+        }
+        if !crate::conformance::is_embedded_baseline(&self.baseline.id, &self.baseline.version) {
+            let c = crate::conformance::catalog();
+            problems.push(format!(
+                "`baseline` {} {} is not a catalog this program knows; use id {:?} and version \"2.1.1\" ({})",
+                self.baseline.id, self.baseline.version, c.id, c.version
+            ));
+        } else {
+            let catalog = crate::conformance::catalog();
+            for v in &self.assessment.verdicts {
+                if catalog.provision(&v.provision).is_none() {
+                    problems.push(format!(
+                        "`assessment.verdicts`: provision {:?} is not in {} {}; `trustgate baseline list` shows the provision ids",
+                        v.provision, catalog.id, catalog.version
+                    ));
+                }
+            }
+        }
+        if !crate::conformance::LEVELS.contains(&self.baseline.level.as_str()) {
+            problems.push(format!(
+                "`baseline.level` {:?} is not one of {}",
+                self.baseline.level,
+                crate::conformance::LEVELS.join(", ")
+            ));
+        }
+        let c = self.conformance();
+        if c.outcome == crate::conformance::Outcome::NonConformant && !allow_non_conformant {
+            problems.push(format!(
+                "the assessment does not conform: required provision(s) {} fail; a label must not present this device as passing (fix the device and assess it again, or issue a label that records the failure with --non-conformant)",
+                c.failing.join(", ")
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
 }
+
+/// How far ahead a support end date or a label's validity may reach at issue time.
+pub const MAX_YEARS_AHEAD: i32 = 15;

@@ -49,6 +49,16 @@ pub fn signing_key_from_file(path: &std::path::Path) -> Result<SigningKey, KeyEr
     }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
+        // A public key (readable by all, rightly) given where the private key belongs: say
+        // that, not "chmod 600". Nothing secret is read: the file is refused either way.
+        let mut head = String::new();
+        let _ = (&file).take(64).read_to_string(&mut head);
+        if head.trim_start().starts_with("-----BEGIN PUBLIC KEY-----") {
+            return Err(KeyError::Parse(format!(
+                "{shown}: {}",
+                key_words(&head, true)
+            )));
+        }
         return Err(KeyError::Permissions { path: shown, mode });
     }
     if meta.len() > MAX_KEY_FILE {
@@ -87,7 +97,36 @@ pub fn signing_key_to_pem(key: &SigningKey) -> Result<Zeroizing<String>, KeyErro
 
 /// Read a PKCS#8 PEM private key.
 pub fn signing_key_from_pem(pem: &str) -> Result<SigningKey, KeyError> {
-    SigningKey::from_pkcs8_pem(pem).map_err(|e| KeyError::Parse(e.to_string()))
+    SigningKey::from_pkcs8_pem(pem).map_err(|_| KeyError::Parse(key_words(pem, true)))
+}
+
+/// Why a key file was refused, in words: what was expected and what it looks like instead
+/// (never the library's OID-level message, never the key material).
+fn key_words(pem: &str, private: bool) -> String {
+    let expected = if private {
+        "expected an Ed25519 private key from `trustgate keygen` (a PEM file starting with -----BEGIN PRIVATE KEY-----)"
+    } else {
+        "expected an Ed25519 public key from `trustgate keygen` (the .pub file, PEM starting with -----BEGIN PUBLIC KEY-----)"
+    };
+    let label = pem.lines().map(str::trim).find_map(|l| {
+        l.strip_prefix("-----BEGIN ")
+            .and_then(|r| r.strip_suffix("-----"))
+    });
+    let found = match label {
+        None => "it is not a PEM key file".to_string(),
+        Some("PUBLIC KEY") if private => {
+            "it is a public key; sign with the private key (the file without .pub)".to_string()
+        }
+        Some("PRIVATE KEY") if !private => {
+            "it is a private key; give the public key (.pub) here and keep the private key to yourself"
+                .to_string()
+        }
+        Some(l @ ("PRIVATE KEY" | "PUBLIC KEY")) => {
+            format!("it is a {} of another algorithm (RSA, ECDSA ...) or damaged", l.to_lowercase())
+        }
+        Some(other) => format!("it holds a {other:?} block, of another type"),
+    };
+    format!("{expected}; {found}")
 }
 
 /// The public key as SubjectPublicKeyInfo PEM.
@@ -98,5 +137,5 @@ pub fn verifying_key_to_pem(key: &VerifyingKey) -> Result<String, KeyError> {
 
 /// Read a SubjectPublicKeyInfo PEM public key.
 pub fn verifying_key_from_pem(pem: &str) -> Result<VerifyingKey, KeyError> {
-    VerifyingKey::from_public_key_pem(pem).map_err(|e| KeyError::Parse(e.to_string()))
+    VerifyingKey::from_public_key_pem(pem).map_err(|_| KeyError::Parse(key_words(pem, false)))
 }

@@ -35,13 +35,18 @@
 
 pub mod cbor;
 pub mod claims;
+pub mod conformance;
 pub mod cose;
 pub mod error;
 pub mod keys;
 pub mod qr;
+pub mod schema;
 pub mod status;
 
 pub use claims::*;
+pub use conformance::{
+    is_good, summary_words, summary_words_fr, Conformance, ConformanceClaim, Outcome,
+};
 pub use cose::{
     decode_unverified, parse_canonical_sign1, sign, verify, verify_sign1_with_key, KeyId,
     KeyResolver, KeyRing, VerifiedLabel, CONTENT_TYPE,
@@ -84,6 +89,7 @@ pub fn example_claims() -> Claims {
             version: "2.1.1".into(),
             level: "mandatory".into(),
         },
+        conformance: None,
         assessment: Assessment {
             method: "firmware-analysis".into(),
             date: date!(2026 - 01 - 15),

@@ -79,6 +79,29 @@ impl Status {
             Status::Expired => "Expired: the label's validity period is over.".into(),
         }
     }
+
+    /// The status in plain French, for consumer pages.
+    pub fn plain_words_fr(&self) -> String {
+        match self {
+            Status::Active => {
+                "Valide : le label est en vigueur et l'appareil reçoit des mises à jour de sécurité.".into()
+            }
+            Status::SupportEnded => {
+                "Support terminé : le fabricant ne promet plus de mises à jour de sécurité.".into()
+            }
+            Status::Suspended => {
+                "Suspendu : le registre a mis ce label en pause le temps d'une enquête.".into()
+            }
+            Status::Revoked { reason } => {
+                format!("Révoqué : ce label ne s'applique plus ({reason}).")
+            }
+            Status::Superseded { by } => format!("Remplacé par un label plus récent ({by})."),
+            Status::NotYetValid => {
+                "Pas encore valide : la période de validité du label n'a pas commencé.".into()
+            }
+            Status::Expired => "Expiré : la période de validité du label est terminée.".into(),
+        }
+    }
 }
 
 /// One registry fact about a label.

@@ -4,8 +4,8 @@
 //! back — futex wake-ups and context switches — not to SQL or proofs).
 //!
 //! What an entry holds ([`Prepared`]): the label's JSON answer ([`crate::LabelView`]) already
-//! serialised *except* for the three time-dependent fields (`status`, `status_words`,
-//! `checked_at`), plus the decoded claims and the status facts those fields are computed from.
+//! serialised *except* for the time-dependent fields (`status`, `status_words`,
+//! `status_words_fr`, `checked_at`), plus the decoded claims and the status facts those fields are computed from.
 //! Rendering an answer computes the status at request time ([`label::status()`] at `now`), so
 //! support periods that end, validity windows and statements whose `at` lies a little in the
 //! future take effect without any invalidation. The proof bundles in an entry are built
@@ -53,6 +53,8 @@ pub struct Prepared {
     pub(crate) claims: Claims,
     /// The status facts committed about it, in the order they take effect.
     pub(crate) facts: Vec<StatusEvent>,
+    /// The assessment's outcome (from the claims; serialised in `head` too).
+    pub(crate) conformance: label::Conformance,
     /// JSON from `{` up to and including `"status":`.
     pub(crate) head: String,
     /// JSON from `,"claims":` to the closing `}`.
@@ -67,7 +69,14 @@ impl Prepared {
         out.extend_from_slice(self.head.as_bytes());
         serde_json::to_writer(&mut *out, &status).expect("a status serialises");
         out.extend_from_slice(b",\"status_words\":");
-        serde_json::to_writer(&mut *out, &status.plain_words()).expect("a string serialises");
+        serde_json::to_writer(&mut *out, &label::summary_words(&status, &self.conformance))
+            .expect("a string serialises");
+        out.extend_from_slice(b",\"status_words_fr\":");
+        serde_json::to_writer(
+            &mut *out,
+            &label::summary_words_fr(&status, &self.conformance),
+        )
+        .expect("a string serialises");
         out.extend_from_slice(b",\"checked_at\":");
         serde_json::to_writer(&mut *out, &crate::service::rfc3339(now))
             .expect("a string serialises");
@@ -206,6 +215,7 @@ mod tests {
             digest: label::Sha256Digest::of(id.as_bytes()).0,
             claims: label::example_claims(),
             facts: Vec::new(),
+            conformance: label::example_claims().conformance(),
             head: format!("{{\"label_id\":\"{id}\",\"status\":"),
             tail: "}".into(),
         })

@@ -244,6 +244,7 @@ fn json_response(body: Vec<u8>) -> Response {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct LookupQuery {
     /// Label digest (SHA-256 of the COSE bytes), hex.
     digest: Option<String>,
@@ -289,8 +290,11 @@ async fn batch(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ConsistencyQuery {
+    /// The older tree size.
     old: u64,
+    /// The newer tree size (at most the current size).
     new: u64,
 }
 
@@ -423,7 +427,8 @@ async fn metrics(State(s): State<Service>) -> Response {
         consistency,
         log_info,
         checkpoint,
-        tile
+        tile,
+        crate::page::consumer_page
     ),
     components(schemas(
         ErrorBody,

@@ -68,7 +68,7 @@ pub use client::{Client, ClientError};
 pub use http::{serve, Limits};
 pub use service::{ApiError, Lookup, Service, MAX_BATCH_ITEMS};
 pub use statement::{sign_statement, verify_statement, StatementError, STATUS_CONTENT_TYPE};
-pub use store::{Backend, Counts, Store, StoreError};
+pub use store::{AssessorRecord, Backend, Counts, Store, StoreError};
 pub use types::*;
 
 /// A registry serving HTTP in this process (the demo, tests, `trustgate registry serve`).

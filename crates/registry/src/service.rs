@@ -249,12 +249,16 @@ impl Service {
         };
         let receipt = self.0.sequencer.submit(entry).await?;
         let now = OffsetDateTime::now_utc();
+        let status = label::status(&claims, now, &[]);
+        let assessment = claims.conformance();
         Ok(Submitted {
             label_id: claims.id.clone(),
             digest: verified.digest.to_string(),
             leaf_index: receipt.leaf_index,
             tree_size: receipt.tree_size,
-            status: label::status(&claims, now, &[]),
+            status_words: label::summary_words(&status, &assessment),
+            status,
+            assessment,
             consumer_page: label::short_form(&self.0.public_url, &verified.digest),
         })
     }
@@ -276,6 +280,15 @@ impl Service {
             ));
         }
         let (kid, event) = statement::open_unverified(bytes).map_err(statement_error)?;
+        if let StatusEventKind::Revoked { reason } = &event.kind {
+            if reason.trim().is_empty() {
+                return Err(ApiError::new(
+                    422,
+                    "empty-reason",
+                    "a revocation must say why (the reason is shown on the consumer page)",
+                ));
+            }
+        }
         let record = self
             .0
             .store
@@ -444,12 +457,16 @@ impl Service {
         let receipt = self.0.sequencer.submit(entry).await?;
         let mut all: Vec<StatusEvent> = facts.into_iter().map(|f| f.event).collect();
         all.push(event.clone());
+        let status = label::status(&claims, now.max(event.at), &all);
+        let assessment = claims.conformance();
         Ok(Submitted {
             label_id: event.label_id.clone(),
             digest: digest.to_string(),
             leaf_index: receipt.leaf_index,
             tree_size: receipt.tree_size,
-            status: label::status(&claims, now.max(event.at), &all),
+            status_words: label::summary_words(&status, &assessment),
+            status,
+            assessment,
             consumer_page: label::short_form(
                 &self.0.public_url,
                 &label::label_digest(&record.cose),
@@ -606,13 +623,15 @@ impl Service {
             label_bundle.statements = Some(statements);
             // The LabelView fields in declaration order (serde's order), split around the
             // three computed at request time: status, status_words, checked_at.
+            let conformance = claims.conformance();
             let head = format!(
-                "{{\"label_id\":{},\"digest\":{},\"kid\":{},\"assessor_name\":{},\"leaf_index\":{},\"status\":",
+                "{{\"label_id\":{},\"digest\":{},\"kid\":{},\"assessor_name\":{},\"leaf_index\":{},\"assessment\":{},\"status\":",
                 json(&r.label_id),
                 json(&digest.to_string()),
                 json(&r.kid),
                 json(&names[&r.kid]),
-                r.leaf_index
+                r.leaf_index,
+                json(&conformance)
             );
             let tail = format!(
                 ",\"claims\":{},\"consumer_page\":{},\"bundle\":{},\"events\":{}}}",
@@ -626,6 +645,7 @@ impl Service {
                 digest: digest.0,
                 claims,
                 facts: mine.iter().map(|e| e.event.clone()).collect(),
+                conformance,
                 head,
                 tail,
             });
@@ -775,6 +795,7 @@ impl Service {
                 found,
                 label_id: found.then(|| id.clone()),
                 status: found.then(|| status_of(id)),
+                assessment: by_id.get(id).map(label::Claims::conformance),
             });
         }
         for (d, raw) in req.digests.iter().zip(&digests) {
@@ -784,6 +805,7 @@ impl Service {
                 found: id.is_some(),
                 label_id: id.cloned(),
                 status: id.map(|id| status_of(id)),
+                assessment: id.map(|id| by_id[id].conformance()),
             });
         }
         Ok(BatchAnswer {

@@ -433,6 +433,16 @@ impl Store {
         row.as_ref().map(Self::assessor_of).transpose()
     }
 
+    /// Every registered operator key, by key id.
+    pub async fn operators(&self) -> Result<Vec<AssessorRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kid, public_key, name, registered_at, retired_at FROM operators ORDER BY kid",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Self::assessor_of).collect()
+    }
+
     // ---- the log ----
 
     /// Number of entries in the log.

@@ -1,6 +1,6 @@
 //! Request and response bodies of the HTTP API (JSON), shared by the server and [`crate::client`].
 
-use label::{Status, StatusEvent};
+use label::{Conformance, Status, StatusEvent};
 use serde::{Deserialize, Serialize};
 use tlog::ProofBundle;
 
@@ -29,6 +29,13 @@ pub struct Submitted {
     /// The label's status after this entry.
     #[schema(value_type = Object)]
     pub status: Status,
+    /// The outcome of the label's assessment, computed from its verdicts: `outcome` is
+    /// `conformant`, `non-conformant` or `not-assessed`; `failing` lists the required
+    /// provisions that fail. Only a label that is active and conformant is a passing label.
+    #[schema(value_type = Object)]
+    pub assessment: Conformance,
+    /// The status and the assessment outcome in plain words.
+    pub status_words: String,
     /// The consumer page (the label's QR short form).
     pub consumer_page: String,
 }
@@ -62,11 +69,20 @@ pub struct LabelView {
     pub assessor_name: String,
     /// Its leaf index in the log.
     pub leaf_index: u64,
+    /// The outcome of the label's assessment, computed from its verdicts: `outcome` is
+    /// `conformant`, `non-conformant` or `not-assessed`; `failing` lists the required
+    /// provisions that fail, `undecided` those judged cannot-tell. Only a label that is
+    /// active and conformant is a passing label.
+    #[schema(value_type = Object)]
+    pub assessment: Conformance,
     /// Status now (RFC 3339 instant in `checked_at`).
     #[schema(value_type = Object)]
     pub status: Status,
-    /// The status in plain words.
+    /// The status and the assessment outcome in plain words (English); never starts with
+    /// "Valid" unless the label is active and conformant.
     pub status_words: String,
+    /// The same in French.
+    pub status_words_fr: String,
     /// When the status was computed.
     pub checked_at: String,
     /// The claims (JSON rendering).
@@ -120,6 +136,10 @@ pub struct BatchItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub status: Option<Status>,
+    /// The assessment's outcome (see [`LabelView::assessment`]), when found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub assessment: Option<Conformance>,
 }
 
 /// `POST /v1/status/batch` answer.

@@ -465,7 +465,14 @@ async fn full_flow(backend: Backend) {
         "shows the changed support end: {page}"
     );
     assert!(page.contains("<svg"), "QR code as SVG");
-    assert_eq!(client.get_raw("/l/not-a-digest").await.unwrap().0, 400);
+    // A code that is no label's: a page saying so (English and French), not a JSON error.
+    let (st, missing) = client.get_raw("/l/not-a-digest").await.unwrap();
+    assert_eq!(st, 404);
+    let missing = String::from_utf8(missing).unwrap();
+    assert!(
+        missing.contains("No such label") && missing.contains("Ce label n'existe pas"),
+        "{missing}"
+    );
 
     // Metrics and OpenAPI.
     let (_, m) = client.get_raw("/metrics").await.unwrap();

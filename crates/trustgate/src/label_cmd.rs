@@ -12,20 +12,53 @@ use std::path::{Path, PathBuf};
 pub enum LabelCommand {
     /// Sign a label: a JSON claim set becomes a COSE_Sign1 object (Ed25519).
     ///
-    /// Example: trustgate label issue claims.json --key assessor.key -o device.label
+    /// The claims file is checked against the claims JSON Schema, then for sense at issue time:
+    /// support end date and validity not in the past nor more than 15 years ahead, provision ids
+    /// from the baseline catalog (`trustgate baseline list`), and an assessment in which no
+    /// required provision fails. A failing assessment is refused (exit 1, naming the failing
+    /// provisions) unless --non-conformant is given: the label then records, signed, that the
+    /// device does not conform and which provisions fail, and every reader shows it. Start from
+    /// `trustgate label template --json`.
+    ///
+    /// Example: trustgate label issue claims.json --key assessor.key -o device.label --assessment report.json
+    #[command(after_long_help = issue_fields_help())]
     Issue {
+        /// The claims file (JSON; see the fields below and `trustgate label template`).
         claims: PathBuf,
         /// The assessor's private key (from `trustgate keygen`).
         #[arg(long)]
         key: PathBuf,
+        /// Where to write the signed label; an existing file is kept unless --force.
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
         /// A `trustgate assess --json` report: replaces the claims' assessment section with
         /// its per-provision verdicts and evidence digests (method firmware-analysis, date
         /// the report's as-of day). The report's image must be one of the claims' software
         /// images.
         #[arg(long, value_name = "REPORT.json")]
         assessment: Option<PathBuf>,
+        /// Issue the label even though required provisions fail; it then says, signed, that
+        /// the device is non-conformant and which provisions fail.
+        #[arg(long = "non-conformant")]
+        non_conformant: bool,
+    },
+    /// Print an example claims file with every field explained (start here for `label issue`).
+    ///
+    /// The commented form is for reading (comments are not JSON); --json prints the same
+    /// example as plain JSON to save, edit and issue; --schema prints the JSON Schema the
+    /// claims file is validated against.
+    ///
+    /// Example: trustgate label template --json > claims.json
+    Template {
+        /// Plain JSON, accepted as it is by `label issue`.
+        #[arg(long, conflicts_with = "schema")]
+        json: bool,
+        /// The claims JSON Schema (draft 2020-12).
+        #[arg(long)]
+        schema: bool,
     },
     /// Print a label's claims WITHOUT checking its signature (use `verify` for proof).
     Show {
@@ -40,8 +73,11 @@ pub enum LabelCommand {
     /// `trustgate registry fetch` carries every status statement the registry logged about the
     /// label, each proven in the same checkpoint; they are checked and decide the status.
     ///
-    /// Exit 0 when the signature is valid and the label is active, 1 when it is not (or when a
-    /// statement in the bundle cannot be checked).
+    /// Beside the status it shows the assessment's outcome (conformant, non-conformant, not
+    /// assessed), computed from the label's verdicts.
+    ///
+    /// Exit 0 when the signature is valid, the label is active and its assessment conforms;
+    /// 1 when not (or when a statement in the bundle cannot be checked).
     /// Example: trustgate label verify device.label --assessor assessor.pub --bundle b.json --log-key log.key.pub
     Verify {
         label: PathBuf,
@@ -127,16 +163,30 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
             claims,
             key,
             output,
+            force,
             assessment,
+            non_conformant,
         } => {
             let text = String::from_utf8(read_bounded(&claims, MAX_LABEL_BYTES, "claim files")?)
                 .with_context(|| format!("{} is not UTF-8", claims.display()))?;
+            let invalid = |problems: Vec<String>| {
+                eprintln!("cannot issue a label from {}:", claims.display());
+                for p in problems {
+                    eprintln!("  {p}");
+                }
+                eprintln!("(`trustgate label issue --help` explains the fields; `trustgate label template --json` is a valid example)");
+                Ok(Some(Finding))
+            };
+            let value: serde_json::Value = match serde_json::from_str(&text) {
+                Ok(v) => v,
+                Err(e) => return invalid(vec![format!("not JSON: {e}")]),
+            };
+            if let Err(problems) = label::schema::validate(&value) {
+                return invalid(problems);
+            }
             let mut claims_value = match label::Claims::from_json(&text) {
                 Ok(c) => c,
-                Err(e) => {
-                    eprintln!("invalid claims: {}: {e}", claims.display());
-                    return Ok(Some(Finding));
-                }
+                Err(e) => return invalid(vec![e.to_string()]),
             };
             if let Some(report) = &assessment {
                 let text = read_bounded(report, 64 << 20, "assessment reports")?;
@@ -145,16 +195,37 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                     return Ok(Some(Finding));
                 }
             }
+            if let Err(problems) =
+                claims_value.check_issuable(time::OffsetDateTime::now_utc(), non_conformant)
+            {
+                return invalid(problems);
+            }
+            let conformance = claims_value.conformance();
+            claims_value.conformance = Some(conformance.claim());
+            if let Err(e) = claims_value.validate() {
+                return invalid(vec![e.to_string()]);
+            }
             let signing_key = label::signing_key_from_file(&key)?;
             let bytes = label::sign(&claims_value, &signing_key)?;
-            std::fs::write(&output, &bytes)
-                .with_context(|| format!("cannot write {}", output.display()))?;
+            write_output(&output, &bytes, force)?;
             eprintln!(
                 "wrote {} ({} bytes, digest {})",
                 output.display(),
                 bytes.len(),
                 label::label_digest(&bytes)
             );
+            eprintln!("{}", conformance.plain_words());
+            Ok(None)
+        }
+        LabelCommand::Template { json, schema } => {
+            let today = time::OffsetDateTime::now_utc().date();
+            if schema {
+                print!("{}", label::schema::CLAIMS_SCHEMA);
+            } else if json {
+                println!("{}", label::schema::template_json(today));
+            } else {
+                print!("{}", label::schema::template_commented(today));
+            }
             Ok(None)
         }
         LabelCommand::Show { label: path, json } => {
@@ -162,14 +233,16 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
             match label::decode_unverified(&bytes) {
                 Ok((kid, claims)) => {
                     if json {
+                        let conformance = claims.conformance();
                         let claims: serde_json::Value =
                             serde_json::from_str(&claims.to_json_pretty())?;
                         println!(
                             "{}",
-                            json!({"verified": false, "kid": kid.to_string(), "claims": claims})
+                            json!({"verified": false, "kid": kid.to_string(), "assessment": conformance, "claims": claims})
                         );
                     } else {
                         println!("NOT VERIFIED — use `trustgate label verify` for proof. Signed by key {kid}.");
+                        println!("{}", claims.conformance().plain_words());
                         println!("{}", claims.to_json_pretty());
                     }
                     Ok(None)
@@ -261,6 +334,8 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                 .collect();
             let status = label::status(&verified.claims, at, &facts);
             let active = matches!(status, label::Status::Active);
+            let conformance = verified.claims.conformance();
+            let good = label::is_good(&status, &conformance);
             let checked = match (&statements, &logged) {
                 (Some(list), Some((_, size, _))) => format!(
                     "the label and the {} status statement(s) the registry logged about it up to tree size {size}",
@@ -272,6 +347,8 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                 println!(
                     "{}",
                     json!({"label": path, "valid": true, "active": active, "status": status,
+                           "assessment": conformance, "conforms": conformance.is_conformant(),
+                           "good": good,
                            "revocation_checked": statements.is_some(),
                            "checked": checked,
                            "statements": statements.as_ref().map(|l| l.iter().map(|(i, e)|
@@ -286,7 +363,7 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                     println!("logged: entry {i} of {size} in {origin} (inclusion proof verified)");
                 }
                 if statements.is_some() {
-                    println!("status: {}", status.plain_words());
+                    println!("status: {}", status_words_checked(&status, &conformance));
                     println!("checked: {checked}");
                 } else {
                     println!(
@@ -297,10 +374,63 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                         "checked: {checked}; for its registry status use a bundle from `trustgate registry fetch`"
                     );
                 }
+                println!("{}", conformance.plain_words());
+                if active && !conformance.is_conformant() {
+                    println!(
+                        "NOT a passing label: the signature and status are fine, but the device's assessment {}",
+                        match conformance.outcome {
+                            label::Outcome::NonConformant => "failed",
+                            _ => "is missing",
+                        }
+                    );
+                }
             }
-            Ok(if active { None } else { Some(Finding) })
+            Ok(if good { None } else { Some(Finding) })
         }
     }
+}
+
+/// The status from checked statements; "Valid" only for a label that also conforms.
+fn status_words_checked(status: &label::Status, conformance: &label::Conformance) -> String {
+    if status.is_active() && !conformance.is_conformant() {
+        "current (neither revoked, suspended, superseded nor expired)".into()
+    } else {
+        status.plain_words()
+    }
+}
+
+/// The claims fields, for `label issue --help`.
+fn issue_fields_help() -> String {
+    format!(
+        "The claims file: a JSON object with these fields (kebab-case keys; unknown keys are refused). \
+         Dates are YYYY-MM-DD, instants RFC 3339 in UTC (2026-01-15T00:00:00Z), digests 64 lowercase hex.\n\n{}",
+        label::schema::field_help()
+    )
+}
+
+/// Writes the label, refusing to replace an existing file unless `force`.
+fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    let mut f = if force {
+        std::fs::File::create(path)
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+    }
+    .with_context(|| {
+        if !force && path.exists() {
+            format!(
+                "{} exists; it is left as it was (pass --force to replace it)",
+                path.display()
+            )
+        } else {
+            format!("cannot write {}", path.display())
+        }
+    })?;
+    f.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 /// A status judged from the claims alone, in words that do not call it valid.
@@ -458,6 +588,7 @@ fn apply_assessment(claims: &mut label::Claims, report: &[u8]) -> Result<(), Str
             Some("pass") => label::Verdict::Pass,
             Some("fail") => label::Verdict::Fail,
             Some("cannot-tell") => label::Verdict::CannotTell,
+            Some("not-applicable") => label::Verdict::NotApplicable,
             other => return Err(format!("provision {provision}: unknown verdict {other:?}")),
         };
         let digest: label::Sha256Digest = v["evidence_sha256"]

@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 pub enum RegistryCommand {
     /// Run the registry: HTTP API, consumer pages, C2SP checkpoint and tiles, /metrics.
     ///
+    /// It locks the data directory (file registry.lock) while it runs: a second `serve` on the
+    /// same data directory refuses to start (exit 2) and names the one running. After the
+    /// first line it prints the data directory and the database it uses.
+    ///
     /// The database defaults to a SQLite file in the data directory; the log's signing key is
     /// created there on first start (mode 600) and never printed; its public verifier key is
     /// printed and written beside it as log.key.pub. The first stdout line is
@@ -41,7 +45,11 @@ pub enum RegistryCommand {
     },
     /// Operator: register an assessor's public key (PEM from `trustgate keygen`).
     ///
-    /// Example: trustgate registry add-assessor lab.pub --name "Example Test Lab"
+    /// Say which registry: --data-dir (the one `registry serve` uses), --db, or $TRUSTGATE_DATA;
+    /// the database written to is printed. While a registry serves from that data directory
+    /// with another database, the command refuses (exit 2).
+    ///
+    /// Example: trustgate registry add-assessor lab.pub --name "Example Test Lab" --data-dir /var/lib/trustgate
     AddAssessor {
         /// The assessor's public key (SPKI PEM).
         public_key: PathBuf,
@@ -59,6 +67,9 @@ pub enum RegistryCommand {
         json: bool,
     },
     /// Operator: retire an assessor key (by key id); it can no longer submit anything.
+    ///
+    /// Say which registry as for `add-assessor`. Example:
+    /// trustgate registry retire-assessor 0123456789abcdef --data-dir /var/lib/trustgate
     RetireAssessor {
         /// Key id (16 hex characters, as printed by `keygen` and `add-assessor`).
         kid: String,
@@ -77,13 +88,31 @@ pub enum RegistryCommand {
     /// was retired after a compromise (`registry revoke ID --operator-key KEY`). Keep the
     /// private key offline; give verifiers the public key (`label verify --operator-key`).
     ///
-    /// Example: trustgate registry add-operator operator.pub --name "Registry operator"
+    /// Say which registry as for `add-assessor`.
+    ///
+    /// Example: trustgate registry add-operator operator.pub --name "Registry operator" --data-dir /var/lib/trustgate
     AddOperator {
         /// The operator's public key (SPKI PEM).
         public_key: PathBuf,
         /// A name for the key, for records and messages.
         #[arg(long)]
         name: String,
+        /// The registry's database (default: the SQLite file in the data directory).
+        #[arg(long)]
+        db: Option<String>,
+        /// The registry's data directory (see `serve --help`).
+        #[arg(long = "data-dir")]
+        data_dir: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Operator: list the registered assessor keys (and operator keys): key id, name, when
+    /// registered, whether retired.
+    ///
+    /// Say which registry as for `add-assessor`. Example:
+    /// trustgate registry list-assessors --data-dir /var/lib/trustgate --json
+    ListAssessors {
         /// The registry's database (default: the SQLite file in the data directory).
         #[arg(long)]
         db: Option<String>,
@@ -159,7 +188,9 @@ pub enum RegistryCommand {
     /// pinned log key, the label and every status statement proven in one checkpoint, the
     /// statements' signatures with the keys given, and the status recomputed from them; an
     /// answer that does not check out is refused (exit 1).
-    /// Exit 0 when the label is active, 1 when it is not (or not found, or refused).
+    /// Beside the status it shows the assessment's outcome (conformant, non-conformant, not
+    /// assessed), computed from the label's verdicts.
+    /// Exit 0 when the label is active and conformant, 1 when not (or not found, or refused).
     /// Example: trustgate registry fetch urn:acme:label:1 --url U --log-key log.key.pub --assessor lab.pub -o bundle.json
     Fetch {
         /// The label id.
@@ -212,15 +243,151 @@ fn data_dir(given: Option<PathBuf>) -> Result<PathBuf> {
     Ok(PathBuf::from(home).join(".local/share/trustgate"))
 }
 
+/// Exit-2 errors: the registry's location is not given, or clashes with a running server.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// The name of the lock file `serve` holds in its data directory.
+const LOCK_FILE: &str = "registry.lock";
+
+/// The database an operator command works on. The location must be said (--db, --data-dir or
+/// $TRUSTGATE_DATA): a default guessed here could be another database than the running
+/// server's. When a server holds the data directory's lock with another database, refuse.
+fn operator_db(db: Option<String>, dir: Option<PathBuf>) -> Result<(String, PathBuf)> {
+    if db.is_none() && dir.is_none() && std::env::var_os("TRUSTGATE_DATA").is_none() {
+        return Err(UsageError(
+            "say which registry: --data-dir DIR (the data directory `trustgate registry serve` uses), \
+             --db URL (its database), or set $TRUSTGATE_DATA; without one this command could write to \
+             another database than the running registry's"
+                .into(),
+        )
+        .into());
+    }
+    let dir = data_dir(dir)?;
+    let url = db_url(db, &dir)?;
+    if let Some(running) = running_server(&dir)? {
+        if running.database != redact(&url) {
+            return Err(UsageError(format!(
+                "the registry serving from {} (pid {}) uses database {}, not {}; pass --db with that database",
+                dir.display(),
+                running.pid,
+                running.database,
+                redact(&url)
+            ))
+            .into());
+        }
+    }
+    Ok((url, dir))
+}
+
+/// What a running `serve` wrote into its lock file.
+struct RunningServer {
+    pid: String,
+    database: String,
+}
+
+/// The server holding `dir`'s lock, if one does (the lock is held, so its file is current).
+fn running_server(dir: &Path) -> Result<Option<RunningServer>> {
+    use fs4::{FileExt, TryLockError};
+    let path = dir.join(LOCK_FILE);
+    let Ok(file) = std::fs::File::open(&path) else {
+        return Ok(None);
+    };
+    match FileExt::try_lock_shared(&file) {
+        Ok(()) => {
+            let _ = FileExt::unlock(&file);
+            Ok(None)
+        }
+        Err(TryLockError::WouldBlock) => {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let field = |name: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_else(|| "unknown".into())
+            };
+            Ok(Some(RunningServer {
+                pid: field("pid:"),
+                database: field("database:"),
+            }))
+        }
+        Err(TryLockError::Error(e)) => Err(anyhow::anyhow!(
+            "cannot check the lock {}: {e}",
+            path.display()
+        )),
+    }
+}
+
+/// Takes the data directory's lock for a serving registry, or says who holds it (exit 2).
+/// The lock is an advisory `flock` (fs4), released by the kernel when the process ends, so a
+/// crashed server leaves nothing to clean up.
+fn lock_data_dir(dir: &Path, url: &str) -> Result<std::fs::File> {
+    use fs4::{FileExt, TryLockError};
+    use std::io::{Seek, Write};
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    let locked = match FileExt::try_lock(&file) {
+        Ok(()) => true,
+        Err(TryLockError::WouldBlock) => false,
+        Err(TryLockError::Error(e)) => {
+            return Err(anyhow::anyhow!("cannot lock {}: {e}", path.display()))
+        }
+    };
+    if !locked {
+        let who = running_server(dir)?
+            .map(|r| format!(" (pid {}, database {})", r.pid, r.database))
+            .unwrap_or_default();
+        return Err(UsageError(format!(
+            "another `trustgate registry serve` is already serving from {}{who}; two servers on one data directory would fight over its database. Stop it first, or give this one its own --data-dir",
+            dir.display()
+        ))
+        .into());
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    writeln!(file, "pid: {}", std::process::id())?;
+    writeln!(file, "database: {}", redact(url))?;
+    file.flush()?;
+    Ok(file)
+}
+
 fn db_url(db: Option<String>, dir: &Path) -> Result<String> {
     match db {
         Some(u) => Ok(u),
         None => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
+            // Absolute, so `serve` and an operator command name one database the same way
+            // whatever their working directories (compared through the data directory's lock).
+            let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
             Ok(format!("sqlite://{}", dir.join("registry.db").display()))
         }
     }
+}
+
+/// Opens the registry's database, saying which one (stderr, so --json output stays one object).
+async fn open_store(url: &str, json: bool) -> Result<registry::Store> {
+    if !json {
+        eprintln!("database: {}", redact(url));
+    }
+    registry::Store::open(url)
+        .await
+        .with_context(|| format!("opening {}", redact(url)))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -263,10 +430,7 @@ fn print_submitted(s: &registry::Submitted, json: bool, what: &str) -> Result<()
     } else {
         println!(
             "{what}: {} logged as entry {} (tree size {}); status: {}",
-            s.label_id,
-            s.leaf_index,
-            s.tree_size,
-            s.status.plain_words()
+            s.label_id, s.leaf_index, s.tree_size, s.status_words
         );
         println!("consumer page: {}", s.consumer_page);
     }
@@ -301,6 +465,8 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             }
             let dir = data_dir(dir)?;
             let url = db_url(db, &dir)?;
+            // Held until the process ends.
+            let _lock = lock_data_dir(&dir, &url)?;
             let key_path = log_key.unwrap_or_else(|| dir.join("log.key"));
             let (signer, created) = registry::logkey::load_or_create(&key_path, &origin)?;
             let store = registry::Store::open(&url)
@@ -313,6 +479,12 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "listening on {}", running.url);
             let _ = writeln!(out, "log verifier key: {}", signer.verifier_key());
+            let _ = writeln!(
+                out,
+                "data directory: {} (locked); database: {}",
+                dir.display(),
+                redact(&url)
+            );
             if created {
                 let _ = writeln!(out, "created log key {} (mode 600)", key_path.display());
             }
@@ -336,7 +508,8 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             json,
         } => rt.block_on(async {
             let key = crate::label_cmd::read_public_key(&public_key, "assessor key")?;
-            let store = registry::Store::open(&db_url(db, &data_dir(dir)?)?).await?;
+            let (url, _) = operator_db(db, dir)?;
+            let store = open_store(&url, json).await?;
             let kid = label::KeyId::of(&key).to_string();
             if let Some(existing) = store.assessor(&kid).await? {
                 eprintln!(
@@ -347,7 +520,10 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             }
             store.register_assessor(&name, &key).await?;
             if json {
-                println!("{}", json!({"kid": kid, "name": name, "registered": true}));
+                println!(
+                    "{}",
+                    json!({"kid": kid, "name": name, "registered": true, "database": redact(&url)})
+                );
             } else {
                 println!("registered assessor {name:?} with key id {kid}");
             }
@@ -361,7 +537,8 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             json,
         } => rt.block_on(async {
             let key = crate::label_cmd::read_public_key(&public_key, "operator key")?;
-            let store = registry::Store::open(&db_url(db, &data_dir(dir)?)?).await?;
+            let (url, _) = operator_db(db, dir)?;
+            let store = open_store(&url, json).await?;
             let kid = label::KeyId::of(&key).to_string();
             if let Some(existing) = store.operator(&kid).await? {
                 eprintln!(
@@ -378,7 +555,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             if json {
                 println!(
                     "{}",
-                    json!({"kid": kid, "name": name, "operator": true, "registered": true})
+                    json!({"kid": kid, "name": name, "operator": true, "registered": true, "database": redact(&url)})
                 );
             } else {
                 println!("registered operator key {name:?} with key id {kid}");
@@ -391,16 +568,63 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             data_dir: dir,
             json,
         } => rt.block_on(async {
-            let store = registry::Store::open(&db_url(db, &data_dir(dir)?)?).await?;
+            let (url, _) = operator_db(db, dir)?;
+            let store = open_store(&url, json).await?;
             let done = store.retire_assessor(&kid).await?;
             if json {
-                println!("{}", json!({"kid": kid, "retired": done}));
+                println!(
+                    "{}",
+                    json!({"kid": kid, "retired": done, "database": redact(&url)})
+                );
             } else if done {
                 println!("retired assessor key {kid}");
             } else {
                 eprintln!("no active assessor key {kid}");
             }
             Ok(if done { None } else { Some(Finding) })
+        }),
+        RegistryCommand::ListAssessors {
+            db,
+            data_dir: dir,
+            json,
+        } => rt.block_on(async {
+            let (url, _) = operator_db(db, dir)?;
+            let store = open_store(&url, json).await?;
+            let assessors = store.assessors().await?;
+            let operators = store.operators().await?;
+            if json {
+                let row = |a: &registry::AssessorRecord| {
+                    json!({"kid": a.kid, "name": a.name, "registered_at": a.registered_at,
+                           "retired_at": a.retired_at, "active": a.retired_at.is_none()})
+                };
+                println!(
+                    "{}",
+                    json!({"database": redact(&url),
+                           "assessors": assessors.iter().map(row).collect::<Vec<_>>(),
+                           "operators": operators.iter().map(row).collect::<Vec<_>>()})
+                );
+            } else {
+                if assessors.is_empty() {
+                    println!("no assessor keys registered");
+                }
+                for (title, list) in [("assessor keys", &assessors), ("operator keys", &operators)] {
+                    if list.is_empty() {
+                        continue;
+                    }
+                    println!("{title}:");
+                    for a in list.iter() {
+                        let state = match &a.retired_at {
+                            Some(at) => format!("retired {at}"),
+                            None => "active".to_string(),
+                        };
+                        println!(
+                            "  {}  {:?}  registered {}  {state}",
+                            a.kid, a.name, a.registered_at
+                        );
+                    }
+                }
+            }
+            Ok(None)
         }),
         RegistryCommand::Submit { label, url, json } => rt.block_on(async {
             let bytes = read_bounded(&label, registry::http::MAX_LABEL_BODY, "labels")?;
@@ -420,6 +644,13 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             url,
             json,
         } => {
+            if reason.trim().is_empty() {
+                return Err(UsageError(
+                    "--reason must say why the label is revoked (it is shown on the consumer page)"
+                        .into(),
+                )
+                .into());
+            }
             let kind = label::StatusEventKind::Revoked { reason };
             let key = key
                 .or(operator_key)
@@ -518,6 +749,8 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
                         .iter()
                         .map(|c| {
                             json!({"label_id": c.label_id, "status": c.status,
+                                   "assessment": c.conformance,
+                                   "good": label::is_good(&c.status, &c.conformance),
                                    "signatures_checked": c.signatures_checked,
                                    "statements": c.statements, "tree_size": c.tree_size})
                         })
@@ -536,7 +769,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
                             v.leaf_index,
                             v.kid,
                             v.assessor_name,
-                            c.status.plain_words()
+                            label::summary_words(&c.status, &c.conformance)
                         );
                         for e in &v.events {
                             println!("  entry {}: {:?} at {}", e.leaf_index, e.event.kind, e.event.at);
@@ -557,7 +790,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
                         println!("proof bundle written to {}", o.display());
                     }
                 }
-                Ok(if checked[0].status.is_active() {
+                Ok(if label::is_good(&checked[0].status, &checked[0].conformance) {
                     None
                 } else {
                     Some(Finding)
@@ -571,6 +804,8 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
 struct CheckedView {
     label_id: String,
     status: label::Status,
+    /// Computed here from the proven label's verdicts, not taken from the answer.
+    conformance: label::Conformance,
     statements: usize,
     tree_size: u64,
     signatures_checked: bool,
@@ -629,8 +864,17 @@ fn check_view(
         ));
     }
     let status = label::status(&claims, now, &facts);
+    let conformance = claims.conformance();
+    if conformance != v.assessment {
+        return Err(format!(
+            "it states the assessment is {}, but the proven label's verdicts give {}",
+            v.assessment.outcome.as_str(),
+            conformance.outcome.as_str()
+        ));
+    }
     Ok(CheckedView {
         label_id: claims.id,
+        conformance,
         status,
         statements: checked.len(),
         tree_size: proven.checkpoint.size,
