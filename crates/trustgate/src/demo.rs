@@ -148,6 +148,8 @@ pub fn run(json: bool) -> Result<Option<Finding>> {
     ring.insert(assessor.verifying_key());
     let verified = label::verify(&label_bytes, &ring)?;
     let status = label::status(&verified.claims, time::OffsetDateTime::now_utc(), &[]);
+    // The status and the assessment outcome together: "Valid" only when both hold.
+    let conformance = label::Conformance::of(&verified.claims);
     let qr = label::short_form("https://registry.example", &verified.digest);
     // The registry part: both labels served from an embedded registry; an insurer verifies
     // one offline from its fetched bundle; the assessor revokes the other.
@@ -159,9 +161,10 @@ pub fn run(json: bool) -> Result<Option<Finding>> {
             label_path.display(),
             label_bytes.len(),
             verified.kid,
-            status.plain_words()
+            label::summary_words(&status, &conformance)
         ),
-        json!({"label": label_path, "kid": verified.kid.to_string(), "status": status, "qr": qr,
+        json!({"label": label_path, "kid": verified.kid.to_string(), "status": status,
+               "assessment": conformance.outcome.as_str(), "qr": qr,
                "registry": registry_data}),
     );
 
