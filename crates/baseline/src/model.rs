@@ -10,20 +10,21 @@ use serde::{Deserialize, Serialize, Serializer};
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     /// The file could not be read.
-    #[error("{path}: cannot read catalog: {source}")]
+    #[error("{path}: cannot read catalog: {error}")]
     Io {
         /// File path.
         path: String,
-        /// Underlying error.
-        source: std::io::Error,
+        /// Underlying error (printed in the message, so not a `source()`: each cause once).
+        error: std::io::Error,
     },
     /// The file is not JSON of the catalog schema (syntax error, missing or unknown field).
-    #[error("{path}: not a valid catalog document: {source}")]
+    #[error("{path}: not a valid catalog document: {error}")]
     Parse {
         /// File path.
         path: String,
-        /// Underlying error (carries line and column).
-        source: serde_json::Error,
+        /// Underlying error (carries line and column; printed in the message, not a
+        /// `source()`).
+        error: serde_json::Error,
     },
     /// The document parsed but an entry breaks a catalog rule.
     #[error("{path}: {entry}: {reason}")]
@@ -308,9 +309,9 @@ struct RawCatalog {
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(path: &str, text: &str) -> Result<T, CatalogError> {
-    serde_json::from_str(text).map_err(|source| CatalogError::Parse {
+    serde_json::from_str(text).map_err(|error| CatalogError::Parse {
         path: path.to_string(),
-        source,
+        error,
     })
 }
 
@@ -385,9 +386,9 @@ impl Catalog {
     /// Reads and parses a single-file catalog (see [`Catalog::from_json`]).
     pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| CatalogError::Io {
             path: shown.clone(),
-            source,
+            error,
         })?;
         Catalog::from_json(&shown, &text)
     }

@@ -20,7 +20,7 @@ pub enum EnforceError {
     Rejected(String),
     #[error("nft output was not the JSON we expected: {0}")]
     BadListing(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Compile(#[from] crate::compile::CompileError),
     #[error("device {0} is not managed")]
     UnknownDevice(MacAddr),

@@ -12,7 +12,7 @@ const NS: u64 = 1_000_000_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
-    #[error("journal {path}: {source}")]
+    #[error("journal {path}")]
     Journal {
         path: PathBuf,
         source: std::io::Error,

@@ -146,7 +146,7 @@ pub enum RequestError {
     NotQuarantined(Mac, String),
     #[error("the gateway did not act on the request within {0} s (it may be stuck on nftables); the request stays in {1}")]
     NoAnswer(u64, std::path::PathBuf),
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: std::path::PathBuf,
         source: std::io::Error,

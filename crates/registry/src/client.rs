@@ -19,7 +19,7 @@ pub enum ClientError {
         message: String,
     },
     /// Network or protocol failure.
-    #[error("cannot reach the registry: {0}")]
+    #[error("cannot reach the registry")]
     Transport(#[from] reqwest::Error),
     /// The base URL is unusable.
     #[error("registry URL {0:?} is not an http(s) URL")]

@@ -107,7 +107,7 @@ pub enum BundleError {
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
     /// The inclusion proof does not lead from the entry to the checkpoint's root.
-    #[error("inclusion proof: {0}")]
+    #[error("inclusion proof")]
     Inclusion(#[from] VerifyError),
     /// A statement's inclusion proof does not lead to the checkpoint's root, or two entries
     /// claim the same leaf.

@@ -51,7 +51,7 @@ pub enum CheckpointError {
     #[error("checkpoint text: {0}")]
     Text(NoteError),
     /// The signed note around the checkpoint did not verify.
-    #[error("checkpoint signature: {0}")]
+    #[error("checkpoint signature")]
     Note(#[from] NoteError),
     /// The origin line is not the one expected for this log.
     #[error("checkpoint origin {got:?} is not the expected {want:?}")]

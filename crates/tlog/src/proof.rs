@@ -58,7 +58,7 @@ impl NodeId {
 
 /// An error from the storage behind a [`HashReader`] or a [`crate::tile::TileReader`].
 #[derive(Debug, thiserror::Error)]
-#[error("storage: {0}")]
+#[error("storage")]
 pub struct StorageError(#[source] pub Box<dyn std::error::Error + Send + Sync + 'static>);
 
 impl StorageError {

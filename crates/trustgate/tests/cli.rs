@@ -624,3 +624,35 @@ fn label_verify_checks_an_offline_log_inclusion_bundle() {
     std::fs::write(p("tampered.json"), tampered.to_string()).unwrap();
     assert_eq!(code(&verify(&p("tampered.json"), &vkey)), 1);
 }
+
+/// The workspace's error rule: a message says what failed at its own layer and never repeats
+/// its source; the CLI prints the chain once (`{:#}`). A nested failure (registry → HTTP client
+/// → connect) names each cause exactly once.
+#[test]
+fn each_cause_of_a_nested_error_is_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let label = dir.path().join("any.label");
+    std::fs::write(&label, b"not even a label").unwrap();
+    let out = run(&[
+        "registry",
+        "submit",
+        label.to_str().unwrap(),
+        "--url",
+        "http://127.0.0.1:1",
+    ]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    let line = err.trim().strip_prefix("error: ").expect("one error line");
+    assert_eq!(line.matches("error sending request").count(), 1, "{line}");
+    // No layer's text contains the next layer's: each cause appears once in the chain.
+    let parts: Vec<&str> = line.split(": ").collect();
+    for (i, p) in parts.iter().enumerate() {
+        for q in &parts[i + 1..] {
+            assert!(
+                q.len() < 8 || !p.contains(q),
+                "{p:?} repeats {q:?} in {line}"
+            );
+        }
+    }
+    assert!(line.starts_with("cannot reach the registry: "), "{line}");
+}
