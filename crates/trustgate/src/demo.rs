@@ -17,13 +17,14 @@ struct Steps {
 }
 
 impl Steps {
-    fn say(&mut self, step: &str, text: &str, data: Value) {
+    fn say(&mut self, step: &str, text: &str, data: Value) -> Result<()> {
         if self.json {
             self.steps
                 .push(json!({"step": step, "summary": text, "data": data}));
         } else {
-            println!("\n== {step}\n{text}");
+            outln!("\n== {step}\n{text}");
         }
+        Ok(())
     }
 }
 
@@ -63,7 +64,7 @@ pub fn run(json: bool) -> Result<Option<Finding>> {
         ),
         json!({"mud_url": parsed.policy.mud_url, "rules": parsed.policy.rules.len(),
                "file": mud_path, "signature": sig_path, "ca": ca_path}),
-    );
+    )?;
 
     // 2. Gateway: verify before use, and show that tampering is caught.
     let anchors = mud::signature::TrustAnchors::from_pem(&pki.ca_cert_pem)?;
@@ -85,7 +86,7 @@ pub fn run(json: bool) -> Result<Option<Finding>> {
             tamper_result.as_ref().err().map(|e| e.to_string()).unwrap_or_default()
         ),
         json!({"verified": verified, "tampered_refused": tamper_result.err().map(|e| e.to_string())}),
-    );
+    )?;
 
     // 3. Household: what this device may do.
     let explanation = mud::explain::explain(&parsed.policy);
@@ -93,7 +94,7 @@ pub fn run(json: bool) -> Result<Option<Finding>> {
         "household: what this device may do",
         explanation.trim_end(),
         json!({"explanation": explanation.lines().collect::<Vec<_>>()}),
-    );
+    )?;
 
     // 4. Gateway: compile to nftables for the device as it joins.
     let site = Site {
@@ -134,7 +135,7 @@ pub fn run(json: bool) -> Result<Option<Finding>> {
             levels.iter().map(|(l, n)| format!("{l} {n} rules")).collect::<Vec<_>>().join(", ")
         ),
         json!({"ruleset": rules_path, "device_rules": device_rules, "levels": levels}),
-    );
+    )?;
 
     // 5. Assessor: a signed label that binds the device to its network profile; verified
     //    offline, as an insurer or retailer would.
@@ -166,7 +167,7 @@ pub fn run(json: bool) -> Result<Option<Finding>> {
         json!({"label": label_path, "kid": verified.kid.to_string(), "status": status,
                "assessment": conformance.outcome.as_str(), "qr": qr,
                "registry": registry_data}),
-    );
+    )?;
 
     // 6. Household gateway: a neighbour device starts behaving like Mirai; the monitor
     //    catches it from its packets and the gateway isolates it (dry run: no root needed).
@@ -175,15 +176,15 @@ pub fn run(json: bool) -> Result<Option<Finding>> {
         "household gateway: a device starts scanning like Mirai and is isolated",
         &gateway_text,
         gateway_data,
-    );
+    )?;
 
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({"demo": s.steps, "dir": dir}))?
         );
     } else {
-        println!("\nAll steps passed. Files are in {}", dir.display());
+        outln!("\nAll steps passed. Files are in {}", dir.display());
     }
     Ok(None)
 }

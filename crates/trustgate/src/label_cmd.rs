@@ -142,17 +142,17 @@ pub fn keygen(output: &Path, public: Option<PathBuf>, json: bool) -> Result<Opti
         .write_all(pub_pem.as_bytes())?;
     let kid = label::KeyId::of(&key.verifying_key()).to_string();
     if json {
-        println!("{}", json!({"key": output, "public": public, "kid": kid}));
+        outln!("{}", json!({"key": output, "public": public, "kid": kid}));
     } else {
-        println!(
+        outln!(
             "private key: {} (mode 600; never share it)",
             output.display()
         );
-        println!(
+        outln!(
             "public key:  {} (register it with the registry operator)",
             public.display()
         );
-        println!("key id:      {kid}");
+        outln!("key id:      {kid}");
     }
     Ok(None)
 }
@@ -220,11 +220,11 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
         LabelCommand::Template { json, schema } => {
             let today = time::OffsetDateTime::now_utc().date();
             if schema {
-                print!("{}", label::schema::CLAIMS_SCHEMA);
+                out!("{}", label::schema::CLAIMS_SCHEMA);
             } else if json {
-                println!("{}", label::schema::template_json(today));
+                outln!("{}", label::schema::template_json(today));
             } else {
-                print!("{}", label::schema::template_commented(today));
+                out!("{}", label::schema::template_commented(today));
             }
             Ok(None)
         }
@@ -236,14 +236,14 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                         let conformance = claims.conformance();
                         let claims: serde_json::Value =
                             serde_json::from_str(&claims.to_json_pretty())?;
-                        println!(
+                        outln!(
                             "{}",
                             json!({"verified": false, "kid": kid.to_string(), "assessment": conformance, "claims": claims})
                         );
                     } else {
-                        println!("NOT VERIFIED — use `trustgate label verify` for proof. Signed by key {kid}.");
-                        println!("{}", claims.conformance().plain_words());
-                        println!("{}", claims.to_json_pretty());
+                        outln!("NOT VERIFIED — use `trustgate label verify` for proof. Signed by key {kid}.");
+                        outln!("{}", claims.conformance().plain_words());
+                        outln!("{}", claims.to_json_pretty());
                     }
                     Ok(None)
                 }
@@ -268,7 +268,7 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
             let at = parse_at(at)?.unwrap_or_else(time::OffsetDateTime::now_utc);
             let not_valid = |reason: String| {
                 if json {
-                    println!(
+                    outln!(
                         "{}",
                         json!({"label": path, "valid": false, "reason": reason})
                     );
@@ -344,7 +344,7 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                 _ => "only the label itself: revocation and other registry statements were NOT checked".to_string(),
             };
             if json {
-                println!(
+                outln!(
                     "{}",
                     json!({"label": path, "valid": true, "active": active, "status": status,
                            "assessment": conformance, "conforms": conformance.is_conformant(),
@@ -358,25 +358,25 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                                json!({"leaf_index": i, "tree_size": size, "origin": origin}))})
                 );
             } else {
-                println!("signature valid (assessor key {})", verified.kid);
+                outln!("signature valid (assessor key {})", verified.kid);
                 if let Some((i, size, origin)) = &logged {
-                    println!("logged: entry {i} of {size} in {origin} (inclusion proof verified)");
+                    outln!("logged: entry {i} of {size} in {origin} (inclusion proof verified)");
                 }
                 if statements.is_some() {
-                    println!("status: {}", status_words_checked(&status, &conformance));
-                    println!("checked: {checked}");
+                    outln!("status: {}", status_words_checked(&status, &conformance));
+                    outln!("checked: {checked}");
                 } else {
-                    println!(
+                    outln!(
                         "status from the label alone (revocation NOT checked): {}",
                         status_words_unchecked(&status)
                     );
-                    println!(
+                    outln!(
                         "checked: {checked}; for its registry status use a bundle from `trustgate registry fetch`"
                     );
                 }
-                println!("{}", conformance.plain_words());
+                outln!("{}", conformance.plain_words());
                 if active && !conformance.is_conformant() {
-                    println!(
+                    outln!(
                         "NOT a passing label: the signature and status are fine, but the device's assessment {}",
                         match conformance.outcome {
                             label::Outcome::NonConformant => "failed",
@@ -548,9 +548,9 @@ pub fn baseline(cmd: BaselineCommand) -> Result<Option<Finding>> {
         BaselineCommand::List { json } => {
             let catalog = baseline::Catalog::embedded();
             if json {
-                println!("{}", serde_json::to_string_pretty(&catalog)?);
+                outln!("{}", serde_json::to_string_pretty(&catalog)?);
             } else {
-                print!("{}", baseline::render_table(&catalog));
+                out!("{}", baseline::render_table(&catalog));
             }
             Ok(None)
         }

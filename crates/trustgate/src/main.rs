@@ -8,6 +8,24 @@
 //! 2 an error (unreadable input, bad arguments).
 #![forbid(unsafe_code)]
 
+/// `println!` through a locked stdout that returns the write error instead of panicking: a
+/// reader that closes the pipe early (`trustgate baseline list | head -1`) ends the command
+/// quietly with exit 0, as ripgrep does (`main` recognises the broken pipe in the chain).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?;
+    }};
+}
+
+/// `print!` counterpart of [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)?;
+    }};
+}
+
 mod assess_cmd;
 mod demo;
 mod gateway_cmd;
@@ -192,11 +210,21 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(None) => ExitCode::SUCCESS,
         Ok(Some(Finding)) => ExitCode::from(1),
+        // The reader went away (`| head`): nothing is wrong, there is just no one to tell.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether writing to stdout failed because its reader closed the pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: Cli) -> Result<Option<Finding>> {
@@ -254,7 +282,7 @@ fn load_policy(input: &InputOpts, json: bool) -> Result<Option<mud::parse::Parse
     match parse(&bytes, mode(input.lenient)) {
         Ok(parsed) => Ok(Some(parsed)),
         Err(e) => {
-            report_parse_error(&input.file, &e, json);
+            report_parse_error(&input.file, &e, json)?;
             Ok(None)
         }
     }
@@ -274,12 +302,13 @@ fn print_warnings(file: &Path, warnings: &[Warning]) {
     }
 }
 
-fn report_parse_error(file: &Path, e: &ParseError, json: bool) {
+fn report_parse_error(file: &Path, e: &ParseError, json: bool) -> Result<()> {
     if json {
-        println!("{}", json!({"file": file, "valid": false, "error": e}));
+        outln!("{}", json!({"file": file, "valid": false, "error": e}));
     } else {
         eprintln!("invalid: {}: {}: {}", file.display(), e.path, e.rule);
     }
+    Ok(())
 }
 
 fn run_mud(cmd: MudCommand) -> Result<Option<Finding>> {
@@ -287,14 +316,14 @@ fn run_mud(cmd: MudCommand) -> Result<Option<Finding>> {
         MudCommand::Validate { input, json } => match load_policy(&input, json)? {
             Some(parsed) => {
                 if json {
-                    println!(
+                    outln!(
                         "{}",
                         json!({"file": input.file, "valid": true, "warnings": parsed.warnings,
                                    "mud_url": parsed.policy.mud_url, "rules": parsed.policy.rules.len()})
                     );
                 } else {
                     print_warnings(&input.file, &parsed.warnings);
-                    println!(
+                    outln!(
                         "valid: {} ({}, {} rules, {} warnings)",
                         input.file.display(),
                         parsed.policy.mud_url,
@@ -324,9 +353,9 @@ fn run_mud(cmd: MudCommand) -> Result<Option<Finding>> {
             match mud::signature::verify_detached(&content, &signature, &anchors, at) {
                 Ok(v) => {
                     if json {
-                        println!("{}", json!({"file": file, "valid": true, "signer": v}));
+                        outln!("{}", json!({"file": file, "valid": true, "signer": v}));
                     } else {
-                        println!(
+                        outln!(
                             "valid: {} signed by {} (issuer {}), checked at {}",
                             file.display(),
                             v.signer_subject,
@@ -338,7 +367,7 @@ fn run_mud(cmd: MudCommand) -> Result<Option<Finding>> {
                 }
                 Err(e) => {
                     if json {
-                        println!(
+                        outln!(
                             "{}",
                             json!({"file": file, "valid": false, "reason": e.to_string()})
                         );
@@ -359,7 +388,7 @@ fn run_mud(cmd: MudCommand) -> Result<Option<Finding>> {
             let content = read_mud(&file)?;
             // Refuse to sign what a gateway would refuse to load.
             if let Err(e) = parse(&content, Mode::Strict) {
-                report_parse_error(&file, &e, false);
+                report_parse_error(&file, &e, false)?;
                 return Ok(Some(Finding));
             }
             let key_pem =
@@ -420,9 +449,9 @@ fn run_mud(cmd: MudCommand) -> Result<Option<Finding>> {
             let mut batch = c.skeleton();
             batch.extend(c.add_device(&device)?);
             if json {
-                println!("{}", serde_json::to_string_pretty(&batch.to_json())?);
+                outln!("{}", serde_json::to_string_pretty(&batch.to_json())?);
             } else {
-                print!("{}", batch.to_text());
+                out!("{}", batch.to_text());
             }
             Ok(None)
         }
@@ -433,16 +462,16 @@ fn run_mud(cmd: MudCommand) -> Result<Option<Finding>> {
             let text = mud::explain::explain(&parsed.policy);
             if json {
                 let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-                println!(
+                outln!(
                     "{}",
                     json!({"file": input.file, "mud_url": parsed.policy.mud_url,
                            "is_supported": parsed.policy.is_supported, "explanation": lines})
                 );
             } else {
                 print_warnings(&input.file, &parsed.warnings);
-                print!("{text}");
+                out!("{text}");
                 if !text.ends_with('\n') {
-                    println!();
+                    outln!();
                 }
             }
             Ok(None)

@@ -411,7 +411,7 @@ fn report_refusal(e: registry::ClientError, json: bool) -> Result<Option<Finding
             message,
         } => {
             if json {
-                println!(
+                outln!(
                     "{}",
                     json!({"accepted": false, "status": status, "error": code, "message": message})
                 );
@@ -426,13 +426,16 @@ fn report_refusal(e: registry::ClientError, json: bool) -> Result<Option<Finding
 
 fn print_submitted(s: &registry::Submitted, json: bool, what: &str) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string(s)?);
+        outln!("{}", serde_json::to_string(s)?);
     } else {
-        println!(
+        outln!(
             "{what}: {} logged as entry {} (tree size {}); status: {}",
-            s.label_id, s.leaf_index, s.tree_size, s.status_words
+            s.label_id,
+            s.leaf_index,
+            s.tree_size,
+            s.status_words
         );
-        println!("consumer page: {}", s.consumer_page);
+        outln!("consumer page: {}", s.consumer_page);
     }
     Ok(())
 }
@@ -520,12 +523,12 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             }
             store.register_assessor(&name, &key).await?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     json!({"kid": kid, "name": name, "registered": true, "database": redact(&url)})
                 );
             } else {
-                println!("registered assessor {name:?} with key id {kid}");
+                outln!("registered assessor {name:?} with key id {kid}");
             }
             Ok(None)
         }),
@@ -553,12 +556,12 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             }
             store.register_operator(&name, &key).await?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     json!({"kid": kid, "name": name, "operator": true, "registered": true, "database": redact(&url)})
                 );
             } else {
-                println!("registered operator key {name:?} with key id {kid}");
+                outln!("registered operator key {name:?} with key id {kid}");
             }
             Ok(None)
         }),
@@ -572,12 +575,12 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             let store = open_store(&url, json).await?;
             let done = store.retire_assessor(&kid).await?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     json!({"kid": kid, "retired": done, "database": redact(&url)})
                 );
             } else if done {
-                println!("retired assessor key {kid}");
+                outln!("retired assessor key {kid}");
             } else {
                 eprintln!("no active assessor key {kid}");
             }
@@ -597,7 +600,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
                     json!({"kid": a.kid, "name": a.name, "registered_at": a.registered_at,
                            "retired_at": a.retired_at, "active": a.retired_at.is_none()})
                 };
-                println!(
+                outln!(
                     "{}",
                     json!({"database": redact(&url),
                            "assessors": assessors.iter().map(row).collect::<Vec<_>>(),
@@ -605,19 +608,19 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
                 );
             } else {
                 if assessors.is_empty() {
-                    println!("no assessor keys registered");
+                    outln!("no assessor keys registered");
                 }
                 for (title, list) in [("assessor keys", &assessors), ("operator keys", &operators)] {
                     if list.is_empty() {
                         continue;
                     }
-                    println!("{title}:");
+                    outln!("{title}:");
                     for a in list.iter() {
                         let state = match &a.retired_at {
                             Some(at) => format!("retired {at}"),
                             None => "active".to_string(),
                         };
-                        println!(
+                        outln!(
                             "  {}  {:?}  registered {}  {state}",
                             a.kid, a.name, a.registered_at
                         );
@@ -701,7 +704,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
                 };
                 let Some(first) = views.first() else {
                     if json {
-                        println!("{}", json!({"found": false, "labels": []}));
+                        outln!("{}", json!({"found": false, "labels": []}));
                     } else {
                         eprintln!("no label found");
                     }
@@ -715,7 +718,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
                         Ok(c) => checked.push(c),
                         Err(reason) => {
                             if json {
-                                println!(
+                                outln!(
                                     "{}",
                                     json!({"found": true, "verified": false, "label_id": v.label_id, "reason": reason})
                                 );
@@ -755,7 +758,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
                                    "statements": c.statements, "tree_size": c.tree_size})
                         })
                         .collect();
-                    println!(
+                    outln!(
                         "{}",
                         serde_json::to_string(
                             &json!({"found": true, "verified": verified, "labels": views})
@@ -763,7 +766,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
                     );
                 } else {
                     for (v, c) in views.iter().zip(&checked) {
-                        println!(
+                        outln!(
                             "{} (entry {}, assessor key {}, registered as {:?}): {}",
                             v.label_id,
                             v.leaf_index,
@@ -772,9 +775,9 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
                             label::summary_words(&c.status, &c.conformance)
                         );
                         for e in &v.events {
-                            println!("  entry {}: {:?} at {}", e.leaf_index, e.event.kind, e.event.at);
+                            outln!("  entry {}: {:?} at {}", e.leaf_index, e.event.kind, e.event.at);
                         }
-                        println!(
+                        outln!(
                             "  checked: the label and {} status statement(s) proven in the log's checkpoint of size {}; {}",
                             c.statements,
                             c.tree_size,
@@ -784,10 +787,10 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
                                 "signatures NOT checked here (no --assessor / --operator-key for them): taken on the log's word"
                             }
                         );
-                        println!("  consumer page: {}", v.consumer_page);
+                        outln!("  consumer page: {}", v.consumer_page);
                     }
                     if let Some(o) = &output {
-                        println!("proof bundle written to {}", o.display());
+                        outln!("proof bundle written to {}", o.display());
                     }
                 }
                 Ok(if label::is_good(&checked[0].status, &checked[0].conformance) {

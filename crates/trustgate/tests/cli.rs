@@ -656,3 +656,50 @@ fn each_cause_of_a_nested_error_is_printed_once() {
     }
     assert!(line.starts_with("cannot reach the registry: "), "{line}");
 }
+
+/// Run `args` with stdout a pipe whose reader is already gone, as `trustgate … | head -0`
+/// does; returns the exit code and stderr.
+fn with_closed_stdout(args: &[&str]) -> (i32, String) {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = bin()
+        .args(args)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run trustgate");
+    (code(&out), stderr(&out))
+}
+
+/// A reader that closes the pipe early is not an error: every command that prints ends quietly
+/// with its usual exit code (0 here), never the panic's 101.
+#[test]
+fn a_closed_stdout_pipe_ends_every_printing_command_quietly() {
+    let mud = mud_files()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("cisco"))
+        .expect("a Cisco MUD file");
+    let mud = mud.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k.key");
+    let key = key.to_str().unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["baseline", "list"],
+        vec!["baseline", "list", "--json"],
+        vec!["demo"],
+        vec!["demo", "--json"],
+        vec!["label", "template"],
+        vec!["label", "template", "--json"],
+        vec!["mud", "validate", mud],
+        vec!["mud", "validate", mud, "--json"],
+        vec!["mud", "explain", mud],
+        vec!["mud", "explain", mud, "--json"],
+        vec!["mud", "compile", mud, "--mac", "02:00:00:00:00:01"],
+        vec!["keygen", "--output", key],
+    ];
+    for args in cases {
+        let (code, err) = with_closed_stdout(&args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
