@@ -660,14 +660,14 @@ fn each_cause_of_a_nested_error_is_printed_once() {
 /// Run `args` with stdout a pipe whose reader is already gone, as `trustgate … | head -0`
 /// does; returns the exit code and stderr.
 fn with_closed_stdout(args: &[&str]) -> (i32, String) {
-    let (reader, writer) = std::io::pipe().expect("pipe");
-    drop(reader);
-    let out = bin()
+    let mut child = bin()
         .args(args)
-        .stdout(writer)
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .output()
+        .spawn()
         .expect("run trustgate");
+    drop(child.stdout.take()); // the reader goes away before anything is read
+    let out = child.wait_with_output().expect("wait");
     (code(&out), stderr(&out))
 }
 
