@@ -10,6 +10,7 @@ use crate::event::{rfc3339, DnsAnswer, Event, EventKind, LanPrefix, Output, Tupl
 use crate::identity::{
     parse_dhcpv4, parse_dhcpv6, parse_mdns_names, DeviceFacts, MudUrlOption, OuiTable,
 };
+use crate::link::{decode_link, Link};
 use crate::packet::{decode, is_group_addr, is_local, Fragment, Mac, Packet, Skip, TCP, UDP};
 use crate::sketch::{mix64, CountMin, HyperLogLog};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
@@ -271,6 +272,8 @@ struct DeviceState {
     /// Packet time + 1 of the last event of each kind; 0: never (half the size of
     /// `Option<u64>`, and the device table is the memory worst case).
     last_fired: [u64; KINDS],
+    /// Its MAC is [`address_mac`] of its address (a capture without MACs).
+    named_by_address: bool,
 }
 
 impl DeviceState {
@@ -308,6 +311,7 @@ impl DeviceState {
             new_dsts: 0,
             evidence: Default::default(),
             last_fired: [0; KINDS],
+            named_by_address: false,
         }
     }
 
@@ -379,9 +383,10 @@ impl DeviceState {
             .clone()
             .or_else(|| self.facts.mdns_names.iter().next().cloned())
             .or_else(|| self.facts.vendor.as_ref().map(|v| format!("A {v} device")));
-        match who {
-            Some(w) => format!("{w} ({})", self.facts.mac),
-            None => format!("The device {}", self.facts.mac),
+        match (who, self.named_by_address, self.facts.addrs.first()) {
+            (Some(w), _, _) => format!("{w} ({})", self.facts.mac),
+            (None, true, Some(a)) => format!("The device at {a}"),
+            (None, _, _) => format!("The device {}", self.facts.mac),
         }
     }
 
@@ -482,6 +487,33 @@ pub struct Monitor {
     devices: LruCache<Mac, DeviceState, foldhash::fast::RandomState>,
     flows: LruCache<FlowKey, Flow, foldhash::fast::RandomState>,
     stats: Stats,
+    /// Links without MACs ([`Monitor::process_link`]): the MAC last seen with each LAN
+    /// address; created on the first such frame (Ethernet never needs it).
+    addr_macs: Option<Box<LruCache<IpAddr, Mac>>>,
+    /// The MAC last seen sending from an internet address on such a link.
+    upstream_mac: Option<Mac>,
+}
+
+/// The router in front of every internet address on links without MACs.
+pub const UPSTREAM_MAC: Mac = Mac([0x0a, 0xff, 0xff, 0xff, 0xff, 0xfe]);
+
+/// The locally administered MAC naming the device at `addr` on links without MACs:
+/// `0a:00:` + the IPv4 address, `0a:06:` + the last 32 bits of an IPv6 address.
+pub fn address_mac(addr: &IpAddr) -> Mac {
+    match addr {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            Mac([0x0a, 0x00, o[0], o[1], o[2], o[3]])
+        }
+        IpAddr::V6(a) => {
+            let o = a.octets();
+            Mac([0x0a, 0x06, o[12], o[13], o[14], o[15]])
+        }
+    }
+}
+
+fn is_address_mac(mac: &Mac) -> bool {
+    mac.0[0] == 0x0a && (mac.0[1] == 0x00 || mac.0[1] == 0x06)
 }
 
 const MAX_GATEWAYS: usize = 8;
@@ -539,6 +571,8 @@ impl Monitor {
             devices,
             flows,
             stats: Stats::default(),
+            addr_macs: None,
+            upstream_mac: None,
         }
     }
 
@@ -669,6 +703,76 @@ impl Monitor {
                 return;
             }
         };
+        self.process_packet(p, out);
+    }
+
+    /// [`Monitor::process`] for a frame of any link type the monitor reads ([`Link`]).
+    ///
+    /// Links without MAC addresses (raw IP, BSD null/loop, PPP, NFLOG; Linux cooked captures
+    /// for destinations) name devices by address: a MAC already seen with that LAN address
+    /// (cooked captures carry the sender's), else the locally administered
+    /// `0a:00:` + IPv4 address (`0a:06:` + the last 32 bits of an IPv6 address); every
+    /// internet address stands behind one upstream router (the sender MAC seen with internet
+    /// addresses, else [`UPSTREAM_MAC`]). Events then name the device by its address too.
+    pub fn process_link(&mut self, time_ns: u64, link: Link, frame: &[u8], out: &mut Vec<Output>) {
+        if link == Link::Ethernet {
+            return self.process(time_ns, frame, out);
+        }
+        self.stats.frames += 1;
+        if time_ns > self.now {
+            self.now = time_ns;
+        }
+        let (mut p, macs) = match decode_link(link, frame) {
+            Ok(x) => x,
+            Err(Skip::NotIp) => {
+                self.stats.not_ip += 1;
+                return;
+            }
+            Err(Skip::Malformed) => {
+                self.stats.malformed += 1;
+                return;
+            }
+        };
+        let src_lan = self.is_lan(&p.src);
+        let table = self
+            .addr_macs
+            .get_or_insert_with(|| Box::new(LruCache::new(NonZeroUsize::new(4096).expect("4096"))));
+        if macs.src {
+            if src_lan {
+                if !p.src.is_unspecified() {
+                    table.put(p.src, p.src_mac);
+                }
+            } else {
+                self.upstream_mac = Some(p.src_mac);
+            }
+        } else {
+            p.src_mac = if src_lan {
+                table
+                    .get(&p.src)
+                    .copied()
+                    .unwrap_or_else(|| address_mac(&p.src))
+            } else {
+                self.upstream_mac.unwrap_or(UPSTREAM_MAC)
+            };
+        }
+        if !macs.dst {
+            p.dst_mac = if is_group_addr(&p.dst) {
+                Mac([0xff; 6])
+            } else if self.is_lan(&p.dst) {
+                let table = self.addr_macs.as_mut().expect("created above");
+                table
+                    .get(&p.dst)
+                    .copied()
+                    .unwrap_or_else(|| address_mac(&p.dst))
+            } else {
+                self.upstream_mac.unwrap_or(UPSTREAM_MAC)
+            };
+        }
+        self.process_packet(p, out);
+    }
+
+    #[inline]
+    fn process_packet(&mut self, p: Packet<'_>, out: &mut Vec<Output>) {
         self.stats.ip_packets += 1;
         let mut rogue = None;
         if p.fragment == Fragment::Whole {
@@ -882,7 +986,9 @@ impl Monitor {
         }
         let mut facts = DeviceFacts::new(mac, self.now);
         facts.vendor = self.oui.vendor(&mac).map(str::to_string);
-        if let Some((_, evicted)) = self.devices.push(mac, DeviceState::new(facts, self.now)) {
+        let mut state = DeviceState::new(facts, self.now);
+        state.named_by_address = self.addr_macs.is_some() && is_address_mac(&mac);
+        if let Some((_, evicted)) = self.devices.push(mac, state) {
             if evicted.facts.mac != mac {
                 self.stats.devices_evicted += 1;
             }
