@@ -40,6 +40,10 @@ pub struct Thresholds {
     pub scan_fanout: u32,
     /// … when at most this share of the SYNs were answered.
     pub scan_max_answered: f64,
+    /// Distinct destination ports of SYNs in the fan-out window (few hosts, almost none
+    /// answered) for a port scan; the same count of ports (or `scan_fanout` hosts) from one
+    /// internet address for an inbound scan.
+    pub port_scan_ports: u32,
     /// Connection attempts to one host's login port (22, 23, 2323) within `brute_window_s`.
     pub brute_attempts: u16,
     pub brute_window_s: u64,
@@ -63,6 +67,7 @@ impl Default for Thresholds {
             telnet_fanout: 8,
             scan_fanout: 32,
             scan_max_answered: 0.2,
+            port_scan_ports: 64,
             brute_attempts: 8,
             brute_window_s: 60,
             flood_pps: 1000,
@@ -110,6 +115,31 @@ pub struct Config {
     pub thresholds: Thresholds,
     /// MUD policies by MUD URL, for the conformance detector.
     pub policies: Vec<mud::DevicePolicy>,
+    /// Resolvers the owner allows besides the gateway's, for one device or for all: DNS to
+    /// them is not reported. Their answers are still not passed on (only the gateway's are).
+    pub allowed_resolvers: Vec<AllowedResolver>,
+}
+
+/// A resolver the owner allows a device (or every device, `device: None`) to use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllowedResolver {
+    pub device: Option<Mac>,
+    pub resolver: IpAddr,
+}
+
+impl std::str::FromStr for AllowedResolver {
+    type Err = String;
+    /// `IP` (every device) or `MAC=IP` (that device), e.g. `02:00:00:00:00:07=9.9.9.9`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (device, ip) = match s.split_once('=') {
+            Some((mac, ip)) => (Some(mac.trim().parse::<Mac>()?), ip),
+            None => (None, s),
+        };
+        let resolver = ip.trim().parse().map_err(|_| {
+            format!("{s:?}: expected an IP address, or MAC=IP like 02:00:00:00:00:07=9.9.9.9")
+        })?;
+        Ok(AllowedResolver { device, resolver })
+    }
 }
 
 impl Default for Config {
@@ -125,6 +155,7 @@ impl Default for Config {
             max_flows_per_device: 8192,
             thresholds: Thresholds::default(),
             policies: vec![],
+            allowed_resolvers: vec![],
         }
     }
 }
@@ -231,9 +262,20 @@ struct DeviceState {
     syn: u32,
     udp_out: u32,
     ack_unsolicited: u32,
+    /// One bit per hashed destination / destination port of this second's SYNs: a flood
+    /// hits few of each; a sweep or port scan sets many.
+    syn_dst_bits: u64,
+    syn_port_bits: u64,
+    /// Unsolicited from the internet this second: SYNs, UDP datagrams, and of those, UDP
+    /// from amplifier ports (reflection).
+    in_syn: u32,
+    in_udp: u32,
+    in_reflect: u32,
     // Fan-out window (scans).
     fan_start: u64,
     syn_dsts: HyperLogLog,
+    /// Destination ports of SYNs in the fan-out window (port scans).
+    syn_ports: HyperLogLog,
     telnet_dsts: HyperLogLog,
     syns: u32,
     answered: u32,
@@ -254,6 +296,9 @@ struct DeviceState {
     learned: Vec<(String, IpAddr)>,
     /// DNS queries the device sent to an allowed resolver, waiting for their answer.
     pending_dns: Vec<PendingQuery>,
+    /// Names (hashes) the gateway's resolver answered for the device, with the time:
+    /// a query for one of them elsewhere soon after is a fallback resolver at work.
+    answered_names: Vec<(u64, u64)>,
     /// Non-first fragments in the 1-second rate window.
     frag_out: u32,
     /// (destination, IPv4 id) hashes of recent first fragments of known flows: their later
@@ -286,8 +331,14 @@ impl DeviceState {
             syn: 0,
             udp_out: 0,
             ack_unsolicited: 0,
+            syn_dst_bits: 0,
+            syn_port_bits: 0,
+            in_syn: 0,
+            in_udp: 0,
+            in_reflect: 0,
             fan_start: now,
             syn_dsts: HyperLogLog::default(),
+            syn_ports: HyperLogLog::default(),
             telnet_dsts: HyperLogLog::default(),
             syns: 0,
             answered: 0,
@@ -301,6 +352,7 @@ impl DeviceState {
             known_dsts: Box::new([0; 64]),
             learned: Vec::new(),
             pending_dns: Vec::new(),
+            answered_names: Vec::new(),
             frag_out: 0,
             flow_frags: None,
             addr_start: now,
@@ -324,11 +376,18 @@ impl DeviceState {
             self.udp_out = 0;
             self.ack_unsolicited = 0;
             self.frag_out = 0;
+            self.syn_dst_bits = 0;
+            self.syn_port_bits = 0;
+            self.in_syn = 0;
+            self.in_udp = 0;
+            self.in_reflect = 0;
             for k in [
                 EventKind::SynFlood,
                 EventKind::UdpFlood,
                 EventKind::AckFlood,
                 EventKind::FragmentFlood,
+                EventKind::InboundFlood,
+                EventKind::ReflectionFlood,
             ] {
                 self.evidence[k as usize].tuples.clear();
             }
@@ -336,11 +395,18 @@ impl DeviceState {
         if now >= self.fan_start + t.fanout_window_s * NS {
             self.fan_start = now;
             self.syn_dsts.clear();
+            self.syn_ports.clear();
             self.telnet_dsts.clear();
             self.syns = 0;
             self.answered = 0;
             self.mirai = 0;
-            for k in [EventKind::Scan, EventKind::TelnetScan, EventKind::MiraiScan] {
+            for k in [
+                EventKind::Scan,
+                EventKind::TelnetScan,
+                EventKind::MiraiScan,
+                EventKind::PortScan,
+                EventKind::InboundScan,
+            ] {
                 self.evidence[k as usize].tuples.clear();
             }
         }
@@ -492,7 +558,29 @@ pub struct Monitor {
     addr_macs: Option<Box<LruCache<IpAddr, Mac>>>,
     /// The MAC last seen sending from an internet address on such a link.
     upstream_mac: Option<Mac>,
+    /// Internet addresses sending unsolicited SYNs to the LAN (inbound scans), created on
+    /// the first one.
+    inbound_sources: Option<Box<LruCache<IpAddr, InboundSource>>>,
 }
+
+/// An internet address sending connection requests nobody on the LAN asked for, over the
+/// fan-out window.
+struct InboundSource {
+    start: u64,
+    dsts: HyperLogLog,
+    ports: HyperLogLog,
+    /// An inbound scan was reported for this window.
+    reported: bool,
+}
+
+/// Internet sources tracked for inbound scans (the least recent leaves first).
+const MAX_INBOUND_SOURCES: usize = 256;
+
+/// UDP source ports of services abused for reflection/amplification (CISA TA14-017A):
+/// chargen, DNS, NTP, SNMP, NetBIOS, LDAP/CLDAP, SSDP, WS-Discovery, memcached, and others.
+const AMPLIFIER_PORTS: [u16; 14] = [
+    17, 19, 53, 111, 123, 137, 161, 389, 1900, 3283, 3702, 5353, 11211, 27015,
+];
 
 /// The router in front of every internet address on links without MACs.
 pub const UPSTREAM_MAC: Mac = Mac([0x0a, 0xff, 0xff, 0xff, 0xff, 0xfe]);
@@ -527,6 +615,13 @@ pub const DNS_QUERY_TIMEOUT_NS: u64 = 10 * NS;
 /// gateway's anti-spoofing keeps dropping them) and counted in `Stats::addrs_refused`.
 pub const MAX_NEW_ADDRS_PER_MINUTE: u32 = 8;
 const FLOW_FRAG_SLOTS: usize = 32;
+/// Names the gateway answered remembered per device, for the fallback-resolver check.
+const MAX_ANSWERED_NAMES: usize = 8;
+/// How long after the gateway's resolver answered a name a query for it elsewhere counts as
+/// a fallback resolver.
+const FALLBACK_WINDOW_NS: u64 = 60 * NS;
+/// Most bits (of 64) a SYN flood sets in a second's destination and port bitmaps.
+const FLOOD_MAX_BITS: u32 = 16;
 const ICMPV6: u8 = 58;
 /// ICMPv6 router advertisement (RFC 4861 §4.2).
 const ROUTER_ADVERTISEMENT: u8 = 134;
@@ -573,6 +668,7 @@ impl Monitor {
             stats: Stats::default(),
             addr_macs: None,
             upstream_mac: None,
+            inbound_sources: None,
         }
     }
 
@@ -787,13 +883,23 @@ impl Monitor {
             self.stats.fragments += 1;
         }
         let dst_lan = self.is_lan(&p.dst);
+        let src_lan = self.is_lan(&p.src);
         // Internet-bound frames go to the router's MAC: that is the gateway (learned only
         // when the gateway's MACs are not configured).
         if !dst_lan && !is_group_addr(&p.dst) && !p.dst_mac.is_group() {
             self.learn_gateway(p.dst_mac);
+        } else if !src_lan
+            && self.gateways.is_empty()
+            && !is_group_addr(&p.src)
+            && !p.src_mac.is_group()
+        {
+            // Internet-sourced frames to the LAN arrive from the router: with no gateway
+            // known yet (a capture starting with an attack from outside), their sender is it.
+            // Once one is known, another MAC doing this forges internet addresses and stays a
+            // device.
+            self.learn_gateway(p.src_mac);
         }
         if !p.src_mac.is_group() && !self.is_gateway(&p.src_mac) {
-            let src_lan = self.is_lan(&p.src);
             self.sent_by_device(&p, src_lan, dst_lan, out);
             if let Some(r) = rogue {
                 self.report_rogue(&p, r, out);
@@ -803,7 +909,7 @@ impl Monitor {
             && !self.is_gateway(&p.dst_mac)
             && self.devices.contains(&p.dst_mac)
         {
-            self.received_by_device(&p, out);
+            self.received_by_device(&p, src_lan, out);
         }
     }
 
@@ -1015,6 +1121,12 @@ impl Monitor {
         };
         let resolver_ok = self.is_resolver(&p.dst);
         let resolvers_known = !self.config.resolvers.is_empty() || !self.dhcp_resolvers.is_empty();
+        let owner_allowed = !self.config.allowed_resolvers.is_empty()
+            && self
+                .config
+                .allowed_resolvers
+                .iter()
+                .any(|a| a.resolver == p.dst && a.device.is_none_or(|m| m == p.src_mac));
         let is_new = self.ensure_device(p.src_mac);
         // Peek (no LRU reordering) and promote at most once per second of packet time: moving
         // the entry to the front on every packet costs cache misses on its neighbours.
@@ -1090,25 +1202,47 @@ impl Monitor {
         dev.flush_facts(changed, urgent, now, out);
 
         // DNS sent past the gateway's resolver.
-        let dns_query =
-            p.dport == 53 && (p.proto == UDP || p.tcp.is_some_and(|tc| tc.syn && !tc.ack));
+        // A SYN to port 53 while the device tries many ports this second is part of a port
+        // scan, reported as such.
+        let dns_query = p.dport == 53
+            && (p.proto == UDP
+                || (p.tcp.is_some_and(|tc| tc.syn && !tc.ack)
+                    && dev.syn_port_bits.count_ones() <= FLOOD_MAX_BITS));
         // UDP to port 53 counts when it is a DNS query (a UDP flood's random ports hit 53 too).
         if dns_query
             && resolvers_known
             && !resolver_ok
+            && !owner_allowed
             && !is_group_addr(&p.dst)
             && (p.proto != UDP || is_dns_query(p.payload))
         {
             dev.evidence[EventKind::DnsBypass as usize].note(tuple);
             if dev.can_fire(EventKind::DnsBypass, now, t) {
-                fired.push((
-                    EventKind::DnsBypass,
-                format!(
-                    "{} asked {} instead of your router to look up names; malware does this to avoid your router's protections.",
-                    dev.display_name(),
-                    p.dst
-                ),
-            ));
+                // Weigh it: the same name answered by the router moments ago is a fallback
+                // resolver (or a device checking its answers), not a way around the router.
+                let fallback = (p.proto == UDP)
+                    .then(|| parse_query(p.payload))
+                    .flatten()
+                    .and_then(|q| {
+                        let h = hash_name(&self.name_hasher, &q.name);
+                        dev.answered_names
+                            .iter()
+                            .any(|(n, at)| *n == h && now < at + FALLBACK_WINDOW_NS)
+                            .then_some(q.name)
+                    });
+                let explanation = match fallback {
+                    Some(name) => format!(
+                        "{} also asked {} for {name}, which your router had just answered: devices do this with a second, fallback resolver. On its own this is not a sign of malware and the device is not isolated for it; if you trust this resolver for the device, allow it.",
+                        dev.display_name(),
+                        p.dst
+                    ),
+                    None => format!(
+                        "{} asked {} instead of your router to look up names. Some devices do this by design, and malware does it to avoid your router's protections; on its own it is not proof of either, and the device is not isolated for it; if you trust this resolver for the device, allow it.",
+                        dev.display_name(),
+                        p.dst
+                    ),
+                };
+                fired.push((EventKind::DnsBypass, explanation));
             }
         }
         if dns_query && p.proto == UDP && p.fragment == Fragment::Whole {
@@ -1161,9 +1295,23 @@ impl Monitor {
             }
         }
 
-        // New destinations (internet only; the LAN is local business).
+        // New destinations (internet only; the LAN is local business). Answers (SYN-ACK, RST,
+        // ICMP errors) go where others came from: a device under attack answering forged
+        // addresses does not contact them.
         let remote_dst = !dst_lan && !is_group_addr(&p.dst);
-        if remote_dst && dev.learn_dst(&p.dst) && now >= dev.facts.first_seen_ns + t.learn_s * NS {
+        let answer = match p.tcp {
+            Some(tc) => tc.rst || (tc.syn && tc.ack),
+            None => match (p.proto, p.payload.first()) {
+                (1, Some(3 | 11 | 12)) => true,
+                (ICMPV6, Some(ty)) => *ty < 128,
+                _ => false,
+            },
+        };
+        if remote_dst
+            && !answer
+            && dev.learn_dst(&p.dst)
+            && now >= dev.facts.first_seen_ns + t.learn_s * NS
+        {
             dev.new_dsts += 1;
             dev.evidence[EventKind::NewDestinations as usize].note(tuple);
             if dev.new_dsts >= t.new_destinations
@@ -1208,6 +1356,11 @@ impl Monitor {
                 dev.syn += 1;
                 let dst_key = ip_bits(&p.dst) as u64 ^ (ip_bits(&p.dst) >> 64) as u64;
                 dev.syn_dsts.insert(dst_key);
+                let port_key = mix64(u64::from(p.dport) ^ 0x5bd1_e995);
+                dev.syn_ports.insert(port_key);
+                dev.syn_dst_bits |= 1 << (mix64(dst_key) & 63);
+                dev.syn_port_bits |= 1 << (port_key & 63);
+                dev.evidence[EventKind::PortScan as usize].note(tuple);
                 dev.evidence[EventKind::Scan as usize].note(tuple);
                 dev.evidence[EventKind::SynFlood as usize].note(tuple);
                 // Mirai's scanner sets the ISN to the target address and sends no options.
@@ -1257,8 +1410,29 @@ impl Monitor {
                         ),
                     ));
                 }
+                // A port scan: many ports of few hosts (estimated every 8th SYN: the sketch
+                // is 256 registers).
+                if dev.syns % 8 == 0
+                    && n < t.scan_fanout as f64
+                    && (dev.answered as f64) <= t.scan_max_answered * dev.syns as f64
+                    && dev.can_fire(EventKind::PortScan, now, t)
+                {
+                    let ports = dev.syn_ports.estimate();
+                    if ports >= t.port_scan_ports as f64 {
+                        fired.push((
+                            EventKind::PortScan,
+                            format!(
+                                "{} tried about {} different services (ports) of {} and others in {} seconds and almost none answered: it is probing computers for a way in (a port scan).",
+                                dev.display_name(), ports.round(), p.dst, t.fanout_window_s
+                            ),
+                        ));
+                    }
+                }
+                // A flood hits few hosts and ports; many of either is a sweep or port scan.
                 if dev.syn >= t.flood_pps
                     && !is_group_addr(&p.dst)
+                    && dev.syn_dst_bits.count_ones() <= FLOOD_MAX_BITS
+                    && dev.syn_port_bits.count_ones() <= FLOOD_MAX_BITS
                     && dev.can_fire(EventKind::SynFlood, now, t)
                 {
                     fired.push((
@@ -1273,8 +1447,9 @@ impl Monitor {
                 if p.fragment == Fragment::First {
                     dev.note_flow_fragment(frag_key(&p.dst, p.ip_id));
                 }
-            } else if !tc.rst {
-                // A non-SYN packet of no known flow: an ACK flood sends nothing else. A flow
+            } else if !(tc.rst || (tc.syn && dev.in_syn > 0)) {
+                // A non-SYN packet of no known flow: an ACK flood sends nothing else. SYN-ACKs
+                // while SYNs arrive from the internet are the device answering them. A flow
                 // that keeps going (it began before the capture) becomes a real flow after three
                 // packets — unless the device is flooding right now, when a full sketch would
                 // promote flood packets too.
@@ -1294,12 +1469,18 @@ impl Monitor {
                     ));
                 }
             }
-        } else if p.proto == UDP && p.dport != 53 && !is_group_addr(&p.dst) {
+        } else if p.proto == UDP && p.dport == 53 && !is_group_addr(&p.dst) {
+            // A query: its answer is solicited (see `received_by_device`).
+            dev.unsolicited.add(key.hash64());
+        } else if p.proto == UDP && !is_group_addr(&p.dst) {
             if touch_flow(&mut self.flows, &key, now) {
                 if p.fragment == Fragment::First {
                     dev.note_flow_fragment(frag_key(&p.dst, p.ip_id));
                 }
             } else {
+                // Remembered so that the answer makes a flow and an unrequested datagram
+                // from the internet does not.
+                dev.unsolicited.add(key.hash64());
                 dev.udp_out += 1;
                 dev.evidence[EventKind::UdpFlood as usize].note(tuple);
                 if dev.udp_out >= t.flood_pps && dev.can_fire(EventKind::UdpFlood, now, t) {
@@ -1343,7 +1524,7 @@ impl Monitor {
         }
     }
 
-    fn received_by_device(&mut self, p: &Packet<'_>, out: &mut Vec<Output>) {
+    fn received_by_device(&mut self, p: &Packet<'_>, src_lan: bool, out: &mut Vec<Output>) {
         let now = self.now;
         let key = FlowKey {
             local: ip_bits(&p.dst),
@@ -1365,6 +1546,19 @@ impl Monitor {
         }
         if touch_flow(&mut self.flows, &key, now) {
             return;
+        }
+        if !src_lan && !is_group_addr(&p.src) {
+            // A datagram from the internet answers one the device sent (remembered in its
+            // sketch), or nobody asked for it: then it makes no flow (a reflection flood
+            // would fill the table) until the device answers it.
+            let solicited = p.proto == UDP
+                && self
+                    .devices
+                    .peek(&p.dst_mac)
+                    .is_some_and(|d| d.unsolicited.estimate(key.hash64()) > 0);
+            if !solicited && self.inbound_unsolicited(p, out) {
+                return;
+            }
         }
         let answered = match p.tcp {
             Some(tc) => tc.syn && tc.ack,
@@ -1414,6 +1608,139 @@ impl Monitor {
             }
             self.insert_flow(key, p.dst_mac);
         }
+    }
+
+    /// A packet from the internet to a device, of no known flow: SYNs and datagrams are
+    /// counted against the device as the *target* (inbound floods, reflection), SYNs also
+    /// against their source (inbound port scans and sweeps). Returns true for a datagram (it
+    /// makes no flow).
+    fn inbound_unsolicited(&mut self, p: &Packet<'_>, out: &mut Vec<Output>) -> bool {
+        let syn = p.tcp.is_some_and(|tc| tc.syn && !tc.ack);
+        let udp = p.proto == UDP && p.fragment == Fragment::Whole;
+        if !syn && !udp {
+            return false;
+        }
+        let now = self.now;
+        let t = &self.config.thresholds;
+        let fan_ns = t.fanout_window_s * NS;
+        // The source: how many hosts and ports it tried.
+        let mut scan = None;
+        let mut scanner = false;
+        if syn {
+            let sources = self.inbound_sources.get_or_insert_with(|| {
+                Box::new(LruCache::new(
+                    NonZeroUsize::new(MAX_INBOUND_SOURCES).expect("non-zero"),
+                ))
+            });
+            let s = sources.get_or_insert_mut(p.src, || InboundSource {
+                start: now,
+                dsts: HyperLogLog::default(),
+                ports: HyperLogLog::default(),
+                reported: false,
+            });
+            if now >= s.start + fan_ns {
+                s.start = now;
+                s.dsts.clear();
+                s.ports.clear();
+                s.reported = false;
+            }
+            let dst_key = ip_bits(&p.dst) as u64 ^ (ip_bits(&p.dst) >> 64) as u64;
+            s.dsts.insert(dst_key);
+            s.ports.insert(mix64(u64::from(p.dport) ^ 0x5bd1_e995));
+            let (hosts, ports) = (s.dsts.estimate(), s.ports.estimate());
+            scanner = hosts >= 4.0 || ports >= 4.0;
+            if !s.reported && (hosts >= t.scan_fanout as f64 || ports >= t.port_scan_ports as f64) {
+                s.reported = true;
+                scan = Some((hosts, ports));
+            }
+        }
+        let Some(dev) = self.devices.peek_mut(&p.dst_mac) else {
+            return false;
+        };
+        dev.roll(now, t);
+        let tuple = Tuple {
+            time_ns: now,
+            src: p.src,
+            dst: p.dst,
+            proto: p.proto,
+            sport: p.sport,
+            dport: p.dport,
+        };
+        let mut fired: Vec<(EventKind, String)> = Vec::new();
+        let name = dev.display_name();
+        if let Some((hosts, ports)) = scan {
+            dev.evidence[EventKind::InboundScan as usize].note(tuple);
+            let what = if ports >= t.port_scan_ports as f64 {
+                format!(
+                    "tried about {} different services (ports) of {name}",
+                    ports.round()
+                )
+            } else {
+                format!(
+                    "tried port {} of about {} of your devices, {name} among them",
+                    p.dport,
+                    hosts.round()
+                )
+            };
+            fired.push((
+                EventKind::InboundScan,
+                format!(
+                    "{} on the internet {what} in {} seconds: it is scanning your network from outside. Your router let it through; the device is the target, not the cause, and is not isolated.",
+                    p.src, t.fanout_window_s
+                ),
+            ));
+        } else if syn {
+            dev.evidence[EventKind::InboundScan as usize].note(tuple);
+        }
+        if syn {
+            dev.in_syn += 1;
+            dev.evidence[EventKind::InboundFlood as usize].note(tuple);
+            if dev.in_syn >= t.flood_pps
+                && !scanner
+                && dev.can_fire(EventKind::InboundFlood, now, t)
+            {
+                fired.push((
+                    EventKind::InboundFlood,
+                    format!(
+                        "{name} received {} connection requests in one second from internet addresses ({} and others, most likely forged) to its port {}: it is the target of a flood attack from the internet. The device is the victim, not the cause, and is not isolated.",
+                        dev.in_syn, p.src, p.dport
+                    ),
+                ));
+            }
+        } else {
+            dev.in_udp += 1;
+            if AMPLIFIER_PORTS.contains(&p.sport) {
+                dev.in_reflect += 1;
+                dev.evidence[EventKind::ReflectionFlood as usize].note(tuple);
+                if dev.in_reflect >= t.flood_pps && dev.can_fire(EventKind::ReflectionFlood, now, t)
+                {
+                    fired.push((
+                        EventKind::ReflectionFlood,
+                        format!(
+                            "{name} received {} answers in one second it never asked for, from internet servers' port {} ({} and others): someone is using those servers to flood it (a reflection attack). The device is the victim, not the cause, and is not isolated.",
+                            dev.in_reflect, p.sport, p.src
+                        ),
+                    ));
+                }
+            } else {
+                dev.evidence[EventKind::InboundFlood as usize].note(tuple);
+                if dev.in_udp - dev.in_reflect >= t.flood_pps
+                    && dev.can_fire(EventKind::InboundFlood, now, t)
+                {
+                    fired.push((
+                        EventKind::InboundFlood,
+                        format!(
+                            "{name} received {} datagrams in one second from internet addresses ({} and others) that belong to no conversation: it is the target of a flood attack from the internet. The device is the victim, not the cause, and is not isolated.",
+                            dev.in_udp - dev.in_reflect, p.src
+                        ),
+                    ));
+                }
+            }
+        }
+        for (kind, explanation) in fired {
+            emit(dev, &mut self.stats, kind, explanation, now, t, out);
+        }
+        udp
     }
 
     fn insert_flow(&mut self, key: FlowKey, device: Mac) {
@@ -1497,7 +1824,15 @@ impl Monitor {
                         && pq.name == name_hash
                         && now < pq.sent_ns + DNS_QUERY_TIMEOUT_NS
                 });
-                found.map(|i| d.pending_dns.remove(i)).is_some()
+                let hit = found.map(|i| d.pending_dns.remove(i)).is_some();
+                if hit {
+                    d.answered_names.retain(|(n, _)| *n != name_hash);
+                    if d.answered_names.len() >= MAX_ANSWERED_NAMES {
+                        d.answered_names.remove(0);
+                    }
+                    d.answered_names.push((name_hash, now));
+                }
+                hit
             });
         if !matched {
             self.stats.dns_answers_unsolicited += 1;
