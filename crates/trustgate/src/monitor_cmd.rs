@@ -32,6 +32,11 @@ pub struct MonitorArgs {
     /// capture). Repeat for several.
     #[arg(long = "resolver")]
     pub resolvers: Vec<IpAddr>,
+    /// A public resolver you allow a device to use (MAC=IP), or every device (IP): its DNS
+    /// queries there are not reported. Repeat for several.
+    /// Example: --allow-resolver 02:00:00:00:00:07=9.9.9.9
+    #[arg(long = "allow-resolver")]
+    pub allowed_resolvers: Vec<monitor::monitor::AllowedResolver>,
     /// Also print what was learned about each device (MAC, vendor, DHCP/mDNS facts, addresses).
     #[arg(long)]
     pub devices: bool,
@@ -93,6 +98,10 @@ pub struct RunArgs {
     /// Local networks (default: RFC 1918, fc00::/7, fe80::/10).
     #[arg(long = "local")]
     pub locals: Vec<ipnet::IpNet>,
+    /// A public resolver you allow a device to use (MAC=IP), or every device (IP): its DNS
+    /// queries there are not reported. Repeat for several.
+    #[arg(long = "allow-resolver")]
+    pub allowed_resolvers: Vec<monitor::monitor::AllowedResolver>,
     /// The LAN is a Linux bridge (frames between devices are filtered too).
     #[arg(long)]
     pub bridged_lan: bool,
@@ -173,6 +182,7 @@ fn load_policies(dir: &Path, ca: &Path) -> Result<Vec<mud::DevicePolicy>> {
 pub fn run_monitor(args: MonitorArgs) -> Result<Option<Finding>> {
     let mut config = Config {
         resolvers: args.resolvers.clone(),
+        allowed_resolvers: args.allowed_resolvers.clone(),
         ..Config::default()
     };
     if let Some(dir) = &args.policies {
@@ -379,6 +389,7 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
                 // gateway's router advertisements announce): addresses in them are local.
                 lan_prefixes: args.locals.clone(),
                 policies: policies.clone(),
+                allowed_resolvers: args.allowed_resolvers.clone(),
                 ..Config::default()
             };
             let gw_cfg = gateway::GatewayConfig {

@@ -139,3 +139,74 @@ fn an_unread_link_type_or_an_empty_capture_is_refused_not_ok() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("gzip"), "{err}");
 }
+
+#[test]
+fn direction_scenarios_through_the_cli_and_an_allowed_resolver() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str| {
+        let (_, frames) = monitor::scenarios::build(name, 1).unwrap();
+        let p = dir.path().join(format!("{name}.pcap"));
+        monitor::scenarios::write_pcap(&p, &frames).unwrap();
+        p
+    };
+    let events = |out: &std::process::Output| -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v.get("kind").is_some())
+            .collect()
+    };
+    // An inbound flood: reported on the victim, nobody quarantined, the router never named.
+    let flood = write("inbound-syn-flood");
+    let out = Command::new(BIN)
+        .args(["monitor", "--json", flood.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let evs = events(&out);
+    assert!(!evs.is_empty());
+    let router = monitor::scenarios::GATEWAY_MAC.to_string();
+    for e in &evs {
+        assert_eq!(e["kind"], "inbound-flood", "{e}");
+        assert_eq!(e["quarantine"], false, "{e}");
+        assert_ne!(e["device"], router.as_str(), "{e}");
+    }
+    // The fallback resolver: reported, not quarantined; allowed by the owner: nothing.
+    let fallback = write("fallback-resolver");
+    let out = Command::new(BIN)
+        .args(["monitor", "--json", fallback.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let evs = events(&out);
+    assert!(!evs.is_empty());
+    assert!(evs
+        .iter()
+        .all(|e| e["kind"] == "dns-bypass" && e["quarantine"] == false));
+    let hub = evs[0]["device"].as_str().unwrap().to_string();
+    let out = Command::new(BIN)
+        .args([
+            "monitor",
+            fallback.to_str().unwrap(),
+            "--allow-resolver",
+            &format!("{hub}=8.8.8.8"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // A malformed allowance is a usage error.
+    let out = Command::new(BIN)
+        .args([
+            "monitor",
+            fallback.to_str().unwrap(),
+            "--allow-resolver",
+            "x=y",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
