@@ -99,7 +99,7 @@ pub fn replay_file_links(
 fn open_and_replay(
     path: &Path,
     ethernet_only: bool,
-    f: &mut dyn FnMut(u64, Link, &[u8]),
+    f: &mut impl FnMut(u64, Link, &[u8]),
 ) -> Result<ReplayStats, CaptureError> {
     let io = |source| CaptureError::Io {
         path: path.to_path_buf(),
@@ -194,7 +194,7 @@ fn replay_inner<R: Read + Send>(
     path: &Path,
     input: R,
     ethernet_only: bool,
-    f: &mut dyn FnMut(u64, Link, &[u8]),
+    f: &mut impl FnMut(u64, Link, &[u8]),
 ) -> Result<ReplayStats, CaptureError> {
     let path_buf = path.to_path_buf();
     let mut reader = match pcap_parser::create_reader(INITIAL_BUFFER, input) {
@@ -399,7 +399,7 @@ fn deliver(
     data: &[u8],
     caplen: u32,
     origlen: u32,
-    f: &mut dyn FnMut(u64, Link, &[u8]),
+    f: &mut impl FnMut(u64, Link, &[u8]),
 ) {
     let Some(link) = link else {
         stats.skipped_linktype += 1;
