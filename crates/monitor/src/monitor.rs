@@ -274,8 +274,10 @@ struct DeviceState {
     // Fan-out window (scans).
     fan_start: u64,
     syn_dsts: HyperLogLog,
-    /// Destination ports of SYNs in the fan-out window (port scans).
-    syn_ports: HyperLogLog,
+    /// Destination ports of SYNs in the fan-out window (port scans): a 128-bit linear
+    /// counting bitmap (distinct ports ≈ -128 ln(1 - set/128)), enough to tell tens of ports
+    /// from a few, in two words next to the other counters.
+    syn_port_map: u128,
     telnet_dsts: HyperLogLog,
     syns: u32,
     answered: u32,
@@ -338,7 +340,7 @@ impl DeviceState {
             in_reflect: 0,
             fan_start: now,
             syn_dsts: HyperLogLog::default(),
-            syn_ports: HyperLogLog::default(),
+            syn_port_map: 0,
             telnet_dsts: HyperLogLog::default(),
             syns: 0,
             answered: 0,
@@ -395,7 +397,7 @@ impl DeviceState {
         if now >= self.fan_start + t.fanout_window_s * NS {
             self.fan_start = now;
             self.syn_dsts.clear();
-            self.syn_ports.clear();
+            self.syn_port_map = 0;
             self.telnet_dsts.clear();
             self.syns = 0;
             self.answered = 0;
@@ -561,6 +563,8 @@ pub struct Monitor {
     /// Internet addresses sending unsolicited SYNs to the LAN (inbound scans), created on
     /// the first one.
     inbound_sources: Option<Box<LruCache<IpAddr, InboundSource>>>,
+    /// `port_scan_bits(thresholds.port_scan_ports)`, computed once.
+    port_scan_bits: u32,
 }
 
 /// An internet address sending connection requests nobody on the LAN asked for, over the
@@ -622,6 +626,27 @@ const MAX_ANSWERED_NAMES: usize = 8;
 const FALLBACK_WINDOW_NS: u64 = 60 * NS;
 /// Most bits (of 64) a SYN flood sets in a second's destination and port bitmaps.
 const FLOOD_MAX_BITS: u32 = 16;
+/// 2^64 / φ, for Fibonacci hashing.
+const FIB: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Bits of the 128-bit port map that `ports` distinct ports set on average (linear counting:
+/// 128 (1 - e^(-ports/128))), capped below all 128.
+fn port_scan_bits(ports: u32) -> u32 {
+    let bits = 128.0 * (1.0 - (-(ports as f64) / 128.0).exp());
+    (bits.ceil() as u32).clamp(1, 127)
+}
+
+/// A destination port's hash: bit `>> 57` in the port map, `>> 58` in the second's bitmap.
+#[inline]
+fn port_hash(port: u16) -> u64 {
+    mix64(u64::from(port) ^ 0x5bd1_e995)
+}
+
+/// Distinct ports estimated from the port map (linear counting).
+fn distinct_ports(map: u128) -> f64 {
+    let set = map.count_ones().min(127) as f64;
+    -128.0 * (1.0 - set / 128.0).ln()
+}
 const ICMPV6: u8 = 58;
 /// ICMPv6 router advertisement (RFC 4861 §4.2).
 const ROUTER_ADVERTISEMENT: u8 = 134;
@@ -641,6 +666,7 @@ impl Monitor {
             NonZeroUsize::new(config.max_flows.max(1)).expect("non-zero"),
             foldhash::fast::RandomState::default(),
         );
+        let port_scan_bits = port_scan_bits(config.thresholds.port_scan_ports);
         let mut gateways = config.gateway_macs.clone();
         gateways.truncate(MAX_GATEWAYS);
         let mut lan_v4 = Vec::new();
@@ -669,6 +695,7 @@ impl Monitor {
             addr_macs: None,
             upstream_mac: None,
             inbound_sources: None,
+            port_scan_bits,
         }
     }
 
@@ -1356,10 +1383,12 @@ impl Monitor {
                 dev.syn += 1;
                 let dst_key = ip_bits(&p.dst) as u64 ^ (ip_bits(&p.dst) >> 64) as u64;
                 dev.syn_dsts.insert(dst_key);
-                let port_key = mix64(u64::from(p.dport) ^ 0x5bd1_e995);
-                dev.syn_ports.insert(port_key);
-                dev.syn_dst_bits |= 1 << (mix64(dst_key) & 63);
-                dev.syn_port_bits |= 1 << (port_key & 63);
+                // Ports mixed (consecutive ports must collide like random ones for linear
+                // counting); addresses by Fibonacci hashing (one multiply; only counted).
+                let port_hash = port_hash(p.dport);
+                dev.syn_port_map |= 1 << (port_hash >> 57);
+                dev.syn_dst_bits |= 1 << (dst_key.wrapping_mul(FIB) >> 58);
+                dev.syn_port_bits |= 1 << (port_hash >> 58);
                 dev.evidence[EventKind::PortScan as usize].note(tuple);
                 dev.evidence[EventKind::Scan as usize].note(tuple);
                 dev.evidence[EventKind::SynFlood as usize].note(tuple);
@@ -1410,20 +1439,24 @@ impl Monitor {
                         ),
                     ));
                 }
-                // A port scan: many ports of few hosts (estimated every 8th SYN: the sketch
-                // is 256 registers).
-                if dev.syns % 8 == 0
+                // A port scan: many ports of few hosts.
+                if dev.syn_port_map.count_ones() >= self.port_scan_bits
                     && n < t.scan_fanout as f64
                     && (dev.answered as f64) <= t.scan_max_answered * dev.syns as f64
                     && dev.can_fire(EventKind::PortScan, now, t)
                 {
-                    let ports = dev.syn_ports.estimate();
-                    if ports >= t.port_scan_ports as f64 {
+                    // The map saturates past a few hundred ports.
+                    let ports = if dev.syn_port_map.count_ones() >= 120 {
+                        "more than 300".to_string()
+                    } else {
+                        format!("about {}", distinct_ports(dev.syn_port_map).round())
+                    };
+                    {
                         fired.push((
                             EventKind::PortScan,
                             format!(
-                                "{} tried about {} different services (ports) of {} and others in {} seconds and almost none answered: it is probing computers for a way in (a port scan).",
-                                dev.display_name(), ports.round(), p.dst, t.fanout_window_s
+                                "{} tried {ports} different services (ports) of {} and others in {} seconds and almost none answered: it is probing computers for a way in (a port scan).",
+                                dev.display_name(), p.dst, t.fanout_window_s
                             ),
                         ));
                     }
@@ -2098,4 +2131,24 @@ fn parse_query(payload: &[u8]) -> Option<QueryInfo> {
         name: full.trim_end_matches('.').to_string(),
         parent,
     })
+}
+
+#[cfg(test)]
+mod port_map_tests {
+    use super::*;
+
+    #[test]
+    fn the_port_map_counts_tens_of_ports_and_tells_them_from_a_few() {
+        let map = |ports: std::ops::Range<u64>| {
+            ports.fold(0u128, |m, p| m | 1 << (port_hash(p as u16) >> 57))
+        };
+        for n in [16u64, 64, 100, 200] {
+            let est = distinct_ports(map(1..n + 1));
+            assert!((est - n as f64).abs() < 0.3 * n as f64, "{n}: {est}");
+        }
+        // nmap's first 64 ports cross the default threshold; 8 ports (a flood's few) do not.
+        assert!(map(1..80).count_ones() >= port_scan_bits(64));
+        assert!(map(1..9).count_ones() < port_scan_bits(64));
+        assert_eq!(port_scan_bits(64), 51);
+    }
 }
