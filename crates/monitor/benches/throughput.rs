@@ -2,8 +2,11 @@
 //! reading the same files in the same run as anchors.
 //!
 //! Run: `cargo bench -p monitor --bench throughput` (needs tcpdump, tshark and GNU time:
-//! `apt-get install tcpdump tshark time`). Captures are generated once into
-//! `target/monitor-bench/` (about 1.5 GB each) and reused.
+//! `apt-get install tcpdump tshark time`; without tcpdump or tshark their columns say "not
+//! installed"). Captures are generated once into `target/monitor-bench/` (about 1.5 GB each)
+//! and reused. `MONITOR_BENCH_CAPTURES=mixed,scan` measures only those captures and
+//! `MONITOR_BENCH_RUNS=5` repeats each measurement five times (default 3); every monitor run's
+//! rate is printed with the median.
 //!
 //! Captures:
 //! - mixed: 10 M frames of a 500-device home/office LAN — TLS flows with handshakes, data and
@@ -43,12 +46,38 @@ fn main() {
     }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/monitor-bench");
     std::fs::create_dir_all(&dir).unwrap();
-    let files = [
-        ("mixed", generate(&dir, "mixed", mixed)),
-        ("scan", generate(&dir, "scan", scan)),
-        ("churn", generate(&dir, "churn", churn)),
-        ("mac-churn", generate(&dir, "macchurn", mac_churn)),
+    // MONITOR_BENCH_CAPTURES=mixed,scan measures only those (each capture is 1.5 GB to
+    // generate); MONITOR_BENCH_RUNS sets the repetitions (default 3).
+    let only = std::env::var("MONITOR_BENCH_CAPTURES").ok();
+    let wanted = |name: &str| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|w| w.trim() == name))
+    };
+    let runs: usize = std::env::var("MONITOR_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let all: [(&str, &str, Gen); 4] = [
+        ("mixed", "mixed", mixed),
+        ("scan", "scan", scan),
+        ("churn", "churn", churn),
+        ("mac-churn", "macchurn", mac_churn),
     ];
+    let files: Vec<(&str, PathBuf)> = all
+        .into_iter()
+        .filter(|(name, _, _)| wanted(name))
+        .map(|(name, file, gen)| (name, generate(&dir, file, gen)))
+        .collect();
+    let have = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok()
+    };
+    let (tcpdump_ok, tshark_ok) = (have("tcpdump"), have("tshark"));
     println!();
     println!("| capture ({} M frames) | monitor packets per CPU-s | peak RSS | events | flows held | of which: read only / read+decode | tcpdump -r -w /dev/null | tshark -r -c 1M > /dev/null |", FRAMES / 1_000_000);
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -56,17 +85,25 @@ fn main() {
         let size = std::fs::metadata(&path).unwrap().len();
         // Warm the page cache so every reader starts equal.
         let _ = std::fs::read(&path).map(|b| b.len());
-        let read = best_of(3, || measure_self(&path, "read"));
-        let decode = best_of(3, || measure_self(&path, "decode"));
-        let ours = best_of(3, || measure_self(&path, "monitor"));
-        let tcpdump = best_of(3, || {
-            measure_cmd(&["tcpdump", "-r", path.to_str().unwrap(), "-w", "/dev/null"])
+        let read = best_of(runs, || measure_self(&path, "read"));
+        let decode = best_of(runs, || measure_self(&path, "decode"));
+        let mut all_runs = Vec::new();
+        let ours = best_of(runs, || {
+            let m = measure_self(&path, "monitor");
+            all_runs.push(FRAMES as f64 / m.secs / 1e6);
+            m
+        });
+        let tcpdump = tcpdump_ok.then(|| {
+            best_of(runs, || {
+                measure_cmd(&["tcpdump", "-r", path.to_str().unwrap(), "-w", "/dev/null"])
+            })
         });
         // tshark keeps every frame's state (5 GB at 10 M frames, more on the scan capture):
         // it reads the first million frames of the same file.
-        let tshark = measure_cmd(&["tshark", "-r", path.to_str().unwrap(), "-c", "1000000"]);
+        let tshark = tshark_ok
+            .then(|| measure_cmd(&["tshark", "-r", path.to_str().unwrap(), "-c", "1000000"]));
         println!(
-            "| {name} ({:.2} GB) | {:.2} M | {:.1} MB | {} | {} | {:.1} M / {:.1} M | {:.2} M pkt/s, {:.1} MB | {:.3} M pkt/s, {:.0} MB |",
+            "| {name} ({:.2} GB) | {:.2} M | {:.1} MB | {} | {} | {:.1} M / {:.1} M | {} | {} |",
             size as f64 / 1e9,
             FRAMES as f64 / ours.secs / 1e6,
             ours.rss_kb as f64 / 1024.0,
@@ -74,10 +111,26 @@ fn main() {
             ours.extra.1,
             FRAMES as f64 / read.secs / 1e6,
             FRAMES as f64 / decode.secs / 1e6,
-            FRAMES as f64 / tcpdump.secs / 1e6,
-            tcpdump.rss_kb as f64 / 1024.0,
-            1e6 / tshark.secs / 1e6,
-            tshark.rss_kb as f64 / 1024.0,
+            tcpdump.map_or("not installed".into(), |t| format!(
+                "{:.2} M pkt/s, {:.1} MB",
+                FRAMES as f64 / t.secs / 1e6,
+                t.rss_kb as f64 / 1024.0
+            )),
+            tshark.map_or("not installed".into(), |t| format!(
+                "{:.3} M pkt/s, {:.0} MB",
+                1e6 / t.secs / 1e6,
+                t.rss_kb as f64 / 1024.0
+            )),
+        );
+        all_runs.sort_by(f64::total_cmp);
+        println!(
+            "|   {name}: every monitor run, M packets per CPU-s: {} (median {:.2}) |",
+            all_runs
+                .iter()
+                .map(|r| format!("{r:.2}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            all_runs[all_runs.len() / 2]
         );
     }
     println!();
@@ -202,8 +255,10 @@ fn child(path: &Path) {
     println!("{secs} {events} {}", mon.flow_count());
 }
 
+type Gen = fn(&mut ChaCha8Rng, u64) -> (u64, Vec<u8>);
+
 /// Write `FRAMES` frames from `gen` unless the file is already there.
-fn generate(dir: &Path, name: &str, gen: fn(&mut ChaCha8Rng, u64) -> (u64, Vec<u8>)) -> PathBuf {
+fn generate(dir: &Path, name: &str, gen: Gen) -> PathBuf {
     let path = dir.join(format!("{name}-{}m.pcap", FRAMES / 1_000_000));
     if path.exists() {
         return path;

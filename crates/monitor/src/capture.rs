@@ -1,13 +1,17 @@
-//! Where frames come from: pcap/pcapng files (`pcap-parser`) or a live AF_PACKET socket
-//! (`nix`). Both hand `(time_ns, frame)` to the same callback, normally [`Monitor::process`].
+//! Where frames come from: pcap/pcapng files (`pcap-parser`; gzip-compressed ones through
+//! `flate2`, as tcpdump reads `.pcap.gz`) or a live AF_PACKET socket (`nix`). Both hand
+//! `(time_ns, frame)` to the same callback, normally [`Monitor::process`]
+//! ([`Monitor::process_link`] with the link type, for [`replay_file_links`]).
 //!
 //! Bad files never crash and never allocate without bound: the read buffer grows only up to
 //! [`MAX_RECORD_BYTES`], records claiming more are reported as corruption with their byte offset,
-//! frames of link types other than Ethernet are skipped and counted, and a file cut inside its
-//! last record is processed up to the cut and reported as truncated.
+//! frames of link types the caller does not read are skipped and counted, and a file cut inside
+//! its last record is processed up to the cut and reported as truncated.
 //!
 //! [`Monitor::process`]: crate::Monitor::process
+//! [`Monitor::process_link`]: crate::Monitor::process_link
 
+use crate::link::Link;
 use pcap_parser::pcapng::Block;
 use pcap_parser::{Linktype, PcapBlockOwned, PcapError};
 use serde::Serialize;
@@ -47,9 +51,15 @@ pub enum CaptureError {
 pub struct ReplayStats {
     /// "pcap" or "pcapng".
     pub format: &'static str,
+    /// "gzip" when the file was gzip-compressed (read as `tcpdump -r` reads `.pcap.gz`).
+    pub compression: Option<&'static str>,
     /// Frames handed to the callback.
     pub frames: u64,
-    /// Frames skipped because their link type is not Ethernet (with the link types seen).
+    /// The link types read (names as in [`Link::as_str`]), from the pcap header or the
+    /// pcapng interface descriptions.
+    pub link_types: Vec<&'static str>,
+    /// Frames skipped because the monitor does not read their link type ([`replay_file`]:
+    /// any but Ethernet), with the link types seen (`LINKTYPE_*` numbers, at most 8).
     pub skipped_linktype: u64,
     pub other_linktypes: Vec<i32>,
     /// Packet blocks naming an interface the file never described (skipped).
@@ -62,25 +72,129 @@ pub struct ReplayStats {
 
 struct Iface {
     linktype: Linktype,
+    link: Option<Link>,
     resolution: u64,
     offset: i64,
 }
 
-/// Read `path` (pcap or pcapng, either byte order) and call `f(time_ns, frame)` for every
-/// Ethernet frame in file order.
-pub fn replay_file(path: &Path, f: impl FnMut(u64, &[u8])) -> Result<ReplayStats, CaptureError> {
-    let file = std::fs::File::open(path).map_err(|source| CaptureError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    replay_reader(path, file, f)
+/// Read `path` (pcap or pcapng, either byte order, optionally gzip-compressed) and call
+/// `f(time_ns, frame)` for every Ethernet frame in file order. Frames of other link types
+/// are skipped and counted; [`replay_file_links`] reads them too.
+pub fn replay_file(
+    path: &Path,
+    mut f: impl FnMut(u64, &[u8]),
+) -> Result<ReplayStats, CaptureError> {
+    open_and_replay(path, true, &mut |t, _, frame| f(t, frame))
 }
 
-/// [`replay_file`] over any reader; `path` only names it in errors.
+/// [`replay_file`] for every link type the monitor reads ([`Link`]): `f(time_ns, link,
+/// frame)`, the link type per frame (pcapng files can mix interfaces of several).
+pub fn replay_file_links(
+    path: &Path,
+    mut f: impl FnMut(u64, Link, &[u8]),
+) -> Result<ReplayStats, CaptureError> {
+    open_and_replay(path, false, &mut f)
+}
+
+fn open_and_replay(
+    path: &Path,
+    ethernet_only: bool,
+    f: &mut impl FnMut(u64, Link, &[u8]),
+) -> Result<ReplayStats, CaptureError> {
+    let io = |source| CaptureError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    // gzip (RFC 1952) starts 1f 8b: tcpdump and Wireshark read such captures transparently.
+    let mut head = [0u8; 2];
+    let mut got = 0;
+    while got < 2 {
+        match file.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    // Back to the start (pcap-parser detects the format from its first read).
+    use std::io::Seek;
+    file.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
+    let start = file;
+    if got == 2 && head == [0x1f, 0x8b] {
+        let error = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let gz = Remember {
+            inner: flate2::read::MultiGzDecoder::new(std::io::BufReader::new(start)),
+            error: error.clone(),
+        };
+        let r = replay_inner(path, gz, ethernet_only, f).map(|mut s| {
+            s.compression = Some("gzip");
+            s
+        });
+        let detail = error.lock().ok().and_then(|mut e| e.take());
+        return match detail {
+            // The decompressor failed (corrupt or cut compressed data): the frames before
+            // were processed, the rest cannot be read.
+            Some(d) => Err(CaptureError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(format!("gzip-compressed capture: {d}")),
+            }),
+            None => r,
+        };
+    }
+    replay_inner(path, start, ethernet_only, f)
+}
+
+/// A reader that keeps the first error's message (pcap-parser reports only that a read
+/// failed).
+struct Remember<R> {
+    inner: R,
+    error: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl<R: Read> Read for Remember<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            if let Ok(mut slot) = self.error.lock() {
+                slot.get_or_insert_with(|| e.to_string());
+            }
+        })
+    }
+}
+
+/// [`replay_file`] over any reader (not decompressed); `path` only names it in errors.
 pub fn replay_reader<R: Read + Send>(
     path: &Path,
     input: R,
     mut f: impl FnMut(u64, &[u8]),
+) -> Result<ReplayStats, CaptureError> {
+    replay_inner(path, input, true, &mut |t, _, frame| f(t, frame))
+}
+
+/// [`replay_file_links`] over any reader (not decompressed).
+pub fn replay_reader_links<R: Read + Send>(
+    path: &Path,
+    input: R,
+    mut f: impl FnMut(u64, Link, &[u8]),
+) -> Result<ReplayStats, CaptureError> {
+    replay_inner(path, input, false, &mut f)
+}
+
+fn accept(linktype: Linktype, ethernet_only: bool, stats: &mut ReplayStats) -> Option<Link> {
+    let link = Link::from_linktype(linktype.0).filter(|l| !ethernet_only || *l == Link::Ethernet);
+    if let Some(l) = link {
+        if !stats.link_types.contains(&l.as_str()) {
+            stats.link_types.push(l.as_str());
+        }
+    }
+    link
+}
+
+fn replay_inner<R: Read + Send>(
+    path: &Path,
+    input: R,
+    ethernet_only: bool,
+    f: &mut impl FnMut(u64, Link, &[u8]),
 ) -> Result<ReplayStats, CaptureError> {
     let path_buf = path.to_path_buf();
     let mut reader = match pcap_parser::create_reader(INITIAL_BUFFER, input) {
@@ -98,6 +212,7 @@ pub fn replay_reader<R: Read + Send>(
     let mut buffer_size = INITIAL_BUFFER;
     // Legacy pcap state.
     let mut legacy_linktype = Linktype::ETHERNET;
+    let mut legacy_link = Some(Link::Ethernet);
     let mut legacy_nanos = false;
     let mut big_endian = false;
     // pcapng state: interfaces of the current section.
@@ -111,6 +226,7 @@ pub fn replay_reader<R: Read + Send>(
                     PcapBlockOwned::LegacyHeader(h) => {
                         stats.format = "pcap";
                         legacy_linktype = h.network;
+                        legacy_link = accept(h.network, ethernet_only, &mut stats);
                         legacy_nanos = h.is_nanosecond_precision();
                         big_endian = h.is_bigendian();
                     }
@@ -124,11 +240,12 @@ pub fn replay_reader<R: Read + Send>(
                         deliver(
                             &mut stats,
                             legacy_linktype,
+                            legacy_link,
                             ts,
                             b.data,
                             b.caplen,
                             b.origlen,
-                            &mut f,
+                            f,
                         );
                     }
                     PcapBlockOwned::NG(Block::SectionHeader(shb)) => {
@@ -139,6 +256,7 @@ pub fn replay_reader<R: Read + Send>(
                     PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
                         ifaces.push(Iface {
                             linktype: idb.linktype,
+                            link: accept(idb.linktype, ethernet_only, &mut stats),
                             // An invalid if_tsresol falls back to the default, microseconds.
                             resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
                             offset: idb.ts_offset(),
@@ -158,11 +276,12 @@ pub fn replay_reader<R: Read + Send>(
                                 deliver(
                                     &mut stats,
                                     i.linktype,
+                                    i.link,
                                     ts,
                                     epb.data,
                                     epb.caplen,
                                     epb.origlen,
-                                    &mut f,
+                                    f,
                                 );
                             }
                             None => stats.skipped_bad_interface += 1,
@@ -175,11 +294,12 @@ pub fn replay_reader<R: Read + Send>(
                             deliver(
                                 &mut stats,
                                 i.linktype,
+                                i.link,
                                 last_ts,
                                 spb.data,
                                 len.min(spb.origlen),
                                 spb.origlen,
-                                &mut f,
+                                f,
                             )
                         }
                         None => stats.skipped_bad_interface += 1,
@@ -269,27 +389,30 @@ fn describe(e: &PcapError<&[u8]>) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
+#[inline]
 fn deliver(
     stats: &mut ReplayStats,
     linktype: Linktype,
+    link: Option<Link>,
     ts: u64,
     data: &[u8],
     caplen: u32,
     origlen: u32,
-    f: &mut impl FnMut(u64, &[u8]),
+    f: &mut impl FnMut(u64, Link, &[u8]),
 ) {
-    if linktype != Linktype::ETHERNET {
+    let Some(link) = link else {
         stats.skipped_linktype += 1;
         if !stats.other_linktypes.contains(&linktype.0) && stats.other_linktypes.len() < 8 {
             stats.other_linktypes.push(linktype.0);
         }
         return;
-    }
+    };
     if caplen < origlen {
         stats.cut_by_snaplen += 1;
     }
     stats.frames += 1;
-    f(ts, data);
+    f(ts, link, data);
 }
 
 /// A live capture on one interface through an AF_PACKET socket: every frame the interface

@@ -23,7 +23,11 @@ pub enum EventKind {
     SynFlood,
     UdpFlood,
     AckFlood,
-    /// DNS queries sent to a resolver other than the gateway's.
+    /// DNS queries sent to a resolver other than the gateway's (and not one the owner allowed,
+    /// `Config::allowed_resolvers`). Not a quarantine on its own: devices use public resolvers
+    /// as a fallback (the explanation says when the router had answered the same name) and
+    /// some use them by design; malware that does it also does something else the other
+    /// detectors see.
     DnsBypass,
     /// Many random names under one domain: a DNS water-torture attack on its name servers.
     DnsWaterTorture,
@@ -53,6 +57,19 @@ pub enum EventKind {
     /// A device announced a MUD URL that is not an `https://` URL, or is over 255 bytes; it is
     /// not recorded. Not a quarantine.
     MudUrlInvalid,
+    /// SYNs toward many different ports of few hosts, almost none answered: a port scan
+    /// (nmap -sS) by the device.
+    PortScan,
+    /// A flood arriving from the internet: connection requests (SYN) or datagrams at flood
+    /// rate toward this device, which is the victim. Not a quarantine.
+    InboundFlood,
+    /// Answers the device never asked for, at flood rate, from internet servers' DNS, NTP,
+    /// SSDP, memcached … ports: a reflection (amplification) attack on this device. Not a
+    /// quarantine.
+    ReflectionFlood,
+    /// An internet host probing many ports of this device, or one port of many devices
+    /// (this one among them). Not a quarantine: the device is the target.
+    InboundScan,
 }
 
 impl EventKind {
@@ -67,6 +84,10 @@ impl EventKind {
                 | EventKind::NewDestinations
                 | EventKind::MudUrlChanged
                 | EventKind::MudUrlInvalid
+                | EventKind::DnsBypass
+                | EventKind::InboundFlood
+                | EventKind::ReflectionFlood
+                | EventKind::InboundScan
         )
     }
 
@@ -88,10 +109,14 @@ impl EventKind {
             EventKind::RogueRouterAdvertisement => "rogue-router-advertisement",
             EventKind::MudUrlChanged => "mud-url-changed",
             EventKind::MudUrlInvalid => "mud-url-invalid",
+            EventKind::PortScan => "port-scan",
+            EventKind::InboundFlood => "inbound-flood",
+            EventKind::ReflectionFlood => "reflection-flood",
+            EventKind::InboundScan => "inbound-scan",
         }
     }
 
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 20] = [
         EventKind::MiraiScan,
         EventKind::TelnetScan,
         EventKind::Scan,
@@ -108,6 +133,10 @@ impl EventKind {
         EventKind::RogueRouterAdvertisement,
         EventKind::MudUrlChanged,
         EventKind::MudUrlInvalid,
+        EventKind::PortScan,
+        EventKind::InboundFlood,
+        EventKind::ReflectionFlood,
+        EventKind::InboundScan,
     ];
 }
 

@@ -16,13 +16,15 @@ pub mod community_id;
 pub mod conformance;
 pub mod event;
 pub mod identity;
+pub mod link;
 pub mod monitor;
 pub mod packet;
 pub mod scenarios;
 pub mod sketch;
 
-pub use capture::{replay_file, CaptureError, LiveCapture, ReplayStats};
+pub use capture::{replay_file, replay_file_links, CaptureError, LiveCapture, ReplayStats};
 pub use event::{DnsAnswer, Event, EventKind, EvidencePacket, LanPrefix, Output};
 pub use identity::{DeviceFacts, MudUrlOption, OuiTable};
+pub use link::Link;
 pub use monitor::{Config, Monitor, Stats, Thresholds};
 pub use packet::Mac;

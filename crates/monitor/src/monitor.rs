@@ -10,6 +10,7 @@ use crate::event::{rfc3339, DnsAnswer, Event, EventKind, LanPrefix, Output, Tupl
 use crate::identity::{
     parse_dhcpv4, parse_dhcpv6, parse_mdns_names, DeviceFacts, MudUrlOption, OuiTable,
 };
+use crate::link::{decode_link, Link};
 use crate::packet::{decode, is_group_addr, is_local, Fragment, Mac, Packet, Skip, TCP, UDP};
 use crate::sketch::{mix64, CountMin, HyperLogLog};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
@@ -39,6 +40,10 @@ pub struct Thresholds {
     pub scan_fanout: u32,
     /// … when at most this share of the SYNs were answered.
     pub scan_max_answered: f64,
+    /// Distinct destination ports of SYNs in the fan-out window (few hosts, almost none
+    /// answered) for a port scan; the same count of ports (or `scan_fanout` hosts) from one
+    /// internet address for an inbound scan.
+    pub port_scan_ports: u32,
     /// Connection attempts to one host's login port (22, 23, 2323) within `brute_window_s`.
     pub brute_attempts: u16,
     pub brute_window_s: u64,
@@ -62,6 +67,7 @@ impl Default for Thresholds {
             telnet_fanout: 8,
             scan_fanout: 32,
             scan_max_answered: 0.2,
+            port_scan_ports: 64,
             brute_attempts: 8,
             brute_window_s: 60,
             flood_pps: 1000,
@@ -109,6 +115,31 @@ pub struct Config {
     pub thresholds: Thresholds,
     /// MUD policies by MUD URL, for the conformance detector.
     pub policies: Vec<mud::DevicePolicy>,
+    /// Resolvers the owner allows besides the gateway's, for one device or for all: DNS to
+    /// them is not reported. Their answers are still not passed on (only the gateway's are).
+    pub allowed_resolvers: Vec<AllowedResolver>,
+}
+
+/// A resolver the owner allows a device (or every device, `device: None`) to use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllowedResolver {
+    pub device: Option<Mac>,
+    pub resolver: IpAddr,
+}
+
+impl std::str::FromStr for AllowedResolver {
+    type Err = String;
+    /// `IP` (every device) or `MAC=IP` (that device), e.g. `02:00:00:00:00:07=9.9.9.9`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (device, ip) = match s.split_once('=') {
+            Some((mac, ip)) => (Some(mac.trim().parse::<Mac>()?), ip),
+            None => (None, s),
+        };
+        let resolver = ip.trim().parse().map_err(|_| {
+            format!("{s:?}: expected an IP address, or MAC=IP like 02:00:00:00:00:07=9.9.9.9")
+        })?;
+        Ok(AllowedResolver { device, resolver })
+    }
 }
 
 impl Default for Config {
@@ -124,6 +155,7 @@ impl Default for Config {
             max_flows_per_device: 8192,
             thresholds: Thresholds::default(),
             policies: vec![],
+            allowed_resolvers: vec![],
         }
     }
 }
@@ -230,9 +262,22 @@ struct DeviceState {
     syn: u32,
     udp_out: u32,
     ack_unsolicited: u32,
+    /// One bit per hashed destination / destination port of this second's SYNs: a flood
+    /// hits few of each; a sweep or port scan sets many.
+    syn_dst_bits: u64,
+    syn_port_bits: u64,
+    /// Unsolicited from the internet this second: SYNs, UDP datagrams, and of those, UDP
+    /// from amplifier ports (reflection).
+    in_syn: u32,
+    in_udp: u32,
+    in_reflect: u32,
     // Fan-out window (scans).
     fan_start: u64,
     syn_dsts: HyperLogLog,
+    /// Destination ports of SYNs in the fan-out window (port scans): a 128-bit linear
+    /// counting bitmap (distinct ports ≈ -128 ln(1 - set/128)), enough to tell tens of ports
+    /// from a few, in two words next to the other counters.
+    syn_port_map: u128,
     telnet_dsts: HyperLogLog,
     syns: u32,
     answered: u32,
@@ -253,6 +298,9 @@ struct DeviceState {
     learned: Vec<(String, IpAddr)>,
     /// DNS queries the device sent to an allowed resolver, waiting for their answer.
     pending_dns: Vec<PendingQuery>,
+    /// Names (hashes) the gateway's resolver answered for the device, with the time:
+    /// a query for one of them elsewhere soon after is a fallback resolver at work.
+    answered_names: Vec<(u64, u64)>,
     /// Non-first fragments in the 1-second rate window.
     frag_out: u32,
     /// (destination, IPv4 id) hashes of recent first fragments of known flows: their later
@@ -271,6 +319,8 @@ struct DeviceState {
     /// Packet time + 1 of the last event of each kind; 0: never (half the size of
     /// `Option<u64>`, and the device table is the memory worst case).
     last_fired: [u64; KINDS],
+    /// Its MAC is [`address_mac`] of its address (a capture without MACs).
+    named_by_address: bool,
 }
 
 impl DeviceState {
@@ -283,8 +333,14 @@ impl DeviceState {
             syn: 0,
             udp_out: 0,
             ack_unsolicited: 0,
+            syn_dst_bits: 0,
+            syn_port_bits: 0,
+            in_syn: 0,
+            in_udp: 0,
+            in_reflect: 0,
             fan_start: now,
             syn_dsts: HyperLogLog::default(),
+            syn_port_map: 0,
             telnet_dsts: HyperLogLog::default(),
             syns: 0,
             answered: 0,
@@ -298,6 +354,7 @@ impl DeviceState {
             known_dsts: Box::new([0; 64]),
             learned: Vec::new(),
             pending_dns: Vec::new(),
+            answered_names: Vec::new(),
             frag_out: 0,
             flow_frags: None,
             addr_start: now,
@@ -308,6 +365,7 @@ impl DeviceState {
             new_dsts: 0,
             evidence: Default::default(),
             last_fired: [0; KINDS],
+            named_by_address: false,
         }
     }
 
@@ -320,11 +378,18 @@ impl DeviceState {
             self.udp_out = 0;
             self.ack_unsolicited = 0;
             self.frag_out = 0;
+            self.syn_dst_bits = 0;
+            self.syn_port_bits = 0;
+            self.in_syn = 0;
+            self.in_udp = 0;
+            self.in_reflect = 0;
             for k in [
                 EventKind::SynFlood,
                 EventKind::UdpFlood,
                 EventKind::AckFlood,
                 EventKind::FragmentFlood,
+                EventKind::InboundFlood,
+                EventKind::ReflectionFlood,
             ] {
                 self.evidence[k as usize].tuples.clear();
             }
@@ -332,11 +397,18 @@ impl DeviceState {
         if now >= self.fan_start + t.fanout_window_s * NS {
             self.fan_start = now;
             self.syn_dsts.clear();
+            self.syn_port_map = 0;
             self.telnet_dsts.clear();
             self.syns = 0;
             self.answered = 0;
             self.mirai = 0;
-            for k in [EventKind::Scan, EventKind::TelnetScan, EventKind::MiraiScan] {
+            for k in [
+                EventKind::Scan,
+                EventKind::TelnetScan,
+                EventKind::MiraiScan,
+                EventKind::PortScan,
+                EventKind::InboundScan,
+            ] {
                 self.evidence[k as usize].tuples.clear();
             }
         }
@@ -379,9 +451,10 @@ impl DeviceState {
             .clone()
             .or_else(|| self.facts.mdns_names.iter().next().cloned())
             .or_else(|| self.facts.vendor.as_ref().map(|v| format!("A {v} device")));
-        match who {
-            Some(w) => format!("{w} ({})", self.facts.mac),
-            None => format!("The device {}", self.facts.mac),
+        match (who, self.named_by_address, self.facts.addrs.first()) {
+            (Some(w), _, _) => format!("{w} ({})", self.facts.mac),
+            (None, true, Some(a)) => format!("The device at {a}"),
+            (None, _, _) => format!("The device {}", self.facts.mac),
         }
     }
 
@@ -482,6 +555,57 @@ pub struct Monitor {
     devices: LruCache<Mac, DeviceState, foldhash::fast::RandomState>,
     flows: LruCache<FlowKey, Flow, foldhash::fast::RandomState>,
     stats: Stats,
+    /// Links without MACs ([`Monitor::process_link`]): the MAC last seen with each LAN
+    /// address; created on the first such frame (Ethernet never needs it).
+    addr_macs: Option<Box<LruCache<IpAddr, Mac>>>,
+    /// The MAC last seen sending from an internet address on such a link.
+    upstream_mac: Option<Mac>,
+    /// Internet addresses sending unsolicited SYNs to the LAN (inbound scans), created on
+    /// the first one.
+    inbound_sources: Option<Box<LruCache<IpAddr, InboundSource>>>,
+    /// `port_scan_bits(thresholds.port_scan_ports)`, computed once.
+    port_scan_bits: u32,
+}
+
+/// An internet address sending connection requests nobody on the LAN asked for, over the
+/// fan-out window.
+struct InboundSource {
+    start: u64,
+    dsts: HyperLogLog,
+    ports: HyperLogLog,
+    /// An inbound scan was reported for this window.
+    reported: bool,
+}
+
+/// Internet sources tracked for inbound scans (the least recent leaves first).
+const MAX_INBOUND_SOURCES: usize = 256;
+
+/// UDP source ports of services abused for reflection/amplification (CISA TA14-017A):
+/// chargen, DNS, NTP, SNMP, NetBIOS, LDAP/CLDAP, SSDP, WS-Discovery, memcached, and others.
+const AMPLIFIER_PORTS: [u16; 14] = [
+    17, 19, 53, 111, 123, 137, 161, 389, 1900, 3283, 3702, 5353, 11211, 27015,
+];
+
+/// The router in front of every internet address on links without MACs.
+pub const UPSTREAM_MAC: Mac = Mac([0x0a, 0xff, 0xff, 0xff, 0xff, 0xfe]);
+
+/// The locally administered MAC naming the device at `addr` on links without MACs:
+/// `0a:00:` + the IPv4 address, `0a:06:` + the last 32 bits of an IPv6 address.
+pub fn address_mac(addr: &IpAddr) -> Mac {
+    match addr {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            Mac([0x0a, 0x00, o[0], o[1], o[2], o[3]])
+        }
+        IpAddr::V6(a) => {
+            let o = a.octets();
+            Mac([0x0a, 0x06, o[12], o[13], o[14], o[15]])
+        }
+    }
+}
+
+fn is_address_mac(mac: &Mac) -> bool {
+    mac.0[0] == 0x0a && (mac.0[1] == 0x00 || mac.0[1] == 0x06)
 }
 
 const MAX_GATEWAYS: usize = 8;
@@ -495,6 +619,34 @@ pub const DNS_QUERY_TIMEOUT_NS: u64 = 10 * NS;
 /// gateway's anti-spoofing keeps dropping them) and counted in `Stats::addrs_refused`.
 pub const MAX_NEW_ADDRS_PER_MINUTE: u32 = 8;
 const FLOW_FRAG_SLOTS: usize = 32;
+/// Names the gateway answered remembered per device, for the fallback-resolver check.
+const MAX_ANSWERED_NAMES: usize = 8;
+/// How long after the gateway's resolver answered a name a query for it elsewhere counts as
+/// a fallback resolver.
+const FALLBACK_WINDOW_NS: u64 = 60 * NS;
+/// Most bits (of 64) a SYN flood sets in a second's destination and port bitmaps.
+const FLOOD_MAX_BITS: u32 = 16;
+/// 2^64 / φ, for Fibonacci hashing.
+const FIB: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Bits of the 128-bit port map that `ports` distinct ports set on average (linear counting:
+/// 128 (1 - e^(-ports/128))), capped below all 128.
+fn port_scan_bits(ports: u32) -> u32 {
+    let bits = 128.0 * (1.0 - (-(ports as f64) / 128.0).exp());
+    (bits.ceil() as u32).clamp(1, 127)
+}
+
+/// A destination port's hash: bit `>> 57` in the port map, `>> 58` in the second's bitmap.
+#[inline]
+fn port_hash(port: u16) -> u64 {
+    mix64(u64::from(port) ^ 0x5bd1_e995)
+}
+
+/// Distinct ports estimated from the port map (linear counting).
+fn distinct_ports(map: u128) -> f64 {
+    let set = map.count_ones().min(127) as f64;
+    -128.0 * (1.0 - set / 128.0).ln()
+}
 const ICMPV6: u8 = 58;
 /// ICMPv6 router advertisement (RFC 4861 §4.2).
 const ROUTER_ADVERTISEMENT: u8 = 134;
@@ -514,6 +666,7 @@ impl Monitor {
             NonZeroUsize::new(config.max_flows.max(1)).expect("non-zero"),
             foldhash::fast::RandomState::default(),
         );
+        let port_scan_bits = port_scan_bits(config.thresholds.port_scan_ports);
         let mut gateways = config.gateway_macs.clone();
         gateways.truncate(MAX_GATEWAYS);
         let mut lan_v4 = Vec::new();
@@ -539,6 +692,10 @@ impl Monitor {
             devices,
             flows,
             stats: Stats::default(),
+            addr_macs: None,
+            upstream_mac: None,
+            inbound_sources: None,
+            port_scan_bits,
         }
     }
 
@@ -669,6 +826,78 @@ impl Monitor {
                 return;
             }
         };
+        self.process_packet(p, out);
+    }
+
+    /// [`Monitor::process`] for a frame of any link type the monitor reads ([`Link`]).
+    ///
+    /// Links without MAC addresses (raw IP, BSD null/loop, PPP, NFLOG; Linux cooked captures
+    /// for destinations) name devices by address: a MAC already seen with that LAN address
+    /// (cooked captures carry the sender's), else the locally administered
+    /// `0a:00:` + IPv4 address (`0a:06:` + the last 32 bits of an IPv6 address); every
+    /// internet address stands behind one upstream router (the sender MAC seen with internet
+    /// addresses, else [`UPSTREAM_MAC`]). Events then name the device by its address too.
+    pub fn process_link(&mut self, time_ns: u64, link: Link, frame: &[u8], out: &mut Vec<Output>) {
+        if link == Link::Ethernet {
+            return self.process(time_ns, frame, out);
+        }
+        self.stats.frames += 1;
+        if time_ns > self.now {
+            self.now = time_ns;
+        }
+        let (mut p, macs) = match decode_link(link, frame) {
+            Ok(x) => x,
+            Err(Skip::NotIp) => {
+                self.stats.not_ip += 1;
+                return;
+            }
+            Err(Skip::Malformed) => {
+                self.stats.malformed += 1;
+                return;
+            }
+        };
+        let src_lan = self.is_lan(&p.src);
+        let table = self
+            .addr_macs
+            .get_or_insert_with(|| Box::new(LruCache::new(NonZeroUsize::new(4096).expect("4096"))));
+        if macs.src {
+            if src_lan {
+                if !p.src.is_unspecified() {
+                    table.put(p.src, p.src_mac);
+                }
+            } else {
+                self.upstream_mac = Some(p.src_mac);
+            }
+        } else {
+            p.src_mac = if src_lan {
+                table
+                    .get(&p.src)
+                    .copied()
+                    .unwrap_or_else(|| address_mac(&p.src))
+            } else {
+                self.upstream_mac.unwrap_or(UPSTREAM_MAC)
+            };
+        }
+        if !macs.dst {
+            p.dst_mac = if is_group_addr(&p.dst) {
+                Mac([0xff; 6])
+            } else if self.is_lan(&p.dst) {
+                let table = self.addr_macs.as_mut().expect("created above");
+                table
+                    .get(&p.dst)
+                    .copied()
+                    .unwrap_or_else(|| address_mac(&p.dst))
+            } else {
+                self.upstream_mac.unwrap_or(UPSTREAM_MAC)
+            };
+        }
+        self.process_packet(p, out);
+    }
+
+    // Always inlined: `process`, the hot path, must stay one function as it was before
+    // `process_link` shared it.
+    #[inline(always)]
+    fn process_packet(&mut self, p: Packet<'_>, out: &mut Vec<Output>) {
         self.stats.ip_packets += 1;
         let mut rogue = None;
         if p.fragment == Fragment::Whole {
@@ -683,13 +912,23 @@ impl Monitor {
             self.stats.fragments += 1;
         }
         let dst_lan = self.is_lan(&p.dst);
+        let src_lan = self.is_lan(&p.src);
         // Internet-bound frames go to the router's MAC: that is the gateway (learned only
         // when the gateway's MACs are not configured).
         if !dst_lan && !is_group_addr(&p.dst) && !p.dst_mac.is_group() {
             self.learn_gateway(p.dst_mac);
+        } else if !src_lan
+            && self.gateways.is_empty()
+            && !is_group_addr(&p.src)
+            && !p.src_mac.is_group()
+        {
+            // Internet-sourced frames to the LAN arrive from the router: with no gateway
+            // known yet (a capture starting with an attack from outside), their sender is it.
+            // Once one is known, another MAC doing this forges internet addresses and stays a
+            // device.
+            self.learn_gateway(p.src_mac);
         }
         if !p.src_mac.is_group() && !self.is_gateway(&p.src_mac) {
-            let src_lan = self.is_lan(&p.src);
             self.sent_by_device(&p, src_lan, dst_lan, out);
             if let Some(r) = rogue {
                 self.report_rogue(&p, r, out);
@@ -699,7 +938,7 @@ impl Monitor {
             && !self.is_gateway(&p.dst_mac)
             && self.devices.contains(&p.dst_mac)
         {
-            self.received_by_device(&p, out);
+            self.received_by_device(&p, src_lan, out);
         }
     }
 
@@ -882,7 +1121,9 @@ impl Monitor {
         }
         let mut facts = DeviceFacts::new(mac, self.now);
         facts.vendor = self.oui.vendor(&mac).map(str::to_string);
-        if let Some((_, evicted)) = self.devices.push(mac, DeviceState::new(facts, self.now)) {
+        let mut state = DeviceState::new(facts, self.now);
+        state.named_by_address = self.addr_macs.is_some() && is_address_mac(&mac);
+        if let Some((_, evicted)) = self.devices.push(mac, state) {
             if evicted.facts.mac != mac {
                 self.stats.devices_evicted += 1;
             }
@@ -909,6 +1150,12 @@ impl Monitor {
         };
         let resolver_ok = self.is_resolver(&p.dst);
         let resolvers_known = !self.config.resolvers.is_empty() || !self.dhcp_resolvers.is_empty();
+        let owner_allowed = !self.config.allowed_resolvers.is_empty()
+            && self
+                .config
+                .allowed_resolvers
+                .iter()
+                .any(|a| a.resolver == p.dst && a.device.is_none_or(|m| m == p.src_mac));
         let is_new = self.ensure_device(p.src_mac);
         // Peek (no LRU reordering) and promote at most once per second of packet time: moving
         // the entry to the front on every packet costs cache misses on its neighbours.
@@ -984,25 +1231,47 @@ impl Monitor {
         dev.flush_facts(changed, urgent, now, out);
 
         // DNS sent past the gateway's resolver.
-        let dns_query =
-            p.dport == 53 && (p.proto == UDP || p.tcp.is_some_and(|tc| tc.syn && !tc.ack));
+        // A SYN to port 53 while the device tries many ports this second is part of a port
+        // scan, reported as such.
+        let dns_query = p.dport == 53
+            && (p.proto == UDP
+                || (p.tcp.is_some_and(|tc| tc.syn && !tc.ack)
+                    && dev.syn_port_bits.count_ones() <= FLOOD_MAX_BITS));
         // UDP to port 53 counts when it is a DNS query (a UDP flood's random ports hit 53 too).
         if dns_query
             && resolvers_known
             && !resolver_ok
+            && !owner_allowed
             && !is_group_addr(&p.dst)
             && (p.proto != UDP || is_dns_query(p.payload))
         {
             dev.evidence[EventKind::DnsBypass as usize].note(tuple);
             if dev.can_fire(EventKind::DnsBypass, now, t) {
-                fired.push((
-                    EventKind::DnsBypass,
-                format!(
-                    "{} asked {} instead of your router to look up names; malware does this to avoid your router's protections.",
-                    dev.display_name(),
-                    p.dst
-                ),
-            ));
+                // Weigh it: the same name answered by the router moments ago is a fallback
+                // resolver (or a device checking its answers), not a way around the router.
+                let fallback = (p.proto == UDP)
+                    .then(|| parse_query(p.payload))
+                    .flatten()
+                    .and_then(|q| {
+                        let h = hash_name(&self.name_hasher, &q.name);
+                        dev.answered_names
+                            .iter()
+                            .any(|(n, at)| *n == h && now < at + FALLBACK_WINDOW_NS)
+                            .then_some(q.name)
+                    });
+                let explanation = match fallback {
+                    Some(name) => format!(
+                        "{} also asked {} for {name}, which your router had just answered: devices do this with a second, fallback resolver. On its own this is not a sign of malware and the device is not isolated for it; if you trust this resolver for the device, allow it.",
+                        dev.display_name(),
+                        p.dst
+                    ),
+                    None => format!(
+                        "{} asked {} instead of your router to look up names. Some devices do this by design, and malware does it to avoid your router's protections; on its own it is not proof of either, and the device is not isolated for it; if you trust this resolver for the device, allow it.",
+                        dev.display_name(),
+                        p.dst
+                    ),
+                };
+                fired.push((EventKind::DnsBypass, explanation));
             }
         }
         if dns_query && p.proto == UDP && p.fragment == Fragment::Whole {
@@ -1055,9 +1324,23 @@ impl Monitor {
             }
         }
 
-        // New destinations (internet only; the LAN is local business).
+        // New destinations (internet only; the LAN is local business). Answers (SYN-ACK, RST,
+        // ICMP errors) go where others came from: a device under attack answering forged
+        // addresses does not contact them.
         let remote_dst = !dst_lan && !is_group_addr(&p.dst);
-        if remote_dst && dev.learn_dst(&p.dst) && now >= dev.facts.first_seen_ns + t.learn_s * NS {
+        let answer = match p.tcp {
+            Some(tc) => tc.rst || (tc.syn && tc.ack),
+            None => match (p.proto, p.payload.first()) {
+                (1, Some(3 | 11 | 12)) => true,
+                (ICMPV6, Some(ty)) => *ty < 128,
+                _ => false,
+            },
+        };
+        if remote_dst
+            && !answer
+            && dev.learn_dst(&p.dst)
+            && now >= dev.facts.first_seen_ns + t.learn_s * NS
+        {
             dev.new_dsts += 1;
             dev.evidence[EventKind::NewDestinations as usize].note(tuple);
             if dev.new_dsts >= t.new_destinations
@@ -1102,6 +1385,17 @@ impl Monitor {
                 dev.syn += 1;
                 let dst_key = ip_bits(&p.dst) as u64 ^ (ip_bits(&p.dst) >> 64) as u64;
                 dev.syn_dsts.insert(dst_key);
+                // Ports mixed (consecutive ports must collide like random ones for linear
+                // counting); addresses by Fibonacci hashing (one multiply; only counted).
+                let port_hash = port_hash(p.dport);
+                dev.syn_port_map |= 1 << (port_hash >> 57);
+                dev.syn_dst_bits |= 1 << (dst_key.wrapping_mul(FIB) >> 58);
+                dev.syn_port_bits |= 1 << (port_hash >> 58);
+                // Evidence once several ports were tried (a cache line fewer per SYN of the
+                // common one-port case).
+                if dev.syn_port_map.count_ones() > 8 {
+                    dev.evidence[EventKind::PortScan as usize].note(tuple);
+                }
                 dev.evidence[EventKind::Scan as usize].note(tuple);
                 dev.evidence[EventKind::SynFlood as usize].note(tuple);
                 // Mirai's scanner sets the ISN to the target address and sends no options.
@@ -1151,8 +1445,33 @@ impl Monitor {
                         ),
                     ));
                 }
+                // A port scan: many ports of few hosts.
+                if dev.syn_port_map.count_ones() >= self.port_scan_bits
+                    && n < t.scan_fanout as f64
+                    && (dev.answered as f64) <= t.scan_max_answered * dev.syns as f64
+                    && dev.can_fire(EventKind::PortScan, now, t)
+                {
+                    // The map saturates past a few hundred ports.
+                    let ports = if dev.syn_port_map.count_ones() >= 120 {
+                        "more than 300".to_string()
+                    } else {
+                        format!("about {}", distinct_ports(dev.syn_port_map).round())
+                    };
+                    {
+                        fired.push((
+                            EventKind::PortScan,
+                            format!(
+                                "{} tried {ports} different services (ports) of {} and others in {} seconds and almost none answered: it is probing computers for a way in (a port scan).",
+                                dev.display_name(), p.dst, t.fanout_window_s
+                            ),
+                        ));
+                    }
+                }
+                // A flood hits few hosts and ports; many of either is a sweep or port scan.
                 if dev.syn >= t.flood_pps
                     && !is_group_addr(&p.dst)
+                    && dev.syn_dst_bits.count_ones() <= FLOOD_MAX_BITS
+                    && dev.syn_port_bits.count_ones() <= FLOOD_MAX_BITS
                     && dev.can_fire(EventKind::SynFlood, now, t)
                 {
                     fired.push((
@@ -1167,8 +1486,9 @@ impl Monitor {
                 if p.fragment == Fragment::First {
                     dev.note_flow_fragment(frag_key(&p.dst, p.ip_id));
                 }
-            } else if !tc.rst {
-                // A non-SYN packet of no known flow: an ACK flood sends nothing else. A flow
+            } else if !(tc.rst || (tc.syn && dev.in_syn > 0)) {
+                // A non-SYN packet of no known flow: an ACK flood sends nothing else. SYN-ACKs
+                // while SYNs arrive from the internet are the device answering them. A flow
                 // that keeps going (it began before the capture) becomes a real flow after three
                 // packets — unless the device is flooding right now, when a full sketch would
                 // promote flood packets too.
@@ -1188,12 +1508,18 @@ impl Monitor {
                     ));
                 }
             }
-        } else if p.proto == UDP && p.dport != 53 && !is_group_addr(&p.dst) {
+        } else if p.proto == UDP && p.dport == 53 && !is_group_addr(&p.dst) {
+            // A query: its answer is solicited (see `received_by_device`).
+            dev.unsolicited.add(key.hash64());
+        } else if p.proto == UDP && !is_group_addr(&p.dst) {
             if touch_flow(&mut self.flows, &key, now) {
                 if p.fragment == Fragment::First {
                     dev.note_flow_fragment(frag_key(&p.dst, p.ip_id));
                 }
             } else {
+                // Remembered so that the answer makes a flow and an unrequested datagram
+                // from the internet does not.
+                dev.unsolicited.add(key.hash64());
                 dev.udp_out += 1;
                 dev.evidence[EventKind::UdpFlood as usize].note(tuple);
                 if dev.udp_out >= t.flood_pps && dev.can_fire(EventKind::UdpFlood, now, t) {
@@ -1237,7 +1563,7 @@ impl Monitor {
         }
     }
 
-    fn received_by_device(&mut self, p: &Packet<'_>, out: &mut Vec<Output>) {
+    fn received_by_device(&mut self, p: &Packet<'_>, src_lan: bool, out: &mut Vec<Output>) {
         let now = self.now;
         let key = FlowKey {
             local: ip_bits(&p.dst),
@@ -1259,6 +1585,19 @@ impl Monitor {
         }
         if touch_flow(&mut self.flows, &key, now) {
             return;
+        }
+        if !src_lan && !is_group_addr(&p.src) {
+            // A datagram from the internet answers one the device sent (remembered in its
+            // sketch), or nobody asked for it: then it makes no flow (a reflection flood
+            // would fill the table) until the device answers it.
+            let solicited = p.proto == UDP
+                && self
+                    .devices
+                    .peek(&p.dst_mac)
+                    .is_some_and(|d| d.unsolicited.estimate(key.hash64()) > 0);
+            if !solicited && self.inbound_unsolicited(p, out) {
+                return;
+            }
         }
         let answered = match p.tcp {
             Some(tc) => tc.syn && tc.ack,
@@ -1308,6 +1647,139 @@ impl Monitor {
             }
             self.insert_flow(key, p.dst_mac);
         }
+    }
+
+    /// A packet from the internet to a device, of no known flow: SYNs and datagrams are
+    /// counted against the device as the *target* (inbound floods, reflection), SYNs also
+    /// against their source (inbound port scans and sweeps). Returns true for a datagram (it
+    /// makes no flow).
+    fn inbound_unsolicited(&mut self, p: &Packet<'_>, out: &mut Vec<Output>) -> bool {
+        let syn = p.tcp.is_some_and(|tc| tc.syn && !tc.ack);
+        let udp = p.proto == UDP && p.fragment == Fragment::Whole;
+        if !syn && !udp {
+            return false;
+        }
+        let now = self.now;
+        let t = &self.config.thresholds;
+        let fan_ns = t.fanout_window_s * NS;
+        // The source: how many hosts and ports it tried.
+        let mut scan = None;
+        let mut scanner = false;
+        if syn {
+            let sources = self.inbound_sources.get_or_insert_with(|| {
+                Box::new(LruCache::new(
+                    NonZeroUsize::new(MAX_INBOUND_SOURCES).expect("non-zero"),
+                ))
+            });
+            let s = sources.get_or_insert_mut(p.src, || InboundSource {
+                start: now,
+                dsts: HyperLogLog::default(),
+                ports: HyperLogLog::default(),
+                reported: false,
+            });
+            if now >= s.start + fan_ns {
+                s.start = now;
+                s.dsts.clear();
+                s.ports.clear();
+                s.reported = false;
+            }
+            let dst_key = ip_bits(&p.dst) as u64 ^ (ip_bits(&p.dst) >> 64) as u64;
+            s.dsts.insert(dst_key);
+            s.ports.insert(mix64(u64::from(p.dport) ^ 0x5bd1_e995));
+            let (hosts, ports) = (s.dsts.estimate(), s.ports.estimate());
+            scanner = hosts >= 4.0 || ports >= 4.0;
+            if !s.reported && (hosts >= t.scan_fanout as f64 || ports >= t.port_scan_ports as f64) {
+                s.reported = true;
+                scan = Some((hosts, ports));
+            }
+        }
+        let Some(dev) = self.devices.peek_mut(&p.dst_mac) else {
+            return false;
+        };
+        dev.roll(now, t);
+        let tuple = Tuple {
+            time_ns: now,
+            src: p.src,
+            dst: p.dst,
+            proto: p.proto,
+            sport: p.sport,
+            dport: p.dport,
+        };
+        let mut fired: Vec<(EventKind, String)> = Vec::new();
+        let name = dev.display_name();
+        if let Some((hosts, ports)) = scan {
+            dev.evidence[EventKind::InboundScan as usize].note(tuple);
+            let what = if ports >= t.port_scan_ports as f64 {
+                format!(
+                    "tried about {} different services (ports) of {name}",
+                    ports.round()
+                )
+            } else {
+                format!(
+                    "tried port {} of about {} of your devices, {name} among them",
+                    p.dport,
+                    hosts.round()
+                )
+            };
+            fired.push((
+                EventKind::InboundScan,
+                format!(
+                    "{} on the internet {what} in {} seconds: it is scanning your network from outside. Your router let it through; the device is the target, not the cause, and is not isolated.",
+                    p.src, t.fanout_window_s
+                ),
+            ));
+        } else if syn {
+            dev.evidence[EventKind::InboundScan as usize].note(tuple);
+        }
+        if syn {
+            dev.in_syn += 1;
+            dev.evidence[EventKind::InboundFlood as usize].note(tuple);
+            if dev.in_syn >= t.flood_pps
+                && !scanner
+                && dev.can_fire(EventKind::InboundFlood, now, t)
+            {
+                fired.push((
+                    EventKind::InboundFlood,
+                    format!(
+                        "{name} received {} connection requests in one second from internet addresses ({} and others, most likely forged) to its port {}: it is the target of a flood attack from the internet. The device is the victim, not the cause, and is not isolated.",
+                        dev.in_syn, p.src, p.dport
+                    ),
+                ));
+            }
+        } else {
+            dev.in_udp += 1;
+            if AMPLIFIER_PORTS.contains(&p.sport) {
+                dev.in_reflect += 1;
+                dev.evidence[EventKind::ReflectionFlood as usize].note(tuple);
+                if dev.in_reflect >= t.flood_pps && dev.can_fire(EventKind::ReflectionFlood, now, t)
+                {
+                    fired.push((
+                        EventKind::ReflectionFlood,
+                        format!(
+                            "{name} received {} answers in one second it never asked for, from internet servers' port {} ({} and others): someone is using those servers to flood it (a reflection attack). The device is the victim, not the cause, and is not isolated.",
+                            dev.in_reflect, p.sport, p.src
+                        ),
+                    ));
+                }
+            } else {
+                dev.evidence[EventKind::InboundFlood as usize].note(tuple);
+                if dev.in_udp - dev.in_reflect >= t.flood_pps
+                    && dev.can_fire(EventKind::InboundFlood, now, t)
+                {
+                    fired.push((
+                        EventKind::InboundFlood,
+                        format!(
+                            "{name} received {} datagrams in one second from internet addresses ({} and others) that belong to no conversation: it is the target of a flood attack from the internet. The device is the victim, not the cause, and is not isolated.",
+                            dev.in_udp - dev.in_reflect, p.src
+                        ),
+                    ));
+                }
+            }
+        }
+        for (kind, explanation) in fired {
+            emit(dev, &mut self.stats, kind, explanation, now, t, out);
+        }
+        udp
     }
 
     fn insert_flow(&mut self, key: FlowKey, device: Mac) {
@@ -1391,7 +1863,15 @@ impl Monitor {
                         && pq.name == name_hash
                         && now < pq.sent_ns + DNS_QUERY_TIMEOUT_NS
                 });
-                found.map(|i| d.pending_dns.remove(i)).is_some()
+                let hit = found.map(|i| d.pending_dns.remove(i)).is_some();
+                if hit {
+                    d.answered_names.retain(|(n, _)| *n != name_hash);
+                    if d.answered_names.len() >= MAX_ANSWERED_NAMES {
+                        d.answered_names.remove(0);
+                    }
+                    d.answered_names.push((name_hash, now));
+                }
+                hit
             });
         if !matched {
             self.stats.dns_answers_unsolicited += 1;
@@ -1657,4 +2137,24 @@ fn parse_query(payload: &[u8]) -> Option<QueryInfo> {
         name: full.trim_end_matches('.').to_string(),
         parent,
     })
+}
+
+#[cfg(test)]
+mod port_map_tests {
+    use super::*;
+
+    #[test]
+    fn the_port_map_counts_tens_of_ports_and_tells_them_from_a_few() {
+        let map = |ports: std::ops::Range<u64>| {
+            ports.fold(0u128, |m, p| m | 1 << (port_hash(p as u16) >> 57))
+        };
+        for n in [16u64, 64, 100, 200] {
+            let est = distinct_ports(map(1..n + 1));
+            assert!((est - n as f64).abs() < 0.3 * n as f64, "{n}: {est}");
+        }
+        // nmap's first 64 ports cross the default threshold; 8 ports (a flood's few) do not.
+        assert!(map(1..80).count_ones() >= port_scan_bits(64));
+        assert!(map(1..9).count_ones() < port_scan_bits(64));
+        assert_eq!(port_scan_bits(64), 51);
+    }
 }

@@ -119,12 +119,23 @@ pub enum Skip {
 }
 
 /// Decode an Ethernet II frame.
+#[inline]
 pub fn decode(frame: &[u8]) -> Result<Packet<'_>, Skip> {
     let sliced = LaxSlicedPacket::from_ethernet(frame).map_err(|_| Skip::Malformed)?;
     let (src_mac, dst_mac) = match &sliced.link {
         Some(LinkSlice::Ethernet2(eth)) => (Mac(eth.source()), Mac(eth.destination())),
         _ => return Err(Skip::Malformed),
     };
+    decode_sliced(sliced, src_mac, dst_mac)
+}
+
+/// The network and transport layers of a sliced frame, with the link's MACs.
+#[inline]
+pub(crate) fn decode_sliced<'a>(
+    sliced: LaxSlicedPacket<'a>,
+    src_mac: Mac,
+    dst_mac: Mac,
+) -> Result<Packet<'a>, Skip> {
     let (src, dst, proto, ip_payload, hop_limit, fragment, ip_id) = match &sliced.net {
         Some(LaxNetSlice::Ipv4(v4)) => {
             let h = v4.header();

@@ -12,6 +12,13 @@
 //! - `traps`: background plus what must not be flagged: legitimate telnet to a LAN host, an NTP
 //!   burst at boot, a firmware download, an mDNS storm, DHCP renumbering, and a stream that
 //!   began before the capture did. Written as pcapng, to exercise that reader too.
+//!
+//! Direction and intent ([`DIRECTION_SCENARIOS`], background plus one story each):
+//! `inbound-syn-flood` (spoofed SYNs from the internet at a camera, before the router is known),
+//! `reflection-flood` (DNS/NTP answers nobody asked for at a console), `port-scan` (nmap -sS
+//! from the internet at the NAS, and from a compromised camera inside), `host-sweep` (a DVR
+//! sweeping port 80 of thousands of addresses at flood rate) and `fallback-resolver` (a
+//! smart-lock hub asking 8.8.8.8 what the router just answered).
 
 use crate::packet::Mac;
 use dhcproto::v4::{self, DhcpOption, MessageType, OptionCode};
@@ -998,6 +1005,11 @@ pub fn build(name: &str, seed: u64) -> Option<(Truth, Frames)> {
             devices.extend(home.iter().map(|d| benign_truth(d, None)));
             traps(&mut cap, &mut rng, t0, &mut devices);
         }
+        "inbound-syn-flood" | "reflection-flood" | "port-scan" | "host-sweep"
+        | "fallback-resolver" => {
+            devices.extend(home.iter().map(|d| benign_truth(d, None)));
+            direction(name, &mut cap, &mut rng, t0, &mut devices);
+        }
         _ => return None,
     }
     let frames = cap.sorted();
@@ -1339,6 +1351,343 @@ fn traps(cap: &mut Capture, rng: &mut ChaCha8Rng, t0: u64, devices: &mut Vec<Tru
     }
     add(&hub, "hub", "dhcp-renumbering", devices);
 }
+
+/// A LAN device that got its address by DHCP and talks to its cloud now and then.
+fn lan_device(
+    cap: &mut Capture,
+    rng: &mut ChaCha8Rng,
+    t0: u64,
+    host: &Host,
+    hostname: &str,
+    cloud: Ipv4Addr,
+) {
+    dhcp_exchange(
+        cap,
+        t0,
+        host.mac,
+        host.ip,
+        &DhcpClient {
+            hostname: Some(hostname.into()),
+            ..Default::default()
+        },
+        rng.random(),
+    );
+    let mut t = t0 + NS;
+    while t < t0 + 200 * NS {
+        tcp_session(cap, rng, t, host, GATEWAY_MAC, cloud, 443, 2, 200, 600);
+        t += 40 * NS;
+    }
+}
+
+fn truth(
+    host: &Host,
+    role: &str,
+    infected: bool,
+    kinds: &[&str],
+    first: Option<u64>,
+) -> TruthDevice {
+    TruthDevice {
+        mac: host.mac,
+        role: role.into(),
+        infected,
+        first_scan_ns: first,
+        expected_kinds: kinds.iter().map(|k| k.to_string()).collect(),
+        trap: None,
+    }
+}
+
+/// Scenarios about direction and intent: traffic from the internet arrives through the router
+/// (frames from `GATEWAY_MAC`) and is an attack *on* the LAN; scans are scans, not floods; a
+/// fallback public resolver is not malware.
+fn direction(
+    name: &str,
+    cap: &mut Capture,
+    rng: &mut ChaCha8Rng,
+    t0: u64,
+    devices: &mut Vec<TruthDevice>,
+) {
+    let host = |i: u8| Host {
+        mac: Mac([0x02, 0xd1, 0x4e, 0x00, 0x00, i]),
+        ip: Ipv4Addr::new(192, 168, 1, 60 + i),
+    };
+    match name {
+        "inbound-syn-flood" => {
+            // Spoofed SYNs from random internet addresses to a camera's web port, 2500 per
+            // second for 2 s, starting before anything else (the router is not known yet);
+            // the camera answers each with a SYN-ACK.
+            let cam = host(1);
+            let start = t0 - NS / 2;
+            for i in 0..5_000u64 {
+                let t = start + i * 400_000;
+                let src = random_public(rng);
+                let sport: u16 = rng.random_range(1024..65_535);
+                let seq: u32 = rng.random();
+                cap.push(
+                    t,
+                    tcp_frame(
+                        GATEWAY_MAC,
+                        cam.mac,
+                        src,
+                        cam.ip,
+                        sport,
+                        80,
+                        seq,
+                        "S",
+                        0,
+                        &[],
+                    ),
+                );
+                cap.push(
+                    t + 50_000,
+                    tcp_frame(
+                        cam.mac,
+                        GATEWAY_MAC,
+                        cam.ip,
+                        src,
+                        80,
+                        sport,
+                        rng.random(),
+                        "SA",
+                        seq.wrapping_add(1),
+                        &[],
+                    ),
+                );
+            }
+            lan_device(
+                cap,
+                rng,
+                t0 + NS,
+                &cam,
+                "camera",
+                Ipv4Addr::new(203, 0, 113, 30),
+            );
+            devices.push(truth(&cam, "camera", false, &["inbound-flood"], None));
+        }
+        "reflection-flood" => {
+            // DNS and NTP answers nobody asked for, from 400 open servers, 2000 per second
+            // for 2 s, to a games console's port 27015 (the spoofed requests' source).
+            let console = host(2);
+            lan_device(
+                cap,
+                rng,
+                t0,
+                &console,
+                "console",
+                Ipv4Addr::new(198, 51, 100, 40),
+            );
+            let servers: Vec<Ipv4Addr> = (0..400).map(|_| random_public(rng)).collect();
+            let start = t0 + 60 * NS;
+            for i in 0..4_000u64 {
+                let sport = if i % 2 == 0 { 53 } else { 123 };
+                cap.push(
+                    start + i * 500_000,
+                    udp_frame(
+                        GATEWAY_MAC,
+                        console.mac,
+                        servers[i as usize % servers.len()],
+                        console.ip,
+                        sport,
+                        27015,
+                        &[0x5a; 480],
+                    ),
+                );
+            }
+            devices.push(truth(
+                &console,
+                "console",
+                false,
+                &["reflection-flood"],
+                None,
+            ));
+        }
+        "port-scan" => {
+            // nmap -sS from the internet against the NAS's first 1000 ports in 2 s (one
+            // source port, as nmap does); the NAS answers RST, or SYN-ACK on 22, 80, 443.
+            // And a LAN camera, compromised, doing the same to the NAS from inside.
+            let nas = host(3);
+            let cam = host(4);
+            lan_device(cap, rng, t0, &nas, "nas", Ipv4Addr::new(203, 0, 113, 50));
+            lan_device(
+                cap,
+                rng,
+                t0 + NS,
+                &cam,
+                "camera",
+                Ipv4Addr::new(203, 0, 113, 51),
+            );
+            let scanner = Ipv4Addr::new(198, 51, 100, 66);
+            let start = t0 + 60 * NS;
+            let inside = t0 + 100 * NS;
+            for (from, from_mac, to_mac, at) in [
+                (scanner, GATEWAY_MAC, nas.mac, start),
+                (cam.ip, cam.mac, nas.mac, inside),
+            ] {
+                for port in 1..=1000u16 {
+                    let t = at + port as u64 * 2_000_000;
+                    let seq: u32 = rng.random();
+                    cap.push(
+                        t,
+                        tcp_frame(
+                            from_mac,
+                            to_mac,
+                            from,
+                            nas.ip,
+                            45_123,
+                            port,
+                            seq,
+                            "S",
+                            0,
+                            &[],
+                        ),
+                    );
+                    let back = if from == scanner {
+                        GATEWAY_MAC
+                    } else {
+                        cam.mac
+                    };
+                    let open = matches!(port, 22 | 80 | 443);
+                    cap.push(
+                        t + 300_000,
+                        tcp_frame(
+                            nas.mac,
+                            back,
+                            nas.ip,
+                            from,
+                            port,
+                            45_123,
+                            if open { rng.random() } else { 0 },
+                            if open { "SA" } else { "RA" },
+                            seq.wrapping_add(1),
+                            &[],
+                        ),
+                    );
+                }
+            }
+            devices.push(truth(&nas, "nas", false, &["inbound-scan"], None));
+            devices.push(truth(
+                &cam,
+                "camera",
+                true,
+                &["port-scan"],
+                Some(inside + 2_000_000),
+            ));
+        }
+        "host-sweep" => {
+            // A compromised DVR sweeping port 80 of 4000 internet addresses at 2000 SYNs per
+            // second: a scan, not a flood. A few answer.
+            let dvr = host(5);
+            lan_device(cap, rng, t0, &dvr, "dvr", Ipv4Addr::new(203, 0, 113, 70));
+            let start = t0 + 40 * NS;
+            for i in 0..4_000u64 {
+                let t = start + i * 500_000;
+                let dst = random_public(rng);
+                let sport: u16 = rng.random_range(32_768..61_000);
+                let mut seq: u32 = rng.random();
+                if seq == u32::from(dst) {
+                    seq ^= 1;
+                }
+                cap.push(
+                    t,
+                    tcp_frame(
+                        dvr.mac,
+                        GATEWAY_MAC,
+                        dvr.ip,
+                        dst,
+                        sport,
+                        80,
+                        seq,
+                        "S",
+                        0,
+                        &[],
+                    ),
+                );
+                if i % 50 == 0 {
+                    cap.push(
+                        t + 30_000_000,
+                        tcp_frame(
+                            GATEWAY_MAC,
+                            dvr.mac,
+                            dst,
+                            dvr.ip,
+                            80,
+                            sport,
+                            rng.random(),
+                            "SA",
+                            seq.wrapping_add(1),
+                            &[],
+                        ),
+                    );
+                }
+            }
+            devices.push(truth(&dvr, "dvr", true, &["scan"], Some(start)));
+        }
+        "fallback-resolver" => {
+            // A smart-lock hub asks the router, gets its answer, then asks 8.8.8.8 the same
+            // name (its fallback resolver) and connects: every 30 s.
+            let hub = host(6);
+            dhcp_exchange(
+                cap,
+                t0,
+                hub.mac,
+                hub.ip,
+                &DhcpClient {
+                    hostname: Some("lock-hub".into()),
+                    ..Default::default()
+                },
+                rng.random(),
+            );
+            let cloud = Ipv4Addr::new(203, 0, 113, 90);
+            let mut t = t0 + 2 * NS;
+            while t < t0 + 280 * NS {
+                dns_lookup(
+                    cap,
+                    rng,
+                    t,
+                    &hub,
+                    GATEWAY_IP,
+                    "api.lock.example",
+                    &[cloud],
+                    false,
+                );
+                dns_lookup(
+                    cap,
+                    rng,
+                    t + 30_000_000,
+                    &hub,
+                    Ipv4Addr::new(8, 8, 8, 8),
+                    "api.lock.example",
+                    &[cloud],
+                    false,
+                );
+                tcp_session(
+                    cap,
+                    rng,
+                    t + 80_000_000,
+                    &hub,
+                    GATEWAY_MAC,
+                    cloud,
+                    443,
+                    2,
+                    300,
+                    300,
+                );
+                t += 30 * NS;
+            }
+            devices.push(truth(&hub, "lock-hub", false, &["dns-bypass"], None));
+        }
+        _ => unreachable!("checked by build"),
+    }
+}
+
+/// Scenarios about the direction and intent of traffic (not part of `SCENARIOS`, whose
+/// precision and recall are the reference): see [`build`].
+pub const DIRECTION_SCENARIOS: [&str; 5] = [
+    "inbound-syn-flood",
+    "reflection-flood",
+    "port-scan",
+    "host-sweep",
+    "fallback-resolver",
+];
 
 /// Write every scenario (`home`, `mirai`, `traps`) with its `.truth.json` into `dir`.
 pub fn write_all(dir: &Path, seed: u64) -> std::io::Result<Vec<Truth>> {

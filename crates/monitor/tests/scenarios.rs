@@ -170,3 +170,123 @@ fn identity_survives_renumbering_and_collects_dhcp_and_mdns_facts() {
     assert!(mon.device(&traps.gateway_mac).is_none());
     let _ = EventKind::ALL;
 }
+
+/// Direction and intent: each scenario's devices get exactly the expected kinds of event; a
+/// quarantine only for the compromised ones; nothing for the router (nor anyone else).
+fn direction_events(name: &str, config: Config) -> (monitor::scenarios::Truth, Vec<Event>) {
+    let (truth, frames) = monitor::scenarios::build(name, 1).unwrap();
+    let mut mon = Monitor::new(config, OuiTable::default());
+    let mut out = Vec::new();
+    let mut events = Vec::new();
+    for (t, f) in &frames {
+        mon.process(*t, f, &mut out);
+        events.extend(out.drain(..).filter_map(|o| match o {
+            Output::Event(e) => Some(e),
+            _ => None,
+        }));
+    }
+    assert!(mon.gateways().contains(&truth.gateway_mac), "{name}");
+    assert!(
+        mon.device(&truth.gateway_mac).is_none(),
+        "{name}: the router is no device"
+    );
+    (truth, events)
+}
+
+#[test]
+fn direction_scenarios_report_victims_scans_and_fallbacks_without_false_quarantines() {
+    for name in monitor::scenarios::DIRECTION_SCENARIOS {
+        let (truth, events) = direction_events(name, Config::default());
+        let mut by_dev: BTreeMap<String, Vec<&Event>> = BTreeMap::new();
+        for e in &events {
+            by_dev.entry(e.device.to_string()).or_default().push(e);
+        }
+        for d in &truth.devices {
+            let evs = by_dev.remove(&d.mac.to_string()).unwrap_or_default();
+            let kinds: BTreeSet<&str> = evs.iter().map(|e| e.kind.as_str()).collect();
+            let expected: BTreeSet<&str> = d.expected_kinds.iter().map(|k| k.as_str()).collect();
+            assert_eq!(
+                kinds,
+                expected,
+                "{name}: {} ({}): {:?}",
+                d.mac,
+                d.role,
+                evs.iter().map(|e| &e.explanation).collect::<Vec<_>>()
+            );
+            if d.infected {
+                let first = evs
+                    .iter()
+                    .filter(|e| e.quarantine)
+                    .map(|e| e.time_ns)
+                    .min()
+                    .unwrap_or_else(|| panic!("{name}: {} not quarantined", d.role));
+                assert!(first - d.first_scan_ns.unwrap() <= 10 * NS, "{name}");
+            } else {
+                assert!(
+                    evs.iter().all(|e| !e.quarantine),
+                    "{name}: benign {} quarantined: {evs:?}",
+                    d.role
+                );
+            }
+            for e in &evs {
+                assert!(!e.evidence.is_empty(), "{e:?}");
+            }
+        }
+        assert!(
+            by_dev.is_empty(),
+            "{name}: events for devices outside the truth (the router?): {:?}",
+            by_dev
+        );
+        // What the words say.
+        let text = |kind: &str| {
+            events
+                .iter()
+                .find(|e| e.kind.as_str() == kind)
+                .map(|e| e.explanation.clone())
+                .unwrap_or_default()
+        };
+        match name {
+            "inbound-syn-flood" => {
+                let t = text("inbound-flood");
+                assert!(t.contains("victim") && t.contains("port 80"), "{t}");
+            }
+            "reflection-flood" => assert!(text("reflection-flood").contains("reflection"), ""),
+            "port-scan" => {
+                assert!(text("inbound-scan").contains("198.51.100.66"));
+                assert!(text("port-scan").contains("port scan"));
+            }
+            "fallback-resolver" => {
+                let t = text("dns-bypass");
+                assert!(t.contains("just answered") && t.contains("8.8.8.8"), "{t}");
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn an_owner_allowed_resolver_is_not_reported() {
+    let (truth, _) = monitor::scenarios::build("fallback-resolver", 1).unwrap();
+    let hub = truth
+        .devices
+        .iter()
+        .find(|d| d.role == "lock-hub")
+        .unwrap()
+        .mac;
+    // For that device: nothing at all. For another device only: still reported.
+    for (allowed, expect_events) in [
+        (format!("{hub}=8.8.8.8"), false),
+        ("8.8.8.8".to_string(), false),
+        ("02:00:00:00:00:99=8.8.8.8".to_string(), true),
+    ] {
+        let config = Config {
+            allowed_resolvers: vec![allowed.parse().unwrap()],
+            ..Config::default()
+        };
+        let (_, events) = direction_events("fallback-resolver", config);
+        assert_eq!(!events.is_empty(), expect_events, "{allowed}: {events:?}");
+    }
+    assert!("nonsense"
+        .parse::<monitor::monitor::AllowedResolver>()
+        .is_err());
+}

@@ -34,7 +34,9 @@
 //!    certificate without KeyUsage is rejected. Else [`SignatureError::KeyUsage`].
 //! 7. The signature verifies over exactly the given content bytes, hashed as binary (no MIME
 //!    canonicalisation of line endings), including the `message-digest` signed attribute
-//!    (RFC 5652 §5.4, §5.6, §11.2). Else [`SignatureError::BadSignature`].
+//!    (RFC 5652 §5.4, §5.6, §11.2). Else [`SignatureError::BadSignature`], which says whether
+//!    the content's digest differs from the signed `message-digest` (the file is not the one
+//!    signed, with both digests) or matches it (the signature value itself is bad).
 //!
 //! The structural rules (1–4, 6) are read with the RustCrypto `cms`/`x509-cert` DER decoders,
 //! for inspection only. All cryptography and certificate path validation (5, 7) is done by the
@@ -298,7 +300,16 @@ pub fn verify_detached(
     })?;
     cms.verify(None, Some(&store), Some(content), None, CMSOptions::BINARY)
         .map_err(|e| {
-            SignatureError::BadSignature(format!("OpenSSL reports {}", openssl_reason(&e)))
+            let openssl = openssl_reason(&e);
+            SignatureError::BadSignature(match digest_comparison(&inspected, content) {
+                Some(Digests::Mismatch { algorithm, content, signed }) => format!(
+                    "the MUD file's {algorithm} digest is {content}, but the signature was made over content whose digest is {signed} (its message-digest attribute): the MUD file is not the one that was signed (changed after signing, or the wrong file) (OpenSSL reports {openssl})"
+                ),
+                Some(Digests::Match { algorithm }) => format!(
+                    "the MUD file's {algorithm} digest matches the signed message-digest, so the signature value itself does not verify with the signer's key (a damaged or forged signature) (OpenSSL reports {openssl})"
+                ),
+                None => format!("OpenSSL reports {openssl}"),
+            })
         })?;
 
     Ok(Verified {
@@ -389,6 +400,68 @@ struct Inspected {
     signer_der: Vec<u8>,
     other_certs_der: Vec<Vec<u8>>,
     digest_oid: ObjectIdentifier,
+    /// The signed `message-digest` attribute (RFC 5652 §11.2), when there is exactly one.
+    signed_digest: Option<Vec<u8>>,
+}
+
+/// `id-messageDigest` signed attribute (RFC 5652 §11.2).
+const ID_MESSAGE_DIGEST_ATTR: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+
+/// The content's digest against the signed one, to say why a signature failed.
+enum Digests {
+    Mismatch {
+        algorithm: &'static str,
+        content: String,
+        signed: String,
+    },
+    Match {
+        algorithm: &'static str,
+    },
+}
+
+/// Compare the content's digest (the signer's digest algorithm) with the signed
+/// `message-digest` attribute; `None` when there is none or the algorithm is not one of the
+/// SHA family OpenSSL computes here. For the error message only: the verdict is OpenSSL's.
+fn digest_comparison(inspected: &Inspected, content: &[u8]) -> Option<Digests> {
+    use openssl::hash::{hash, MessageDigest};
+    let signed = inspected.signed_digest.as_ref()?;
+    let (algorithm, md) = match inspected.digest_oid.to_string().as_str() {
+        "2.16.840.1.101.3.4.2.1" => ("SHA-256", MessageDigest::sha256()),
+        "2.16.840.1.101.3.4.2.2" => ("SHA-384", MessageDigest::sha384()),
+        "2.16.840.1.101.3.4.2.3" => ("SHA-512", MessageDigest::sha512()),
+        "2.16.840.1.101.3.4.2.4" => ("SHA-224", MessageDigest::sha224()),
+        "1.3.14.3.2.26" => ("SHA-1", MessageDigest::sha1()),
+        _ => return None,
+    };
+    let actual = hash(md, content).ok()?;
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    Some(if actual.as_ref() == signed.as_slice() {
+        Digests::Match { algorithm }
+    } else {
+        Digests::Mismatch {
+            algorithm,
+            content: hex(&actual),
+            signed: hex(signed),
+        }
+    })
+}
+
+/// The one `message-digest` signed attribute's value (an OCTET STRING), if present.
+fn signed_message_digest(signer_info: &SignerInfo) -> Option<Vec<u8>> {
+    use cms::cert::x509::der::asn1::OctetString;
+    let attrs = signer_info.signed_attrs.as_ref()?;
+    let mut found = attrs.iter().filter(|a| a.oid == ID_MESSAGE_DIGEST_ATTR);
+    let (Some(attr), None) = (found.next(), found.next()) else {
+        return None;
+    };
+    let mut values = attr.values.iter();
+    let (Some(v), None) = (values.next(), values.next()) else {
+        return None;
+    };
+    v.decode_as::<OctetString>()
+        .ok()
+        .map(|o| o.as_bytes().to_vec())
 }
 
 /// Rules 1–4: structure, detachment, content type, signer certificate lookup.
@@ -473,6 +546,7 @@ fn inspect(signature_der: &[u8]) -> Result<Inspected, SignatureError> {
         signer_der,
         other_certs_der,
         digest_oid: signer_info.digest_alg.oid,
+        signed_digest: signed_message_digest(signer_info),
     })
 }
 

@@ -923,3 +923,60 @@ fn more_than_one_signer_is_rejected() {
         other => panic!("expected Malformed, got {other:?}"),
     }
 }
+
+#[test]
+fn a_failed_signature_says_whether_the_file_digest_differs_from_the_signed_one() {
+    let json = cisco("Luminaire_150.json");
+    let p7s = cisco("Luminaire_150.p7s");
+    let anchors = cisco_anchors();
+    // The file changed after signing: both SHA-256 digests are named.
+    let mut tampered = json.clone();
+    tampered[100] ^= 0x01;
+    let signed_digest = {
+        let sd = signed_data(&p7s);
+        let si = sd.signer_infos.0.as_slice()[0].clone();
+        let v = si
+            .signed_attrs
+            .unwrap()
+            .iter()
+            .find(|a| a.oid.to_string() == "1.2.840.113549.1.9.4")
+            .unwrap()
+            .values
+            .as_slice()[0]
+            .value()
+            .to_vec();
+        v.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let actual = openssl::sha::sha256(&tampered)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    match verify_detached(&tampered, &p7s, &anchors, Some(IN_2019)) {
+        Err(SignatureError::BadSignature(why)) => {
+            assert!(why.contains("SHA-256 digest is"), "{why}");
+            assert!(why.contains(&actual), "{why}");
+            assert!(why.contains(&signed_digest), "{why}");
+            assert!(why.contains("not the one that was signed"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The file is the signed one but the signature value is damaged: the digests match.
+    let sd = signed_data(&p7s);
+    let value = sd.signer_infos.0.as_slice()[0]
+        .signature
+        .as_bytes()
+        .to_vec();
+    let at = p7s.windows(value.len()).position(|w| w == value).unwrap();
+    let mut bad_sig = p7s.clone();
+    bad_sig[at + 10] ^= 0x01;
+    match verify_detached(&json, &bad_sig, &anchors, Some(IN_2019)) {
+        Err(SignatureError::BadSignature(why)) => {
+            assert!(
+                why.contains("digest matches the signed message-digest"),
+                "{why}"
+            );
+            assert!(!why.contains("not the one that was signed"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

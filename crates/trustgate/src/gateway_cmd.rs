@@ -98,6 +98,10 @@ pub struct RunArgs {
     /// traffic but DHCP, DNS and neighbour discovery to the gateway).
     #[arg(long, default_value_t = gateway::DEFAULT_MAX_DEVICES)]
     pub max_devices: usize,
+    /// A public resolver you allow a device to use (MAC=IP), or every device (IP): its DNS
+    /// queries there are not reported. Repeat for several.
+    #[arg(long = "allow-resolver")]
+    pub allowed_resolvers: Vec<monitor::monitor::AllowedResolver>,
     /// A device you trust (laptop, phone): held at `trusted` (internet and LAN, only replies
     /// come in from outside) instead of `default`. Repeat for several.
     #[arg(long = "trusted")]
@@ -139,6 +143,7 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
                 // gateway's router advertisements announce): addresses in them are local.
                 lan_prefixes: args.locals.clone(),
                 policies: policies.clone(),
+                allowed_resolvers: args.allowed_resolvers.clone(),
                 ..Config::default()
             };
             let gw_cfg = gateway::GatewayConfig {

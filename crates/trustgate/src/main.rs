@@ -283,6 +283,12 @@ fn load_policy(input: &InputOpts, json: bool) -> Result<Option<mud::parse::Parse
         Ok(parsed) => Ok(Some(parsed)),
         Err(e) => {
             report_parse_error(&input.file, &e, json)?;
+            if !input.lenient && !json && parse(&bytes, Mode::Lenient).is_ok() {
+                eprintln!(
+                    "hint: {} uses draft-era names; --lenient accepts it with warnings",
+                    input.file.display()
+                );
+            }
             Ok(None)
         }
     }

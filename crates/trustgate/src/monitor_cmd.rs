@@ -4,7 +4,7 @@
 use crate::{read_bounded, Finding};
 use anyhow::{Context, Result};
 use clap::Args;
-use monitor::{replay_file, Config, Monitor, OuiTable, Output};
+use monitor::{replay_file_links, Config, Monitor, OuiTable, Output};
 use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
@@ -12,7 +12,11 @@ use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct MonitorArgs {
-    /// The capture (pcap or pcapng, Ethernet) to replay. Its own timestamps drive the clock.
+    /// The capture to replay: pcap or pcapng, optionally gzip-compressed (.pcap.gz), of
+    /// Ethernet, Linux cooked (SLL, SLL2), raw IP, BSD loopback, PPP, NFLOG or 802.11
+    /// (with or without radiotap) frames. Its own timestamps drive the clock. On links
+    /// without MAC addresses devices are named by IP address (0a:00:c0:a8:01:05 is
+    /// 192.168.1.5).
     pub capture: PathBuf,
     /// A directory of MUD files (*.json): devices announcing one of their MUD URLs by DHCP are
     /// checked against it, and traffic it does not allow is reported. Each NAME.json needs its
@@ -27,6 +31,11 @@ pub struct MonitorArgs {
     /// capture). Repeat for several.
     #[arg(long = "resolver")]
     pub resolvers: Vec<IpAddr>,
+    /// A public resolver you allow a device to use (MAC=IP), or every device (IP): its DNS
+    /// queries there are not reported. Repeat for several.
+    /// Example: --allow-resolver 02:00:00:00:00:07=9.9.9.9
+    #[arg(long = "allow-resolver")]
+    pub allowed_resolvers: Vec<monitor::monitor::AllowedResolver>,
     /// Also print what was learned about each device (MAC, vendor, DHCP/mDNS facts, addresses).
     #[arg(long)]
     pub devices: bool,
@@ -94,6 +103,7 @@ pub(crate) fn load_policies(dir: &Path, ca: &Path) -> Result<Vec<mud::DevicePoli
 pub fn run_monitor(args: MonitorArgs) -> Result<Option<Finding>> {
     let mut config = Config {
         resolvers: args.resolvers.clone(),
+        allowed_resolvers: args.allowed_resolvers.clone(),
         ..Config::default()
     };
     if let Some(dir) = &args.policies {
@@ -117,8 +127,8 @@ pub fn run_monitor(args: MonitorArgs) -> Result<Option<Finding>> {
         None
     };
     let mut write_err: Option<std::io::Error> = None;
-    let result = replay_file(&args.capture, |t, frame| {
-        mon.process(t, frame, &mut out);
+    let result = replay_file_links(&args.capture, |t, link, frame| {
+        mon.process_link(t, link, frame, &mut out);
         if let Some(bar) = &progress {
             if mon.stats().frames % 65_536 == 0 {
                 bar.set_message(format!("{} frames", mon.stats().frames));
@@ -198,12 +208,17 @@ pub fn run_monitor(args: MonitorArgs) -> Result<Option<Finding>> {
                     r.frames
                 );
             }
+            let other: Vec<String> = r
+                .other_linktypes
+                .iter()
+                .map(|l| monitor::link::linktype_name(*l))
+                .collect();
             if r.skipped_linktype > 0 {
                 eprintln!(
-                    "warning: {}: skipped {} frames of link types {:?} (only Ethernet is monitored)",
+                    "warning: {}: skipped {} frames of link types the monitor does not read: {}",
                     args.capture.display(),
                     r.skipped_linktype,
-                    r.other_linktypes
+                    other.join(", ")
                 );
             }
             if stats.malformed > 0 {
@@ -213,10 +228,47 @@ pub fn run_monitor(args: MonitorArgs) -> Result<Option<Finding>> {
                     stats.malformed
                 );
             }
+            // Analysed: frames whose link layer was decoded (IP or not).
+            let analysed = stats.ip_packets + stats.not_ip;
+            if analysed == 0 {
+                let why = if r.frames > 0 {
+                    format!(
+                        "none of its {} frames ({}) could be decoded",
+                        r.frames,
+                        r.link_types.join(", ")
+                    )
+                } else if r.skipped_linktype > 0 {
+                    format!(
+                        "all its {} frames are of link types the monitor does not read ({}); it reads Ethernet, Linux cooked (SLL, SLL2), raw IP, BSD loopback, PPP, NFLOG and 802.11/radiotap",
+                        r.skipped_linktype,
+                        other.join(", ")
+                    )
+                } else {
+                    "it holds no frames".to_string()
+                };
+                anyhow::bail!(
+                    "{}: nothing was analysed: {why} (nothing about this capture is known to be fine)",
+                    args.capture.display()
+                );
+            }
+            if stats.ip_packets == 0 {
+                eprintln!(
+                    "warning: {}: no IP packets (the {analysed} frames analysed are ARP or other non-IP traffic); the detectors look at IP traffic",
+                    args.capture.display()
+                );
+            }
             eprintln!(
-                "{}: {} frames, {} devices, {} events",
+                "{}: {} frames ({}{}), {} analysed ({} IP), {} devices, {} events",
                 args.capture.display(),
                 r.frames,
+                r.link_types.join(", "),
+                if r.compression.is_some() {
+                    ", gzip"
+                } else {
+                    ""
+                },
+                analysed,
+                stats.ip_packets,
                 stats.devices,
                 events
             );
