@@ -170,7 +170,7 @@ pub fn assess_with_progress(
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| name.to_string());
     let mut report = Report {
-        schema: "https://trustgate.example/schemas/assessment-1.json",
+        schema: report::SCHEMA_ID,
         tool: format!("trustgate-assess {}", env!("CARGO_PKG_VERSION")),
         image: report::ImageInfo {
             name: file_name,
@@ -182,6 +182,12 @@ pub fn assess_with_progress(
             version: catalog.version.clone(),
         },
         as_of: options.as_of.clone(),
+        coverage: report::Coverage::new(
+            &unpacked.layers,
+            unpacked.unopened,
+            unpacked.raw,
+            root_filesystem(&unpacked.tree),
+        ),
         layers: unpacked.layers,
         extracted: report::Extracted {
             entries: unpacked.tree.len(),
@@ -199,6 +205,28 @@ pub fn assess_with_progress(
     };
     report.decide(&catalog);
     Ok(report)
+}
+
+/// The container holding a root filesystem: `/etc` beside `/bin`, `/sbin`, `/lib` or `/usr`
+/// (`image` when it is the image's own filesystem).
+fn root_filesystem(tree: &tree::Tree) -> Option<String> {
+    let mut etc = std::collections::BTreeSet::new();
+    let mut system = std::collections::BTreeSet::new();
+    for e in &tree.entries {
+        let top = e.path.split('/').nth(1).unwrap_or("");
+        if top == "etc" {
+            etc.insert(e.container.as_str());
+        } else if matches!(top, "bin" | "sbin" | "lib" | "usr") {
+            system.insert(e.container.as_str());
+        }
+    }
+    etc.intersection(&system).next().map(|c| {
+        if c.is_empty() {
+            "image".to_string()
+        } else {
+            c.to_string()
+        }
+    })
 }
 
 /// Compare several images of one model: a password hash present in more than one of them is
@@ -229,6 +257,7 @@ impl Report {
                 reference: format!("vendor-claims:{source}"),
                 path: source.to_string(),
                 offset: 0,
+                line: None,
                 excerpt: contact.chars().take(120).collect(),
             }],
             basis: format!("the vendor's claims publish a disclosure contact ({contact})"),

@@ -151,7 +151,8 @@ pub enum Format {
 }
 
 impl Format {
-    fn name(self) -> &'static str {
+    /// Human name of the format.
+    pub fn name(self) -> &'static str {
         match self {
             Format::SquashfsLe => "squashfs (little endian)",
             Format::SquashfsBe => "squashfs (big endian)",
@@ -178,15 +179,51 @@ impl Format {
     }
 }
 
-/// A container or stream found in the image: what, where, how big.
+/// A container or stream found in the image and opened: what, where, how big.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Layer {
     /// The region's name (`""` for the image itself, `@0x20000` for a region at that offset).
     pub at: String,
+    /// The blob it lies in (`""`: the image; otherwise a file or decompressed payload).
+    pub within: String,
+    /// Byte offset in that blob.
+    pub offset: u64,
     /// The format.
     pub format: Format,
     /// Bytes of input it occupied.
     pub input_bytes: u64,
+}
+
+/// A region found but not opened: a format trustgate recognises and does not read, or one
+/// whose contents did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unopened {
+    /// The blob it lies in (`""`: the image; otherwise a file or decompressed payload).
+    pub within: String,
+    /// Byte offset in that blob.
+    pub offset: u64,
+    /// Bytes it occupies: as its header declares, or up to the next region found (or the end).
+    pub size: u64,
+    /// What it is (`squashfs v3 (big endian)`, `JFFS2`, `PDF document` …).
+    pub format: String,
+    /// Why it was not opened.
+    pub reason: String,
+    /// Whether files the checks judge on (account databases, boot scripts, updaters, keys)
+    /// could lie in it: a filesystem or archive, not a picture or a device tree. While one
+    /// such region is unopened, no provision passes.
+    pub could_hold_evidence: bool,
+}
+
+/// Bytes of the image in no known format (a bootloader, a raw kernel): not opened, but read
+/// as raw bytes by the signature scan (keys, secrets, version banners).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RawRegion {
+    /// Byte offset in the image.
+    pub offset: u64,
+    /// Bytes.
+    pub size: u64,
+    /// The file name the bytes are examined under.
+    pub examined_as: String,
 }
 
 /// The result of unpacking one image.
@@ -198,6 +235,10 @@ pub struct Unpacked {
     pub layers: Vec<Layer>,
     /// Regions the signature scan proposed but that did not parse (likely false positives).
     pub notes: Vec<String>,
+    /// Regions found and not opened.
+    pub unopened: Vec<Unopened>,
+    /// Bytes of the image in no known format, examined as raw data.
+    pub raw: Vec<RawRegion>,
     /// Total bytes extracted.
     pub total_bytes: u64,
 }
@@ -254,19 +295,287 @@ pub fn unpack_with(
             detail: "the file is empty".into(),
         });
     }
-    match detect(image) {
-        Some(f) => {
-            u.unpack_format(f, "", image, 0)?;
-        }
-        None => {
-            let found = u.carve("", image, 0)?;
-            if found == 0 {
-                // Not a container we know: assess the bytes as one file (a bare binary).
-                u.push_file("", "/image".into(), 0o644, image.to_vec())?;
+    // A format at the start is opened strictly (its errors are the image's); whatever follows
+    // it, or the whole image when nothing is there, is signature-scanned.
+    let from = match detect(image) {
+        Some(f) => u.unpack_format(f, "", image, 0)?,
+        None => 0,
+    };
+    if from < image.len() {
+        let found = u.carve_from("", image, from, 0)?;
+        if found == 0 && from == 0 {
+            // Not a container we know: assess the bytes as one file (a bare binary), and say
+            // what it is and that nothing was opened.
+            let (format, could_hold_evidence) = match unread_format(image) {
+                Some(known) => (known.name, known.could_hold_evidence),
+                None => (content_kind(image).to_string(), false),
+            };
+            if !u
+                .out
+                .unopened
+                .iter()
+                .any(|r| r.within.is_empty() && r.offset == 0)
+            {
+                u.out.unopened.push(Unopened {
+                    within: String::new(),
+                    offset: 0,
+                    size: image.len() as u64,
+                    reason: format!("{format}: not a format trustgate reads"),
+                    format,
+                    could_hold_evidence,
+                });
             }
+            u.push_file("", "/image".into(), 0o644, image.to_vec())?;
         }
     }
     Ok(u.out)
+}
+
+/// Whether a file found inside a container is opened in turn (or, in a format not read,
+/// recorded as not opened).
+fn worth_opening(data: &[u8]) -> bool {
+    detect(data).is_some() || unread_format(data).is_some_and(|k| k.could_hold_evidence)
+}
+
+/// A format recognised by its header that the unpacker does not read.
+struct Known {
+    name: String,
+    /// Size the header declares.
+    size: Option<u64>,
+    could_hold_evidence: bool,
+}
+
+/// What an unopened image is, by its first bytes: named so the report can say "a PDF
+/// document" rather than "unknown".
+fn content_kind(data: &[u8]) -> &'static str {
+    let starts = |m: &[u8]| data.starts_with(m);
+    if starts(b"%PDF-") {
+        "PDF document"
+    } else if starts(b"\x89PNG\r\n\x1a\n") {
+        "PNG image"
+    } else if starts(&[0xff, 0xd8, 0xff]) {
+        "JPEG image"
+    } else if starts(b"GIF87a") || starts(b"GIF89a") {
+        "GIF image"
+    } else if starts(b"BM") && data.len() > 14 && le32(data, 2) as usize == data.len() {
+        "BMP image"
+    } else if starts(b"RIFF") {
+        "RIFF media file"
+    } else if starts(&[0xd4, 0xc3, 0xb2, 0xa1])
+        || starts(&[0xa1, 0xb2, 0xc3, 0xd4])
+        || starts(&[0x4d, 0x3c, 0xb2, 0xa1])
+        || starts(&[0xa1, 0xb2, 0x3c, 0x4d])
+    {
+        "packet capture (pcap)"
+    } else if starts(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+        "packet capture (pcapng)"
+    } else if starts(b"\x7fELF") {
+        "ELF executable"
+    } else if starts(b"MZ") {
+        "DOS/Windows executable"
+    } else if data.iter().all(|&b| b != 0) && std::str::from_utf8(data).is_ok() {
+        "text"
+    } else if data.iter().all(|&b| b == 0) {
+        "all zero bytes"
+    } else if data.iter().all(|&b| b == 0xff) {
+        "all 0xFF bytes (erased flash)"
+    } else {
+        "data in no known format"
+    }
+}
+
+/// A format trustgate recognises at the start of `data` but does not read.
+fn unread_format(data: &[u8]) -> Option<Known> {
+    let starts = |m: &[u8]| data.starts_with(m);
+    let fs = |name: String, size: Option<u64>| {
+        Some(Known {
+            name,
+            size,
+            could_hold_evidence: true,
+        })
+    };
+    let other = |name: &str| {
+        Some(Known {
+            name: name.to_string(),
+            size: None,
+            could_hold_evidence: false,
+        })
+    };
+    if (starts(b"hsqs") || starts(b"sqsh")) && data.len() >= 96 {
+        let le = starts(b"hsqs");
+        let major = if le { le16(data, 28) } else { be16(data, 28) };
+        let endian = if le { "little endian" } else { "big endian" };
+        let size = match major {
+            4 => Some(if le {
+                u64::from_le_bytes(data[40..48].try_into().expect("8 bytes"))
+            } else {
+                u64::from_be_bytes(data[40..48].try_into().expect("8 bytes"))
+            }),
+            3 => Some(if le {
+                u64::from_le_bytes(data[63..71].try_into().expect("8 bytes"))
+            } else {
+                u64::from_be_bytes(data[63..71].try_into().expect("8 bytes"))
+            }),
+            1 | 2 => Some(u64::from(if le { le32(data, 8) } else { be32(data, 8) })),
+            _ => None,
+        }
+        .filter(|&s| s >= 96 && s <= data.len() as u64);
+        return fs(format!("squashfs v{major} ({endian})"), size);
+    }
+    for (magic, name) in [
+        (b"sqlz", "squashfs (vendor LZMA variant, magic sqlz)"),
+        (b"qshs", "squashfs (vendor variant, magic qshs)"),
+        (b"shsq", "squashfs (vendor variant, magic shsq)"),
+        (b"tqsh", "squashfs (vendor variant, magic tqsh)"),
+        (b"hsqt", "squashfs (vendor variant, magic hsqt)"),
+    ] {
+        if starts(magic) && data.len() >= 96 {
+            return fs(name.to_string(), None);
+        }
+    }
+    if data.len() >= 32 && &data[16..32] == b"Compressed ROMFS" {
+        if starts(&[0x45, 0x3d, 0xcd, 0x28]) {
+            return fs(
+                "cramfs (little endian)".into(),
+                Some(u64::from(le32(data, 4))),
+            );
+        }
+        if starts(&[0x28, 0xcd, 0x3d, 0x45]) {
+            return fs("cramfs (big endian)".into(), Some(u64::from(be32(data, 4))));
+        }
+    }
+    if starts(b"-rom1fs-") && data.len() >= 16 {
+        return fs("romfs".into(), Some(u64::from(be32(data, 8))));
+    }
+    if data.len() >= 12 {
+        let le_types = [
+            [0x85, 0x19, 0x01, 0xe0],
+            [0x85, 0x19, 0x02, 0xe0],
+            [0x85, 0x19, 0x03, 0x20],
+        ];
+        let be_types = [
+            [0x19, 0x85, 0xe0, 0x01],
+            [0x19, 0x85, 0xe0, 0x02],
+            [0x19, 0x85, 0x20, 0x03],
+        ];
+        if le_types.iter().any(|m| starts(m)) {
+            return fs("JFFS2 (little endian)".into(), None);
+        }
+        if be_types.iter().any(|m| starts(m)) {
+            return fs("JFFS2 (big endian)".into(), None);
+        }
+    }
+    if starts(b"UBI#") && data.len() >= 64 && data[4] == 1 {
+        return fs("UBI".into(), None);
+    }
+    if starts(&[0x31, 0x18, 0x10, 0x06]) && data.len() >= 24 && data[20] == 6 {
+        return fs("UBIFS".into(), None);
+    }
+    if starts(&[3, 0, 0, 0, 1, 0, 0, 0, 0xff, 0xff])
+        || starts(&[0, 0, 0, 3, 0, 0, 0, 1, 0xff, 0xff])
+    {
+        return fs("YAFFS2".into(), None);
+    }
+    if data.len() >= 2048
+        && le16(data, 1080) == 0xef53
+        && le32(data, 1048) <= 6
+        && le32(data, 1100) <= 1
+        && le32(data, 1028) > 0
+    {
+        let compat = le32(data, 1116);
+        let incompat = le32(data, 1120);
+        let name = if incompat & (0x40 | 0x80 | 0x200) != 0 {
+            "ext4"
+        } else if compat & 0x4 != 0 {
+            "ext3"
+        } else {
+            "ext2"
+        };
+        let size = u64::from(le32(data, 1028)) * (1024u64 << le32(data, 1048));
+        return fs(name.into(), Some(size));
+    }
+    if data.len() >= 512 && data[510] == 0x55 && data[511] == 0xaa {
+        if &data[54..57] == b"FAT" || &data[82..85] == b"FAT" {
+            let sector = u64::from(le16(data, 11));
+            let small = u64::from(le16(data, 19));
+            let sectors = if small != 0 {
+                small
+            } else {
+                u64::from(le32(data, 32))
+            };
+            return fs("FAT".into(), Some(sector * sectors).filter(|&s| s > 0));
+        }
+        if data.len() >= 520 && &data[512..520] == b"EFI PART" {
+            return fs("GPT partition table".into(), None);
+        }
+        // A partition table: four 16-byte entries, boot flag 0 or 0x80, one in use.
+        let entries = &data[446..510];
+        let sane = entries.chunks(16).all(|e| e[0] == 0 || e[0] == 0x80);
+        let used = entries.chunks(16).any(|e| e[4] != 0 && le32(e, 12) != 0);
+        if sane && used {
+            return fs("MBR partition table".into(), None);
+        }
+    }
+    if starts(b"PK\x03\x04") && data.len() >= 30 {
+        return fs("zip".into(), None);
+    }
+    if starts(&[b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c]) && data.len() >= 32 {
+        let next = u64::from_le_bytes(data[12..20].try_into().expect("8 bytes"));
+        let len = u64::from_le_bytes(data[20..28].try_into().expect("8 bytes"));
+        return fs(
+            "7z".into(),
+            32u64.checked_add(next).and_then(|s| s.checked_add(len)),
+        );
+    }
+    if starts(&[0xd0, 0x0d, 0xfe, 0xed]) && data.len() >= 40 {
+        let total = u64::from(be32(data, 4));
+        let version = be32(data, 20);
+        if total >= 40 && total <= data.len() as u64 && (16..=17).contains(&version) {
+            // A FIT image is a device tree whose nodes carry the kernel and ramdisk.
+            let fit = total > 64 * 1024;
+            return Some(Known {
+                name: if fit {
+                    "FIT image (device tree with payloads)"
+                } else {
+                    "device tree blob"
+                }
+                .into(),
+                size: Some(total),
+                could_hold_evidence: fit,
+            });
+        }
+    }
+    if data.len() >= 0x8006 && &data[0x8001..0x8006] == b"CD001" {
+        return fs("ISO 9660".into(), None);
+    }
+    for (magic, name) in [
+        (&b"Rar!\x1a\x07"[..], "RAR"),
+        (b"MSCF\0\0\0\0", "Microsoft cabinet"),
+        (b"xar!", "xar"),
+        (b"!<arch>\n", "ar archive (or Debian package)"),
+        (&[0x04, 0x22, 0x4d, 0x18], "lz4"),
+        (&[0x89, b'L', b'Z', b'O', 0, 0x0d, 0x0a, 0x1a, 0x0a], "lzop"),
+        (b"LZIP", "lzip"),
+        (&[0x1f, 0x9d], "compress (.Z)"),
+        (&[0x60, 0xea], "ARJ"),
+        (b"zPQ", "ZPAQ"),
+        (b"LRZI", "lrzip"),
+        (b"ZOO ", "zoo"),
+        (b"StuffIt", "StuffIt"),
+        (b"QFI\xfb", "QCOW disk image"),
+        (&[0x3a, 0xff, 0x26, 0xed], "Android sparse image"),
+    ] {
+        if starts(magic) {
+            return fs(name.into(), None);
+        }
+    }
+    if data.len() > 5 && &data[2..5] == b"-lh" {
+        return fs("LHA".into(), None);
+    }
+    if starts(b"\x7fELF") {
+        return other("ELF executable");
+    }
+    None
 }
 
 /// The format whose signature is at the start of `data`.
@@ -320,6 +629,25 @@ const SIGNATURES: &[(&[u8], usize)] = &[
     (b"ustar", 257),
     (&UIMAGE_MAGIC, 0),
     (b"HDR0", 0),
+    // Formats recognised and not read (reported as not opened).
+    (b"Compressed ROMFS", 16),
+    (b"-rom1fs-", 0),
+    (&[0x85, 0x19, 0x01, 0xe0], 0),
+    (&[0x85, 0x19, 0x02, 0xe0], 0),
+    (&[0x85, 0x19, 0x03, 0x20], 0),
+    (&[0x19, 0x85, 0xe0, 0x01], 0),
+    (&[0x19, 0x85, 0xe0, 0x02], 0),
+    (&[0x19, 0x85, 0x20, 0x03], 0),
+    (b"UBI#\x01", 0),
+    (&[0x31, 0x18, 0x10, 0x06], 0),
+    (b"sqlz", 0),
+    (b"qshs", 0),
+    (b"shsq", 0),
+    (b"tqsh", 0),
+    (b"hsqt", 0),
+    (&[b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c], 0),
+    (b"PK\x03\x04", 0),
+    (&[0xd0, 0x0d, 0xfe, 0xed], 0),
 ];
 
 /// Whole data blocks of one file decompressed by one piece of work: 512 KiB at the usual
@@ -516,6 +844,8 @@ impl Unpacker<'_> {
         };
         self.out.layers.push(Layer {
             at: region,
+            within: blob.to_string(),
+            offset: offset as u64,
             format,
             input_bytes: used as u64,
         });
@@ -525,32 +855,147 @@ impl Unpacker<'_> {
     /// Signature scan of a blob with no known format at its start (raw flash dump, kernel
     /// payload). Returns how many regions were unpacked.
     fn carve(&mut self, blob: &str, data: &[u8], depth: u32) -> Result<usize, UnpackError> {
+        self.carve_from(blob, data, 0, depth)
+    }
+
+    /// [`Unpacker::carve`] from byte `from` on. Regions in formats not read are recorded as
+    /// not opened; in the image itself, bytes in no known format that are not padding are
+    /// kept as files so the signature scan reads them.
+    fn carve_from(
+        &mut self,
+        blob: &str,
+        data: &[u8],
+        from: usize,
+        depth: u32,
+    ) -> Result<usize, UnpackError> {
         let mut hits: Vec<usize> = self
             .signatures
-            .find_overlapping_iter(data)
+            .find_overlapping_iter(&data[from..])
             .filter_map(|m| {
                 let back = SIGNATURES[m.pattern().as_usize()].1;
-                m.start().checked_sub(back)
+                (m.start() + from).checked_sub(back)
             })
+            .filter(|&s| s >= from)
             .collect();
         hits.sort_unstable();
         hits.dedup();
-        let mut consumed_to = 0usize;
+        let mut consumed_to = from;
         let mut found = 0;
+        // Regions opened or recognised here: (start, end or None when the size is unknown).
+        let mut regions: Vec<(usize, Option<usize>)> = Vec::new();
+        let first_unopened = self.out.unopened.len();
         for start in hits {
             if start < consumed_to {
                 continue;
             }
             let Some(format) = detect(&data[start..]) else {
+                if let Some(known) = unread_format(&data[start..]) {
+                    // Consecutive hits of one format of unknown size (JFFS2 nodes, UBI
+                    // erase blocks, zip members) are one region.
+                    let same = self
+                        .out
+                        .unopened
+                        .last()
+                        .filter(|_| self.out.unopened.len() > first_unopened)
+                        .is_some_and(|u| u.format == known.name && u.size == 0);
+                    if same && regions.last().is_some_and(|r| r.1.is_none()) {
+                        continue;
+                    }
+                    let end = known
+                        .size
+                        .and_then(|s| usize::try_from(s).ok())
+                        .and_then(|s| start.checked_add(s))
+                        .filter(|&e| e <= data.len() && e > start);
+                    regions.push((start, end));
+                    if let Some(e) = end {
+                        consumed_to = e;
+                    }
+                    self.out.unopened.push(Unopened {
+                        within: blob.to_string(),
+                        offset: start as u64,
+                        size: end.map_or(0, |e| (e - start) as u64),
+                        reason: format!("{}: not a format trustgate reads", known.name),
+                        format: known.name,
+                        could_hold_evidence: known.could_hold_evidence,
+                    });
+                }
                 continue;
             };
             match self.unpack_at(format, blob, start, &data[start..], depth + 1) {
                 Ok(used) => {
                     found += 1;
                     consumed_to = start + used.max(1);
+                    regions.push((start, Some(consumed_to)));
                 }
                 Err(e) if e.is_hostile() => return Err(e),
-                Err(e) => self.out.notes.push(e.to_string()),
+                Err(e) => {
+                    // A squashfs superblock is specific enough that a failure is a damaged
+                    // or unsupported filesystem, not a chance match.
+                    if matches!(format, Format::SquashfsLe | Format::SquashfsBe) {
+                        let size = match unread_format(&data[start..]).and_then(|k| k.size) {
+                            Some(s) => s.min((data.len() - start) as u64),
+                            None => 0,
+                        };
+                        regions.push((start, (size > 0).then(|| start + size as usize)));
+                        self.out.unopened.push(Unopened {
+                            within: blob.to_string(),
+                            offset: start as u64,
+                            size,
+                            format: format.name().to_string(),
+                            reason: e.to_string(),
+                            could_hold_evidence: true,
+                        });
+                    }
+                    self.out.notes.push(e.to_string())
+                }
+            }
+        }
+        // Regions of unknown size reach the next region found, or the end.
+        let mut unknown = self.out.unopened[first_unopened..]
+            .iter_mut()
+            .filter(|u| u.size == 0);
+        let mut ends: Vec<(usize, usize)> = Vec::new();
+        for (i, &(start, end)) in regions.iter().enumerate() {
+            let end = end.unwrap_or_else(|| {
+                regions
+                    .get(i + 1)
+                    .map_or(data.len(), |next| next.0)
+                    .max(start)
+            });
+            if regions[i].1.is_none() {
+                if let Some(u) = unknown.next() {
+                    u.size = (end - start) as u64;
+                }
+            }
+            ends.push((start, end));
+        }
+        drop(unknown);
+        if blob.is_empty() && self.inside_files == 0 && found > 0 {
+            // The image's own bytes outside every region: padding is skipped, anything else
+            // (a bootloader, a kernel in no known format) is read as raw bytes.
+            let mut at = from;
+            let mut gaps = Vec::new();
+            for &(start, end) in &ends {
+                if start > at {
+                    gaps.push((at, start));
+                }
+                at = at.max(end);
+            }
+            if at < data.len() {
+                gaps.push((at, data.len()));
+            }
+            for (start, end) in gaps {
+                let bytes = &data[start..end];
+                if bytes.iter().all(|&b| b == 0xff) || bytes.iter().all(|&b| b == 0) {
+                    continue;
+                }
+                let path = format!("/raw@{start:#x}");
+                self.out.raw.push(RawRegion {
+                    offset: start as u64,
+                    size: (end - start) as u64,
+                    examined_as: path.clone(),
+                });
+                self.push_file("", path, 0o644, bytes.to_vec())?;
             }
         }
         Ok(found)
@@ -570,6 +1015,15 @@ impl Unpacker<'_> {
                 // A file that merely looks like an archive stays an opaque file.
                 Err(e) => self.out.notes.push(e.to_string()),
             }
+        } else if let Some(known) = unread_format(data).filter(|k| k.could_hold_evidence) {
+            self.out.unopened.push(Unopened {
+                within: entry_name.to_string(),
+                offset: 0,
+                size: known.size.unwrap_or(data.len() as u64),
+                reason: format!("{}: not a format trustgate reads", known.name),
+                format: known.name,
+                could_hold_evidence: true,
+            });
         }
         Ok(())
     }
@@ -604,11 +1058,7 @@ impl Unpacker<'_> {
         } else {
             kind::BE_V4_0
         };
-        let kind = Kind::from_const(k).map_err(|e| UnpackError::Malformed {
-            at: at_name(region),
-            format: name,
-            detail: e,
-        })?;
+        let kind = Kind::new_v4_with_const(&BOUNDED_COMPRESSOR, k);
         let fs = FilesystemReader::from_reader_with_offset_and_kind(Cursor::new(image), 0, kind)
             .map_err(|e| UnpackError::Malformed {
                 at: at_name(region),
@@ -759,7 +1209,7 @@ impl Unpacker<'_> {
                 InnerNode::File(f) => {
                     let data = Arc::clone(&stored[&key(f)]);
                     // Nested containers are opened once per stored file.
-                    if first_seen.insert(key(f)) && detect(&data).is_some() {
+                    if first_seen.insert(key(f)) && worth_opening(&data) {
                         nested.push(self.out.tree.len());
                     }
                     EntryKind::File(data)
@@ -933,7 +1383,7 @@ impl Unpacker<'_> {
                         });
                     }
                     self.charge_bytes(size, region)?;
-                    if detect(&out).is_some() {
+                    if worth_opening(&out) {
                         nested.push(self.out.tree.len());
                     }
                     EntryKind::File(Arc::new(out))
@@ -1065,7 +1515,7 @@ impl Unpacker<'_> {
             let kind = match mode & 0o170000 {
                 0o100000 => {
                     self.charge_bytes(body.len() as u64, region)?;
-                    if detect(body).is_some() {
+                    if worth_opening(body) {
                         nested.push(self.out.tree.len());
                     }
                     EntryKind::File(Arc::new(body.to_vec()))
@@ -1311,6 +1761,69 @@ impl Unpacker<'_> {
 /// 8 MiB; 256 MiB leaves room for unusual settings while keeping a hostile header from
 /// exhausting memory. A stream that needs more is an unpack error naming it.
 pub const LZMA_MEMORY_LIMIT: u64 = 256 << 20;
+
+/// Largest output of one squashfs block (backhand's bound: four times the largest block).
+const MAX_SQUASHFS_BLOCK: u64 = 4 * backhand::MAX_BLOCK_SIZE as u64;
+
+/// backhand's own xz decoder for squashfs blocks runs liblzma with no memory limit, so a
+/// block header asking for a 4 GiB dictionary would get it. This decoder gives xz blocks
+/// the same [`LZMA_MEMORY_LIMIT`] as standalone streams and leaves every other compressor
+/// to backhand's default.
+pub struct BoundedCompressor;
+
+/// The one instance backhand's `Kind` refers to.
+pub static BOUNDED_COMPRESSOR: BoundedCompressor = BoundedCompressor;
+
+impl backhand::compression::CompressionAction for BoundedCompressor {
+    type Error = backhand::BackhandError;
+    type Compressor = backhand::compression::Compressor;
+    type FilesystemCompressor = backhand::FilesystemCompressor;
+    type SuperBlock = backhand::SuperBlock;
+
+    fn decompress(
+        &self,
+        bytes: &[u8],
+        out: &mut Vec<u8>,
+        compressor: Self::Compressor,
+    ) -> Result<(), Self::Error> {
+        use backhand::compression::{Compressor, DefaultCompressor};
+        if compressor != Compressor::Xz {
+            return DefaultCompressor.decompress(bytes, out, compressor);
+        }
+        let stream = liblzma::stream::Stream::new_stream_decoder(LZMA_MEMORY_LIMIT, 0)
+            .map_err(|e| backhand::BackhandError::StdIo(std::io::Error::other(e)))?;
+        let mut decoder = liblzma::bufread::XzDecoder::new_stream(bytes, stream);
+        let n = (&mut decoder)
+            .take(MAX_SQUASHFS_BLOCK + 1)
+            .read_to_end(out)
+            .map_err(|e| {
+                let over = e
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<liblzma::stream::Error>())
+                    .is_some_and(|inner| matches!(inner, liblzma::stream::Error::MemLimit));
+                backhand::BackhandError::StdIo(if over {
+                    std::io::Error::other(format!(
+                        "an xz block asks for more than the {LZMA_MEMORY_LIMIT} bytes of decoder memory allowed (decompressor memory limit)"
+                    ))
+                } else {
+                    e
+                })
+            })?;
+        if n as u64 > MAX_SQUASHFS_BLOCK {
+            return Err(backhand::BackhandError::CorruptedOrInvalidSquashfs);
+        }
+        Ok(())
+    }
+
+    fn compress(
+        &self,
+        bytes: &[u8],
+        fc: Self::FilesystemCompressor,
+        block_size: u32,
+    ) -> Result<Vec<u8>, Self::Error> {
+        backhand::compression::DefaultCompressor.compress(bytes, fc, block_size)
+    }
+}
 
 /// Decompress the one `format` stream at `data[0]`, producing at most `cap` bytes: its
 /// output and how many input bytes it used, or `None` when the output would pass `cap`.
