@@ -523,3 +523,42 @@ fn huge_dictionary_headers_hit_the_decoder_memory_limit() {
     let ok = run(Command::new("xz").args(["--format=xz", "-9", "-c"]), &tar);
     assess::unpack::unpack(&ok, Limits::default(), &|_| {}).unwrap();
 }
+
+/// squashfs xz blocks go through the same 256 MiB decoder memory limit as standalone
+/// streams: a block whose header asks for a 4 GiB dictionary is refused before anything is
+/// allocated, and an ordinary block decodes.
+#[test]
+fn squashfs_xz_blocks_are_memory_bounded() {
+    use backhand::compression::{CompressionAction, Compressor};
+    use std::io::Write;
+    let mut enc = liblzma::write::XzEncoder::new(Vec::new(), 0);
+    enc.write_all(b"hello from a squashfs block").unwrap();
+    let good = enc.finish().unwrap();
+    let mut out = Vec::new();
+    assess::unpack::BOUNDED_COMPRESSOR
+        .decompress(&good, &mut out, Compressor::Xz)
+        .unwrap();
+    assert_eq!(out, b"hello from a squashfs block");
+    // The block header follows the 12-byte stream header; its LZMA2 filter is id 0x21 with
+    // one property byte, the dictionary size (40 = 4 GiB - 1). Patch it and the header CRC.
+    let size = (usize::from(good[12]) + 1) * 4;
+    let header = 12..12 + size;
+    let at = good[header.clone()]
+        .windows(2)
+        .position(|w| w == [0x21, 0x01])
+        .expect("LZMA2 filter flags")
+        + 12
+        + 2;
+    let mut huge = good.clone();
+    huge[at] = 40;
+    let mut crc = flate2::Crc::new();
+    crc.update(&huge[12..12 + size - 4]);
+    huge[12 + size - 4..12 + size].copy_from_slice(&crc.sum().to_le_bytes());
+    let mut out = Vec::new();
+    let err = assess::unpack::BOUNDED_COMPRESSOR
+        .decompress(&huge, &mut out, Compressor::Xz)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("decoder memory"), "{err}");
+    assert!(out.is_empty());
+}
