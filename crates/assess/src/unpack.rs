@@ -301,9 +301,23 @@ pub fn unpack_with(
         Some(f) => u.unpack_format(f, "", image, 0)?,
         None => 0,
     };
+    if let Some(start) = bzimage_lzma_payload(image).filter(|_| from == 0) {
+        match u.unpack_at(Format::Lzma, "", start, &image[start..], 1) {
+            Ok(_) => {}
+            Err(e) if e.is_hostile() => return Err(e),
+            Err(e) => u.out.unopened.push(Unopened {
+                within: String::new(),
+                offset: start as u64,
+                size: (image.len() - start) as u64,
+                format: "Linux kernel payload (LZMA)".into(),
+                reason: e.to_string(),
+                could_hold_evidence: true,
+            }),
+        }
+    }
     if from < image.len() {
         let found = u.carve_from("", image, from, 0)?;
-        if found == 0 && from == 0 {
+        if found == 0 && from == 0 && u.out.layers.is_empty() {
             // Not a container we know: assess the bytes as one file (a bare binary), and say
             // what it is and that nothing was opened.
             let (format, could_hold_evidence) = match unread_format(image) {
@@ -471,9 +485,11 @@ fn unread_format(data: &[u8]) -> Option<Known> {
     if starts(&[0x31, 0x18, 0x10, 0x06]) && data.len() >= 24 && data[20] == 6 {
         return fs("UBIFS".into(), None);
     }
-    if starts(&[3, 0, 0, 0, 1, 0, 0, 0, 0xff, 0xff])
-        || starts(&[0, 0, 0, 3, 0, 0, 0, 1, 0xff, 0xff])
-    {
+    // The first object header: type file (1) or directory (3), parent 1 (the root), and
+    // the unused name checksum 0xFFFF.
+    let yaffs_le = |t: u8| starts(&[t, 0, 0, 0, 1, 0, 0, 0, 0xff, 0xff]);
+    let yaffs_be = |t: u8| starts(&[0, 0, 0, t, 0, 0, 0, 1, 0xff, 0xff]);
+    if yaffs_le(1) || yaffs_le(3) || yaffs_be(1) || yaffs_be(3) {
         return fs("YAFFS2".into(), None);
     }
     if data.len() >= 2048
@@ -493,6 +509,9 @@ fn unread_format(data: &[u8]) -> Option<Known> {
         };
         let size = u64::from(le32(data, 1028)) * (1024u64 << le32(data, 1048));
         return fs(name.into(), Some(size));
+    }
+    if data.len() > 0x250 && &data[0x202..0x206] == b"HdrS" {
+        return fs("Linux kernel (bzImage)".into(), None);
     }
     if data.len() >= 512 && data[510] == 0x55 && data[511] == 0xaa {
         if &data[54..57] == b"FAT" || &data[82..85] == b"FAT" {
@@ -581,9 +600,9 @@ fn unread_format(data: &[u8]) -> Option<Known> {
 /// The format whose signature is at the start of `data`.
 pub fn detect(data: &[u8]) -> Option<Format> {
     let starts = |m: &[u8]| data.starts_with(m);
-    if starts(b"hsqs") && data.len() >= 96 && le16(data, 28) == 4 {
+    if starts(b"hsqs") && data.len() >= 96 && matches!(le16(data, 28), 3 | 4) {
         Some(Format::SquashfsLe)
-    } else if starts(b"sqsh") && data.len() >= 96 && be16(data, 28) == 4 {
+    } else if starts(b"sqsh") && data.len() >= 96 && matches!(be16(data, 28), 3 | 4) {
         Some(Format::SquashfsBe)
     } else if starts(&[0x1f, 0x8b, 0x08]) {
         Some(Format::Gzip)
@@ -601,6 +620,8 @@ pub fn detect(data: &[u8]) -> Option<Format> {
         Some(Format::Cpio)
     } else if data.len() >= 512 && &data[257..262] == b"ustar" {
         Some(Format::Tar)
+    } else if raw_lzma_header(data) {
+        Some(Format::Lzma)
     } else if starts(&UIMAGE_MAGIC) && data.len() >= 64 {
         Some(Format::UImage)
     } else if starts(b"HDR0") && data.len() >= 28 {
@@ -611,6 +632,32 @@ pub fn detect(data: &[u8]) -> Option<Format> {
 }
 
 const UIMAGE_MAGIC: [u8; 4] = [0x27, 0x05, 0x19, 0x56];
+
+/// An LZMA-alone (`.lzma`) header: the properties byte `lzma` writes by default (0x5d: lc 3,
+/// lp 0, pb 2), a dictionary size of 2^n or 2^n + 2^(n-1) between 4 KiB and 1 GiB, and an
+/// uncompressed size that is unknown (all ones) or under 4 GiB.
+fn raw_lzma_header(data: &[u8]) -> bool {
+    if data.len() < 14 || data[0] != 0x5d {
+        return false;
+    }
+    let dict = le32(data, 1);
+    let size = u64::from_le_bytes(data[5..13].try_into().expect("8 bytes"));
+    (4096..=1 << 30).contains(&dict)
+        && (dict.is_power_of_two() || (dict % 3 == 0 && (dict / 3 * 2).is_power_of_two()))
+        && (size == u64::MAX || size < 1 << 32)
+}
+
+/// Where a Linux bzImage's compressed payload starts (boot protocol 2.08 and later: the
+/// setup sectors, then `payload_offset`), when it is an LZMA stream: gzip, xz, bzip2 and
+/// zstd payloads are found by the signature scan, LZMA has no magic.
+fn bzimage_lzma_payload(data: &[u8]) -> Option<usize> {
+    if data.len() < 0x250 || &data[0x202..0x206] != b"HdrS" || le16(data, 0x206) < 0x208 {
+        return None;
+    }
+    let setup = (usize::from(data[0x1f1]).max(4) + 1) * 512;
+    let start = setup.checked_add(le32(data, 0x248) as usize)?;
+    (start < data.len() && raw_lzma_header(&data[start..])).then_some(start)
+}
 
 fn signature_scanner() -> AhoCorasick {
     AhoCorasick::new(SIGNATURES.iter().map(|(p, _)| *p)).expect("static patterns")
@@ -1037,10 +1084,14 @@ impl Unpacker<'_> {
     ) -> Result<usize, UnpackError> {
         use backhand::{kind, kind::Kind, FilesystemReader, InnerNode};
         let name = format.name();
-        let bytes_used = if format == Format::SquashfsLe {
-            u64::from_le_bytes(data[40..48].try_into().expect("8 bytes"))
+        let le = format == Format::SquashfsLe;
+        let major = if le { le16(data, 28) } else { be16(data, 28) };
+        let at = if major == 3 { 63 } else { 40 };
+        let field = &data[at..at + 8];
+        let bytes_used = if le {
+            u64::from_le_bytes(field.try_into().expect("8 bytes"))
         } else {
-            u64::from_be_bytes(data[40..48].try_into().expect("8 bytes"))
+            u64::from_be_bytes(field.try_into().expect("8 bytes"))
         };
         if bytes_used > data.len() as u64 {
             return Err(UnpackError::Truncated {
@@ -1053,18 +1104,57 @@ impl Unpacker<'_> {
             });
         }
         let image = &data[..bytes_used as usize];
-        let k = if format == Format::SquashfsLe {
-            kind::LE_V4_0
-        } else {
-            kind::BE_V4_0
-        };
+        let compressor = if le { le16(data, 20) } else { be16(data, 20) };
+        // squashfs 3 (gzip, and LZMA as vendors built it) and LZMA squashfs 4 go through
+        // backhand's version-generic reader; LZMA blocks there are decoded with fixed
+        // dictionary sizes (at most 8 MiB), never one the image asks for.
+        if major == 3 {
+            let kinds = if le {
+                [kind::LE_V3_0, kind::LE_V3_0_LZMA, kind::LE_V3_1_LZMA_SWAP]
+            } else {
+                [kind::BE_V3_0, kind::BE_V3_0_LZMA, kind::BE_V3_1_LZMA_SWAP]
+            };
+            let kinds = kinds.map(|k| Kind::from_const(k).expect("backhand kind"));
+            self.squashfs_generic(name, region, image, &kinds, depth)?;
+            return Ok(bytes_used as usize);
+        }
+        if compressor == 2 {
+            let k = if le {
+                kind::LE_V4_0_LZMA
+            } else {
+                kind::BE_V4_0_LZMA
+            };
+            let kinds = [Kind::from_const(k).expect("backhand kind")];
+            self.squashfs_generic(name, region, image, &kinds, depth)?;
+            return Ok(bytes_used as usize);
+        }
+        let k = if le { kind::LE_V4_0 } else { kind::BE_V4_0 };
         let kind = Kind::new_v4_with_const(&BOUNDED_COMPRESSOR, k);
-        let fs = FilesystemReader::from_reader_with_offset_and_kind(Cursor::new(image), 0, kind)
-            .map_err(|e| UnpackError::Malformed {
-                at: at_name(region),
-                format: name,
-                detail: e.to_string(),
-            })?;
+        let fs =
+            match FilesystemReader::from_reader_with_offset_and_kind(Cursor::new(image), 0, kind) {
+                Ok(fs) => fs,
+                Err(e) if !le => {
+                    // AVM (Fritz!Box) writes big-endian squashfs 4 with little-endian data.
+                    let avm = [Kind::new_v4_with_const(
+                        &BOUNDED_COMPRESSOR,
+                        kind::AVM_BE_V4_0,
+                    )];
+                    self.squashfs_generic(name, region, image, &avm, depth)
+                        .map_err(|avm_error| UnpackError::Malformed {
+                            at: at_name(region),
+                            format: name,
+                            detail: format!("{e} (as AVM's variant: {avm_error})"),
+                        })?;
+                    return Ok(bytes_used as usize);
+                }
+                Err(e) => {
+                    return Err(UnpackError::Malformed {
+                        at: at_name(region),
+                        format: name,
+                        detail: e.to_string(),
+                    })
+                }
+            };
         // mksquashfs stores the data of identical files (and hard links) once; such files
         // share their location, so each stored file is decompressed, held and scanned once.
         let key = |f: &backhand::SquashfsFileReader| {
@@ -1227,6 +1317,110 @@ impl Unpacker<'_> {
         }
         self.recurse_into(nested, depth)?;
         Ok(bytes_used as usize)
+    }
+
+    /// A squashfs through backhand's version-generic reader (squashfs 3, LZMA squashfs 4,
+    /// vendor variants), trying `kinds` in order; files are read one by one (these images
+    /// are small and old), sizes checked before a byte is decompressed.
+    fn squashfs_generic(
+        &mut self,
+        name: &'static str,
+        region: &str,
+        image: &[u8],
+        kinds: &[backhand::kind::Kind],
+        depth: u32,
+    ) -> Result<(), UnpackError> {
+        use backhand::traits::filesystem::{BackhandInnerNode, BackhandSquashfsFileReader};
+        let malformed = |detail: String| UnpackError::Malformed {
+            at: at_name(region),
+            format: name,
+            detail,
+        };
+        let mut errors = Vec::new();
+        let mut fs = None;
+        for k in kinds {
+            match backhand::create_squashfs_from_kind(Cursor::new(image), 0, k.clone()) {
+                Ok(f) => {
+                    fs = Some(f);
+                    break;
+                }
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        let fs = fs.ok_or_else(|| malformed(errors.join("; ")))?;
+        let nodes: Vec<_> = fs.files().collect();
+        let key = |f: &BackhandSquashfsFileReader| {
+            (
+                f.blocks_start(),
+                f.file_len(),
+                f.frag_index(),
+                f.block_offset(),
+            )
+        };
+        let declared: u64 = nodes
+            .iter()
+            .filter_map(|n| match &n.inner {
+                BackhandInnerNode::File(f) => Some((key(f), f.file_len() as u64)),
+                _ => None,
+            })
+            .collect::<HashMap<_, _>>()
+            .values()
+            .sum();
+        let cap = self.stream_cap(image.len() as u64);
+        if declared > cap {
+            return Err(self.cap_error(cap, image.len() as u64, region));
+        }
+        let mut stored: HashMap<(u64, usize, usize, u32), Arc<Vec<u8>>> = HashMap::new();
+        let mut nested = Vec::new();
+        for node in &nodes {
+            let raw = node.fullpath.to_string_lossy();
+            let path = normalise(raw.as_bytes()).map_err(|reason| UnpackError::Traversal {
+                at: at_name(region),
+                member: raw.to_string(),
+                reason,
+            })?;
+            let kind = match &node.inner {
+                BackhandInnerNode::File(f) => {
+                    let data = match stored.get(&key(f)) {
+                        Some(d) => Arc::clone(d),
+                        None => {
+                            let bytes = fs.file_data(f).map_err(|e| UnpackError::Malformed {
+                                at: format!("{} {path}", at_name(region)),
+                                format: name,
+                                detail: e.to_string(),
+                            })?;
+                            if bytes.len() != f.file_len() {
+                                return Err(UnpackError::Truncated {
+                                    at: format!("{} {path}", at_name(region)),
+                                    format: name,
+                                    detail: format!("{} of {} bytes", bytes.len(), f.file_len()),
+                                });
+                            }
+                            self.charge_bytes(bytes.len() as u64, region)?;
+                            let d = Arc::new(bytes);
+                            if worth_opening(&d) {
+                                nested.push(self.out.tree.len());
+                            }
+                            stored.insert(key(f), Arc::clone(&d));
+                            d
+                        }
+                    };
+                    EntryKind::File(data)
+                }
+                BackhandInnerNode::Symlink { link } => {
+                    EntryKind::Symlink(link.to_string_lossy().into())
+                }
+                BackhandInnerNode::Dir => EntryKind::Dir,
+                _ => EntryKind::Special,
+            };
+            self.push(Entry {
+                container: region.to_string(),
+                path,
+                mode: u32::from(node.header.permissions),
+                kind,
+            })?;
+        }
+        self.recurse_into(nested, depth)
     }
 
     /// Open nested containers found among the entries at these indices.
@@ -1579,6 +1773,18 @@ impl Unpacker<'_> {
         depth: u32,
     ) -> Result<(), UnpackError> {
         self.charge_bytes(out.len() as u64, region)?;
+        if detect(&out).is_none() {
+            if let Some(known) = unread_format(&out).filter(|k| k.could_hold_evidence) {
+                self.out.unopened.push(Unopened {
+                    within: name.to_string(),
+                    offset: 0,
+                    size: known.size.unwrap_or(out.len() as u64),
+                    reason: format!("{}: not a format trustgate reads", known.name),
+                    format: known.name,
+                    could_hold_evidence: true,
+                });
+            }
+        }
         match detect(&out) {
             Some(f) => {
                 self.unpack_at(f, name, 0, &out, depth + 1)?;
