@@ -148,6 +148,8 @@ pub enum Format {
     UImage,
     /// Broadcom TRX.
     Trx,
+    /// zip (PKWARE APPNOTE), read with the `zip` crate.
+    Zip,
 }
 
 impl Format {
@@ -165,6 +167,7 @@ impl Format {
             Format::Bzip2 => "bzip2",
             Format::UImage => "uImage",
             Format::Trx => "TRX",
+            Format::Zip => "zip",
         }
     }
     fn suffix(self) -> &'static str {
@@ -626,6 +629,8 @@ pub fn detect(data: &[u8]) -> Option<Format> {
         Some(Format::UImage)
     } else if starts(b"HDR0") && data.len() >= 28 {
         Some(Format::Trx)
+    } else if starts(b"PK\x03\x04") && data.len() >= 30 {
+        Some(Format::Zip)
     } else {
         None
     }
@@ -888,6 +893,7 @@ impl Unpacker<'_> {
             }
             Format::UImage => self.uimage(&region, data, depth)?,
             Format::Trx => self.trx(blob, offset, &region, data, depth)?,
+            Format::Zip => self.zip(&region, data, depth)?,
         };
         self.out.layers.push(Layer {
             at: region,
@@ -976,9 +982,12 @@ impl Unpacker<'_> {
                 }
                 Err(e) if e.is_hostile() => return Err(e),
                 Err(e) => {
-                    // A squashfs superblock is specific enough that a failure is a damaged
-                    // or unsupported filesystem, not a chance match.
-                    if matches!(format, Format::SquashfsLe | Format::SquashfsBe) {
+                    // A squashfs superblock or zip local header is specific enough that a
+                    // failure is a damaged or unsupported container, not a chance match.
+                    if matches!(
+                        format,
+                        Format::SquashfsLe | Format::SquashfsBe | Format::Zip
+                    ) {
                         let size = match unread_format(&data[start..]).and_then(|k| k.size) {
                             Some(s) => s.min((data.len() - start) as u64),
                             None => 0,
@@ -1421,6 +1430,103 @@ impl Unpacker<'_> {
             })?;
         }
         self.recurse_into(nested, depth)
+    }
+
+    /// A zip archive, read with the `zip` crate: the archive ends at its first
+    /// end-of-central-directory record; member sizes are checked against the limits before
+    /// a byte is inflated; encrypted members are reported as not opened.
+    fn zip(&mut self, region: &str, data: &[u8], depth: u32) -> Result<usize, UnpackError> {
+        let fmt = "zip";
+        let end = memchr::memmem::find(data, b"PK\x05\x06")
+            .filter(|&e| e + 22 <= data.len())
+            .map(|e| (e + 22 + usize::from(le16(data, e + 20))).min(data.len()))
+            .ok_or_else(|| UnpackError::Truncated {
+                at: at_name(region),
+                format: fmt,
+                detail: "no end-of-central-directory record".into(),
+            })?;
+        let malformed = |e: zip::result::ZipError| UnpackError::Malformed {
+            at: at_name(region),
+            format: fmt,
+            detail: e.to_string(),
+        };
+        let mut archive = zip::ZipArchive::new(Cursor::new(&data[..end])).map_err(malformed)?;
+        let mut links: Vec<(String, String)> = Vec::new();
+        let mut link_set = HashSet::new();
+        let mut nested = Vec::new();
+        for i in 0..archive.len() {
+            let (raw, size, encrypted, is_dir, is_link, mode) = {
+                let m = archive.by_index_raw(i).map_err(malformed)?;
+                (
+                    m.name_raw().to_vec(),
+                    m.size(),
+                    m.encrypted(),
+                    m.is_dir(),
+                    m.is_symlink(),
+                    m.unix_mode().unwrap_or(0o644) & 0o7777,
+                )
+            };
+            let member = String::from_utf8_lossy(&raw).to_string();
+            let path = normalise(&raw).map_err(|reason| UnpackError::Traversal {
+                at: at_name(region),
+                member: member.clone(),
+                reason,
+            })?;
+            Self::check_symlinks(&links, &link_set, region, &path)?;
+            if encrypted {
+                self.out.unopened.push(Unopened {
+                    within: region.to_string(),
+                    offset: 0,
+                    size,
+                    format: format!("encrypted zip member {member}"),
+                    reason: "the member is encrypted and the password is not known".into(),
+                    could_hold_evidence: true,
+                });
+                continue;
+            }
+            let cap = self.stream_cap(data.len() as u64);
+            if size > cap {
+                return Err(self.cap_error(cap, data.len() as u64, region));
+            }
+            let kind = if is_dir {
+                EntryKind::Dir
+            } else {
+                let mut out = Vec::with_capacity(size.min(cap) as usize);
+                archive
+                    .by_index(i)
+                    .map_err(malformed)?
+                    .take(size + 1)
+                    .read_to_end(&mut out)
+                    .map_err(|e| stream_error(e, region, fmt))?;
+                if out.len() as u64 != size {
+                    return Err(UnpackError::Malformed {
+                        at: format!("{} {path}", at_name(region)),
+                        format: fmt,
+                        detail: format!("member declares {size} bytes, holds {}", out.len()),
+                    });
+                }
+                if is_link {
+                    let target = String::from_utf8_lossy(&out).to_string();
+                    links.push((path.clone(), target.clone()));
+                    link_set.insert(path.clone());
+                    EntryKind::Symlink(target)
+                } else {
+                    self.charge_bytes(size, region)?;
+                    if worth_opening(&out) {
+                        nested.push(self.out.tree.len());
+                    }
+                    EntryKind::File(Arc::new(out))
+                }
+            };
+            self.push(Entry {
+                container: region.to_string(),
+                path,
+                mode,
+                kind,
+            })?;
+        }
+        self.recurse_into(nested, depth)?;
+        Ok(end)
     }
 
     /// Open nested containers found among the entries at these indices.

@@ -562,3 +562,38 @@ fn squashfs_xz_blocks_are_memory_bounded() {
     assert!(err.contains("decoder memory"), "{err}");
     assert!(out.is_empty());
 }
+
+/// zip archives are opened (a root filesystem in a zip is assessed like any other), and a
+/// member named with `..` is refused as path traversal.
+#[test]
+fn zip_members_are_read_and_traversal_refused() {
+    use std::io::Write;
+    let make = |members: &[(&str, &[u8])]| {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, body) in members {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(body).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    };
+    let root = pwhash::sha512_crypt::hash_with("$6$saltsalt$", "admin").unwrap();
+    let shadow = format!("root:{root}:19000:0:99999:7:::\n");
+    let good = make(&[
+        ("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n"),
+        ("etc/shadow", shadow.as_bytes()),
+        ("bin/sh", b"#!/bin/false\n"),
+    ]);
+    let r = assess::assess("fw.zip", &good, &assess::Options::default()).unwrap();
+    assert!(r.coverage.root_filesystem_opened, "{:?}", r.coverage);
+    assert_eq!(r.coverage.opened[0].format, "zip");
+    assert!(r.findings.iter().any(|f| f.rule == "default-password"));
+    let bad = make(&[("etc/motd", b"hi\n"), ("../../tmp/evil", b"x")]);
+    let err = assess::assess("bad.zip", &bad, &assess::Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("path traversal") && err.contains("../../tmp/evil"),
+        "{err}"
+    );
+}
