@@ -1,10 +1,12 @@
 //! Bounded, traversal-safe unpacking of a firmware image into the in-memory [`Tree`].
 //!
-//! One process, no external tools, nothing written to disk. Formats: squashfs v4 (little and
-//! big endian, every compressor `backhand` reads), tar (ustar/GNU/pax), cpio (newc, `070701`
-//! and `070702`), gzip, xz, lzma-alone, zstd, bzip2, U-Boot legacy uImage (single and multi),
-//! Broadcom TRX, and raw flash dumps (padding and unknown bytes around known formats, found
-//! with an `aho-corasick` signature scan).
+//! One process, no external tools, nothing written to disk. Formats: squashfs 4 (little and
+//! big endian, every compressor `backhand` reads, LZMA, AVM's variant) and 3 (gzip, vendor
+//! LZMA), tar (ustar/GNU/pax), cpio (newc, `070701` and `070702`), zip, gzip, xz,
+//! lzma-alone, zstd, bzip2, U-Boot legacy uImage (single and multi), Broadcom TRX, bzImage
+//! LZMA payloads, and raw flash dumps (padding and unknown bytes around known formats, found
+//! with an `aho-corasick` signature scan). Formats recognised and not read (cramfs, JFFS2,
+//! UBI, YAFFS2, ext, FAT, 7z, …) are recorded as [`Unopened`], with their offset and size.
 //!
 //! Limits ([`Limits`]) on total extracted bytes, file count, nesting depth and compression
 //! ratio are checked *before* the bytes are produced where the format declares sizes
@@ -2102,29 +2104,42 @@ impl backhand::compression::CompressionAction for BoundedCompressor {
         if compressor != Compressor::Xz {
             return DefaultCompressor.decompress(bytes, out, compressor);
         }
-        let stream = liblzma::stream::Stream::new_stream_decoder(LZMA_MEMORY_LIMIT, 0)
-            .map_err(|e| backhand::BackhandError::StdIo(std::io::Error::other(e)))?;
-        let mut decoder = liblzma::bufread::XzDecoder::new_stream(bytes, stream);
-        let n = (&mut decoder)
-            .take(MAX_SQUASHFS_BLOCK + 1)
-            .read_to_end(out)
-            .map_err(|e| {
-                let over = e
-                    .get_ref()
-                    .and_then(|inner| inner.downcast_ref::<liblzma::stream::Error>())
-                    .is_some_and(|inner| matches!(inner, liblzma::stream::Error::MemLimit));
-                backhand::BackhandError::StdIo(if over {
-                    std::io::Error::other(format!(
-                        "an xz block asks for more than the {LZMA_MEMORY_LIMIT} bytes of decoder memory allowed (decompressor memory limit)"
-                    ))
-                } else {
-                    e
-                })
-            })?;
-        if n as u64 > MAX_SQUASHFS_BLOCK {
-            return Err(backhand::BackhandError::CorruptedOrInvalidSquashfs);
+        use liblzma::stream::{Action, Error, Status, Stream};
+        let io = |e: Error| {
+            backhand::BackhandError::StdIo(if matches!(e, Error::MemLimit) {
+                std::io::Error::other(format!(
+                    "an xz block asks for more than the {LZMA_MEMORY_LIMIT} bytes of decoder memory allowed (decompressor memory limit)"
+                ))
+            } else {
+                std::io::Error::other(e)
+            })
+        };
+        let mut stream = Stream::new_stream_decoder(LZMA_MEMORY_LIMIT, 0).map_err(io)?;
+        let start = out.len();
+        if out.capacity() - start < 8192 {
+            out.reserve(bytes.len().max(8192) * 4);
         }
-        Ok(())
+        // One call decodes the whole block into the spare capacity; grow and go on only
+        // while the output is still within one block's size.
+        loop {
+            let used = stream.total_in() as usize;
+            let before = out.len();
+            let status = stream
+                .process_vec(&bytes[used..], out, Action::Finish)
+                .map_err(io)?;
+            if status == Status::StreamEnd {
+                return Ok(());
+            }
+            if (out.len() - start) as u64 > MAX_SQUASHFS_BLOCK {
+                return Err(backhand::BackhandError::CorruptedOrInvalidSquashfs);
+            }
+            if out.len() == out.capacity() {
+                out.reserve(out.capacity().max(8192));
+            } else if out.len() == before && stream.total_in() as usize == used {
+                // No progress with room to write: the block ends early.
+                return Err(backhand::BackhandError::CorruptedOrInvalidSquashfs);
+            }
+        }
     }
 
     fn compress(

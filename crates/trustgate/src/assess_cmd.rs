@@ -35,8 +35,10 @@ fn read_image(path: &Path) -> Result<Vec<u8>> {
 
 #[derive(Args)]
 pub struct AssessArgs {
-    /// The firmware image: squashfs, tar/cpio (optionally gzip/xz/zstd/bzip2), uImage, TRX,
-    /// or a raw flash dump.
+    /// The firmware image: squashfs (3 and 4, any compressor), tar, cpio or zip (optionally
+    /// gzip/xz/lzma/zstd/bzip2), uImage, TRX, bzImage, or a raw flash dump. Formats it
+    /// recognises and cannot read are listed in the report as not opened; while one that
+    /// could hold files is unopened, no provision passes.
     image: PathBuf,
     /// Print the full report as JSON (verdict per provision, findings, components,
     /// vulnerabilities).
