@@ -2,11 +2,11 @@
 //!
 //! One process, no external tools, nothing written to disk. Formats: squashfs 4 (little and
 //! big endian, every compressor `backhand` reads, LZMA, AVM's variant) and 3 (gzip, vendor
-//! LZMA), tar (ustar/GNU/pax), cpio (newc, `070701` and `070702`), zip, gzip, xz,
+//! LZMA), ext2/3/4, tar (ustar/GNU/pax), cpio (newc, `070701` and `070702`), zip, gzip, xz,
 //! lzma-alone, zstd, bzip2, U-Boot legacy uImage (single and multi), Broadcom TRX, bzImage
 //! LZMA payloads, and raw flash dumps (padding and unknown bytes around known formats, found
 //! with an `aho-corasick` signature scan). Formats recognised and not read (cramfs, JFFS2,
-//! UBI, YAFFS2, ext, FAT, 7z, …) are recorded as [`Unopened`], with their offset and size.
+//! UBI, YAFFS2, FAT, 7z, …) are recorded as [`Unopened`], with their offset and size.
 //!
 //! Limits ([`Limits`]) on total extracted bytes, file count, nesting depth and compression
 //! ratio are checked *before* the bytes are produced where the format declares sizes
@@ -152,6 +152,8 @@ pub enum Format {
     Trx,
     /// zip (PKWARE APPNOTE), read with the `zip` crate.
     Zip,
+    /// ext2, ext3 or ext4, read with `ext4-view`.
+    Ext,
 }
 
 impl Format {
@@ -170,6 +172,7 @@ impl Format {
             Format::UImage => "uImage",
             Format::Trx => "TRX",
             Format::Zip => "zip",
+            Format::Ext => "ext2/3/4",
         }
     }
     fn suffix(self) -> &'static str {
@@ -633,12 +636,24 @@ pub fn detect(data: &[u8]) -> Option<Format> {
         Some(Format::Trx)
     } else if starts(b"PK\x03\x04") && data.len() >= 30 {
         Some(Format::Zip)
+    } else if ext_superblock(data) {
+        Some(Format::Ext)
     } else {
         None
     }
 }
 
 const UIMAGE_MAGIC: [u8; 4] = [0x27, 0x05, 0x19, 0x56];
+
+/// An ext2/3/4 superblock at byte 1024: the magic, a block size of at most 64 KiB, revision
+/// 0 or 1, and a block count.
+fn ext_superblock(data: &[u8]) -> bool {
+    data.len() >= 2048
+        && le16(data, 1080) == 0xef53
+        && le32(data, 1048) <= 6
+        && le32(data, 1100) <= 1
+        && le32(data, 1028) > 0
+}
 
 /// An LZMA-alone (`.lzma`) header: the properties byte `lzma` writes by default (0x5d: lc 3,
 /// lp 0, pb 2), a dictionary size of 2^n or 2^n + 2^(n-1) between 4 KiB and 1 GiB, and an
@@ -896,6 +911,7 @@ impl Unpacker<'_> {
             Format::UImage => self.uimage(&region, data, depth)?,
             Format::Trx => self.trx(blob, offset, &region, data, depth)?,
             Format::Zip => self.zip(&region, data, depth)?,
+            Format::Ext => self.ext(&region, data, depth)?,
         };
         self.out.layers.push(Layer {
             at: region,
@@ -1070,8 +1086,24 @@ impl Unpacker<'_> {
             match self.unpack_at(format, entry_name, 0, data, depth + 1) {
                 Ok(_) => {}
                 Err(e) if e.is_hostile() => return Err(e),
-                // A file that merely looks like an archive stays an opaque file.
-                Err(e) => self.out.notes.push(e.to_string()),
+                // A file that merely looks like an archive stays an opaque file; a
+                // filesystem or zip whose header is valid is one not opened.
+                Err(e) => {
+                    if matches!(
+                        format,
+                        Format::SquashfsLe | Format::SquashfsBe | Format::Zip | Format::Ext
+                    ) {
+                        self.out.unopened.push(Unopened {
+                            within: entry_name.to_string(),
+                            offset: 0,
+                            size: data.len() as u64,
+                            format: format.name().to_string(),
+                            reason: e.to_string(),
+                            could_hold_evidence: true,
+                        });
+                    }
+                    self.out.notes.push(e.to_string())
+                }
             }
         } else if let Some(known) = unread_format(data).filter(|k| k.could_hold_evidence) {
             self.out.unopened.push(Unopened {
@@ -1529,6 +1561,70 @@ impl Unpacker<'_> {
         }
         self.recurse_into(nested, depth)?;
         Ok(end)
+    }
+
+    /// ext2/3/4, read with `ext4-view` (read-only, no unsafe code): directories walked from
+    /// the root without following links, each file's size checked against the limits
+    /// before it is read.
+    fn ext(&mut self, region: &str, data: &[u8], depth: u32) -> Result<usize, UnpackError> {
+        let fmt = "ext2/3/4";
+        let block = 1024u64 << le32(data, 1048);
+        let size = (u64::from(le32(data, 1028)) * block).min(data.len() as u64) as usize;
+        let malformed = |e: ext4_view::Ext4Error| UnpackError::Malformed {
+            at: at_name(region),
+            format: fmt,
+            detail: e.to_string(),
+        };
+        let fs = ext4_view::Ext4::load(Box::new(data[..size].to_vec())).map_err(malformed)?;
+        let root = ext4_view::PathBuf::try_from("/").expect("root path");
+        let mut dirs = vec![root];
+        let mut nested = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for entry in fs.read_dir(&dir).map_err(malformed)? {
+                let entry = entry.map_err(malformed)?;
+                let name = entry.file_name();
+                if name.as_ref() == b"." || name.as_ref() == b".." {
+                    continue;
+                }
+                let p = entry.path();
+                let raw: &[u8] = p.as_ref();
+                let path = normalise(raw).map_err(|reason| UnpackError::Traversal {
+                    at: at_name(region),
+                    member: String::from_utf8_lossy(raw).into(),
+                    reason,
+                })?;
+                let meta = entry.metadata().map_err(malformed)?;
+                let ft = meta.file_type();
+                let kind = if ft.is_dir() {
+                    dirs.push(p.clone());
+                    EntryKind::Dir
+                } else if ft.is_symlink() {
+                    let target = fs.read_link(&p).map_err(malformed)?;
+                    EntryKind::Symlink(String::from_utf8_lossy(target.as_ref()).into())
+                } else if ft.is_regular_file() {
+                    let cap = self.stream_cap(size as u64);
+                    if meta.len() > cap {
+                        return Err(self.cap_error(cap, size as u64, region));
+                    }
+                    let bytes = fs.read(&p).map_err(malformed)?;
+                    self.charge_bytes(bytes.len() as u64, region)?;
+                    if worth_opening(&bytes) {
+                        nested.push(self.out.tree.len());
+                    }
+                    EntryKind::File(Arc::new(bytes))
+                } else {
+                    EntryKind::Special
+                };
+                self.push(Entry {
+                    container: region.to_string(),
+                    path,
+                    mode: u32::from(meta.mode()) & 0o7777,
+                    kind,
+                })?;
+            }
+        }
+        self.recurse_into(nested, depth)?;
+        Ok(size)
     }
 
     /// Open nested containers found among the entries at these indices.

@@ -597,3 +597,52 @@ fn zip_members_are_read_and_traversal_refused() {
         "{err}"
     );
 }
+
+/// ext2 and ext4 images made by e2fsprogs (`mke2fs -d`) are opened: a root filesystem in
+/// them is assessed like any other, evidence pointing into the ext filesystem.
+#[test]
+fn ext_filesystems_from_mke2fs_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    let hash = pwhash::sha512_crypt::hash_with("$6$saltsalt$", "admin").unwrap();
+    std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    std::fs::write(
+        root.join("etc/shadow"),
+        format!("root:{hash}:19000:0:99999:7:::\n"),
+    )
+    .unwrap();
+    std::fs::write(root.join("bin/sh"), "#!/bin/false\n").unwrap();
+    std::os::unix::fs::symlink("sh", root.join("bin/ash")).unwrap();
+    for kind in ["ext2", "ext4"] {
+        let img = dir.path().join(format!("{kind}.img"));
+        let st = std::process::Command::new("mke2fs")
+            .args(["-q", "-F", "-t", kind, "-d"])
+            .arg(&root)
+            .arg(&img)
+            .arg("4M")
+            .env("E2FSPROGS_FAKE_TIME", "1700000000")
+            .status()
+            .expect("mke2fs (e2fsprogs)");
+        assert!(st.success());
+        let bytes = std::fs::read(&img).unwrap();
+        let r =
+            assess::assess(&format!("{kind}.img"), &bytes, &assess::Options::default()).unwrap();
+        assert_eq!(r.coverage.opened[0].format, "ext2/3/4", "{kind}");
+        assert!(
+            r.coverage.root_filesystem_opened,
+            "{kind}: {:?}",
+            r.coverage
+        );
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.rule == "default-password")
+            .unwrap_or_else(|| panic!("{kind}: {:?}", r.findings));
+        assert_eq!(f.evidence[0].path, "/etc/shadow");
+        let u = assess::unpack::unpack(&bytes, assess::Limits::default(), &|_| {}).unwrap();
+        let link = u.tree.get("/bin/ash").next().expect("the symlink");
+        assert_eq!(link.kind, assess::tree::EntryKind::Symlink("sh".into()));
+    }
+}
