@@ -2,11 +2,12 @@
 //!
 //! One process, no external tools, nothing written to disk. Formats: squashfs 4 (little and
 //! big endian, every compressor `backhand` reads, LZMA, AVM's variant) and 3 (gzip, vendor
-//! LZMA), ext2/3/4, tar (ustar/GNU/pax), cpio (newc, `070701` and `070702`), zip, gzip, xz,
-//! lzma-alone, zstd, bzip2, U-Boot legacy uImage (single and multi), Broadcom TRX, bzImage
-//! LZMA payloads, and raw flash dumps (padding and unknown bytes around known formats, found
-//! with an `aho-corasick` signature scan). Formats recognised and not read (cramfs, JFFS2,
-//! UBI, YAFFS2, FAT, 7z, …) are recorded as [`Unopened`], with their offset and size.
+//! LZMA), ext2/3/4, cramfs (little endian), tar (ustar/GNU/pax), cpio (newc, `070701` and
+//! `070702`), zip, gzip, xz, lzma-alone, zstd, bzip2, U-Boot legacy uImage (single and
+//! multi), Broadcom TRX, bzImage LZMA payloads, and raw flash dumps (padding and unknown
+//! bytes around known formats, found with an `aho-corasick` signature scan). Formats
+//! recognised and not read (JFFS2, UBI, YAFFS2, FAT, 7z, …) are recorded as [`Unopened`],
+//! with their offset and size.
 //!
 //! Limits ([`Limits`]) on total extracted bytes, file count, nesting depth and compression
 //! ratio are checked *before* the bytes are produced where the format declares sizes
@@ -154,6 +155,8 @@ pub enum Format {
     Zip,
     /// ext2, ext3 or ext4, read with `ext4-view`.
     Ext,
+    /// cramfs, little endian.
+    Cramfs,
 }
 
 impl Format {
@@ -173,6 +176,7 @@ impl Format {
             Format::Trx => "TRX",
             Format::Zip => "zip",
             Format::Ext => "ext2/3/4",
+            Format::Cramfs => "cramfs",
         }
     }
     fn suffix(self) -> &'static str {
@@ -638,6 +642,11 @@ pub fn detect(data: &[u8]) -> Option<Format> {
         Some(Format::Zip)
     } else if ext_superblock(data) {
         Some(Format::Ext)
+    } else if starts(&[0x45, 0x3d, 0xcd, 0x28])
+        && data.len() >= 76
+        && &data[16..32] == b"Compressed ROMFS"
+    {
+        Some(Format::Cramfs)
     } else {
         None
     }
@@ -912,6 +921,7 @@ impl Unpacker<'_> {
             Format::Trx => self.trx(blob, offset, &region, data, depth)?,
             Format::Zip => self.zip(&region, data, depth)?,
             Format::Ext => self.ext(&region, data, depth)?,
+            Format::Cramfs => self.cramfs(&region, data, depth)?,
         };
         self.out.layers.push(Layer {
             at: region,
@@ -1561,6 +1571,128 @@ impl Unpacker<'_> {
         }
         self.recurse_into(nested, depth)?;
         Ok(end)
+    }
+
+    /// cramfs (little endian), from the layout in Linux's `include/uapi/linux/cramfs_fs.h`:
+    /// a 64-byte superblock then the root inode; 12-byte inodes (mode, uid, 24-bit size,
+    /// gid, name length in 4-byte units, 26-bit offset in 4-byte units); a directory's
+    /// entries are `size` bytes at its offset; a file's data is a table of block end
+    /// pointers followed by zlib blocks of at most 4096 bytes each. Hand-written: no
+    /// maintained crate reads cramfs, and the format is these few fixed fields. Every offset
+    /// is checked against the image, every block's output bounded.
+    fn cramfs(&mut self, region: &str, data: &[u8], depth: u32) -> Result<usize, UnpackError> {
+        let fmt = "cramfs";
+        let bad = |detail: String| UnpackError::Malformed {
+            at: at_name(region),
+            format: fmt,
+            detail,
+        };
+        let size = (le32(data, 4) as usize).min(data.len());
+        let flags = le32(data, 8);
+        // Extended block pointers (uncompressed or direct blocks) are a later variant.
+        if flags & 0x800 != 0 {
+            return Err(bad(
+                "extended block pointers (flag 0x800) are not read".into()
+            ));
+        }
+        let fs = &data[..size];
+        let inode = |at: usize| -> Result<(u32, u32, usize, usize, usize), UnpackError> {
+            if at + 12 > fs.len() {
+                return Err(bad(format!("inode at byte {at} runs past the end")));
+            }
+            let (w0, w1, w2) = (le32(fs, at), le32(fs, at + 4), le32(fs, at + 8));
+            Ok((
+                w0 & 0xffff,
+                w0 >> 16,
+                (w1 & 0xff_ffff) as usize,
+                ((w2 & 0x3f) * 4) as usize,
+                ((w2 >> 6) * 4) as usize,
+            ))
+        };
+        let mut dirs = vec![(String::new(), 64usize)];
+        let mut seen = HashSet::new();
+        let mut nested = Vec::new();
+        while let Some((dir, at)) = dirs.pop() {
+            let (_, _, dsize, _, doff) = inode(at)?;
+            if dsize > 0 && !seen.insert(doff) {
+                return Err(bad(format!("directory {dir:?} is listed twice (a loop)")));
+            }
+            let end = doff.checked_add(dsize).filter(|&e| e <= fs.len());
+            let end = end.ok_or_else(|| bad(format!("directory {dir:?} runs past the end")))?;
+            let mut pos = doff;
+            while pos < end {
+                let (mode, _uid, fsize, namelen, off) = inode(pos)?;
+                let name_at = pos + 12;
+                if namelen == 0 || name_at + namelen > end {
+                    return Err(bad(format!("entry at byte {pos} has a bad name length")));
+                }
+                let name = &fs[name_at..name_at + namelen];
+                let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(namelen)];
+                let raw = [dir.as_bytes(), b"/", name].concat();
+                let path = normalise(&raw).map_err(|reason| UnpackError::Traversal {
+                    at: at_name(region),
+                    member: String::from_utf8_lossy(&raw).into(),
+                    reason,
+                })?;
+                let kind = match mode & 0o170000 {
+                    0o040000 => {
+                        dirs.push((path.clone(), pos));
+                        EntryKind::Dir
+                    }
+                    0o100000 | 0o120000 => {
+                        let cap = self.stream_cap(size as u64);
+                        if fsize as u64 > cap {
+                            return Err(self.cap_error(cap, size as u64, region));
+                        }
+                        let blocks = fsize.div_ceil(4096);
+                        let table_end = off + blocks * 4;
+                        if table_end > fs.len() {
+                            return Err(bad(format!("{path}: block table runs past the end")));
+                        }
+                        let mut out = Vec::with_capacity(fsize);
+                        let mut start = table_end;
+                        for b in 0..blocks {
+                            let stop = le32(fs, off + b * 4) as usize;
+                            if stop < start || stop > fs.len() {
+                                return Err(bad(format!(
+                                    "{path}: block {b} lies outside the image"
+                                )));
+                            }
+                            flate2::read::ZlibDecoder::new(&fs[start..stop])
+                                .take(4096)
+                                .read_to_end(&mut out)
+                                .map_err(|e| bad(format!("{path}: block {b}: {e}")))?;
+                            start = stop;
+                        }
+                        if out.len() != fsize {
+                            return Err(bad(format!(
+                                "{path}: {} of {fsize} bytes in its blocks",
+                                out.len()
+                            )));
+                        }
+                        if mode & 0o170000 == 0o120000 {
+                            EntryKind::Symlink(String::from_utf8_lossy(&out).into())
+                        } else {
+                            self.charge_bytes(out.len() as u64, region)?;
+                            if worth_opening(&out) {
+                                nested.push(self.out.tree.len());
+                            }
+                            EntryKind::File(Arc::new(out))
+                        }
+                    }
+                    _ => EntryKind::Special,
+                };
+                self.push(Entry {
+                    container: region.to_string(),
+                    path,
+                    mode: mode & 0o7777,
+                    kind,
+                })?;
+                pos = name_at + namelen;
+            }
+        }
+        self.recurse_into(nested, depth)?;
+        Ok(size)
     }
 
     /// ext2/3/4, read with `ext4-view` (read-only, no unsafe code): directories walked from

@@ -646,3 +646,74 @@ fn ext_filesystems_from_mke2fs_are_read() {
         assert_eq!(link.kind, assess::tree::EntryKind::Symlink("sh".into()));
     }
 }
+
+/// cramfs made by util-linux's mkfs.cramfs: every file comes out byte for byte (a file of
+/// several 4 KiB blocks, an empty file, empty directories, nested directories), links stay
+/// links, and the root filesystem in it is assessed.
+#[test]
+fn cramfs_from_mkfs_cramfs_matches_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    for d in ["etc", "bin", "usr/share/doc/a", "empty1", "empty2"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    let hash = pwhash::sha512_crypt::hash_with("$6$saltsalt$", "admin").unwrap();
+    let big: Vec<u8> = (0u32..20_000)
+        .flat_map(|i| (i * 7919).to_le_bytes())
+        .collect();
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n".to_vec()),
+        (
+            "etc/shadow",
+            format!("root:{hash}:19000:0:99999:7:::\n").into_bytes(),
+        ),
+        ("bin/sh", b"#!/bin/false\n".to_vec()),
+        ("usr/share/doc/a/big.bin", big),
+        ("usr/share/doc/a/empty", Vec::new()),
+    ];
+    for (p, body) in &files {
+        std::fs::write(root.join(p), body).unwrap();
+    }
+    std::os::unix::fs::symlink("sh", root.join("bin/ash")).unwrap();
+    let img = dir.path().join("fs.cramfs");
+    let st = std::process::Command::new("mkfs.cramfs")
+        .arg(&root)
+        .arg(&img)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("mkfs.cramfs (util-linux)");
+    assert!(st.success());
+    let bytes = std::fs::read(&img).unwrap();
+    let u = assess::unpack::unpack(&bytes, assess::Limits::default(), &|_| {}).unwrap();
+    assert_eq!(u.layers[0].format, assess::unpack::Format::Cramfs);
+    for (p, body) in &files {
+        let e = u
+            .tree
+            .get(&format!("/{p}"))
+            .next()
+            .unwrap_or_else(|| panic!("/{p}"));
+        assert!(e.data().unwrap() == body.as_slice(), "/{p} differs");
+    }
+    assert_eq!(u.tree.files().count(), files.len());
+    let link = u.tree.get("/bin/ash").next().unwrap();
+    assert_eq!(link.kind, assess::tree::EntryKind::Symlink("sh".into()));
+    for d in ["/empty1", "/empty2", "/usr/share/doc"] {
+        assert_eq!(
+            u.tree.get(d).next().unwrap().kind,
+            assess::tree::EntryKind::Dir,
+            "{d}"
+        );
+    }
+    let r = assess::assess("fs.cramfs", &bytes, &assess::Options::default()).unwrap();
+    assert!(r.coverage.root_filesystem_opened);
+    assert!(r.findings.iter().any(|f| f.rule == "default-password"));
+    // A truncated image names the file whose blocks are missing, never panics.
+    let cut = &bytes[..bytes.len() * 2 / 3];
+    let mut cut = cut.to_vec();
+    let len = cut.len() as u32;
+    cut[4..8].copy_from_slice(&len.to_le_bytes());
+    let err = assess::assess("cut.cramfs", &cut, &assess::Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cramfs"), "{err}");
+}
