@@ -428,3 +428,30 @@ fn vendor_claims_settle_disclosure() {
     assert_eq!(v["verdict"], "pass", "{v}");
     assert_eq!(v["evidence"][0], "vendor-claims:claims.json");
 }
+
+/// A filesystem that opens but holds no root filesystem (FACT's three-file squashfs test
+/// image): no provision passes, `coverage.root_filesystem_opened` is false (what `label
+/// issue` reads), and the exit is 1 with a message saying so.
+#[test]
+fn no_root_filesystem_gets_no_pass_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = common::workspace()
+        .join("../shared/data/realworld/firmware/fact/squashFS/test/data/gzip.sqfs");
+    let out = trustgate(&["assess", &image.to_string_lossy(), "--json"], dir.path());
+    assert_eq!(code(&out), 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no root filesystem was opened") && err.contains("no provision passes"),
+        "{err}"
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["coverage"]["root_filesystem_opened"], false);
+    assert_eq!(
+        r["coverage"]["opened"][0]["format"],
+        "squashfs (little endian)"
+    );
+    assert!(r["extracted"]["files"].as_u64().unwrap() >= 3);
+    for v in r["verdicts"].as_array().unwrap() {
+        assert_ne!(v["verdict"], "pass", "{v}");
+    }
+}
