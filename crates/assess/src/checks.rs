@@ -21,7 +21,14 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub(crate) fn ev(&self, e: &Entry, offset: usize, excerpt: impl Into<String>) -> Evidence {
-        Evidence::new(self.image_sha256, &e.display_path(), offset as u64, excerpt)
+        let mut ev = Evidence::new(self.image_sha256, &e.display_path(), offset as u64, excerpt);
+        // Text files (no NUL in what precedes the offset) also get the line number.
+        if let Some(before) = e.data().and_then(|d| d.get(..offset)) {
+            if before.len() <= 1 << 20 && !before.contains(&0) {
+                ev.line = Some(memchr::memchr_iter(b'\n', before).count() as u64 + 1);
+            }
+        }
+        ev
     }
 }
 
@@ -245,31 +252,46 @@ fn verifiable(hash: &str) -> bool {
 /// [`passwords`], taking verdicts from `check` (prepared during unpacking, or not).
 pub fn passwords_with(ctx: &Ctx, check: &DefaultPasswordCheck, out: &mut Outcome) {
     let mut shells = std::collections::HashMap::new();
-    let mut sources: Vec<(&Entry, bool)> = Vec::new();
-    for e in ctx.tree.get("/etc/passwd") {
-        if let Some(d) = e.data() {
-            for (_, line) in text_lines(d) {
-                let f: Vec<&str> = line.split(':').collect();
-                if f.len() >= 7 {
-                    shells.insert((e.container.clone(), f[0].to_string()), f[6].to_string());
-                }
-            }
-            sources.push((e, false));
+    let mut sources: Vec<(&Entry, bool)> = account_files(ctx.tree);
+    // The live databases first, so their login shells win over a backup's.
+    sources.sort_by_key(|(e, _)| !matches!(e.path.as_str(), "/etc/passwd" | "/etc/shadow"));
+    for (e, is_shadow) in &sources {
+        if *is_shadow {
+            continue;
         }
-    }
-    for e in ctx.tree.get("/etc/shadow") {
-        if e.data().is_some() {
-            sources.push((e, true));
+        for (_, line) in text_lines(e.data().expect("file")) {
+            let f: Vec<&str> = line.split(':').collect();
+            if f.len() >= 7 {
+                shells
+                    .entry((e.container.clone(), f[0].to_string()))
+                    .or_insert_with(|| f[6].to_string());
+            }
         }
     }
     if sources.is_empty() {
         return;
     }
+    let boot = BootScripts::read(ctx.tree);
     let mut looked = Vec::new();
     let mut spent = 0u64;
+    let mut checked = 0usize;
+    let mut schemes = std::collections::BTreeSet::new();
+    let mut files = Vec::new();
     for (e, is_shadow) in sources {
+        files.push(e.display_path());
         let data = e.data().expect("file");
-        looked.push(ctx.ev(e, 0, "account database read"));
+        let (reach, live) = boot.reach(ctx.tree, e);
+        let severity = if live {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        let place = if matches!(e.path.as_str(), "/etc/passwd" | "/etc/shadow") {
+            String::new()
+        } else {
+            format!(" in {} ({reach})", e.display_path())
+        };
+        looked.push(ctx.ev(e, 0, format!("account database read: {reach}")));
         for (off, line) in text_lines(data) {
             if is_comment(line) {
                 continue;
@@ -288,8 +310,8 @@ pub fn passwords_with(ctx: &Ctx, check: &DefaultPasswordCheck, out: &mut Outcome
                 if login {
                     out.findings.push(Finding {
                         rule: "empty-password",
-                        message: format!("account {user:?} has an empty password (anyone can log in)"),
-                        severity: Severity::High,
+                        message: format!("account {user:?}{place} has an empty password (anyone can log in)"),
+                        severity,
                         provisions: vec!["5.1-1", "5.1-2"],
                         evidence: vec![ctx.ev(e, off, format!("{user}::… (empty password field)"))],
                         remediation: "Ship every account locked or with a unique per-device password; make the user set one at first use.",
@@ -301,6 +323,8 @@ pub fn passwords_with(ctx: &Ctx, check: &DefaultPasswordCheck, out: &mut Outcome
                 continue; // locked
             }
             let scheme = hash_scheme(hash);
+            checked += 1;
+            schemes.insert(scheme);
             out.credential_digests.push((
                 user.to_string(),
                 hex::encode(<sha2::Sha256 as sha2::Digest>::digest(hash.as_bytes())),
@@ -337,9 +361,9 @@ pub fn passwords_with(ctx: &Ctx, check: &DefaultPasswordCheck, out: &mut Outcome
                 out.findings.push(Finding {
                     rule: "default-password",
                     message: format!(
-                        "account {user:?} uses a well-known default password (Mirai/vendor default list, {scheme})"
+                        "account {user:?}{place} uses a well-known default password (Mirai/vendor default list, {scheme})"
                     ),
-                    severity: Severity::High,
+                    severity,
                     provisions: vec!["5.1-1", "5.1-2"],
                     evidence: vec![ctx.ev(e, off, format!("{user}:<{scheme} hash of a listed default password>"))],
                     remediation: "Remove the shipped password; generate a unique per-device password at manufacture or require the user to set one.",
@@ -348,7 +372,7 @@ pub fn passwords_with(ctx: &Ctx, check: &DefaultPasswordCheck, out: &mut Outcome
             if matches!(scheme, "des" | "md5crypt") && login {
                 out.findings.push(Finding {
                     rule: "weak-password-hash",
-                    message: format!("account {user:?} stores its password with {scheme}, which is fast to brute-force"),
+                    message: format!("account {user:?}{place} stores its password with {scheme}, which is fast to brute-force"),
                     severity: Severity::Medium,
                     provisions: vec!["5.1-3"],
                     evidence: vec![ctx.ev(e, off, format!("{user}:<{scheme} hash>"))],
@@ -357,13 +381,229 @@ pub fn passwords_with(ctx: &Ctx, check: &DefaultPasswordCheck, out: &mut Outcome
             }
         }
     }
-    for p in ["5.1-1", "5.1-2", "5.1-3"] {
+    files.sort();
+    files.dedup();
+    let files = files.join(", ");
+    let defaults = default_password_count();
+    let bases = [
+        ("5.1-1", format!(
+            "no account in {files} has an empty password or one of the {defaults} listed defaults ({checked} password hash(es) checked, the other accounts locked)"
+        )),
+        ("5.1-2", format!(
+            "no password stored in {files} is one of the {defaults} listed defaults that whole classes of devices share"
+        )),
+        ("5.1-3", if schemes.is_empty() {
+            format!("no account in {files} stores a password hash (all are locked), so no weak hash scheme is in use")
+        } else {
+            format!(
+                "the login accounts' password hashes in {files} use {} (none uses DES or md5crypt)",
+                schemes.iter().copied().collect::<Vec<_>>().join(", ")
+            )
+        }),
+    ];
+    for (p, basis) in bases {
         out.examined.push(Examined {
             provision: p,
             evidence: looked.clone(),
-            basis: "every account in the password databases is locked or has a password not on the default list".into(),
+            basis,
         });
     }
+}
+
+/// A line of an account database: `passwd` (7 fields, numeric uid and gid) or `shadow`
+/// (9 fields, the third a day count or empty). `Some(true)` for shadow.
+fn account_line(line: &str) -> Option<bool> {
+    let f: Vec<&str> = line.split(':').collect();
+    let name_ok = !f[0].is_empty()
+        && f[0]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'$'));
+    let num = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !name_ok {
+        return None;
+    }
+    if f.len() == 7 && num(f[2]) && num(f[3]) {
+        Some(false)
+    } else if f.len() == 9 && (f[2].is_empty() || num(f[2])) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// Every file in `passwd` or `shadow` format, wherever it lies (`/etc/passwd.bak`,
+/// `/etc/config/…`, a copy kept for boot): text under 256 KiB whose every non-comment line
+/// is an account line of one kind. `true` for shadow.
+pub fn account_files(tree: &Tree) -> Vec<(&Entry, bool)> {
+    let mut found = Vec::new();
+    for e in tree.files() {
+        let data = e.data().expect("file");
+        if data.is_empty() || data.len() > 256 << 10 || !data.contains(&b':') || data.contains(&0) {
+            continue;
+        }
+        let mut kind = None;
+        let mut ok = true;
+        for (_, line) in text_lines(data) {
+            if is_comment(line) {
+                continue;
+            }
+            match (account_line(line), kind) {
+                (Some(k), None) => kind = Some(k),
+                (Some(k), Some(had)) if k == had => {}
+                _ => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if let (true, Some(shadow)) = (ok, kind) {
+            found.push((e, shadow));
+        }
+    }
+    found
+}
+
+/// Normalise `target` of a symlink at `link` (relative targets start at the link's
+/// directory) to an absolute path, or `None` when it climbs out of the root.
+fn resolve_link(link: &str, target: &str) -> Option<String> {
+    let base = if target.starts_with('/') {
+        String::new()
+    } else {
+        link.rsplit_once('/')
+            .map_or(String::new(), |(d, _)| d.to_string())
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for p in base.split('/').chain(target.split('/')) {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(format!("/{}", parts.join("/")))
+}
+
+/// Boot scripts (inittab, rc and init.d scripts, OpenWrt preinit) with their lines, to find
+/// how an account file reaches the running system.
+struct BootScripts<'t> {
+    scripts: Vec<&'t Entry>,
+}
+
+impl<'t> BootScripts<'t> {
+    fn read(tree: &'t Tree) -> Self {
+        let scripts = tree
+            .files()
+            .filter(|e| {
+                init_like(&e.path)
+                    || e.path.starts_with("/etc/rc")
+                    || e.path.starts_with("/etc/preinit")
+                    || e.path.starts_with("/lib/preinit/")
+            })
+            .collect();
+        BootScripts { scripts }
+    }
+
+    /// Where the live account database `/etc/<name>` really is: itself, or the target of
+    /// the symlink it is (in `container`).
+    fn live_target(tree: &Tree, container: &str, live: &str) -> Option<String> {
+        tree.get(live)
+            .filter(|l| l.container == container)
+            .find_map(|l| match &l.kind {
+                EntryKind::Symlink(t) => resolve_link(live, t),
+                _ => None,
+            })
+    }
+
+    /// How the account file `e` reaches the running system, and whether it does.
+    fn reach(&self, tree: &Tree, e: &Entry) -> (String, bool) {
+        if matches!(e.path.as_str(), "/etc/passwd" | "/etc/shadow") {
+            return (format!("the live account database {}", e.path), true);
+        }
+        let lives = ["/etc/passwd", "/etc/shadow"];
+        for live in lives {
+            if Self::live_target(tree, &e.container, live).as_deref() == Some(e.path.as_str()) {
+                return (
+                    format!("read at login through the link {live} -> {}", e.path),
+                    true,
+                );
+            }
+        }
+        let mut named = None;
+        for s in &self.scripts {
+            if s.container != e.container {
+                continue;
+            }
+            let data = s.data().expect("file");
+            for (off, line) in text_lines(data) {
+                if is_comment(line) || !line.contains(e.path.as_str()) {
+                    continue;
+                }
+                let n = memchr::memchr_iter(b'\n', &data[..off]).count() + 1;
+                for cmd in line.split([';', '&', '|']) {
+                    let Some(dest) = copy_destination(cmd, &e.path) else {
+                        continue;
+                    };
+                    for live in lives {
+                        let target = Self::live_target(tree, &e.container, live);
+                        if dest == live || target.as_deref() == Some(dest.as_str()) {
+                            let via = if dest == live {
+                                String::new()
+                            } else {
+                                format!(", where {live} links")
+                            };
+                            return (
+                                format!(
+                                    "copied to {dest} at boot by {} line {n}{via}: the running system's {live}",
+                                    s.path
+                                ),
+                                true,
+                            );
+                        }
+                    }
+                    named.get_or_insert(format!("copied to {dest} at boot by {} line {n}", s.path));
+                }
+                named.get_or_insert(format!("named in {} line {n}", s.path));
+            }
+        }
+        match named {
+            Some(how) => (how, false),
+            None => (
+                "not named by the boot scripts (a backup or template shipped in the image)".into(),
+                false,
+            ),
+        }
+    }
+}
+
+/// The destination of `cp`/`mv`/`install`/`ln`/`cat … >` in one shell command when it reads
+/// `source`.
+fn copy_destination(cmd: &str, source: &str) -> Option<String> {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    let program = words.first()?.rsplit('/').next()?;
+    let at = words
+        .iter()
+        .position(|w| w.trim_matches(['"', '\'']) == source)?;
+    let dest = match program {
+        "cp" | "mv" | "install" | "ln" => {
+            let last = words.last()?.trim_matches(['"', '\'']);
+            (words.len() - 1 > at && !last.starts_with('-')).then(|| last.to_string())?
+        }
+        "cat" => {
+            let gt = words.iter().position(|w| *w == ">" || *w == ">>")?;
+            words.get(gt + 1)?.trim_matches(['"', '\'']).to_string()
+        }
+        _ => return None,
+    };
+    if !dest.starts_with('/') {
+        return None;
+    }
+    Some(if dest.ends_with('/') {
+        format!("{dest}{}", source.rsplit('/').next().unwrap_or(""))
+    } else {
+        dest
+    })
 }
 
 /// Cross-image rule: the same stored hash in images of one model is a universal default
@@ -536,13 +776,26 @@ pub fn services(ctx: &Ctx, out: &mut Outcome) {
         }
     }
     if !looked.is_empty() {
-        for p in ["5.6-1", "5.6-2", "5.6-4"] {
+        let n = looked.len();
+        let inittab = ctx.tree.get("/etc/inittab").any(|e| e.data().is_some());
+        let bases = [
+            ("5.6-1", format!(
+                "the boot configuration ({n} file(s) read) starts no telnetd and no network listener handing out a shell"
+            )),
+            ("5.6-2", format!(
+                "no service started by the boot configuration ({n} file(s) read) gives a login or shell without authentication (no telnetd, shell listener or dropbear -B)"
+            )),
+            ("5.6-4", if inittab {
+                "/etc/inittab starts no shell on a console without a login prompt".to_string()
+            } else {
+                format!("no inittab; the boot configuration ({n} file(s) read) starts no console shell")
+            }),
+        ];
+        for (p, basis) in bases {
             out.examined.push(Examined {
                 provision: p,
                 evidence: looked.clone(),
-                basis:
-                    "no telnetd, unauthenticated shell or console shell in the boot configuration"
-                        .into(),
+                basis,
             });
         }
     }
@@ -700,13 +953,19 @@ pub fn secrets(ctx: &Ctx, out: &mut Outcome) {
         }
     }
     if files > 0 {
-        for p in ["5.4-3", "5.4-4"] {
+        let bases = [
+            ("5.4-3", format!(
+                "{files} files scanned: no private key, SSH host key or hard-coded credential in the image"
+            )),
+            ("5.4-4", format!(
+                "{files} files scanned: no private key or SSH host key that every device would share"
+            )),
+        ];
+        for (p, basis) in bases {
             out.examined.push(Examined {
                 provision: p,
                 evidence: vec![],
-                basis: format!(
-                    "{files} files scanned: no private keys, host keys or hard-coded credentials"
-                ),
+                basis,
             });
         }
     }
@@ -820,23 +1079,29 @@ pub fn updates(ctx: &Ctx, out: &mut Outcome) {
         let mut ev = verify.clone();
         ev.extend(https.iter().cloned());
         ev.extend(rollback.iter().cloned());
-        for p in ["5.3-7", "5.3-9", "5.3-10"] {
+        let how = verify
+            .first()
+            .map(|e| e.excerpt.clone())
+            .unwrap_or_default();
+        let bases = [
+            ("5.3-7", format!(
+                "the update mechanism is protected by a public-key signature check ({how}){}",
+                if https.is_empty() { "" } else { " and fetches over HTTPS" }
+            )),
+            ("5.3-9", format!(
+                "the updater checks the image's signature before installing it{}",
+                if rollback.is_empty() { "" } else { " and refuses downgrades" }
+            )),
+            ("5.3-10", format!(
+                "updates received over the network are checked against a signature key shipped in the image{}",
+                if https.is_empty() { "" } else { " (fetched over HTTPS)" }
+            )),
+        ];
+        for (p, basis) in bases {
             out.examined.push(Examined {
                 provision: p,
                 evidence: ev.clone(),
-                basis: format!(
-                    "the updater verifies a signature before installing{}{}",
-                    if https.is_empty() {
-                        ""
-                    } else {
-                        ", fetches over HTTPS"
-                    },
-                    if rollback.is_empty() {
-                        ""
-                    } else {
-                        ", refuses downgrades"
-                    }
-                ),
+                basis,
             });
         }
     }

@@ -56,7 +56,9 @@ pub struct Component {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum VexStatus {
-    /// The version is in an affected range and nothing says it was fixed.
+    /// The version is in an affected range and nothing says it was fixed: affected as far as
+    /// the version tells (unverified: the vulnerable code was not looked for in the binary).
+    #[serde(rename = "affected-unverified")]
     Affected,
     /// The upstream version is in range but the distribution changelog names the fix.
     FixedByBackport,
@@ -143,6 +145,75 @@ pub struct OsvRange {
 pub struct Feed {
     /// All records, sorted by id.
     pub records: Vec<OsvRecord>,
+    /// A hand-picked sample (the embedded feed), not a database: matches it finds are real,
+    /// but its silence says nothing, so the vulnerability provisions cannot pass on it.
+    pub curated_sample: bool,
+}
+
+/// Days a feed's newest record may lie before the assessment date: OSV databases change
+/// daily; a feed a month old misses a month of disclosures.
+pub const MAX_FEED_AGE_DAYS: i64 = 30;
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date (the start of an RFC 3339 time), by the
+/// civil-calendar formula (H. Hinnant, "chrono-compatible low-level date algorithms").
+fn days(date: &str) -> Option<i64> {
+    let mut it = date.get(..10)?.split('-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: i64 = it.next()?.parse().ok()?;
+    let d: i64 = it.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+impl Feed {
+    /// Why this feed cannot speak for `components` at `as_of` (empty when it can): a curated
+    /// sample, a stale feed, or components no record names.
+    pub fn coverage_gaps(&self, components: &[Component], as_of: &str) -> Vec<String> {
+        let mut gaps = Vec::new();
+        if self.curated_sample {
+            gaps.push(format!(
+                "the vulnerability feed is the embedded curated sample ({} records), not a complete database (give --feed a current OSV export)",
+                self.records.len()
+            ));
+        }
+        let newest = self.records.iter().map(|r| r.modified.as_str()).max();
+        match (newest.and_then(days), days(as_of)) {
+            (Some(n), Some(a)) if a - n > MAX_FEED_AGE_DAYS => gaps.push(format!(
+                "the feed's newest record was modified on {}, {} days before the assessment date (more than {MAX_FEED_AGE_DAYS})",
+                &newest.unwrap_or("")[..10.min(newest.unwrap_or("").len())],
+                a - n
+            )),
+            (None, _) => gaps.push("the feed holds no dated record".into()),
+            _ => {}
+        }
+        let mut uncovered: Vec<&str> = components
+            .iter()
+            .map(|c| c.name.as_str())
+            .filter(|name| {
+                !self.records.iter().any(|r| {
+                    r.affected
+                        .iter()
+                        .any(|a| component_of_package(&a.package) == Some(name))
+                })
+            })
+            .collect();
+        uncovered.dedup();
+        if !uncovered.is_empty() {
+            gaps.push(format!(
+                "the feed has no record for {}",
+                uncovered.join(", ")
+            ));
+        }
+        gaps
+    }
 }
 
 /// Why a feed could not be loaded.
@@ -213,7 +284,10 @@ impl Feed {
             })
             .collect();
         records.sort_by(|a, b| a.id.cmp(&b.id));
-        Feed { records }
+        Feed {
+            records,
+            curated_sample: true,
+        }
     }
 
     /// Every `*.json` file in `dir` (one OSV record each), sorted by id.
@@ -242,7 +316,10 @@ impl Feed {
             );
         }
         records.sort_by(|a: &OsvRecord, b| a.id.cmp(&b.id));
-        Ok(Feed { records })
+        Ok(Feed {
+            records,
+            curated_sample: false,
+        })
     }
 }
 
@@ -671,7 +748,7 @@ pub fn components(
         out.findings.push(Finding {
             rule: "known-vulnerability",
             message: format!(
-                "{} {} is affected by {} ({}){}",
+                "{} {} is in the affected range of {} ({}; matched by version, unverified){}",
                 v.component,
                 v.version,
                 v.id,
@@ -704,16 +781,35 @@ pub fn components(
             .iter()
             .flat_map(|c| c.evidence.iter().take(1).cloned())
             .collect();
-        for p in ["5.3-8", "5.2-3"] {
-            out.examined.push(Examined {
+        let n = components.len();
+        let records = feed.records.len();
+        let gaps = feed.coverage_gaps(&components, as_of);
+        let bases = [
+            ("5.3-8", format!(
+                "no identified component ({n}) has an unfixed vulnerability in the feed ({records} records)"
+            )),
+            ("5.2-3", format!(
+                "no identified component ({n}) has an unfixed vulnerability in the feed ({records} records) or is on an end-of-life branch"
+            )),
+        ];
+        for (p, basis) in bases {
+            let looked = Examined {
                 provision: p,
                 evidence: ev.clone(),
-                basis: format!(
-                    "{} components identified; none has an unfixed vulnerability in the feed ({} records)",
-                    components.len(),
-                    feed.records.len()
-                ),
-            });
+                basis,
+            };
+            if gaps.is_empty() {
+                out.examined.push(looked);
+            } else {
+                // The feed's silence is no evidence: cannot-tell, unless a match fails it.
+                out.undecided.push(Examined {
+                    basis: format!(
+                        "the feed cannot cover the components found: {}",
+                        gaps.join("; ")
+                    ),
+                    ..looked
+                });
+            }
         }
     }
     (components, vulns)

@@ -3,7 +3,9 @@
 //!
 //! This crate owns:
 //! - bounded, traversal-safe unpacking into an in-memory tree ([`unpack`], [`Limits`]):
-//!   squashfs (LE/BE), tar, cpio, gzip, xz, lzma, zstd, bzip2, uImage, TRX, raw flash dumps;
+//!   squashfs 3 and 4 (LE/BE, every compressor, AVM's variant), tar, cpio, zip, gzip, xz,
+//!   lzma, zstd, bzip2, uImage, TRX, bzImage, raw flash dumps; what it recognises and
+//!   cannot read is reported as not opened ([`report::Coverage`]);
 //! - the checks ([`checks`]): default and empty passwords (§5.1), exposed services and debug
 //!   consoles (§5.6), embedded keys and hard-coded secrets (§5.4), the update mechanism (§5.3),
 //!   disclosure contacts (§5.2), and components with OSV vulnerability matching
@@ -170,7 +172,7 @@ pub fn assess_with_progress(
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| name.to_string());
     let mut report = Report {
-        schema: "https://trustgate.example/schemas/assessment-1.json",
+        schema: report::SCHEMA_ID,
         tool: format!("trustgate-assess {}", env!("CARGO_PKG_VERSION")),
         image: report::ImageInfo {
             name: file_name,
@@ -182,6 +184,12 @@ pub fn assess_with_progress(
             version: catalog.version.clone(),
         },
         as_of: options.as_of.clone(),
+        coverage: report::Coverage::new(
+            &unpacked.layers,
+            unpacked.unopened,
+            unpacked.raw,
+            root_filesystem(&unpacked.tree),
+        ),
         layers: unpacked.layers,
         extracted: report::Extracted {
             entries: unpacked.tree.len(),
@@ -199,6 +207,28 @@ pub fn assess_with_progress(
     };
     report.decide(&catalog);
     Ok(report)
+}
+
+/// The container holding a root filesystem: `/etc` beside `/bin`, `/sbin`, `/lib` or `/usr`
+/// (`image` when it is the image's own filesystem).
+fn root_filesystem(tree: &tree::Tree) -> Option<String> {
+    let mut etc = std::collections::BTreeSet::new();
+    let mut system = std::collections::BTreeSet::new();
+    for e in &tree.entries {
+        let top = e.path.split('/').nth(1).unwrap_or("");
+        if top == "etc" {
+            etc.insert(e.container.as_str());
+        } else if matches!(top, "bin" | "sbin" | "lib" | "usr") {
+            system.insert(e.container.as_str());
+        }
+    }
+    etc.intersection(&system).next().map(|c| {
+        if c.is_empty() {
+            "image".to_string()
+        } else {
+            c.to_string()
+        }
+    })
 }
 
 /// Compare several images of one model: a password hash present in more than one of them is
@@ -229,6 +259,7 @@ impl Report {
                 reference: format!("vendor-claims:{source}"),
                 path: source.to_string(),
                 offset: 0,
+                line: None,
                 excerpt: contact.chars().take(120).collect(),
             }],
             basis: format!("the vendor's claims publish a disclosure contact ({contact})"),

@@ -4,7 +4,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::components::{Component, VulnMatch};
-use crate::unpack::Layer;
+use crate::unpack::{Layer, RawRegion, Unopened};
 
 /// Where a fact was seen: `image-sha256:path:offset` (the offset is a byte offset in the
 /// file at `path`; `path` names nested containers with `!`).
@@ -17,6 +17,9 @@ pub struct Evidence {
     pub path: String,
     /// Byte offset in that file.
     pub offset: u64,
+    /// The line that byte is on (from 1), when the file is text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
     /// A short excerpt or description; secrets are masked, never copied.
     pub excerpt: String,
 }
@@ -28,7 +31,16 @@ impl Evidence {
             reference: format!("{image_sha256}:{path}:{offset}"),
             path: path.to_string(),
             offset,
+            line: None,
             excerpt: excerpt.into(),
+        }
+    }
+
+    /// Where, in words: `/etc/inittab, byte 35 (line 2)`.
+    pub fn location(&self) -> String {
+        match self.line {
+            Some(l) => format!("{}, byte {} (line {l})", self.path, self.offset),
+            None => format!("{}, byte {}", self.path, self.offset),
         }
     }
 }
@@ -117,6 +129,10 @@ pub struct ImageInfo {
     pub bytes: u64,
 }
 
+/// The id of this report's JSON shape: a URN (no document is served at it). Version 2 added
+/// `coverage`.
+pub const SCHEMA_ID: &str = "urn:trustgate:schema:assessment:2";
+
 /// The complete assessment.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -130,6 +146,9 @@ pub struct Report {
     pub baseline: BaselineRef,
     /// Date the assessment is judged at (end-of-life comparisons), `YYYY-MM-DD`.
     pub as_of: String,
+    /// What was opened and what was not: part of the verdict (while a region that could hold
+    /// evidence is unopened, or no root filesystem was opened, no provision passes).
+    pub coverage: Coverage,
     /// Containers and streams found.
     pub layers: Vec<Layer>,
     /// Files extracted and bytes.
@@ -153,6 +172,148 @@ pub struct Report {
     /// What checks could not decide (`cannot-tell` unless a finding fails the provision).
     #[serde(skip)]
     pub(crate) undecided: Vec<Examined>,
+}
+
+/// What the assessment opened, and what it did not.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// Whether a root filesystem (a container holding `/etc` beside `/bin`, `/sbin`, `/lib`
+    /// or `/usr`) was opened: without one the checks had no system to look at.
+    pub root_filesystem_opened: bool,
+    /// The container that root filesystem was read from (`image` for the image itself).
+    pub root_filesystem: Option<String>,
+    /// Every region opened (containers, filesystems, compressed streams).
+    pub opened: Vec<CoveredRegion>,
+    /// Every region found and not opened, with the reason.
+    pub not_opened: Vec<Unopened>,
+    /// Bytes of the image in no known format, read as raw bytes by the signature scan.
+    pub raw: Vec<RawRegion>,
+    /// One sentence: what was and was not opened.
+    pub summary: String,
+}
+
+/// One region opened.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoveredRegion {
+    /// The blob it lies in (`""`: the image).
+    pub within: String,
+    /// Byte offset in that blob.
+    pub offset: u64,
+    /// Bytes of input it occupied.
+    pub size: u64,
+    /// The format.
+    pub format: String,
+}
+
+impl Coverage {
+    /// Build the coverage of one unpacking; `root` is the container holding the root
+    /// filesystem, if any.
+    pub fn new(
+        layers: &[Layer],
+        not_opened: Vec<Unopened>,
+        raw: Vec<RawRegion>,
+        root: Option<String>,
+    ) -> Coverage {
+        let opened: Vec<CoveredRegion> = layers
+            .iter()
+            .map(|l| CoveredRegion {
+                within: l.within.clone(),
+                offset: l.offset,
+                size: l.input_bytes,
+                format: l.format.name().to_string(),
+            })
+            .collect();
+        let mut c = Coverage {
+            root_filesystem_opened: root.is_some(),
+            root_filesystem: root,
+            opened,
+            not_opened,
+            raw,
+            summary: String::new(),
+        };
+        c.summary = c.describe();
+        c
+    }
+
+    fn describe(&self) -> String {
+        let mut parts = vec![format!("{} region(s) opened", self.opened.len())];
+        match &self.root_filesystem {
+            Some(r) => parts.push(format!("root filesystem read from {r}")),
+            None => parts.push("no root filesystem opened".into()),
+        }
+        if !self.not_opened.is_empty() {
+            parts.push(format!(
+                "not opened: {}",
+                self.not_opened
+                    .iter()
+                    .map(describe_unopened)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+        if !self.raw.is_empty() {
+            parts.push(format!(
+                "{} byte(s) in no known format read as raw data",
+                self.raw.iter().map(|r| r.size).sum::<u64>()
+            ));
+        }
+        parts.join("; ")
+    }
+
+    /// Why no provision can pass on this image, if that is so: nothing opened, no root
+    /// filesystem opened, or a region that could hold evidence not opened.
+    pub fn blocker(&self) -> Option<String> {
+        let holding: Vec<String> = self
+            .not_opened
+            .iter()
+            .filter(|u| u.could_hold_evidence)
+            .map(describe_unopened)
+            .collect();
+        let list = |v: &[String]| {
+            if v.len() > 3 {
+                format!("{} and {} more", v[..3].join("; "), v.len() - 3)
+            } else {
+                v.join("; ")
+            }
+        };
+        if self.opened.is_empty() {
+            let what = self
+                .not_opened
+                .first()
+                .map_or_else(|| "no known format".to_string(), |u| u.format.clone());
+            Some(format!(
+                "nothing in the image was opened ({what}), so nothing in it could be checked"
+            ))
+        } else if self.root_filesystem.is_none() {
+            Some(format!(
+                "no root filesystem was opened (no container read holds /etc beside /bin, /sbin, /lib or /usr){}",
+                if holding.is_empty() {
+                    String::new()
+                } else {
+                    format!("; not opened: {}", list(&holding))
+                }
+            ))
+        } else if !holding.is_empty() {
+            Some(format!(
+                "evidence could lie in regions not opened: {}",
+                list(&holding)
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+fn describe_unopened(u: &Unopened) -> String {
+    let within = if u.within.is_empty() {
+        "the image".to_string()
+    } else {
+        u.within.clone()
+    };
+    format!(
+        "{} at byte {} of {within} ({} bytes): {}",
+        u.format, u.offset, u.size, u.reason
+    )
 }
 
 /// Catalogue reference.
@@ -214,7 +375,7 @@ impl Report {
                     .iter()
                     .filter(|f| f.provisions.contains(&id))
                     .collect();
-                let (verdict, reason, mut evidence, remediation) = if !failing.is_empty() {
+                let (verdict, reason, evidence, remediation) = if !failing.is_empty() {
                     let mut rem: Vec<&str> = failing.iter().map(|f| f.remediation).collect();
                     rem.dedup();
                     (
@@ -273,6 +434,9 @@ impl Report {
                         )
                     }
                 };
+                let (verdict, reason, evidence, remediation) =
+                    self.within_coverage(verdict, reason, evidence, remediation);
+                let mut evidence = evidence;
                 evidence.sort();
                 evidence.dedup();
                 let evidence_sha256 = hex::encode(Sha256::digest(evidence.join("\n")));
@@ -288,6 +452,49 @@ impl Report {
                 }
             })
             .collect();
+    }
+}
+
+impl Report {
+    /// A pass stands only when the image was opened where its evidence could lie; otherwise
+    /// it is `cannot-tell`, saying what was not opened. A pass on the vendor's claims alone
+    /// (§5.2-1) stands unless nothing at all was opened.
+    fn within_coverage(
+        &self,
+        verdict: Verdict,
+        reason: String,
+        evidence: Vec<String>,
+        remediation: String,
+    ) -> (Verdict, String, Vec<String>, String) {
+        if verdict != Verdict::Pass {
+            return (verdict, reason, evidence, remediation);
+        }
+        let Some(blocker) = self.coverage.blocker() else {
+            return (verdict, reason, evidence, remediation);
+        };
+        let claims_only =
+            !evidence.is_empty() && evidence.iter().all(|e| e.starts_with("vendor-claims:"));
+        if claims_only && !self.coverage.opened.is_empty() {
+            return (verdict, reason, evidence, remediation);
+        }
+        (
+            Verdict::CannotTell,
+            format!("{blocker} (in what was opened: {reason})"),
+            evidence,
+            "Supply the image in a format trustgate opens (the report's coverage lists what was not opened), or the unopened parts extracted.".into(),
+        )
+    }
+
+    /// When the image's coverage keeps every provision from passing, the sentence saying so
+    /// (the CLI prints it and exits non-zero).
+    pub fn coverage_problem(&self) -> Option<String> {
+        if self.coverage.opened.is_empty() || !self.coverage.root_filesystem_opened {
+            self.coverage
+                .blocker()
+                .map(|b| format!("{b}: no provision passes"))
+        } else {
+            None
+        }
     }
 }
 

@@ -1,5 +1,7 @@
-//! CycloneDX 1.5 SBOM (JSON) of the components found, with the matched vulnerabilities and
-//! their VEX analysis (CycloneDX `vulnerabilities[].analysis`).
+//! CycloneDX 1.6 SBOM (JSON) of the components found, with the matched vulnerabilities and
+//! their VEX analysis (CycloneDX `vulnerabilities[].analysis`). A match made on the version
+//! alone is `in_triage` (affected, unverified): whether the vulnerable code is built in and
+//! reachable was not checked, so it is never stated `exploitable`.
 
 use serde_json::{json, Value};
 
@@ -72,8 +74,11 @@ pub fn to_cyclonedx(report: &Report) -> Value {
         .map(|v| {
             let (state, detail) = match v.status {
                 VexStatus::Affected => (
-                    "exploitable",
-                    format!("{} {} is in the affected range", v.component, v.version),
+                    "in_triage",
+                    format!(
+                        "affected (unverified): {} {} is in the affected version range; matched by version only, not confirmed in the binary",
+                        v.component, v.version
+                    ),
                 ),
                 VexStatus::FixedByBackport => (
                     "resolved",
@@ -97,7 +102,8 @@ pub fn to_cyclonedx(report: &Report) -> Value {
         .collect();
     json!({
         "bomFormat": "CycloneDX",
-        "specVersion": "1.5",
+        "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
+        "specVersion": "1.6",
         "serialNumber": serial(&report.image.sha256),
         "version": 1,
         "metadata": {

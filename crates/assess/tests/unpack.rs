@@ -523,3 +523,197 @@ fn huge_dictionary_headers_hit_the_decoder_memory_limit() {
     let ok = run(Command::new("xz").args(["--format=xz", "-9", "-c"]), &tar);
     assess::unpack::unpack(&ok, Limits::default(), &|_| {}).unwrap();
 }
+
+/// squashfs xz blocks go through the same 256 MiB decoder memory limit as standalone
+/// streams: a block whose header asks for a 4 GiB dictionary is refused before anything is
+/// allocated, and an ordinary block decodes.
+#[test]
+fn squashfs_xz_blocks_are_memory_bounded() {
+    use backhand::compression::{CompressionAction, Compressor};
+    use std::io::Write;
+    let mut enc = liblzma::write::XzEncoder::new(Vec::new(), 0);
+    enc.write_all(b"hello from a squashfs block").unwrap();
+    let good = enc.finish().unwrap();
+    let mut out = Vec::new();
+    assess::unpack::BOUNDED_COMPRESSOR
+        .decompress(&good, &mut out, Compressor::Xz)
+        .unwrap();
+    assert_eq!(out, b"hello from a squashfs block");
+    // The block header follows the 12-byte stream header; its LZMA2 filter is id 0x21 with
+    // one property byte, the dictionary size (40 = 4 GiB - 1). Patch it and the header CRC.
+    let size = (usize::from(good[12]) + 1) * 4;
+    let header = 12..12 + size;
+    let at = good[header.clone()]
+        .windows(2)
+        .position(|w| w == [0x21, 0x01])
+        .expect("LZMA2 filter flags")
+        + 12
+        + 2;
+    let mut huge = good.clone();
+    huge[at] = 40;
+    let mut crc = flate2::Crc::new();
+    crc.update(&huge[12..12 + size - 4]);
+    huge[12 + size - 4..12 + size].copy_from_slice(&crc.sum().to_le_bytes());
+    let mut out = Vec::new();
+    let err = assess::unpack::BOUNDED_COMPRESSOR
+        .decompress(&huge, &mut out, Compressor::Xz)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("decoder memory"), "{err}");
+    assert!(out.is_empty());
+}
+
+/// zip archives are opened (a root filesystem in a zip is assessed like any other), and a
+/// member named with `..` is refused as path traversal.
+#[test]
+fn zip_members_are_read_and_traversal_refused() {
+    use std::io::Write;
+    let make = |members: &[(&str, &[u8])]| {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, body) in members {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(body).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    };
+    let root = pwhash::sha512_crypt::hash_with("$6$saltsalt$", "admin").unwrap();
+    let shadow = format!("root:{root}:19000:0:99999:7:::\n");
+    let good = make(&[
+        ("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n"),
+        ("etc/shadow", shadow.as_bytes()),
+        ("bin/sh", b"#!/bin/false\n"),
+    ]);
+    let r = assess::assess("fw.zip", &good, &assess::Options::default()).unwrap();
+    assert!(r.coverage.root_filesystem_opened, "{:?}", r.coverage);
+    assert_eq!(r.coverage.opened[0].format, "zip");
+    assert!(r.findings.iter().any(|f| f.rule == "default-password"));
+    let bad = make(&[("etc/motd", b"hi\n"), ("../../tmp/evil", b"x")]);
+    let err = assess::assess("bad.zip", &bad, &assess::Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("path traversal") && err.contains("../../tmp/evil"),
+        "{err}"
+    );
+}
+
+/// ext2 and ext4 images made by e2fsprogs (`mke2fs -d`) are opened: a root filesystem in
+/// them is assessed like any other, evidence pointing into the ext filesystem.
+#[test]
+fn ext_filesystems_from_mke2fs_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    let hash = pwhash::sha512_crypt::hash_with("$6$saltsalt$", "admin").unwrap();
+    std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    std::fs::write(
+        root.join("etc/shadow"),
+        format!("root:{hash}:19000:0:99999:7:::\n"),
+    )
+    .unwrap();
+    std::fs::write(root.join("bin/sh"), "#!/bin/false\n").unwrap();
+    std::os::unix::fs::symlink("sh", root.join("bin/ash")).unwrap();
+    for kind in ["ext2", "ext4"] {
+        let img = dir.path().join(format!("{kind}.img"));
+        let st = std::process::Command::new("mke2fs")
+            .args(["-q", "-F", "-t", kind, "-d"])
+            .arg(&root)
+            .arg(&img)
+            .arg("4M")
+            .env("E2FSPROGS_FAKE_TIME", "1700000000")
+            .status()
+            .expect("mke2fs (e2fsprogs)");
+        assert!(st.success());
+        let bytes = std::fs::read(&img).unwrap();
+        let r =
+            assess::assess(&format!("{kind}.img"), &bytes, &assess::Options::default()).unwrap();
+        assert_eq!(r.coverage.opened[0].format, "ext2/3/4", "{kind}");
+        assert!(
+            r.coverage.root_filesystem_opened,
+            "{kind}: {:?}",
+            r.coverage
+        );
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.rule == "default-password")
+            .unwrap_or_else(|| panic!("{kind}: {:?}", r.findings));
+        assert_eq!(f.evidence[0].path, "/etc/shadow");
+        let u = assess::unpack::unpack(&bytes, assess::Limits::default(), &|_| {}).unwrap();
+        let link = u.tree.get("/bin/ash").next().expect("the symlink");
+        assert_eq!(link.kind, assess::tree::EntryKind::Symlink("sh".into()));
+    }
+}
+
+/// cramfs made by util-linux's mkfs.cramfs: every file comes out byte for byte (a file of
+/// several 4 KiB blocks, an empty file, empty directories, nested directories), links stay
+/// links, and the root filesystem in it is assessed.
+#[test]
+fn cramfs_from_mkfs_cramfs_matches_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    for d in ["etc", "bin", "usr/share/doc/a", "empty1", "empty2"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    let hash = pwhash::sha512_crypt::hash_with("$6$saltsalt$", "admin").unwrap();
+    let big: Vec<u8> = (0u32..20_000)
+        .flat_map(|i| (i * 7919).to_le_bytes())
+        .collect();
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n".to_vec()),
+        (
+            "etc/shadow",
+            format!("root:{hash}:19000:0:99999:7:::\n").into_bytes(),
+        ),
+        ("bin/sh", b"#!/bin/false\n".to_vec()),
+        ("usr/share/doc/a/big.bin", big),
+        ("usr/share/doc/a/empty", Vec::new()),
+    ];
+    for (p, body) in &files {
+        std::fs::write(root.join(p), body).unwrap();
+    }
+    std::os::unix::fs::symlink("sh", root.join("bin/ash")).unwrap();
+    let img = dir.path().join("fs.cramfs");
+    let st = std::process::Command::new("mkfs.cramfs")
+        .arg(&root)
+        .arg(&img)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("mkfs.cramfs (util-linux)");
+    assert!(st.success());
+    let bytes = std::fs::read(&img).unwrap();
+    let u = assess::unpack::unpack(&bytes, assess::Limits::default(), &|_| {}).unwrap();
+    assert_eq!(u.layers[0].format, assess::unpack::Format::Cramfs);
+    for (p, body) in &files {
+        let e = u
+            .tree
+            .get(&format!("/{p}"))
+            .next()
+            .unwrap_or_else(|| panic!("/{p}"));
+        assert!(e.data().unwrap() == body.as_slice(), "/{p} differs");
+    }
+    assert_eq!(u.tree.files().count(), files.len());
+    let link = u.tree.get("/bin/ash").next().unwrap();
+    assert_eq!(link.kind, assess::tree::EntryKind::Symlink("sh".into()));
+    for d in ["/empty1", "/empty2", "/usr/share/doc"] {
+        assert_eq!(
+            u.tree.get(d).next().unwrap().kind,
+            assess::tree::EntryKind::Dir,
+            "{d}"
+        );
+    }
+    let r = assess::assess("fs.cramfs", &bytes, &assess::Options::default()).unwrap();
+    assert!(r.coverage.root_filesystem_opened);
+    assert!(r.findings.iter().any(|f| f.rule == "default-password"));
+    // A truncated image names the file whose blocks are missing, never panics.
+    let cut = &bytes[..bytes.len() * 2 / 3];
+    let mut cut = cut.to_vec();
+    let len = cut.len() as u32;
+    cut[4..8].copy_from_slice(&len.to_le_bytes());
+    let err = assess::assess("cut.cramfs", &cut, &assess::Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cramfs"), "{err}");
+}

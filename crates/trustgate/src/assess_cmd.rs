@@ -35,8 +35,10 @@ fn read_image(path: &Path) -> Result<Vec<u8>> {
 
 #[derive(Args)]
 pub struct AssessArgs {
-    /// The firmware image: squashfs, tar/cpio (optionally gzip/xz/zstd/bzip2), uImage, TRX,
-    /// or a raw flash dump.
+    /// The firmware image: squashfs (3 and 4, any compressor), tar, cpio or zip (optionally
+    /// gzip/xz/lzma/zstd/bzip2), uImage, TRX, bzImage, or a raw flash dump. Formats it
+    /// recognises and cannot read are listed in the report as not opened; while one that
+    /// could hold files is unopened, no provision passes.
     image: PathBuf,
     /// Print the full report as JSON (verdict per provision, findings, components,
     /// vulnerabilities).
@@ -45,7 +47,7 @@ pub struct AssessArgs {
     /// Also write the findings as SARIF 2.1.0 to this file.
     #[arg(long, value_name = "FILE")]
     sarif: Option<PathBuf>,
-    /// Also write a CycloneDX 1.5 SBOM (JSON) to this file.
+    /// Also write a CycloneDX 1.6 SBOM (JSON) to this file.
     #[arg(long, value_name = "FILE")]
     sbom: Option<PathBuf>,
     /// OSV vulnerability feed: a directory of OSV JSON records (default: the curated
@@ -156,6 +158,11 @@ pub fn run(args: AssessArgs) -> Result<Option<Finding>> {
     } else {
         print_human(&report);
     }
+    if let Some(problem) = report.coverage_problem() {
+        // Not an input error (the report is written), but never a result to act on as a pass.
+        eprintln!("{}: {problem}", args.image.display());
+        return Ok(Some(Finding));
+    }
     Ok(report.mandatory_failed().then_some(Finding))
 }
 
@@ -168,6 +175,7 @@ fn print_human(r: &assess::Report) {
         r.extracted.entries,
         r.layers.len()
     );
+    println!("coverage: {}", r.coverage.summary);
     println!(
         "\n{:<8} {:<8} {:<12} reason",
         "provision", "status", "verdict"
@@ -188,7 +196,7 @@ fn print_human(r: &assess::Report) {
         for f in &r.findings {
             println!("  [{}] {} ({})", f.rule, f.message, f.provisions.join(", "));
             for e in &f.evidence {
-                println!("      at {}:{}  {}", e.path, e.offset, e.excerpt);
+                println!("      at {}  {}", e.location(), e.excerpt);
             }
             println!("      fix: {}", f.remediation);
         }
@@ -210,7 +218,7 @@ fn print_human(r: &assess::Report) {
     }
     for v in &r.vulnerabilities {
         let status = match v.status {
-            assess::VexStatus::Affected => "AFFECTED",
+            assess::VexStatus::Affected => "AFFECTED (matched by version, unverified)",
             assess::VexStatus::FixedByBackport => "fixed by backport",
         };
         println!("  {} {} {}: {}", v.component, v.version, v.id, status);
@@ -222,7 +230,9 @@ fn print_human(r: &assess::Report) {
         .count();
     println!(
         "\n{}",
-        if failed == 0 {
+        if failed == 0 && r.coverage_problem().is_some() {
+            "no mandatory provision failed, and none passed: see coverage".to_string()
+        } else if failed == 0 {
             "no mandatory provision failed".to_string()
         } else {
             format!("{failed} mandatory provision(s) FAILED")
