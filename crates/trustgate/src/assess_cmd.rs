@@ -154,9 +154,9 @@ pub fn run(args: AssessArgs) -> Result<Option<Finding>> {
         write_json(p, &assess::sbom::to_cyclonedx(&report))?;
     }
     if args.json {
-        print!("{}", report.to_json());
+        out!("{}", report.to_json());
     } else {
-        print_human(&report);
+        print_human(&report)?;
     }
     if let Some(problem) = report.coverage_problem() {
         // Not an input error (the report is written), but never a result to act on as a pass.
@@ -166,8 +166,8 @@ pub fn run(args: AssessArgs) -> Result<Option<Finding>> {
     Ok(report.mandatory_failed().then_some(Finding))
 }
 
-fn print_human(r: &assess::Report) {
-    println!(
+fn print_human(r: &assess::Report) -> Result<()> {
+    outln!(
         "{} (sha256 {}, {} bytes): {} entries unpacked from {} container(s)",
         r.image.name,
         r.image.sha256,
@@ -175,10 +175,12 @@ fn print_human(r: &assess::Report) {
         r.extracted.entries,
         r.layers.len()
     );
-    println!("coverage: {}", r.coverage.summary);
-    println!(
+    outln!("coverage: {}", r.coverage.summary);
+    outln!(
         "\n{:<8} {:<8} {:<12} reason",
-        "provision", "status", "verdict"
+        "provision",
+        "status",
+        "verdict"
     );
     for v in &r.verdicts {
         let verdict = match v.verdict {
@@ -186,25 +188,28 @@ fn print_human(r: &assess::Report) {
             assess::Verdict::Fail => "FAIL",
             assess::Verdict::CannotTell => "cannot-tell",
         };
-        println!(
+        outln!(
             "{:<9} {:<8} {:<12} {}",
-            v.provision, v.status, verdict, v.reason
+            v.provision,
+            v.status,
+            verdict,
+            v.reason
         );
     }
     if !r.findings.is_empty() {
-        println!("\nfindings:");
+        outln!("\nfindings:");
         for f in &r.findings {
-            println!("  [{}] {} ({})", f.rule, f.message, f.provisions.join(", "));
+            outln!("  [{}] {} ({})", f.rule, f.message, f.provisions.join(", "));
             for e in &f.evidence {
-                println!("      at {}  {}", e.location(), e.excerpt);
+                outln!("      at {}  {}", e.location(), e.excerpt);
             }
-            println!("      fix: {}", f.remediation);
+            outln!("      fix: {}", f.remediation);
         }
     }
     if !r.components.is_empty() {
-        println!("\ncomponents:");
+        outln!("\ncomponents:");
         for c in &r.components {
-            println!(
+            outln!(
                 "  {} {} ({}{})",
                 c.name,
                 c.version,
@@ -221,14 +226,14 @@ fn print_human(r: &assess::Report) {
             assess::VexStatus::Affected => "AFFECTED (matched by version, unverified)",
             assess::VexStatus::FixedByBackport => "fixed by backport",
         };
-        println!("  {} {} {}: {}", v.component, v.version, v.id, status);
+        outln!("  {} {} {}: {}", v.component, v.version, v.id, status);
     }
     let failed = r
         .verdicts
         .iter()
         .filter(|v| v.mandatory && v.verdict == assess::Verdict::Fail)
         .count();
-    println!(
+    outln!(
         "\n{}",
         if failed == 0 && r.coverage_problem().is_some() {
             "no mandatory provision failed, and none passed: see coverage".to_string()
@@ -238,4 +243,5 @@ fn print_human(r: &assess::Report) {
             format!("{failed} mandatory provision(s) FAILED")
         }
     );
+    Ok(())
 }

@@ -573,6 +573,23 @@ fn apply_assessment(claims: &mut label::Claims, report: &[u8]) -> Result<(), Str
             "it assessed image {image}, which is not among the label's software images"
         ));
     }
+    // A label on an image nobody looked inside proves nothing: the assessment must have opened
+    // the root filesystem (reports before `coverage` existed do not say, so they are refused).
+    match r["coverage"]["root_filesystem_opened"].as_bool() {
+        Some(true) => {}
+        Some(false) => {
+            return Err(format!(
+                "it did not open the image's root filesystem, so its verdicts cannot be relied on ({}); a label needs an assessment that looked inside",
+                r["coverage"]["summary"].as_str().unwrap_or("no summary")
+            ))
+        }
+        None => {
+            return Err(
+                "it does not say what it opened (no coverage.root_filesystem_opened: a report from an older trustgate); assess the image again"
+                    .into(),
+            )
+        }
+    }
     let as_of = r["as_of"].as_str().ok_or("no as_of date")?;
     let date = time::Date::parse(
         as_of,

@@ -683,6 +683,11 @@ fn a_closed_stdout_pipe_ends_every_printing_command_quietly() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("k.key");
     let key = key.to_str().unwrap();
+    let shared = corpus().join("../realworld");
+    let image = shared.join("firmware/fact/squashFS/test/data/gzip.sqfs");
+    let image = image.to_str().unwrap().to_string();
+    let capture = shared.join("pcap/zeek__ssh__sshguess.pcap");
+    let capture = capture.to_str().unwrap().to_string();
     let cases: Vec<Vec<&str>> = vec![
         vec!["baseline", "list"],
         vec!["baseline", "list", "--json"],
@@ -696,6 +701,10 @@ fn a_closed_stdout_pipe_ends_every_printing_command_quietly() {
         vec!["mud", "explain", mud, "--json"],
         vec!["mud", "compile", mud, "--mac", "02:00:00:00:00:01"],
         vec!["keygen", "--output", key],
+        vec!["assess", &image],
+        vec!["assess", &image, "--json"],
+        vec!["monitor", &capture],
+        vec!["monitor", &capture, "--json"],
     ];
     for args in cases {
         let (code, err) = with_closed_stdout(&args);

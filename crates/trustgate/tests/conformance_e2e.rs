@@ -143,6 +143,9 @@ fn chromium_dom(url: &str, lang: &str) -> String {
 fn firmware(dir: &Path, name: &str, failing: bool) -> PathBuf {
     let root = dir.join(format!("{name}-root"));
     std::fs::create_dir_all(root.join("etc/init.d")).unwrap();
+    // A root filesystem: /etc beside /bin (assess says whether it opened one).
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::write(root.join("bin/busybox"), b"\x7fELF not really").unwrap();
     std::fs::write(root.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
     let shadow = if failing {
         let o = Command::new("openssl")
@@ -684,4 +687,31 @@ fn an_unknown_label_gets_a_page_saying_so_in_english_and_french() {
     assert!(dom.contains("Ce label n'existe pas"), "{dom}");
     assert!(dom.contains("ne vous y fiez pas"), "{dom}");
     assert!(dom.contains("No such label"), "{dom}");
+}
+
+/// An assessment that opened nothing (random bytes, not firmware) cannot back a label: `label
+/// issue --assessment` refuses it and says the root filesystem was not opened.
+#[test]
+fn an_assessment_that_opened_no_root_filesystem_backs_no_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(code(&run(&["keygen", "-o", s(&d.join("lab.key"))])), 0);
+    let image = d.join("noise.bin");
+    let noise: Vec<u8> = (0..65_536u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&image, noise).unwrap();
+    let (report, claims) = assess_and_claims(d, &image, "urn:test:noise");
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["coverage"]["root_filesystem_opened"], false, "{r}");
+    let out = d.join("noise.label");
+    let o = issue(
+        &claims,
+        &d.join("lab.key"),
+        &out,
+        &["--assessment", s(&report), "--non-conformant"],
+    );
+    assert_ne!(code(&o), 0, "{}", text(&o));
+    assert!(text(&o).contains("root filesystem"), "{}", text(&o));
+    assert!(!out.exists(), "no label written");
 }
