@@ -265,6 +265,12 @@ fn start_gateway_with_path(
         assert!(line.starts_with("warning: "), "{line}");
         before.push(line);
     }
+    // Then, with --apply, what it will do to every device and how to keep one working.
+    let plan = err_lines.next().unwrap().unwrap();
+    assert!(
+        plan.contains("held at `default`") && plan.contains("--trusted MAC"),
+        "{plan}"
+    );
     // Keep draining stderr so the gateway never blocks on a full pipe.
     std::thread::spawn(move || for _ in err_lines {});
     (guard, stdout)
