@@ -6,8 +6,8 @@
 //!   it to its `…_in` chain. Lookups are hash-map lookups, so the per-packet cost does not grow
 //!   with the number of devices.
 //! - base chain `input`: traffic from managed devices to the gateway itself. DHCP, DNS and IPv6
-//!   neighbour discovery to the gateway are always allowed (even `isolated` keeps them, DESIGN §5;
-//!   DNS also has to pass the gateway so answers can fill the `dst-dnsname` sets); everything
+//!   neighbour discovery to the gateway are always allowed (even `isolated` keeps them so a
+//!   device can keep its address and be told what is wrong; DNS also has to pass the gateway so answers can fill the `dst-dnsname` sets); everything
 //!   else goes through the same `…_out` chain as forwarded traffic.
 //! - device chains end in `counter drop`: MUD is an allow-list (RFC 8520 §2). An allow rule
 //!   `return`s instead of accepting, so traffic between two managed devices must pass the

@@ -1,6 +1,7 @@
 //! # enforce — policy IR to nftables
 //!
-//! Owns: turning [`mud::DevicePolicy`] and the containment levels of DESIGN.md §5 into
+//! Owns: turning [`mud::DevicePolicy`] and the containment levels (declared, default, update-only, isolated,
+//! trusted; see [`Level`]) into
 //! nftables commands in our own table (`inet trustgate`), applying them as single atomic
 //! `nft -j -f` transactions, adding/removing/replacing one device without touching the others,
 //! filling `dst-dnsname` sets from learned DNS answers, reading the table back and diffing it

@@ -1,7 +1,6 @@
 //! # label — signed IoT security labels
 //!
-//! This crate owns the trustgate **security label** format (DESIGN.md §3 row
-//! `label`, §4 "Label"):
+//! This crate owns the trustgate **security label** format:
 //!
 //! - the claim set ([`Claims`]) and its JSON rendering (kebab-case keys,
 //!   unknown fields refused);

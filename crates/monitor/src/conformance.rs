@@ -34,7 +34,7 @@ pub fn violation(
     if !opens || is_group_addr(&p.dst) || p.dst.is_unspecified() {
         return None;
     }
-    // DHCP and DNS to the gateway are allowed at every containment level (DESIGN §5).
+    // DHCP and DNS to the gateway are allowed at every containment level, `isolated` included.
     if p.proto == UDP && (p.dport == 67 || (p.dport == 53 && resolvers.contains(&p.dst))) {
         return None;
     }

@@ -1,6 +1,6 @@
 //! # registry — the label registry service
 //!
-//! Owns (DESIGN.md §3, row `registry`): the HTTP API and consumer pages over signed security
+//! Owns: the HTTP API and consumer pages over signed security
 //! labels, their storage (sqlx: SQLite by default, PostgreSQL at scale; one set of migrations),
 //! and the sequencing of the RFC 9162 transparency log that records every issuance and status
 //! change, served as C2SP tlog-tiles. Must not: run checks on firmware (that is `assess`),
