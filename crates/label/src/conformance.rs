@@ -196,7 +196,8 @@ impl Conformance {
             Outcome::Conformant => {
                 let mut s = format!(
                     "Évaluation : conforme — aucune des {} dispositions évaluées exigées au niveau {} n'échoue",
-                    self.assessed, self.level
+                    self.assessed,
+                    level_words_fr(&self.level)
                 );
                 if !self.undecided.is_empty() {
                     s.push_str(&format!(
@@ -217,6 +218,35 @@ impl Conformance {
                 "Évaluation : non évalué — le label ne contient aucun verdict ; il ne dit rien de la sécurité de l'appareil.".into()
             }
         }
+    }
+}
+
+/// A baseline level in French words (`mandatory` → « obligatoire »); an unknown level as it is.
+pub fn level_words_fr(level: &str) -> String {
+    match level {
+        "mandatory" => "« obligatoire »".into(),
+        "mandatory+recommended" => "« obligatoire et recommandé »".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A support update mode (`support.update-mode`) in household words, English and French.
+pub fn update_mode_words(mode: &str) -> (&'static str, &'static str) {
+    match mode {
+        "automatic" => ("installed automatically", "installées automatiquement"),
+        "user-initiated" => (
+            "installed when you accept them",
+            "installées quand vous les acceptez",
+        ),
+        "manual" => (
+            "downloaded and installed by hand",
+            "à télécharger et installer vous-même",
+        ),
+        "none" => (
+            "this device cannot be updated",
+            "cet appareil ne peut pas être mis à jour",
+        ),
+        _ => ("update mode not stated", "mode de mise à jour non précisé"),
     }
 }
 

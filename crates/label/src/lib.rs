@@ -44,7 +44,8 @@ pub mod status;
 
 pub use claims::*;
 pub use conformance::{
-    is_good, summary_words, summary_words_fr, Conformance, ConformanceClaim, Outcome,
+    is_good, level_words_fr, summary_words, summary_words_fr, update_mode_words, Conformance,
+    ConformanceClaim, Outcome,
 };
 pub use cose::{
     decode_unverified, parse_canonical_sign1, sign, verify, verify_sign1_with_key, KeyId,

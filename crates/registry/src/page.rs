@@ -292,13 +292,19 @@ pub fn render_in(view: &LabelView, lang: Lang) -> Result<String, ApiError> {
             "Mises à jour de sécurité jusqu'au"
         ),
         support_end = esc(&support_end),
-        update_mode = esc(claim(c, &["support", "update-mode"])),
+        update_mode = {
+            let (en, fr) = label::update_mode_words(claim(c, &["support", "update-mode"]));
+            t(en, fr)
+        },
         assessed_by = t("Assessed by", "Évalué par"),
         assessor = assessor,
         against = t("against", "selon"),
         baseline = esc(claim(c, &["baseline", "id"])),
         baseline_version = esc(claim(c, &["baseline", "version"])),
-        level = esc(claim(c, &["baseline", "level"])),
+        level = match lang {
+            Lang::En => esc(claim(c, &["baseline", "level"])).to_string(),
+            Lang::Fr => esc(&label::level_words_fr(claim(c, &["baseline", "level"]))).to_string(),
+        },
         report = t(
             "Report a security problem",
             "Signaler un problème de sécurité"

@@ -381,6 +381,14 @@ fn a_failing_image_never_reads_as_a_valid_label() {
     assert!(fr.contains(r#"<html lang="fr">"#), "{fr}");
     assert!(fr.contains("A ÉCHOUÉ à son évaluation de sécurité"), "{fr}");
     assert!(!fr.contains(r#"class="ok""#), "{fr}");
+    // The claim values a household reads are in French too, not the claims' English codes.
+    assert!(fr.contains("installées automatiquement"), "{fr}");
+    assert!(fr.contains("« obligatoire »"), "{fr}");
+    assert!(
+        !fr.contains("(automatic)") && !fr.contains("(mandatory)"),
+        "{fr}"
+    );
+    assert!(en.contains("(installed automatically)"), "{en}");
     let ok = chromium_dom(&page(&good_label), "en-GB");
     assert!(ok.contains(r#"data-good="true""#), "{ok}");
     assert!(ok.contains(r#"class="ok""#), "{ok}");
