@@ -63,9 +63,8 @@ pub struct JournalEntry {
     /// Wall-clock (live) or packet time, ns since the epoch.
     pub time_ns: u64,
     pub device: Mac,
-    /// "contain" (first seen), "level" (MUD URL learned later), "quarantine", "release"
-    /// (owner), "expire" (TTL).
-    pub action: String,
+    /// What changed.
+    pub action: Action,
     pub from: Option<Level>,
     pub to: Level,
     /// Event kind for quarantines.
@@ -75,8 +74,8 @@ pub struct JournalEntry {
     pub evidence: Vec<EvidencePacket>,
     /// When a quarantine ends by itself.
     pub until_ns: Option<u64>,
-    /// Who decided: "monitor", "owner" or "ttl".
-    pub by: String,
+    /// Who decided.
+    pub by: By,
     /// Recorded only; nftables was not changed.
     pub dry_run: bool,
     /// nftables took the change (`false`: it refused; `error` says why and the device is held
@@ -87,6 +86,64 @@ pub struct JournalEntry {
     /// Why nftables did not take the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// What a journal line records (`action` in the JSON, kebab-case).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// First seen and put under containment.
+    Contain,
+    /// Its level changed (a MUD URL learned later, or a second one announced).
+    Level,
+    /// Bot behaviour: moved to `isolated` until `until_ns` or a release.
+    Quarantine,
+    /// The owner ended a quarantine.
+    Release,
+    /// A quarantine ran out.
+    Expire,
+    /// Idle at the device limit: removed to make room, held by the catch-all until seen again.
+    Evict,
+    /// nftables refused new addresses of a device; it is held at its level meanwhile.
+    Refused,
+    /// A change nftables had refused is now applied.
+    Retry,
+    /// The owner trusts the device.
+    Trust,
+    /// The owner withdrew trust.
+    Untrust,
+}
+
+impl Action {
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Contain => "contain",
+            Action::Level => "level",
+            Action::Quarantine => "quarantine",
+            Action::Release => "release",
+            Action::Expire => "expire",
+            Action::Evict => "evict",
+            Action::Refused => "refused",
+            Action::Retry => "retry",
+            Action::Trust => "trust",
+            Action::Untrust => "untrust",
+        }
+    }
+}
+
+/// Who decided a journalled change (`by` in the JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum By {
+    /// The monitor's observation (first sight, MUD URL, bot behaviour).
+    Monitor,
+    /// The device's owner (release, trust).
+    Owner,
+    /// A quarantine's time ran out.
+    Ttl,
+    /// The gateway itself (device limit, retries of refused changes).
+    Gateway,
 }
 
 fn yes() -> bool {
@@ -193,8 +250,8 @@ impl Gateway {
             warnings.push(w);
         }
         for (entry, _) in read_journal(&journal_path)? {
-            match entry.action.as_str() {
-                "quarantine" => {
+            match entry.action {
+                Action::Quarantine => {
                     quarantined.insert(
                         entry.device,
                         Quarantine {
@@ -203,13 +260,13 @@ impl Gateway {
                         },
                     );
                 }
-                "release" | "expire" => {
+                Action::Release | Action::Expire => {
                     quarantined.remove(&entry.device);
                 }
-                "trust" => {
+                Action::Trust => {
                     trusted.insert(entry.device);
                 }
-                "untrust" => {
+                Action::Untrust => {
                     trusted.remove(&entry.device);
                 }
                 _ => {}
@@ -419,7 +476,7 @@ impl Gateway {
         self.record(&JournalEntry {
             time_ns: now_ns,
             device: mac,
-            action: "evict".into(),
+            action: Action::Evict,
             from,
             to: Level::Isolated,
             reason: None,
@@ -429,7 +486,7 @@ impl Gateway {
             )),
             evidence: vec![],
             until_ns: None,
-            by: "gateway".into(),
+            by: By::Gateway,
             dry_run: self.cfg.dry_run,
             applied,
             error,
@@ -478,24 +535,24 @@ impl Gateway {
         &self,
         now_ns: u64,
         device: Mac,
-        action: &str,
+        action: Action,
         from: Option<Level>,
         to: Level,
         explanation: String,
-        by: &str,
+        by: By,
         outcome: &Result<bool, String>,
     ) -> JournalEntry {
         JournalEntry {
             time_ns: now_ns,
             device,
-            action: action.into(),
+            action,
             from,
             to,
             reason: None,
             explanation: Some(explanation),
             evidence: vec![],
             until_ns: None,
-            by: by.into(),
+            by,
             dry_run: self.cfg.dry_run,
             applied: matches!(outcome, Ok(true)),
             error: outcome.as_ref().err().cloned(),
@@ -549,7 +606,7 @@ impl Gateway {
             let e = self.entry(
                 now_ns,
                 facts.mac,
-                "contain",
+                Action::Contain,
                 None,
                 level,
                 format!(
@@ -565,7 +622,7 @@ impl Gateway {
                         ""
                     }
                 ),
-                "monitor",
+                By::Monitor,
                 &outcome,
             );
             self.record(&e)?;
@@ -579,18 +636,25 @@ impl Gateway {
                 _ => "no verified MUD file".into(),
             };
             let e = self.entry(
-                now_ns, facts.mac, "level", old_level, level, why, "monitor", &outcome,
+                now_ns,
+                facts.mac,
+                Action::Level,
+                old_level,
+                level,
+                why,
+                By::Monitor,
+                &outcome,
             );
             self.record(&e)?;
         } else if outcome.is_err() {
             let e = self.entry(
                 now_ns,
                 facts.mac,
-                "refused",
+                Action::Refused,
                 old_level,
                 level,
                 "new addresses not applied".into(),
-                "gateway",
+                By::Gateway,
                 &outcome,
             );
             self.record(&e)?;
@@ -624,11 +688,11 @@ impl Gateway {
         let mut e = self.entry(
             now_ns,
             event.device,
-            "quarantine",
+            Action::Quarantine,
             Some(previous),
             Level::Isolated,
             event.explanation.clone(),
-            "monitor",
+            By::Monitor,
             &outcome,
         );
         e.reason = Some(event.kind);
@@ -662,7 +726,11 @@ impl Gateway {
         let e = self.entry(
             now_ns,
             *mac,
-            if by_owner { "release" } else { "expire" },
+            if by_owner {
+                Action::Release
+            } else {
+                Action::Expire
+            },
             Some(Level::Isolated),
             level,
             if by_owner {
@@ -670,7 +738,7 @@ impl Gateway {
             } else {
                 "quarantine time ran out".into()
             },
-            if by_owner { "owner" } else { "ttl" },
+            if by_owner { By::Owner } else { By::Ttl },
             &outcome,
         );
         self.record(&e)?;
@@ -699,11 +767,11 @@ impl Gateway {
                 let e = self.entry(
                     now_ns,
                     mac,
-                    "retry",
+                    Action::Retry,
                     None,
                     level,
                     "a change nftables had refused is now applied".into(),
-                    "gateway",
+                    By::Gateway,
                     &outcome,
                 );
                 self.record(&e)?;
@@ -802,7 +870,11 @@ impl Gateway {
         let e = self.entry(
             now_ns,
             *mac,
-            if trusted { "trust" } else { "untrust" },
+            if trusted {
+                Action::Trust
+            } else {
+                Action::Untrust
+            },
             from,
             to,
             if trusted {
@@ -810,7 +882,7 @@ impl Gateway {
             } else {
                 "the owner no longer trusts this device".into()
             },
-            "owner",
+            By::Owner,
             &outcome,
         );
         self.record(&e)
@@ -839,6 +911,15 @@ pub enum OwnerRequest {
 }
 
 impl OwnerRequest {
+    /// The journal action that answers the request.
+    pub fn answer(self) -> Action {
+        match self {
+            OwnerRequest::Release => Action::Release,
+            OwnerRequest::Trust => Action::Trust,
+            OwnerRequest::Untrust => Action::Untrust,
+        }
+    }
+
     /// The folder under the state directory, and the journal action that answers it.
     pub fn dir(self) -> &'static str {
         match self {

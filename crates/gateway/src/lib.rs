@@ -14,7 +14,7 @@ mod gateway;
 pub mod live;
 
 pub use gateway::{
-    read_journal, recover_torn_tail, Gateway, GatewayConfig, GatewayError, JournalEntry,
-    OwnerRequest, DEFAULT_MAX_DEVICES, IDLE_EVICT_S, LOCK_FILE,
+    read_journal, recover_torn_tail, Action, By, Gateway, GatewayConfig, GatewayError,
+    JournalEntry, OwnerRequest, DEFAULT_MAX_DEVICES, IDLE_EVICT_S, LOCK_FILE,
 };
 pub use live::{owner_request, run_live, RequestError};

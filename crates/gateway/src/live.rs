@@ -2,7 +2,8 @@
 //! timers (quarantine TTL, owner releases) run between frames.
 
 use crate::gateway::{
-    read_journal, Gateway, GatewayConfig, GatewayError, JournalEntry, OwnerRequest, LOCK_FILE,
+    read_journal, Action, Gateway, GatewayConfig, GatewayError, JournalEntry, OwnerRequest,
+    LOCK_FILE,
 };
 use monitor::capture::LiveCapture;
 use monitor::{Event, Mac, Monitor, OuiTable};
@@ -186,14 +187,18 @@ pub fn owner_request(
         // Whether a running quarantine has run out is the gateway's call (its clock); it then
         // records the expiry and answers this request as "not quarantined".
         let last = entries.iter().rev().map(|(e, _)| e).find(|e| {
-            e.device == mac && matches!(e.action.as_str(), "quarantine" | "release" | "expire")
+            e.device == mac
+                && matches!(
+                    e.action,
+                    Action::Quarantine | Action::Release | Action::Expire
+                )
         });
         match last {
-            Some(e) if e.action == "quarantine" => {}
+            Some(e) if e.action == Action::Quarantine => {}
             Some(e) => {
                 return Err(RequestError::NotQuarantined(
                     mac,
-                    format!(" (its last quarantine ended: {})", e.action),
+                    format!(" (its last quarantine ended: {})", e.action.as_str()),
                 ))
             }
             None => {
@@ -220,7 +225,7 @@ pub fn owner_request(
             .into_iter()
             .skip(before)
             .map(|(e, _)| e)
-            .find(|e| e.device == mac && e.action == request.dir());
+            .find(|e| e.device == mac && e.action == request.answer());
         if answer.is_some() {
             return Ok(answer);
         }

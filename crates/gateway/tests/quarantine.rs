@@ -133,8 +133,8 @@ fn owner_release_and_restart_restore() {
         }
         let entry = asked.join().unwrap().unwrap().expect("a journal entry");
         assert_eq!(
-            (entry.action.as_str(), entry.by.as_str()),
-            ("release", "owner")
+            (entry.action, entry.by),
+            (gateway::Action::Release, gateway::By::Owner)
         );
         assert!(!gw.is_quarantined(&infected[1]));
         // A device that is not quarantined is refused before anything is written.
