@@ -220,20 +220,20 @@ impl Feed {
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
     /// Unreadable file or directory.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// Path.
         path: String,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause (printed here, so not a `source()`: each cause once).
+        error: std::io::Error,
     },
     /// Not an OSV record.
-    #[error("{path}: not an OSV record: {source}")]
+    #[error("{path}: not an OSV record: {error}")]
     Parse {
         /// Path.
         path: String,
-        /// Cause (with line and column).
-        source: serde_json::Error,
+        /// Cause (with line and column; printed here, not a `source()`).
+        error: serde_json::Error,
     },
 }
 
@@ -292,9 +292,9 @@ impl Feed {
 
     /// Every `*.json` file in `dir` (one OSV record each), sorted by id.
     pub fn load_dir(dir: &Path) -> Result<Feed, FeedError> {
-        let io = |source| FeedError::Io {
+        let io = |error| FeedError::Io {
             path: dir.display().to_string(),
-            source,
+            error,
         };
         let mut paths: Vec<_> = std::fs::read_dir(dir)
             .map_err(io)?
@@ -304,14 +304,14 @@ impl Feed {
         paths.sort();
         let mut records = Vec::new();
         for p in paths {
-            let text = std::fs::read_to_string(&p).map_err(|source| FeedError::Io {
+            let text = std::fs::read_to_string(&p).map_err(|error| FeedError::Io {
                 path: p.display().to_string(),
-                source,
+                error,
             })?;
             records.push(
-                serde_json::from_str(&text).map_err(|source| FeedError::Parse {
+                serde_json::from_str(&text).map_err(|error| FeedError::Parse {
                     path: p.display().to_string(),
-                    source,
+                    error,
                 })?,
             );
         }

@@ -26,10 +26,12 @@ const INITIAL_BUFFER: usize = 1 << 18;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
-    #[error("cannot read {path}: {source}")]
+    /// The file or socket could not be read (the cause is printed here, so it is not a
+    /// `source()`: each cause once).
+    #[error("cannot read {path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: not a pcap or pcapng capture (the first bytes are not a pcap header or a pcapng section header)")]
     NotACapture { path: PathBuf },
@@ -101,9 +103,9 @@ fn open_and_replay(
     ethernet_only: bool,
     f: &mut impl FnMut(u64, Link, &[u8]),
 ) -> Result<ReplayStats, CaptureError> {
-    let io = |source| CaptureError::Io {
+    let io = |error| CaptureError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let mut file = std::fs::File::open(path).map_err(io)?;
     // gzip (RFC 1952) starts 1f 8b: tcpdump and Wireshark read such captures transparently.
@@ -137,7 +139,7 @@ fn open_and_replay(
             // were processed, the rest cannot be read.
             Some(d) => Err(CaptureError::Io {
                 path: path.to_path_buf(),
-                source: std::io::Error::other(format!("gzip-compressed capture: {d}")),
+                error: std::io::Error::other(format!("gzip-compressed capture: {d}")),
             }),
             None => r,
         };
@@ -203,7 +205,7 @@ fn replay_inner<R: Read + Send>(
         Err(PcapError::ReadError) => {
             return Err(CaptureError::Io {
                 path: path_buf,
-                source: std::io::Error::other("read failed"),
+                error: std::io::Error::other("read failed"),
             })
         }
         Err(_) => return Err(CaptureError::NotACapture { path: path_buf }),
@@ -313,7 +315,7 @@ fn replay_inner<R: Read + Send>(
                 if reader.refill().is_err() {
                     return Err(CaptureError::Io {
                         path: path_buf,
-                        source: std::io::Error::other("read failed"),
+                        error: std::io::Error::other("read failed"),
                     });
                 }
             }
@@ -333,7 +335,7 @@ fn replay_inner<R: Read + Send>(
                 if reader.refill().is_err() {
                     return Err(CaptureError::Io {
                         path: path_buf,
-                        source: std::io::Error::other("read failed"),
+                        error: std::io::Error::other("read failed"),
                     });
                 }
             }
