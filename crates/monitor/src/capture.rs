@@ -426,6 +426,10 @@ pub struct LiveCapture {
     buf: Vec<u8>,
 }
 
+/// Receive buffer asked for a live capture: about 10 000 small frames, a few hundred ms of a
+/// busy home LAN.
+pub const LIVE_RCVBUF: usize = 8 << 20;
+
 impl LiveCapture {
     /// Open a capture on `iface` (needs CAP_NET_RAW). `poll` bounds how long
     /// [`LiveCapture::next_frame`] waits, so the caller can run timers between frames.
@@ -454,6 +458,12 @@ impl LiveCapture {
             &nix::sys::time::TimeVal::new(poll.as_secs() as i64, poll.subsec_micros() as i64),
         )
         .map_err(|e| err(format!("setsockopt SO_RCVTIMEO: {e}")))?;
+        // A burst (a MAC flood, a scan) must wait in the kernel while the reading thread is
+        // descheduled, not be dropped: the default ~200 KiB holds only a few hundred frames.
+        // SO_RCVBUFFORCE (root) passes net.core.rmem_max; without it, ask for what is allowed.
+        if socket::setsockopt(&fd, sockopt::RcvBufForce, &LIVE_RCVBUF).is_err() {
+            let _ = socket::setsockopt(&fd, sockopt::RcvBuf, &LIVE_RCVBUF);
+        }
         Ok(LiveCapture {
             iface: iface.to_string(),
             ifindex,
