@@ -6,76 +6,12 @@
 //! claims checks at issue time, the template round trip, the registry operator's commands, the
 //! data-directory lock and the page for a label that does not exist (English and French).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_trustgate"))
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("run trustgate")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit code")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// `trustgate registry serve`, killed when dropped.
-struct Server {
-    child: Child,
-    url: String,
-    addr: String,
-    _stdout: BufReader<std::process::ChildStdout>,
-}
-
-impl Server {
-    fn start(data: &Path, extra: &[&str]) -> Server {
-        let mut child = bin()
-            .args(["registry", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the registry");
-        let mut first = String::new();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        stdout.read_line(&mut first).unwrap();
-        let url = first
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .trim()
-            .to_string();
-        let addr = url.trim_start_matches("http://").to_string();
-        Server {
-            child,
-            url,
-            addr,
-            _stdout: stdout,
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::*;
 
 /// One HTTP/1.1 GET on loopback: (status code, body).
 fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
@@ -307,7 +243,7 @@ fn a_failing_image_never_reads_as_a_valid_label() {
     // The registry: submit, lookups, batch, fetch.
     let data = d.join("data");
     add_assessor(d, &data);
-    let server = Server::start(&data, &[]);
+    let server = Server::start(&data);
     let o = run(&["registry", "submit", s(&bad_label), "--url", &server.url]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(!text(&o).contains("Valid"), "{}", text(&o));
@@ -606,7 +542,7 @@ fn operator_commands_name_their_database_and_the_data_dir_is_locked() {
     assert!(plain.contains(&kid) && plain.contains("retired"), "{plain}");
 
     // A second server on the same data directory refuses to start (exit 2) and names the first.
-    let server = Server::start(&data, &[]);
+    let server = Server::start(&data);
     let o = bin()
         .args(["registry", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(&data)
@@ -615,7 +551,7 @@ fn operator_commands_name_their_database_and_the_data_dir_is_locked() {
     assert_eq!(code(&o), 2, "{}", text(&o));
     assert!(
         text(&o).contains("already serving from")
-            && text(&o).contains(&format!("pid {}", server.child.id())),
+            && text(&o).contains(&format!("pid {}", server.pid())),
         "{}",
         text(&o)
     );
@@ -623,14 +559,14 @@ fn operator_commands_name_their_database_and_the_data_dir_is_locked() {
     assert_eq!(get(&server.addr, "/healthz", &[]).0, 200);
     drop(server);
     // After it stopped, the lock is free again.
-    let again = Server::start(&data, &[]);
+    let again = Server::start(&data);
     assert_eq!(get(&again.addr, "/healthz", &[]).0, 200);
     drop(again);
 
     // A server on this data directory with another database: an operator command that would
     // write to the directory's own database is refused, naming the server's.
     let other_db = format!("sqlite://{}", d.join("elsewhere.db").display());
-    let server = Server::start(&data, &["--db", &other_db]);
+    let server = Server::start_with(&data, &["--db", &other_db]);
     let o = run(&[
         "registry",
         "add-assessor",
@@ -658,7 +594,7 @@ fn operator_commands_name_their_database_and_the_data_dir_is_locked() {
 fn an_unknown_label_gets_a_page_saying_so_in_english_and_french() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let server = Server::start(&data, &[]);
+    let server = Server::start(&data);
     // A well-formed code of a label this registry does not hold (a counterfeit QR code).
     let fake = label::short_form(&server.url, &label::Sha256Digest::of(b"counterfeit"));
     let path = fake.strip_prefix(&server.url).unwrap().to_string();

@@ -3,76 +3,15 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
+
+mod common;
+use common::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tlog::LogVerifier;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_trustgate"))
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("run trustgate")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit code")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// A `trustgate registry serve` process, killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    url: String,
-    /// Kept open so the server's later output lines have a reader.
-    _stdout: BufReader<std::process::ChildStdout>,
-}
-
-impl Server {
-    fn start(data: &Path) -> Server {
-        let mut child = bin()
-            .args(["registry", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the registry");
-        let mut first = String::new();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        stdout.read_line(&mut first).unwrap();
-        let url = first
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .trim()
-            .to_string();
-        Server {
-            child,
-            url,
-            _stdout: stdout,
-        }
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill(); // SIGKILL on Unix: no chance to flush or clean up
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 fn log_verifier(data: &Path) -> LogVerifier {
     let vkey = std::fs::read_to_string(data.join("log.key.pub")).unwrap();
@@ -107,10 +46,6 @@ fn claims(id: &str) -> label::Claims {
     c.id = id.into();
     c.software[0].image_sha256 = label::Sha256Digest::of(id.as_bytes());
     c
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 #[test]

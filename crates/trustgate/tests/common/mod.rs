@@ -1,0 +1,93 @@
+//! What the CLI test binaries share: running the real `trustgate`, reading its output, and a
+//! `registry serve` process on loopback. (Each test binary uses a part of it.)
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_trustgate"))
+}
+
+pub fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run trustgate")
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+/// stdout then stderr, for assertion messages and searches.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A `trustgate registry serve` process on a free loopback port, killed (SIGKILL) when dropped.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// `127.0.0.1:PORT`
+    pub addr: String,
+    /// Kept open so the server's later output lines have a reader.
+    _stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Server {
+    /// Serve `data`, with `extra` arguments after `--data-dir`; returns once it listens.
+    pub fn start_with(data: &Path, extra: &[&str]) -> Server {
+        let mut child = bin()
+            .args(["registry", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the registry");
+        let mut first = String::new();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut first).unwrap();
+        let url = first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .trim()
+            .to_string();
+        let addr = url.trim_start_matches("http://").to_string();
+        Server {
+            child,
+            url,
+            addr,
+            _stdout: stdout,
+        }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn start(data: &Path) -> Server {
+        Server::start_with(data, &[])
+    }
+
+    /// SIGKILL on Unix: no chance to flush or clean up.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
