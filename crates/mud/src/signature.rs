@@ -257,6 +257,11 @@ pub struct Verified {
     pub content_type: String,
     /// The validation time used, RFC 3339 (UTC).
     pub validated_at: String,
+    /// The signer certificate's subjectAltName dNSName entries (a MUD manager checks that the
+    /// signer names the MUD URL's host, RFC 8520 §13.2).
+    pub signer_dns_names: Vec<String>,
+    /// SHA-256 of the signer certificate's DER, hex: the signer's identity for pinning.
+    pub signer_sha256: String,
 }
 
 /// Verifies a detached DER CMS signature over `content` (a MUD file, byte for byte as fetched),
@@ -317,6 +322,16 @@ pub fn verify_detached(
         signer_issuer: inspected.signer.tbs_certificate.issuer.to_string(),
         content_type: inspected.content_type_name.to_string(),
         validated_at: rfc3339(at),
+        signer_dns_names: signer
+            .subject_alt_names()
+            .map(|names| {
+                names
+                    .iter()
+                    .filter_map(|n| n.dnsname().map(str::to_ascii_lowercase))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        signer_sha256: hex::encode(openssl::sha::sha256(&inspected.signer_der)),
     })
 }
 
@@ -788,6 +803,15 @@ pub struct EphemeralPki {
 
 /// Create an [`EphemeralPki`] whose certificates name `organization`.
 pub fn ephemeral_pki(organization: &str) -> Result<EphemeralPki, SignatureError> {
+    ephemeral_pki_for_hosts(organization, &[])
+}
+
+/// Like [`ephemeral_pki`], with the signer certificate naming `hosts` in its subjectAltName
+/// (dNSName), as a MUD manager expects of the signer for MUD URLs on those hosts.
+pub fn ephemeral_pki_for_hosts(
+    organization: &str,
+    hosts: &[&str],
+) -> Result<EphemeralPki, SignatureError> {
     use openssl::asn1::Asn1Time;
     use openssl::bn::{BigNum, MsbOption};
     use openssl::ec::{EcGroup, EcKey};
@@ -839,6 +863,14 @@ pub fn ephemeral_pki(organization: &str) -> Result<EphemeralPki, SignatureError>
             )?;
         } else {
             b.append_extension(KeyUsageExt::new().critical().digital_signature().build()?)?;
+            if !hosts.is_empty() {
+                let mut san = openssl::x509::extension::SubjectAlternativeName::new();
+                for h in hosts {
+                    san.dns(h);
+                }
+                let ext = san.build(&b.x509v3_context(None, None))?;
+                b.append_extension(ext)?;
+            }
         }
         b.sign(signing_key, MessageDigest::sha256())?;
         Ok(b.build())
