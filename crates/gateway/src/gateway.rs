@@ -52,6 +52,12 @@ pub struct GatewayConfig {
     /// Devices the owner vouches for (laptops, phones): held at `trusted` instead of `default`
     /// or `declared`. More can be added while running (`state_dir/trust/`), and are journalled.
     pub trusted: Vec<Mac>,
+    /// The MUD manager: fetch each announced MUD URL over HTTPS, verify it, and ask the label
+    /// registry about it (`None`: only `policies` are used, no label is looked up).
+    pub manager: Option<manager::ManagerConfig>,
+    /// The level of a device with a verified MUD file but no label: `declared` (contain it to
+    /// its file) or `default` (a label is required for `declared`).
+    pub unlabelled: Level,
 }
 
 /// Default for [`GatewayConfig::max_devices`]: far above a home or small office.
@@ -86,6 +92,10 @@ pub struct JournalEntry {
     /// Why nftables did not take the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What decided the level, as a code (`mud-verified`, `bad-signature`, `label-revoked`,
+    /// `support-ended`, …; see [`Decision::cause`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 /// What a journal line records (`action` in the JSON, kebab-case).
@@ -112,6 +122,10 @@ pub enum Action {
     Trust,
     /// The owner withdrew trust.
     Untrust,
+    /// The MUD manager's verdict on the device's MUD file (verified, refused, expired).
+    Mud,
+    /// The device's label changed status (or its registry answer was refused).
+    Label,
 }
 
 impl Action {
@@ -128,6 +142,8 @@ impl Action {
             Action::Retry => "retry",
             Action::Trust => "trust",
             Action::Untrust => "untrust",
+            Action::Mud => "mud",
+            Action::Label => "label",
         }
     }
 }
@@ -144,6 +160,8 @@ pub enum By {
     Ttl,
     /// The gateway itself (device limit, retries of refused changes).
     Gateway,
+    /// The MUD manager (a MUD file fetched or refused, a label's status).
+    Manager,
 }
 
 fn yes() -> bool {
@@ -175,6 +193,20 @@ pub struct Gateway {
     last_seen: BTreeMap<Mac, u64>,
     /// Devices at `trusted` (configuration, then the owner's `trust` / `untrust` requests).
     trusted: BTreeSet<Mac>,
+    /// The MUD manager's thread, when configured.
+    manager: Option<manager::Manager>,
+    /// What the manager said about each MUD URL.
+    mud_files: BTreeMap<String, MudState>,
+    /// What the registry said about each MUD URL's label.
+    labels: BTreeMap<String, LabelState>,
+    /// URLs the manager's queue was full for: asked again at the next tick.
+    unasked: BTreeSet<String>,
+    /// The latest time seen (packet time or wall clock): label status is computed at it.
+    now_ns: u64,
+    /// When levels were last re-evaluated against label status (support end dates).
+    evaluated_ns: u64,
+    /// `state_dir/status.json` needs writing.
+    status_dirty: bool,
     /// `state_dir/gateway.lock`, locked for as long as this gateway runs: a second gateway on
     /// the same state refuses to start, and `gateway release` can tell one is running.
     _lock: std::fs::File,
@@ -272,6 +304,10 @@ impl Gateway {
                 _ => {}
             }
         }
+        let manager = match &cfg.manager {
+            Some(m) => Some(manager::Manager::start(m.clone()).map_err(GatewayError::Other)?),
+            None => None,
+        };
         let enforcer = if cfg.apply && !cfg.dry_run {
             let mut e = Enforcer::new(cfg.site.clone(), cfg.nft.clone());
             e.apply_all(vec![])?;
@@ -292,6 +328,13 @@ impl Gateway {
             pending_dns: vec![],
             last_seen: BTreeMap::new(),
             trusted,
+            manager,
+            mud_files: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            unasked: BTreeSet::new(),
+            now_ns: 0,
+            evaluated_ns: 0,
+            status_dirty: true,
             _lock: lock,
         })
     }
@@ -315,23 +358,146 @@ impl Gateway {
     }
 
     fn base_level(&self, facts: &DeviceFacts) -> (Level, Option<mud::DevicePolicy>) {
+        let d = self.decide(facts);
+        (d.level, d.policy)
+    }
+
+    /// The containment table: the level a device (not quarantined) is held at, and why.
+    ///
+    /// | facts | level |
+    /// |---|---|
+    /// | the owner trusts it | `trusted` |
+    /// | it announced a second, different MUD URL | `default` |
+    /// | its label is revoked, suspended, past its support period or expired | `update-only` |
+    /// | its MUD file says `is-supported: false` | `update-only` |
+    /// | the registry's answer about its label failed its proofs | `default` |
+    /// | a verified MUD file and an active label | `declared` |
+    /// | a verified MUD file, no label | `GatewayConfig::unlabelled` |
+    /// | no verified MUD file | `default` |
+    pub fn decide(&self, facts: &DeviceFacts) -> Decision {
+        let d = |level, policy, cause: &str, reason: String| Decision {
+            level,
+            policy,
+            cause: cause.to_string(),
+            reason,
+        };
         // The owner's word: a general-purpose device they vouch for keeps the LAN and internet.
         if self.trusted.contains(&facts.mac) {
-            return (Level::Trusted, None);
+            return d(Level::Trusted, None, "trusted", "trusted by the owner".into());
         }
         // A device that announced a second, different MUD URL is not believed for either: it
         // stays at `default` until the owner sorts it out (a firmware update or a takeover).
-        if facts.mud_url_changed_to.is_some() {
-            return (Level::Default, None);
+        if let (Some(u), Some(n)) = (&facts.mud_url, &facts.mud_url_changed_to) {
+            return d(
+                Level::Default,
+                None,
+                "mud-url-changed",
+                format!("announced a second MUD URL {n} after {u}: neither is used"),
+            );
         }
-        let policy = facts
-            .mud_url
-            .as_deref()
-            .and_then(|u| self.cfg.policies.iter().find(|p| p.mud_url == u))
-            .cloned();
-        match policy {
-            Some(p) => (Level::Declared, Some(p)),
-            None => (Level::Default, None),
+        let Some(url) = facts.mud_url.as_deref() else {
+            return d(Level::Default, None, "no-mud-url", "announced no MUD URL".into());
+        };
+        let fetched = self.mud_files.get(url);
+        let policy = self
+            .cfg
+            .policies
+            .iter()
+            .find(|p| p.mud_url == url)
+            .cloned()
+            .or_else(|| fetched.and_then(|m| m.verified.as_ref().map(|v| v.policy.clone())));
+        let label = self.labels.get(url);
+        if let Some(LabelState { problem: Some(why), .. }) = label {
+            return d(
+                Level::Default,
+                None,
+                "label-answer-refused",
+                format!("the registry's answer about its label was not used: {why}"),
+            );
+        }
+        if let Some(info) = label.and_then(|l| l.info.as_ref()) {
+            let status = info.status_at(ns_to_time(self.now_ns));
+            let tight = match &status {
+                label::Status::Revoked { reason } => {
+                    Some(("label-revoked", format!("its label {} was revoked: {reason}", info.label_id)))
+                }
+                label::Status::Suspended => {
+                    Some(("label-suspended", format!("its label {} is suspended", info.label_id)))
+                }
+                label::Status::SupportEnded => Some((
+                    "support-ended",
+                    format!(
+                        "its manufacturer's security-update support ended on {} (label {})",
+                        info.claims.support.end_date, info.label_id
+                    ),
+                )),
+                label::Status::Expired => {
+                    Some(("label-expired", format!("its label {} expired", info.label_id)))
+                }
+                _ => None,
+            };
+            if let Some((cause, why)) = tight {
+                return d(Level::UpdateOnly, policy, cause, format!("{why}: only updates"));
+            }
+        }
+        let Some(policy) = policy else {
+            let (cause, why) = match fetched.and_then(|m| m.refused.as_ref()) {
+                Some((kind, why)) => (
+                    kind.as_str().to_string(),
+                    format!("its MUD file {url} was not used ({}): {why}", kind.as_str()),
+                ),
+                None if self.manager.is_some() => (
+                    "mud-pending".to_string(),
+                    format!("its MUD file {url} is being fetched"),
+                ),
+                None => (
+                    "no-mud-file".to_string(),
+                    format!("no verified MUD file for {url}"),
+                ),
+            };
+            return Decision {
+                level: Level::Default,
+                policy: None,
+                cause,
+                reason: why,
+            };
+        };
+        if !policy.is_supported {
+            return d(
+                Level::UpdateOnly,
+                Some(policy),
+                "not-supported",
+                "its MUD file says the manufacturer no longer supports it: only updates".into(),
+            );
+        }
+        let who = policy
+            .mfg_name
+            .clone()
+            .unwrap_or_else(|| policy.authority.clone());
+        match label.and_then(|l| l.info.as_ref()) {
+            Some(info) if info.status_at(ns_to_time(self.now_ns)).is_active() => d(
+                Level::Declared,
+                Some(policy),
+                "label-active",
+                format!(
+                    "only what {who} declared in its MUD file; label {} is active",
+                    info.label_id
+                ),
+            ),
+            _ if self.cfg.unlabelled == Level::Declared => d(
+                Level::Declared,
+                Some(policy),
+                "mud-verified",
+                format!("only what {who} declared in its MUD file (no active label found)"),
+            ),
+            _ => d(
+                Level::Default,
+                None,
+                "no-label",
+                format!(
+                    "its MUD file from {who} verified, but a label is required for `declared` and none is active"
+                ),
+            ),
         }
     }
 
@@ -490,6 +656,7 @@ impl Gateway {
             dry_run: self.cfg.dry_run,
             applied,
             error,
+            cause: None,
         })?;
         Ok(true)
     }
@@ -556,6 +723,7 @@ impl Gateway {
             dry_run: self.cfg.dry_run,
             applied: matches!(outcome, Ok(true)),
             error: outcome.as_ref().err().cloned(),
+            cause: None,
         }
     }
 
@@ -580,6 +748,16 @@ impl Gateway {
             return Ok(());
         }
         let previous = self.facts.insert(facts.mac, facts.clone());
+        self.now_ns = self.now_ns.max(now_ns);
+        self.status_dirty = true;
+        if let (Some(m), Some(url)) = (&self.manager, &facts.mud_url) {
+            if !self.mud_files.contains_key(url) {
+                self.mud_files.insert(url.clone(), MudState::default());
+                if !m.want(url) {
+                    self.unasked.insert(url.clone());
+                }
+            }
+        }
         let seen = self.last_seen.entry(facts.mac).or_insert(now_ns);
         *seen = (*seen).max(now_ns).max(facts.last_seen_ns);
         if !has_v4 && facts.addrs.is_empty() {
@@ -628,14 +806,12 @@ impl Gateway {
             self.record(&e)?;
         } else if old_level != Some(level) {
             // A MUD URL learned later (DHCP after the first frame) changes the level.
+            let decision = self.decide(facts);
             let why = match (&facts.mud_url, &facts.mud_url_changed_to) {
-                (Some(u), Some(n)) => {
-                    format!("announced a second MUD URL {n} after {u}: neither is used")
-                }
-                (Some(u), None) => format!("announced MUD URL {u}"),
-                _ => "no verified MUD file".into(),
+                (Some(u), None) => format!("announced MUD URL {u}: {}", decision.reason),
+                _ => decision.reason.clone(),
             };
-            let e = self.entry(
+            let mut e = self.entry(
                 now_ns,
                 facts.mac,
                 Action::Level,
@@ -645,6 +821,7 @@ impl Gateway {
                 By::Monitor,
                 &outcome,
             );
+            e.cause = Some(decision.cause);
             self.record(&e)?;
         } else if outcome.is_err() {
             let e = self.entry(
@@ -783,7 +960,9 @@ impl Gateway {
     /// Timers: expire quarantines past their TTL and carry out owner release requests
     /// (files named after the MAC in `state_dir/release/`).
     pub fn tick(&mut self, now_ns: u64) -> Result<(), GatewayError> {
+        self.now_ns = self.now_ns.max(now_ns);
         self.flush_dns();
+        self.manager_updates(now_ns)?;
         self.retry_refused(now_ns)?;
         let expired: Vec<Mac> = self
             .quarantined
@@ -830,6 +1009,260 @@ impl Gateway {
             }
         }
         Ok(())
+    }
+
+    /// Take the MUD manager's updates, re-evaluate the devices they concern (and, once a
+    /// second, every device against its label's status at `now_ns`: a support end date passes
+    /// with or without the registry), apply level changes and journal them with their cause.
+    fn manager_updates(&mut self, now_ns: u64) -> Result<(), GatewayError> {
+        let updates = match &self.manager {
+            Some(m) => {
+                let unasked = std::mem::take(&mut self.unasked);
+                for url in unasked {
+                    if !m.want(&url) {
+                        self.unasked.insert(url);
+                    }
+                }
+                m.poll()
+            }
+            None => return Ok(()),
+        };
+        // URL → (action, note for the journal) for each URL something was said about.
+        let mut touched: BTreeMap<String, (Action, String)> = BTreeMap::new();
+        for u in updates {
+            self.status_dirty = true;
+            match u {
+                manager::Update::Warning(w) => self.warnings.push(w),
+                manager::Update::Mud { url, verdict } => {
+                    let st = self.mud_files.entry(url.clone()).or_default();
+                    let note = match verdict {
+                        manager::MudVerdict::Verified(v) => {
+                            let note = format!(
+                                "MUD file {url} {} (signed by {}){}",
+                                if v.from_cache {
+                                    "read from the cache and verified again"
+                                } else {
+                                    "fetched and verified"
+                                },
+                                v.signer,
+                                if v.warnings.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!("; warnings: {}", v.warnings.join("; "))
+                                }
+                            );
+                            st.verified = Some(v);
+                            st.refused = None;
+                            note
+                        }
+                        manager::MudVerdict::Refused {
+                            kind,
+                            reason,
+                            kept_until,
+                        } => {
+                            if kept_until.is_none() {
+                                st.verified = None;
+                            }
+                            let note = match kept_until {
+                                Some(t) => format!(
+                                    "refreshing MUD file {url} failed ({}): {reason}; the verified copy stays in use until {}",
+                                    kind.as_str(),
+                                    ns_to_time(u64::try_from(t).unwrap_or(0) * NS)
+                                ),
+                                None => format!(
+                                    "MUD file {url} refused ({}): {reason}",
+                                    kind.as_str()
+                                ),
+                            };
+                            if kept_until.is_none() {
+                                st.refused = Some((kind, reason));
+                            }
+                            note
+                        }
+                    };
+                    touched.insert(url, (Action::Mud, note));
+                }
+                manager::Update::Label { url, verdict } => {
+                    let st = self.labels.entry(url.clone()).or_default();
+                    let before = label_summary(st, self.now_ns);
+                    match verdict {
+                        manager::LabelVerdict::Found(info) => {
+                            st.info = Some(info);
+                            st.problem = None;
+                            st.unreachable = None;
+                            st.none = false;
+                        }
+                        manager::LabelVerdict::NoLabel => {
+                            st.info = None;
+                            st.problem = None;
+                            st.unreachable = None;
+                            st.none = true;
+                        }
+                        manager::LabelVerdict::Refused(why) => {
+                            st.problem = Some(why);
+                        }
+                        manager::LabelVerdict::Unreachable(why) => {
+                            if st.unreachable.is_none() {
+                                st.unreachable = Some((
+                                    i64::try_from(self.now_ns / NS).unwrap_or(0),
+                                    why,
+                                ));
+                            }
+                        }
+                    }
+                    let after = label_summary(st, self.now_ns);
+                    if after != before {
+                        touched
+                            .entry(url)
+                            .or_insert((Action::Label, after));
+                    }
+                }
+            }
+        }
+        let every_second = now_ns >= self.evaluated_ns.saturating_add(NS);
+        if touched.is_empty() && !every_second {
+            return Ok(());
+        }
+        if every_second {
+            self.evaluated_ns = now_ns;
+        }
+        let macs: Vec<Mac> = self.facts.keys().copied().collect();
+        for mac in macs {
+            let Some(facts) = self.facts.get(&mac).cloned() else {
+                continue;
+            };
+            let note = facts.mud_url.as_ref().and_then(|u| touched.get(u)).cloned();
+            if note.is_none() && !every_second {
+                continue;
+            }
+            let from = self.levels.get(&mac).copied();
+            let decision = self.decide(&facts);
+            let to = if self.quarantined.contains_key(&mac) {
+                Level::Isolated
+            } else {
+                decision.level
+            };
+            let changed = from.is_some() && from != Some(to);
+            let mud_changed = note.as_ref().is_some_and(|(a, _)| *a == Action::Mud);
+            if note.is_none() && !changed {
+                continue;
+            }
+            let mut outcome = Ok(false);
+            if from.is_some() && (changed || (mud_changed && to == Level::Declared)) {
+                self.levels.insert(mac, to);
+                let dev = self.device(&facts, to);
+                outcome = self.enforce(dev, now_ns);
+            }
+            let (action, note) = note.unwrap_or((Action::Label, String::new()));
+            let explanation = if note.is_empty() {
+                decision.reason.clone()
+            } else {
+                format!("{note}; {}", decision.reason)
+            };
+            let mut e = self.entry(
+                now_ns,
+                mac,
+                action,
+                from,
+                to,
+                explanation,
+                By::Manager,
+                &outcome,
+            );
+            e.cause = Some(decision.cause);
+            self.record(&e)?;
+        }
+        Ok(())
+    }
+
+    /// Every device the gateway holds, with its MUD file, label, level and the reason.
+    pub fn status(&self) -> StatusFile {
+        let devices = self
+            .facts
+            .values()
+            .map(|f| {
+                let d = self.decide(f);
+                let level = self.levels.get(&f.mac).copied().unwrap_or(d.level);
+                let mud = f.mud_url.as_ref().map(|u| {
+                    let local = self.cfg.policies.iter().any(|p| &p.mud_url == u);
+                    match self.mud_files.get(u) {
+                        _ if local => MudStatus {
+                            state: "verified".into(),
+                            detail: "from the configured policy directory".into(),
+                            expires_at: None,
+                        },
+                        Some(MudState { verified: Some(v), .. }) => MudStatus {
+                            state: "verified".into(),
+                            detail: format!("signed by {}", v.signer),
+                            expires_at: Some(v.expires_at),
+                        },
+                        Some(MudState { refused: Some((k, why)), .. }) => MudStatus {
+                            state: k.as_str().into(),
+                            detail: why.clone(),
+                            expires_at: None,
+                        },
+                        _ => MudStatus {
+                            state: "pending".into(),
+                            detail: String::new(),
+                            expires_at: None,
+                        },
+                    }
+                });
+                let label = f.mud_url.as_ref().and_then(|u| self.labels.get(u)).map(|l| {
+                    LabelStatus {
+                        id: l.info.as_ref().map(|i| i.label_id.clone()),
+                        status: label_summary(l, self.now_ns),
+                        assessor: l.info.as_ref().map(|i| i.assessor.clone()),
+                        consumer_page: l.info.as_ref().map(|i| i.consumer_page.clone()),
+                        checked_at: l.info.as_ref().map(|i| i.checked_at),
+                        registry_unreachable_since: l.unreachable.as_ref().map(|u| u.0),
+                        registry_error: l.unreachable.as_ref().map(|u| u.1.clone()),
+                    }
+                });
+                DeviceStatus {
+                    mac: f.mac,
+                    hostname: f.hostname.clone(),
+                    vendor: f.vendor.clone(),
+                    addrs: f.addrs.clone(),
+                    mud_url: f.mud_url.clone(),
+                    mud,
+                    label,
+                    level,
+                    quarantined_until_ns: self.quarantined.get(&f.mac).map(|q| q.until_ns),
+                    cause: if self.quarantined.contains_key(&f.mac) {
+                        "quarantine".into()
+                    } else {
+                        d.cause
+                    },
+                    reason: if self.quarantined.contains_key(&f.mac) {
+                        "quarantined for behaving like a bot".into()
+                    } else {
+                        d.reason
+                    },
+                }
+            })
+            .collect();
+        StatusFile {
+            time_ns: self.now_ns,
+            devices,
+        }
+    }
+
+    /// Write `state_dir/status.json` (atomically) when something changed since the last time.
+    pub fn write_status(&mut self) -> Result<(), GatewayError> {
+        if !self.status_dirty {
+            return Ok(());
+        }
+        self.status_dirty = false;
+        let path = self.cfg.state_dir.join(STATUS_FILE);
+        let tmp = self.cfg.state_dir.join(format!("{STATUS_FILE}.tmp"));
+        let err = |source| GatewayError::Journal {
+            path: path.clone(),
+            source,
+        };
+        let bytes = serde_json::to_vec_pretty(&self.status()).map_err(|e| err(std::io::Error::other(e)))?;
+        std::fs::write(&tmp, bytes).map_err(err)?;
+        std::fs::rename(&tmp, &path).map_err(err)
     }
 
     /// The owner vouches for a device (`trusted`) or withdraws it. A quarantined device stays
@@ -887,6 +1320,144 @@ impl Gateway {
         );
         self.record(&e)
     }
+}
+
+/// The file `gateway status` reads, written by the running gateway.
+pub const STATUS_FILE: &str = "status.json";
+
+/// `state_dir/status.json`: every device the running gateway holds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StatusFile {
+    /// The gateway's time when written, ns since the epoch.
+    pub time_ns: u64,
+    /// The devices, by MAC.
+    pub devices: Vec<DeviceStatus>,
+}
+
+/// One device in [`StatusFile`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeviceStatus {
+    /// Its MAC address.
+    pub mac: Mac,
+    /// Its DHCP host name.
+    pub hostname: Option<String>,
+    /// Its vendor (IEEE OUI).
+    pub vendor: Option<String>,
+    /// Its addresses.
+    pub addrs: Vec<IpAddr>,
+    /// The MUD URL it announced.
+    pub mud_url: Option<String>,
+    /// What became of its MUD file.
+    pub mud: Option<MudStatus>,
+    /// Its label, as the registry's last verified answer says.
+    pub label: Option<LabelStatus>,
+    /// Its level.
+    pub level: Level,
+    /// When its quarantine ends, if quarantined.
+    pub quarantined_until_ns: Option<u64>,
+    /// A code for the reason ([`Decision::cause`], or `quarantine`).
+    pub cause: String,
+    /// The reason in words.
+    pub reason: String,
+}
+
+/// A device's MUD file in [`DeviceStatus`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MudStatus {
+    /// `verified`, `pending`, or the refusal kind (`bad-signature`, `unreachable`, …).
+    pub state: String,
+    /// The signer, or why it was refused.
+    pub detail: String,
+    /// When the verified copy expires (unix s).
+    pub expires_at: Option<i64>,
+}
+
+/// A device's label in [`DeviceStatus`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LabelStatus {
+    /// The label's id.
+    pub id: Option<String>,
+    /// Its status in words (`active`, `revoked: …`, `no label`, `answer refused: …`).
+    pub status: String,
+    /// Its assessor.
+    pub assessor: Option<String>,
+    /// Its consumer page.
+    pub consumer_page: Option<String>,
+    /// When the registry's answer was checked (unix s): its age.
+    pub checked_at: Option<i64>,
+    /// The registry could not be asked since (unix s); the last verified answer is used.
+    pub registry_unreachable_since: Option<i64>,
+    /// Why.
+    pub registry_error: Option<String>,
+}
+
+/// A label state in words, for the journal and the status.
+fn label_summary(l: &LabelState, now_ns: u64) -> String {
+    if let Some(p) = &l.problem {
+        return format!("answer refused: {p}");
+    }
+    match &l.info {
+        Some(i) => match i.status_at(ns_to_time(now_ns)) {
+            label::Status::Active => format!("label {} active", i.label_id),
+            label::Status::Revoked { reason } => format!("label {} revoked: {reason}", i.label_id),
+            other => format!("label {} {}", i.label_id, status_word(&other)),
+        },
+        None if l.none => "no label in the registry".into(),
+        None => "not asked yet".into(),
+    }
+}
+
+fn status_word(s: &label::Status) -> &'static str {
+    match s {
+        label::Status::Active => "active",
+        label::Status::SupportEnded => "support ended",
+        label::Status::Suspended => "suspended",
+        label::Status::Revoked { .. } => "revoked",
+        label::Status::Superseded { .. } => "superseded",
+        label::Status::NotYetValid => "not yet valid",
+        label::Status::Expired => "expired",
+    }
+}
+
+/// What the MUD manager said about one MUD URL.
+#[derive(Clone, Debug, Default)]
+struct MudState {
+    verified: Option<std::sync::Arc<manager::VerifiedMud>>,
+    refused: Option<(manager::RefusalKind, String)>,
+}
+
+/// What the registry said about one MUD URL's label.
+#[derive(Clone, Debug, Default)]
+struct LabelState {
+    /// The last verified answer.
+    info: Option<std::sync::Arc<manager::LabelInfo>>,
+    /// The last answer was refused (its proofs failed): nothing from the registry is used.
+    problem: Option<String>,
+    /// The registry could not be asked since then (unix s), and why.
+    unreachable: Option<(i64, String)>,
+    /// The registry said it knows no label.
+    none: bool,
+}
+
+/// A level and the reason for it ([`Gateway::decide`]).
+#[derive(Clone, Debug)]
+pub struct Decision {
+    /// The level.
+    pub level: Level,
+    /// The MUD policy it is enforced with (`declared`, `update-only`).
+    pub policy: Option<mud::DevicePolicy>,
+    /// A code for the reason (`trusted`, `mud-url-changed`, `no-mud-url`, `mud-pending`,
+    /// `no-mud-file`, a MUD refusal kind such as `bad-signature`, `label-revoked`,
+    /// `label-suspended`, `support-ended`, `label-expired`, `label-answer-refused`,
+    /// `not-supported`, `label-active`, `mud-verified`, `no-label`).
+    pub cause: String,
+    /// The reason in words.
+    pub reason: String,
+}
+
+fn ns_to_time(ns: u64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ns))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
 /// Removes a file when dropped (after the request it stands for was answered).

@@ -14,7 +14,8 @@ mod gateway;
 pub mod live;
 
 pub use gateway::{
-    read_journal, recover_torn_tail, Action, By, Gateway, GatewayConfig, GatewayError,
-    JournalEntry, OwnerRequest, DEFAULT_MAX_DEVICES, IDLE_EVICT_S, LOCK_FILE,
+    read_journal, recover_torn_tail, Action, By, Decision, DeviceStatus, Gateway, GatewayConfig,
+    GatewayError, JournalEntry, LabelStatus, MudStatus, OwnerRequest, StatusFile,
+    DEFAULT_MAX_DEVICES, IDLE_EVICT_S, LOCK_FILE, STATUS_FILE,
 };
-pub use live::{owner_request, run_live, RequestError};
+pub use live::{is_running, owner_request, run_live, RequestError};

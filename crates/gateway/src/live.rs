@@ -102,7 +102,7 @@ pub fn run_live(
             for d in mon.devices() {
                 gw.note_seen(&d.mac, d.last_seen_ns);
             }
-            if let Err(e) = gw.tick(wall_ns()) {
+            if let Err(e) = gw.tick(wall_ns()).and_then(|_| gw.write_status()) {
                 break Err(e);
             }
             last_tick = Instant::now();
@@ -156,6 +156,17 @@ pub enum RequestError {
     Journal(#[from] GatewayError),
 }
 
+/// Whether a gateway holds the lock of `state_dir` (is running with it).
+pub fn is_running(state_dir: &Path) -> bool {
+    match std::fs::File::open(state_dir.join(LOCK_FILE)) {
+        Ok(f) => matches!(
+            fs4::FileExt::try_lock_shared(&f),
+            Err(fs4::TryLockError::WouldBlock)
+        ),
+        Err(_) => false,
+    }
+}
+
 /// Ask the gateway running with `state_dir` to carry out the owner's `request` for `mac`, and
 /// wait (up to `wait`) until it did. Fails, saying why, when the directory is not a gateway's,
 /// no gateway holds its lock, the device is not quarantined (for a release), or the gateway
@@ -172,14 +183,7 @@ pub fn owner_request(
     if !journal.exists() && !lock.exists() {
         return Err(RequestError::NoState(state_dir.to_path_buf()));
     }
-    let running = match std::fs::File::open(&lock) {
-        Ok(f) => matches!(
-            fs4::FileExt::try_lock_shared(&f),
-            Err(fs4::TryLockError::WouldBlock)
-        ),
-        Err(_) => false,
-    };
-    if !running {
+    if !is_running(state_dir) {
         return Err(RequestError::NotRunning(state_dir.to_path_buf()));
     }
     let entries = read_journal(&journal)?;

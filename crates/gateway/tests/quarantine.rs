@@ -24,6 +24,8 @@ fn config(dir: &std::path::Path, ttl: u64) -> GatewayConfig {
         policies: vec![],
         max_devices: gateway::DEFAULT_MAX_DEVICES,
         trusted: vec![],
+        manager: None,
+        unlabelled: enforce::Level::Declared,
     }
 }
 

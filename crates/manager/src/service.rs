@@ -59,6 +59,22 @@ pub struct ManagerConfig {
     pub retry: Duration,
 }
 
+impl std::fmt::Debug for ManagerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManagerConfig")
+            .field("state_dir", &self.state_dir)
+            .field("anchors", &self.anchors)
+            .field("signer_mappings", &self.signer_mappings)
+            .field("tls_roots", &self.tls_roots_pem.len())
+            .field("builtin_roots", &self.builtin_roots)
+            .field("limits", &self.limits)
+            .field("concurrency", &self.concurrency)
+            .field("lenient", &self.lenient)
+            .field("registry", &self.registry.as_ref().map(|r| r.url.as_str()))
+            .finish()
+    }
+}
+
 impl ManagerConfig {
     /// Defaults for a state directory: no anchors, no registry, Mozilla roots, 16 fetches at
     /// once, 4096 URLs, strict parsing.

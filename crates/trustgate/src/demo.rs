@@ -178,6 +178,15 @@ pub fn run(json: bool) -> Result<Option<Finding>> {
         gateway_data,
     )?;
 
+    // 7. MUD manager: a device announces its MUD URL by DHCP; the gateway fetches the file
+    //    over HTTPS, verifies it, finds the device's label and follows the label's status.
+    let (mud_text, mud_data) = mud_manager_step(&dir, &assessor)?;
+    s.say(
+        "household gateway: a device's MUD file fetched over HTTPS, its containment following its label",
+        &mud_text,
+        mud_data,
+    )?;
+
     if json {
         outln!(
             "{}",
@@ -317,6 +326,8 @@ fn gateway_step(dir: &std::path::Path) -> Result<(String, Value)> {
         policies: vec![],
         max_devices: gateway::DEFAULT_MAX_DEVICES,
         trusted: vec![],
+        manager: None,
+        unlabelled: enforce::Level::Declared,
     })?;
     let mut out = Vec::new();
     let mut first_bot_event = None;
@@ -364,5 +375,184 @@ fn gateway_step(dir: &std::path::Path) -> Result<(String, Value)> {
         json!({"capture": pcap, "event": event, "journal": gw.journal_path(),
                "infected": infected.iter().map(|d| d.mac.to_string()).collect::<Vec<_>>(),
                "detected_after_s": after_s}),
+    ))
+}
+
+/// A vendor's MUD host (HTTPS on loopback with a throwaway CA) and an embedded registry holding
+/// the device's label; the device announces its MUD URL in a DHCP exchange (option 161); the
+/// gateway (dry run) fetches and verifies the file, checks the label against its proofs, holds
+/// the device at `declared`; the assessor revokes the label and the gateway moves the device
+/// to `update-only`.
+fn mud_manager_step(dir: &std::path::Path, assessor: &label::SigningKey) -> Result<(String, Value)> {
+    use monitor::{Config, Monitor, OuiTable};
+    use std::time::{Duration, Instant};
+    let wall_ns = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+    };
+    // The vendor's MUD host.
+    let host_dir = dir.join("mud-host");
+    std::fs::create_dir_all(&host_dir)?;
+    let tls = manager::serve::throwaway_tls(&["localhost"]).map_err(anyhow::Error::msg)?;
+    std::fs::write(dir.join("mud-host-tls-ca.pem"), &tls.ca_pem)?;
+    let served = manager::serve::serve_dir(
+        &host_dir,
+        "127.0.0.1:0".parse()?,
+        &tls.cert_pem,
+        &tls.key_pem,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let url = format!("https://localhost:{}/smart-plug.json", served.addr.port());
+    let mut doc: Value = serde_json::from_str(SAMPLE_MUD)?;
+    doc["ietf-mud:mud"]["mud-url"] = url.clone().into();
+    if let Some(m) = doc["ietf-mud:mud"].as_object_mut() {
+        m.remove("mud-signature");
+    }
+    let content = serde_json::to_vec_pretty(&doc)?;
+    let pki = mud::signature::ephemeral_pki_for_hosts("PlugCo demo", &["localhost"])?;
+    let sig = mud::signature::sign_detached(&content, &pki.signer_key_pem, &pki.signer_cert_pem, None)?;
+    std::fs::write(host_dir.join("smart-plug.json"), &content)?;
+    std::fs::write(host_dir.join("smart-plug.p7s"), &sig)?;
+
+    // The registry, with a label naming the MUD URL.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let mut claims = label::example_claims();
+    claims.id = "urn:trustgate:label:0003".into();
+    claims.network_profile.mud_url = Some(url.clone());
+    let label_bytes = label::sign(&claims, assessor)?;
+    let (running, signer) = rt.block_on(async {
+        let db = format!("sqlite://{}", dir.join("registry-mud.db").display());
+        let store = registry::Store::open(&db).await?;
+        let (signer, _) =
+            registry::logkey::load_or_create(&dir.join("mud-log.key"), "demo.trustgate/registry")?;
+        store
+            .register_assessor("Example Test Lab", &assessor.verifying_key())
+            .await?;
+        let running = registry::spawn(store, signer.clone(), "127.0.0.1:0".parse()?, None).await?;
+        registry::Client::new(&running.url)?
+            .submit_label(&label_bytes)
+            .await?;
+        anyhow::Ok((running, signer))
+    })?;
+
+    // The gateway, with the MUD manager: anchors, the MUD host's TLS CA, the registry's log key.
+    let mut m = manager::ManagerConfig::new(dir.join("gateway-mud"));
+    m.anchors = Some(mud::signature::TrustAnchors::from_pem(&pki.ca_cert_pem)?);
+    m.tls_roots_pem = vec![tls.ca_pem.clone().into_bytes()];
+    m.builtin_roots = false;
+    let mut assessors = label::KeyRing::new();
+    assessors.insert(assessor.verifying_key());
+    m.registry = Some(manager::RegistryConfig {
+        url: running.url.clone(),
+        log: tlog::LogVerifier::new(signer.verifier_key()),
+        assessors,
+        operators: label::KeyRing::new(),
+        refresh: Duration::from_secs(3600),
+        poll: Duration::from_secs(1),
+        timeout: Duration::from_secs(5),
+    });
+    let state = dir.join("gateway-mud");
+    let mut gw = gateway::Gateway::new(gateway::GatewayConfig {
+        site: Site::default(),
+        nft: enforce::NftRunner::default(),
+        apply: true,
+        dry_run: true,
+        quarantine_ttl_s: 3600,
+        state_dir: state.clone(),
+        policies: vec![],
+        max_devices: gateway::DEFAULT_MAX_DEVICES,
+        trusted: vec![],
+        manager: Some(m),
+        unlabelled: Level::Default,
+    })?;
+
+    // The device joins: DISCOVER … ACK carrying its MUD URL (DHCP option 161).
+    let mac: monitor::Mac = "02:50:4c:00:00:07".parse().map_err(anyhow::Error::msg)?;
+    let mut cap = monitor::scenarios::Capture::new();
+    let t0 = wall_ns();
+    monitor::scenarios::dhcp_exchange(
+        &mut cap,
+        t0,
+        mac,
+        "192.168.1.77".parse()?,
+        &monitor::scenarios::DhcpClient {
+            hostname: Some("smart-plug".into()),
+            vendor_class: None,
+            mud_url: Some(url.clone()),
+        },
+        0x5eed,
+    );
+    // Then it speaks from its address (NTP to the gateway): the gateway can contain it.
+    monitor::scenarios::ntp_exchange(
+        &mut cap,
+        t0 + 50_000_000,
+        &monitor::scenarios::Host {
+            mac,
+            ip: "192.168.1.77".parse()?,
+        },
+        monitor::scenarios::GATEWAY_IP,
+        40123,
+    );
+    let mut mon = Monitor::new(Config::default(), OuiTable::default());
+    let mut out = Vec::new();
+    for (t, frame) in cap.sorted() {
+        mon.process(t, &frame, &mut out);
+        for o in out.drain(..) {
+            gw.handle(&o, t)?;
+        }
+    }
+    let wait_for = |gw: &mut gateway::Gateway, level: Level| -> Result<Duration> {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            gw.tick(wall_ns())?;
+            if gw.level(&mac) == Some(level) {
+                return Ok(start.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        anyhow::bail!(
+            "the device did not reach {level} within 20 s: {:?}",
+            gw.status().devices.first().map(|d| d.reason.clone())
+        )
+    };
+    let to_declared = wait_for(&mut gw, Level::Declared)?;
+    let declared_reason = gw.status().devices[0].reason.clone();
+
+    // The assessor revokes the label; the gateway sees the log grow and tightens.
+    let statement = registry::sign_statement(
+        &label::StatusEvent {
+            label_id: claims.id.clone(),
+            at: time::OffsetDateTime::now_utc(),
+            kind: label::StatusEventKind::Revoked {
+                reason: "a default password was found in the shipped firmware".into(),
+            },
+        },
+        assessor,
+    );
+    rt.block_on(registry::Client::new(&running.url)?.submit_statement(&statement))?;
+    let to_update_only = wait_for(&mut gw, Level::UpdateOnly)?;
+    let revoked_reason = gw.status().devices[0].reason.clone();
+    gw.write_status()?;
+    drop(gw);
+    rt.block_on(running.shutdown())?;
+    let text = format!(
+        "the device 02:50:4c:00:00:07 announced {url} in DHCP option 161.\n  MUD file fetched over HTTPS (throwaway TLS CA {}), signature verified, label found and checked against its proofs: declared after {:.1} s — {declared_reason}.\n  the assessor revoked the label: update-only {:.1} s later — {revoked_reason}.\n  journal: {}; status: trustgate gateway status --state {}",
+        dir.join("mud-host-tls-ca.pem").display(),
+        to_declared.as_secs_f64(),
+        to_update_only.as_secs_f64(),
+        state.join("journal.jsonl").display(),
+        state.display(),
+    );
+    Ok((
+        text,
+        json!({"mud_url": url, "declared_after_s": to_declared.as_secs_f64(),
+               "declared_reason": declared_reason,
+               "update_only_after_s": to_update_only.as_secs_f64(),
+               "update_only_reason": revoked_reason, "state": state}),
     ))
 }

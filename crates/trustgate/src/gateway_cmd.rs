@@ -42,6 +42,43 @@ pub enum GatewayCommand {
     Trust(OwnerArgs),
     /// Withdraw trust: the device goes back to `default` (or `declared` with a verified MUD file).
     Untrust(OwnerArgs),
+    /// Write a commented default configuration file for `gateway run --config`.
+    ///
+    /// The file says what each setting does: the LAN interface, the gateway's addresses, the
+    /// state directory, the MUD trust anchors (whose signatures make a MUD file count), the
+    /// label registry and its log key, and what devices without a label get. Refuses to
+    /// overwrite an existing file.
+    ///
+    /// Example: trustgate gateway init --config /etc/trustgate/gateway.toml
+    Init(InitArgs),
+    /// Print every device the running gateway holds: MAC, name, MUD URL, whether its MUD file
+    /// verified, its label and the label's status, its level and the reason for it.
+    ///
+    /// Reads the status the gateway writes in its state directory (at most a second old while
+    /// it runs); says so when no gateway is running and the status is from an earlier run.
+    ///
+    /// Example: trustgate gateway status --state /var/lib/trustgate/gateway
+    Status(StatusArgs),
+}
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// Where to write the configuration.
+    #[arg(long, default_value = "/etc/trustgate/gateway.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    /// The gateway's state directory.
+    #[arg(long, default_value = DEFAULT_STATE_DIR, conflicts_with = "config")]
+    pub state: PathBuf,
+    /// Read the state directory from this configuration file instead.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Print JSON (the status file as the gateway wrote it, plus `running`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -60,9 +97,15 @@ const DEFAULT_STATE_DIR: &str = "/var/lib/trustgate/gateway";
 
 #[derive(Args)]
 pub struct RunArgs {
+    /// Read every setting from a configuration file (`trustgate gateway init` writes one):
+    /// with it the gateway also fetches each device's MUD file over HTTPS, verifies it
+    /// against the configured trust anchors and asks the label registry about the device.
+    /// Only --duration and --json may be given with it.
+    #[arg(long, conflicts_with_all = ["iface", "policies", "apply", "dry_run", "gateway_ips", "locals", "bridged_lan", "trusted", "allowed_resolvers"])]
+    pub config: Option<PathBuf>,
     /// The LAN interface to watch (a bridge such as br-lan sees every device).
-    #[arg(long)]
-    pub iface: String,
+    #[arg(long, required_unless_present = "config")]
+    pub iface: Option<String>,
     /// A directory of MUD files (*.json): devices announcing one of their URLs get `declared`.
     /// Each NAME.json needs its detached signature NAME.p7s beside it, verified against
     /// --mud-ca; a file that is unsigned, badly signed or not strictly valid RFC 8520 is not
@@ -116,7 +159,11 @@ pub struct RunArgs {
 
 pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
     match cmd {
+        GatewayCommand::Run(args) if args.config.is_some() => run_configured(args),
+        GatewayCommand::Init(a) => init(a),
+        GatewayCommand::Status(a) => status(a),
         GatewayCommand::Run(args) => {
+            let iface = args.iface.clone().expect("clap requires --iface without --config");
             let policies = match &args.policies {
                 Some(dir) => load_policies(
                     dir,
@@ -131,7 +178,7 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
                 bridged_lan: args.bridged_lan,
                 // Fail closed: what arrives on the LAN from a device not (yet) contained goes
                 // nowhere but to the gateway's DHCP, DNS and neighbour discovery.
-                lan_interfaces: vec![args.iface.clone()],
+                lan_interfaces: vec![iface.clone()],
                 ..enforce::Site::default()
             };
             if !args.locals.is_empty() {
@@ -156,6 +203,8 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
                 policies,
                 max_devices: args.max_devices,
                 trusted: args.trusted.clone(),
+                manager: None,
+                unlabelled: enforce::Level::Declared,
             };
             let deadline = args
                 .duration
@@ -163,7 +212,7 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
             let json = args.json;
             eprintln!(
                 "watching {}{}",
-                args.iface,
+                iface,
                 match (args.apply, args.dry_run) {
                     (true, false) => format!(", enforcing; journal in {}", args.state.display()),
                     (true, true) => format!(", dry run; journal in {}", args.state.display()),
@@ -178,7 +227,7 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
                 );
             }
             let events = gateway::run_live(
-                &args.iface,
+                &iface,
                 monitor_cfg,
                 gw_cfg,
                 || deadline.is_some_and(|d| std::time::Instant::now() >= d),
@@ -202,7 +251,7 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
                 },
                 |warning| eprintln!("warning: {warning}"),
             )
-            .with_context(|| format!("gateway on {}", args.iface))?;
+            .with_context(|| format!("gateway on {iface}"))?;
             Ok((events > 0).then_some(Finding))
         }
         GatewayCommand::Release(a) => owner(a, gateway::OwnerRequest::Release),
@@ -238,4 +287,194 @@ fn owner(a: OwnerArgs, request: gateway::OwnerRequest) -> Result<Option<Finding>
         (None, false) => writeln!(w, "{}: nothing to change for {}", request.dir(), a.mac)?,
     }
     Ok(None)
+}
+
+fn print_event(e: &monitor::Event, json: bool) {
+    let mut w = std::io::stdout().lock();
+    let _ = if json {
+        serde_json::to_writer(&mut w, e)
+            .map_err(std::io::Error::other)
+            .and_then(|_| writeln!(w))
+    } else {
+        writeln!(
+            w,
+            "{}  {}  {:<17}  {}",
+            e.time,
+            e.device,
+            e.kind.as_str(),
+            e.explanation
+        )
+    };
+    let _ = w.flush();
+}
+
+/// `gateway run --config FILE`.
+fn run_configured(args: RunArgs) -> Result<Option<Finding>> {
+    let path = args.config.clone().expect("checked by the caller");
+    let file = crate::gateway_config::read(&path)?;
+    let policies = match &file.mud.policies {
+        Some(dir) => {
+            let Some(first) = file.mud.trust_anchors.first() else {
+                anyhow::bail!("{}: mud.policies needs mud.trust-anchors to verify its files", path.display());
+            };
+            load_policies(dir, first)?
+        }
+        None => vec![],
+    };
+    let mgr = crate::gateway_config::manager_config(&file)
+        .with_context(|| format!("configuration {}", path.display()))?;
+    let trusted = file
+        .trusted
+        .iter()
+        .map(|m| m.parse::<monitor::Mac>().map_err(|e| anyhow::anyhow!("{}: trusted {m:?}: {e}", path.display())))
+        .collect::<Result<Vec<_>>>()?;
+    let allowed_resolvers = file
+        .allow_resolvers
+        .iter()
+        .map(|r| r.parse().map_err(|e| anyhow::anyhow!("{}: allow-resolvers {r:?}: {e}", path.display())))
+        .collect::<Result<Vec<monitor::monitor::AllowedResolver>>>()?;
+    let mut site = enforce::Site {
+        gateway: file.gateway_addresses.clone(),
+        bridged_lan: file.bridged_lan,
+        lan_interfaces: vec![file.interface.clone()],
+        ..enforce::Site::default()
+    };
+    if !file.local_networks.is_empty() {
+        site.local_networks = file.local_networks.clone();
+    }
+    let monitor_cfg = Config {
+        resolvers: file.gateway_addresses.clone(),
+        lan_prefixes: file.local_networks.clone(),
+        policies: policies.clone(),
+        allowed_resolvers,
+        ..Config::default()
+    };
+    let registry = mgr.registry.as_ref().map(|r| r.url.clone());
+    let anchors = mgr.anchors.as_ref().map_or(0, |a| a.len());
+    let gw_cfg = gateway::GatewayConfig {
+        site,
+        nft: enforce::NftRunner::default(),
+        apply: file.apply,
+        dry_run: file.dry_run,
+        quarantine_ttl_s: file.quarantine_ttl_s,
+        state_dir: file.state_dir.clone(),
+        policies,
+        max_devices: file.max_devices,
+        trusted,
+        manager: Some(mgr),
+        unlabelled: if file.mud.unlabelled == "default" {
+            enforce::Level::Default
+        } else {
+            enforce::Level::Declared
+        },
+    };
+    eprintln!(
+        "watching {}{}; MUD files fetched over HTTPS and verified against {anchors} trust anchor(s); {}",
+        file.interface,
+        match (file.apply, file.dry_run) {
+            (true, false) => format!(", enforcing; journal in {}", file.state_dir.display()),
+            (true, true) => format!(", dry run; journal in {}", file.state_dir.display()),
+            _ => ", reporting only".to_string(),
+        },
+        match registry {
+            Some(u) => format!("labels from {u}"),
+            None => "no label registry configured".into(),
+        }
+    );
+    let deadline = args
+        .duration
+        .map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
+    let json = args.json;
+    let events = gateway::run_live(
+        &file.interface,
+        monitor_cfg,
+        gw_cfg,
+        || deadline.is_some_and(|d| std::time::Instant::now() >= d),
+        |e| print_event(e, json),
+        |warning| eprintln!("warning: {warning}"),
+    )
+    .with_context(|| format!("gateway on {}", file.interface))?;
+    Ok((events > 0).then_some(Finding))
+}
+
+fn init(a: InitArgs) -> Result<Option<Finding>> {
+    if a.config.exists() {
+        anyhow::bail!(
+            "{} exists; not overwritten (remove it first, or give another --config)",
+            a.config.display()
+        );
+    }
+    if let Some(dir) = a.config.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(&a.config, crate::gateway_config::DEFAULT_CONFIG)
+        .with_context(|| format!("cannot write {}", a.config.display()))?;
+    outln!(
+        "wrote {}; edit interface, gateway-addresses and [mud] trust-anchors, then run: trustgate gateway run --config {}",
+        a.config.display(),
+        a.config.display()
+    );
+    Ok(None)
+}
+
+fn status(a: StatusArgs) -> Result<Option<Finding>> {
+    let state = match &a.config {
+        Some(c) => crate::gateway_config::read(c)?.state_dir,
+        None => a.state.clone(),
+    };
+    let path = state.join(gateway::STATUS_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "no status in {} (has a gateway run with this state directory?)",
+            state.display()
+        )
+    })?;
+    let file: gateway::StatusFile = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a gateway status file", path.display()))?;
+    let running = gateway::is_running(&state);
+    if a.json {
+        let mut v = serde_json::to_value(&file)?;
+        v["running"] = running.into();
+        outln!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(None);
+    }
+    if !running {
+        eprintln!(
+            "no gateway is running with {}; this is the status its last run left",
+            state.display()
+        );
+    }
+    outln!(
+        "{:<17}  {:<12}  {:<16}  {:<12}  {:<24}  reason",
+        "device", "level", "name", "MUD file", "label"
+    );
+    for d in &file.devices {
+        outln!(
+            "{:<17}  {:<12}  {:<16}  {:<12}  {:<24}  {}",
+            d.mac,
+            d.level.to_string(),
+            d.hostname.as_deref().or(d.vendor.as_deref()).unwrap_or("-"),
+            d.mud.as_ref().map_or("-", |m| m.state.as_str()),
+            d.label.as_ref().map_or("-".to_string(), |l| {
+                let mut s = l.status.clone();
+                if let Some(since) = l.registry_unreachable_since {
+                    s.push_str(&format!(" (registry unreachable since {})", unix_text(since)));
+                }
+                s
+            }),
+            d.reason
+        );
+        if let Some(u) = &d.mud_url {
+            outln!("{:<17}  MUD URL {u}", "");
+        }
+    }
+    Ok(None)
+}
+
+fn unix_text(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| t.to_string())
 }

@@ -29,6 +29,7 @@ macro_rules! out {
 mod assess_cmd;
 mod demo;
 mod gateway_cmd;
+mod gateway_config;
 mod label_cmd;
 mod monitor_cmd;
 mod registry_cmd;

@@ -1,0 +1,259 @@
+//! Containment that follows the label, with real parts and no root: a real HTTPS server on
+//! loopback (rustls, a throwaway CA) serves a real MUD file (Cisco's Luminaire example, its
+//! `mud-url` pointed at the server) signed by a vendor certificate naming the host; a real
+//! `trustgate registry serve` holds the device's label. The gateway (dry run: journal only)
+//! fetches and verifies the file, finds the label, holds the device at `declared`; a
+//! revocation through the CLI moves it to `update-only` within 5 s; a support end date that
+//! passes while the registry is gone does the same; an answer whose proofs fail is not used.
+
+use gateway::{Gateway, GatewayConfig};
+use manager::serve::{serve_dir, throwaway_tls};
+use monitor::{DeviceFacts, Mac, Output};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+mod common;
+use common::*;
+
+const NS: u64 = 1_000_000_000;
+const LUMINAIRE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/mud/cisco/Luminaire_150.json"
+);
+
+fn mud_file(url: &str) -> Vec<u8> {
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(LUMINAIRE).unwrap()).unwrap();
+    let m = v["ietf-mud:mud"].as_object_mut().unwrap();
+    m.insert("mud-url".into(), url.into());
+    m.remove("mud-signature");
+    serde_json::to_vec_pretty(&v).unwrap()
+}
+
+struct World {
+    _dirs: Vec<tempfile::TempDir>,
+    d: std::path::PathBuf,
+    data: std::path::PathBuf,
+    registry: Server,
+    _mud_server: manager::serve::Served,
+    url: String,
+    anchors: Vec<u8>,
+    tls_ca: Vec<u8>,
+}
+
+/// A vendor's HTTPS MUD host and a registry holding a label `id` for the MUD URL.
+fn world(id: &str) -> World {
+    let files = tempfile::tempdir().unwrap();
+    let tls = throwaway_tls(&["localhost"]).unwrap();
+    let server = serve_dir(
+        files.path(),
+        "127.0.0.1:0".parse().unwrap(),
+        &tls.cert_pem,
+        &tls.key_pem,
+    )
+    .unwrap();
+    let url = format!("https://localhost:{}/luminaire.json", server.addr.port());
+    let pki = mud::signature::ephemeral_pki_for_hosts("Acme", &["localhost"]).unwrap();
+    let content = mud_file(&url);
+    let sig =
+        mud::signature::sign_detached(&content, &pki.signer_key_pem, &pki.signer_cert_pem, None)
+            .unwrap();
+    std::fs::write(files.path().join("luminaire.json"), &content).unwrap();
+    std::fs::write(files.path().join("luminaire.p7s"), sig).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let data = d.join("data");
+    assert_eq!(code(&run(&["keygen", "-o", s(&d.join("lab.key"))])), 0);
+    let o = run(&[
+        "registry", "add-assessor", s(&d.join("lab.pub")), "--name", "Lab", "--data-dir", s(&data),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let registry = Server::start(&data);
+    let mut claims = label::example_claims();
+    claims.id = id.into();
+    claims.network_profile.mud_url = Some(url.clone());
+    std::fs::write(d.join("claims.json"), claims.to_json_pretty()).unwrap();
+    let o = run(&[
+        "label", "issue", s(&d.join("claims.json")), "--key", s(&d.join("lab.key")), "-o",
+        s(&d.join("device.label")),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let o = run(&["registry", "submit", s(&d.join("device.label")), "--url", &registry.url]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    World {
+        _dirs: vec![files, dir],
+        d,
+        data,
+        registry,
+        _mud_server: server,
+        url,
+        anchors: pki.ca_cert_pem,
+        tls_ca: tls.ca_pem.into_bytes(),
+    }
+}
+
+fn gateway_config(w: &World, state: &Path, log_key: &str) -> GatewayConfig {
+    let mut m = manager::ManagerConfig::new(state.to_path_buf());
+    m.anchors = Some(mud::signature::TrustAnchors::from_pem(&w.anchors).unwrap());
+    m.tls_roots_pem = vec![w.tls_ca.clone()];
+    m.builtin_roots = false;
+    let mut assessors = label::KeyRing::new();
+    let pem = std::fs::read_to_string(w.d.join("lab.pub")).unwrap();
+    assessors.insert(label::verifying_key_from_pem(&pem).unwrap());
+    m.registry = Some(manager::RegistryConfig {
+        url: w.registry.url.clone(),
+        log: tlog::checkpoint::LogVerifier::parse(log_key).unwrap(),
+        assessors,
+        operators: label::KeyRing::new(),
+        refresh: Duration::from_secs(3600),
+        poll: Duration::from_secs(1),
+        timeout: Duration::from_secs(5),
+    });
+    GatewayConfig {
+        site: enforce::Site::default(),
+        nft: enforce::NftRunner::default(),
+        apply: true,
+        dry_run: true,
+        quarantine_ttl_s: 3600,
+        state_dir: state.to_path_buf(),
+        policies: vec![],
+        max_devices: gateway::DEFAULT_MAX_DEVICES,
+        trusted: vec![],
+        manager: Some(m),
+        unlabelled: enforce::Level::Default,
+    }
+}
+
+fn log_key(w: &World) -> String {
+    std::fs::read_to_string(w.data.join("log.key.pub")).unwrap().trim().to_string()
+}
+
+fn wall_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+const DEVICE: &str = "02:00:00:00:16:01";
+
+fn announce(gw: &mut Gateway, url: &str) {
+    let mut facts = DeviceFacts::new(DEVICE.parse().unwrap(), wall_ns());
+    facts.hostname = Some("luminaire".into());
+    facts.mud_url = Some(url.into());
+    facts.addrs = vec!["192.168.1.50".parse().unwrap()];
+    gw.handle(&Output::Device(facts), wall_ns()).unwrap();
+}
+
+/// Tick (at `clock()`) until the device is at `level`; returns how long it took.
+fn until_level(gw: &mut Gateway, level: enforce::Level, clock: impl Fn() -> u64) -> Duration {
+    let mac: Mac = DEVICE.parse().unwrap();
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(20) {
+        gw.tick(clock()).unwrap();
+        if gw.level(&mac) == Some(level) {
+            return t.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "not at {level} within 20 s (at {:?}); status: {:#?}",
+        gw.level(&mac),
+        gw.status().devices
+    );
+}
+
+fn journal(state: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(state.join("journal.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_verified_mud_file_and_an_active_label_give_declared_and_a_revocation_update_only() {
+    let w = world("urn:mm:1");
+    let state = tempfile::tempdir().unwrap();
+    let mut gw = Gateway::new(gateway_config(&w, state.path(), &log_key(&w))).unwrap();
+    announce(&mut gw, &w.url);
+    until_level(&mut gw, enforce::Level::Declared, wall_ns);
+    let st = gw.status();
+    let dev = &st.devices[0];
+    assert_eq!(dev.mud.as_ref().unwrap().state, "verified");
+    assert_eq!(dev.label.as_ref().unwrap().id.as_deref(), Some("urn:mm:1"));
+    assert_eq!(dev.cause, "label-active", "{dev:?}");
+
+    let o = run(&[
+        "registry", "revoke", "urn:mm:1", "--reason", "default password found", "--key",
+        s(&w.d.join("lab.key")), "--url", &w.registry.url,
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let took = until_level(&mut gw, enforce::Level::UpdateOnly, wall_ns);
+    assert!(took < Duration::from_secs(5), "revocation took {took:?}");
+    let j = journal(state.path());
+    let last = j.last().unwrap();
+    assert_eq!(last["action"], "label");
+    assert_eq!(last["to"], "update-only");
+    assert_eq!(last["cause"], "label-revoked");
+    assert!(
+        last["explanation"].as_str().unwrap().contains("default password found"),
+        "{last}"
+    );
+    // Each step is in the journal with its cause.
+    let causes: Vec<&str> = j.iter().filter_map(|e| e["cause"].as_str()).collect();
+    assert!(causes.contains(&"label-active"), "{causes:?}");
+}
+
+#[test]
+fn a_support_end_date_that_passes_while_the_registry_is_away_still_tightens() {
+    let mut w = world("urn:mm:2");
+    let state = tempfile::tempdir().unwrap();
+    {
+        let mut gw = Gateway::new(gateway_config(&w, state.path(), &log_key(&w))).unwrap();
+        announce(&mut gw, &w.url);
+        until_level(&mut gw, enforce::Level::Declared, wall_ns);
+    }
+    w.registry.kill();
+    // A restart with the registry gone: the cached, re-checked answer is used, and on a clock
+    // past the label's support end date (2030-12-31) the device is held at update-only.
+    let after_support = 1_924_992_000 * NS + 3600 * NS; // 2031-01-01T01:00:00Z
+    let mut gw = Gateway::new(gateway_config(&w, state.path(), &log_key(&w))).unwrap();
+    announce(&mut gw, &w.url);
+    until_level(&mut gw, enforce::Level::UpdateOnly, || after_support);
+    let st = gw.status();
+    assert_eq!(st.devices[0].cause, "support-ended", "{:?}", st.devices[0]);
+    assert!(st.devices[0].reason.contains("2030-12-31"), "{}", st.devices[0].reason);
+}
+
+#[test]
+fn a_registry_answer_whose_proofs_fail_is_not_used() {
+    let w = world("urn:mm:3");
+    let state = tempfile::tempdir().unwrap();
+    // Another log's key: the answer's checkpoint signature cannot verify.
+    let other = tempfile::tempdir().unwrap();
+    let (signer, _) =
+        registry::logkey::load_or_create(&other.path().join("log.key"), "other.example/log").unwrap();
+    let other_key = signer.verifier_key().to_string();
+    let mut gw = Gateway::new(gateway_config(&w, state.path(), &other_key)).unwrap();
+    announce(&mut gw, &w.url);
+    let mac: Mac = DEVICE.parse().unwrap();
+    let t = Instant::now();
+    loop {
+        gw.tick(wall_ns()).unwrap();
+        let st = gw.status();
+        if st.devices[0].cause == "label-answer-refused" {
+            assert_eq!(gw.level(&mac), Some(enforce::Level::Default));
+            assert!(st.devices[0].reason.contains("not used"), "{}", st.devices[0].reason);
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(20), "{:?}", st.devices);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let j = journal(state.path());
+    assert!(
+        j.iter().any(|e| e["action"] == "label" && e["cause"] == "label-answer-refused"),
+        "{j:?}"
+    );
+}
