@@ -132,7 +132,10 @@ impl std::str::FromStr for AllowedResolver {
     /// `IP` (every device) or `MAC=IP` (that device), e.g. `02:00:00:00:00:07=9.9.9.9`.
     fn from_str(s: &str) -> Result<Self, String> {
         let (device, ip) = match s.split_once('=') {
-            Some((mac, ip)) => (Some(mac.trim().parse::<Mac>()?), ip),
+            Some((mac, ip)) => (
+                Some(mac.trim().parse::<Mac>().map_err(|e| e.to_string())?),
+                ip,
+            ),
             None => (None, s),
         };
         let resolver = ip.trim().parse().map_err(|_| {
