@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo bench -p enforce --bench apply`
 
-use enforce::{BatchFormat, Compiler, Device, Enforcer, Level, MacAddr, NftRunner, Site};
+use enforce::{BatchFormat, Compiler, Device, Enforcer, Level, Mac, NftRunner, Site};
 use mud::parse::{parse, Mode};
 use std::net::Ipv4Addr;
 use std::process::Command;
@@ -23,7 +23,7 @@ impl Drop for Netns {
 fn device(i: u32, policy: &mud::DevicePolicy) -> Device {
     let b = i.to_be_bytes();
     Device {
-        mac: MacAddr([0x02, 0, b[0], b[1], b[2], b[3]]),
+        mac: Mac([0x02, 0, b[0], b[1], b[2], b[3]]),
         ipv4: vec![Ipv4Addr::from(0x0a00_0000 + i)],
         ipv6: vec![format!("fd00::{:x}:{:x}", i >> 16, i & 0xffff)
             .parse()
@@ -279,7 +279,7 @@ fn main() {
         ])
         .output()
         .unwrap();
-    let mac: MacAddr = String::from_utf8_lossy(&mac_out.stdout)
+    let mac: Mac = String::from_utf8_lossy(&mac_out.stdout)
         .trim()
         .parse()
         .unwrap();
@@ -287,7 +287,7 @@ fn main() {
     me.mac = mac;
     me.ipv4 = vec!["10.77.0.2".parse().unwrap()];
     me.ipv6 = vec![];
-    let chain = format!("{}_out", mac.nft_id());
+    let chain = format!("{}_out", enforce::nft_id(&mac));
 
     let mut rows = Vec::new();
     for n in [1u32, 1000] {

@@ -2,9 +2,10 @@
 //! state back to prove it matches.
 
 use crate::compile::{
-    device_dns_names, normalize_dns_name, Compiler, Device, DeviceNames, Level, MacAddr, Site,
+    device_dns_names, normalize_dns_name, Compiler, Device, DeviceNames, Level, Site,
 };
 use crate::nft::{Batch, Elem, Object, Val};
+use mud::Mac;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,15 +24,11 @@ pub enum EnforceError {
     #[error(transparent)]
     Compile(#[from] crate::compile::CompileError),
     #[error("device {0} is not managed")]
-    UnknownDevice(MacAddr),
+    UnknownDevice(Mac),
     #[error("device {0} is already managed; use replace")]
-    DuplicateDevice(MacAddr),
+    DuplicateDevice(Mac),
     #[error("address {addr} of device {new} already belongs to device {owner}")]
-    AddressConflict {
-        addr: IpAddr,
-        new: MacAddr,
-        owner: MacAddr,
-    },
+    AddressConflict { addr: IpAddr, new: Mac, owner: Mac },
 }
 
 /// How to reach `nft`: directly, or inside a network namespace (`ip netns exec NS nft`).
@@ -372,16 +369,16 @@ impl Summary {
 pub struct Enforcer {
     site: Site,
     runner: NftRunner,
-    devices: BTreeMap<MacAddr, Device>,
+    devices: BTreeMap<Mac, Device>,
     /// Owner of every device address, to refuse two devices claiming one address.
-    owners: BTreeMap<IpAddr, MacAddr>,
+    owners: BTreeMap<IpAddr, Mac>,
     /// What our table should hold, updated as each batch is committed.
     intended: Summary,
     /// DNS answers each managed device received and when they run out, whatever its level:
     /// a device whose level changes (a release from quarantine, a MUD file learned later) gets
     /// the addresses it already resolved back in its new sets, in the same transaction, instead
     /// of being cut off until it resolves again. At most [`REMEMBERED_ANSWERS`] per device.
-    answers: BTreeMap<MacAddr, Vec<Remembered>>,
+    answers: BTreeMap<Mac, Vec<Remembered>>,
 }
 
 /// One remembered DNS answer: normalised name, address, when its (capped) TTL ends.
@@ -459,7 +456,7 @@ impl Enforcer {
         self.devices.values()
     }
 
-    pub fn device(&self, mac: &MacAddr) -> Option<&Device> {
+    pub fn device(&self, mac: &Mac) -> Option<&Device> {
         self.devices.get(mac)
     }
 
@@ -514,7 +511,7 @@ impl Enforcer {
         Ok(())
     }
 
-    pub fn remove(&mut self, mac: &MacAddr) -> Result<Device, EnforceError> {
+    pub fn remove(&mut self, mac: &Mac) -> Result<Device, EnforceError> {
         let dev = self
             .devices
             .get(mac)
@@ -586,7 +583,7 @@ impl Enforcer {
     /// `false` if the device's policy does not name `name`, in which case nothing changes.
     pub fn learn_dns(
         &mut self,
-        mac: &MacAddr,
+        mac: &Mac,
         name: &str,
         addr: IpAddr,
         ttl_s: u32,
@@ -645,10 +642,7 @@ impl Enforcer {
     /// device is tried on its own so one bad device cannot keep the others out; a device that
     /// is still refused is [held at the strictest level](Enforcer::hold_strictest). Returns
     /// one outcome per device, in input order.
-    pub fn apply_changes(
-        &mut self,
-        changes: Vec<Device>,
-    ) -> Vec<(MacAddr, Result<(), EnforceError>)> {
+    pub fn apply_changes(&mut self, changes: Vec<Device>) -> Vec<(Mac, Result<(), EnforceError>)> {
         if changes.is_empty() {
             return vec![];
         }
@@ -711,7 +705,7 @@ impl Enforcer {
     /// it is removed, and the catch-all for unmanaged LAN sources
     /// ([`Site::lan_interfaces`](crate::Site::lan_interfaces)) then holds it. Returns the level
     /// it is held at (`None`: unmanaged, under the catch-all).
-    pub fn hold_strictest(&mut self, mac: &MacAddr) -> Option<Level> {
+    pub fn hold_strictest(&mut self, mac: &Mac) -> Option<Level> {
         let dev = self.devices.get(mac)?.clone();
         if dev.level == Level::Isolated {
             return Some(Level::Isolated);
@@ -740,7 +734,7 @@ impl Enforcer {
     }
 
     /// Per-rule packet and byte counters for one device (both chains).
-    pub fn counters(&self, mac: &MacAddr) -> Result<Vec<RuleCounter>, EnforceError> {
+    pub fn counters(&self, mac: &Mac) -> Result<Vec<RuleCounter>, EnforceError> {
         let names = DeviceNames::new(mac);
         let listing = self.runner.list_table(&self.site.table)?;
         let (_, counters) = Summary::of_listing(&listing)?;
@@ -760,13 +754,13 @@ pub const MAX_DNS_TTL_S: u32 = 3600;
 /// One DNS answer a device received, to learn into its `dst-dnsname` sets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LearnedName {
-    pub device: MacAddr,
+    pub device: Mac,
     pub name: String,
     pub addr: IpAddr,
     pub ttl_s: u32,
 }
 
-fn claim(owners: &mut BTreeMap<IpAddr, MacAddr>, dev: &Device) -> Result<(), EnforceError> {
+fn claim(owners: &mut BTreeMap<IpAddr, Mac>, dev: &Device) -> Result<(), EnforceError> {
     for a in dev.addrs() {
         if let Some(owner) = owners.get(&a) {
             if *owner != dev.mac {

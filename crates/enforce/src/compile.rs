@@ -23,7 +23,7 @@ use crate::nft::{
 };
 use ipnet::IpNet;
 use mud::{
-    Action, DevicePolicy, Direction, Family, Peer, PortMatch, CONTROLLER_DNS, CONTROLLER_NTP,
+    Action, DevicePolicy, Direction, Family, Mac, Peer, PortMatch, CONTROLLER_DNS, CONTROLLER_NTP,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -34,67 +34,14 @@ use std::str::FromStr;
 
 pub const DEFAULT_TABLE: &str = "trustgate";
 
-/// A 48-bit Ethernet address; the primary key of a device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct MacAddr(pub [u8; 6]);
-
-impl fmt::Display for MacAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = self.0;
-        write!(
-            f,
-            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-            b[0], b[1], b[2], b[3], b[4], b[5]
-        )
+/// A device's name inside nftables: `d` + its MAC address as 12 hex digits.
+pub fn nft_id(mac: &Mac) -> String {
+    let mut s = String::with_capacity(13);
+    s.push('d');
+    for b in mac.0 {
+        s.push_str(&format!("{b:02x}"));
     }
-}
-
-impl FromStr for MacAddr {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let parts: Vec<&str> = s.split([':', '-']).collect();
-        if parts.len() != 6 {
-            return Err(format!(
-                "MAC address {s:?} must have six octets like aa:bb:cc:dd:ee:ff"
-            ));
-        }
-        let mut b = [0u8; 6];
-        for (i, p) in parts.iter().enumerate() {
-            if p.len() != 2 {
-                return Err(format!(
-                    "MAC address {s:?}: octet {p:?} must be two hex digits"
-                ));
-            }
-            b[i] = u8::from_str_radix(p, 16)
-                .map_err(|_| format!("MAC address {s:?}: octet {p:?} is not hex"))?;
-        }
-        Ok(MacAddr(b))
-    }
-}
-
-impl TryFrom<String> for MacAddr {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        s.parse()
-    }
-}
-
-impl From<MacAddr> for String {
-    fn from(m: MacAddr) -> String {
-        m.to_string()
-    }
-}
-
-impl MacAddr {
-    /// The device's name inside nftables: `d` + 12 hex digits.
-    pub fn nft_id(&self) -> String {
-        let mut s = String::from("d");
-        for b in self.0 {
-            s.push_str(&format!("{b:02x}"));
-        }
-        s
-    }
+    s
 }
 
 /// Containment levels: how much of the network a device may use.
@@ -215,7 +162,7 @@ impl Site {
 /// One device as enforcement sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Device {
-    pub mac: MacAddr,
+    pub mac: Mac,
     pub ipv4: Vec<Ipv4Addr>,
     pub ipv6: Vec<Ipv6Addr>,
     pub level: Level,
@@ -240,7 +187,7 @@ impl Device {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CompileError {
     #[error("device {0}: level `declared` needs a MUD policy")]
-    DeclaredWithoutPolicy(MacAddr),
+    DeclaredWithoutPolicy(Mac),
     #[error("LAN interface name {0:?} is not a Linux interface name (1-15 letters, digits, '.', '_', '-', '@')")]
     BadInterface(String),
 }
@@ -326,8 +273,8 @@ pub struct DeviceNames {
 }
 
 impl DeviceNames {
-    pub fn new(mac: &MacAddr) -> Self {
-        let id = mac.nft_id();
+    pub fn new(mac: &Mac) -> Self {
+        let id = nft_id(mac);
         DeviceNames {
             out_chain: format!("{id}_out"),
             in_chain: format!("{id}_in"),
@@ -919,7 +866,7 @@ impl<'a> Compiler<'a> {
                 if let Some(m) = &eth.peer_mac {
                     conds.push(Cond::eq(
                         Key::Payload("ether", peer_field),
-                        Val::Lit(m.clone()),
+                        Val::Lit(m.to_string()),
                     ));
                 }
             }
@@ -1259,11 +1206,11 @@ mod tests {
     #[test]
     fn mac_addresses_parse_strictly() {
         assert_eq!(
-            "02:AA:bb:00:01:ff".parse::<MacAddr>().unwrap().to_string(),
+            "02:AA:bb:00:01:ff".parse::<Mac>().unwrap().to_string(),
             "02:aa:bb:00:01:ff"
         );
-        assert!("02:aa:bb:00:01".parse::<MacAddr>().is_err());
-        assert!("02:aa:bb:00:01:fff".parse::<MacAddr>().is_err());
-        assert!("02:aa:bb:00:01:zz".parse::<MacAddr>().is_err());
+        assert!("02:aa:bb:00:01".parse::<Mac>().is_err());
+        assert!("02:aa:bb:00:01:fff".parse::<Mac>().is_err());
+        assert!("02:aa:bb:00:01:zz".parse::<Mac>().is_err());
     }
 }

@@ -19,4 +19,5 @@ pub use apply::{
     BatchFormat, Drift, EnforceError, Enforcer, LearnedName, NftRunner, RuleCounter, Summary,
     MAX_DNS_TTL_S,
 };
-pub use compile::{level_for, Compiler, Device, Level, MacAddr, Site};
+pub use compile::{level_for, nft_id, Compiler, Device, Level, Site};
+pub use mud::Mac;

@@ -12,7 +12,7 @@
 mod common;
 
 use common::*;
-use enforce::{BatchFormat, Device, Enforcer, Level, MacAddr, NftRunner, Site};
+use enforce::{BatchFormat, Device, Enforcer, Level, Mac, NftRunner, Site};
 use mud::{Action, DevicePolicy, Direction, Family, Peer, PortMatch, Rule};
 use std::net::IpAddr;
 
@@ -24,7 +24,7 @@ struct Topo {
     dev: Vec<Netns>, // A, B, C
     host: Netns,
     inet: Netns,
-    macs: Vec<MacAddr>,
+    macs: Vec<Mac>,
 }
 
 fn v4(i: usize) -> String {
@@ -570,7 +570,7 @@ fn read_back_detects_drift() {
     .unwrap();
     assert!(e.verify().unwrap().is_empty());
     // Someone flushes a device chain behind our back.
-    let chain = format!("{}_out", t.macs[1].nft_id());
+    let chain = format!("{}_out", enforce::nft_id(&t.macs[1]));
     t.gw.exec(&["nft", "flush", "chain", "inet", "trustgate", &chain]);
     let drift = e.verify().unwrap();
     assert_eq!(drift.len(), 1, "{drift:?}");
@@ -615,7 +615,7 @@ fn bridged_lan_devices_are_contained() {
             addr6(i)
         ));
     }
-    let macs: Vec<MacAddr> = devs
+    let macs: Vec<Mac> = devs
         .iter()
         .map(|d| d.mac("eth0").parse().unwrap())
         .collect();

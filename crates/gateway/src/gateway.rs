@@ -1,6 +1,6 @@
 //! Containment state and quarantine decisions, independent of where frames come from.
 
-use enforce::{Device, EnforceError, Enforcer, Level, MacAddr, NftRunner, Site};
+use enforce::{Device, EnforceError, Enforcer, Level, NftRunner, Site};
 use monitor::{DeviceFacts, Event, EventKind, EvidencePacket, Mac, Output};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -255,14 +255,6 @@ pub const IDLE_EVICT_S: u64 = 300;
 /// Longest wait between retries of a refused nft change.
 const MAX_RETRY_S: u64 = 60;
 
-fn mac_of(m: Mac) -> MacAddr {
-    MacAddr(m.0)
-}
-
-fn monitor_mac(m: MacAddr) -> Mac {
-    Mac(m.0)
-}
-
 impl Gateway {
     /// Start: read the journal (quarantines still running are restored when their device
     /// shows up again) and, when applying, install the empty skeleton table.
@@ -504,7 +496,7 @@ impl Gateway {
     fn device(&self, facts: &DeviceFacts, level: Level) -> Device {
         let (_, policy) = self.base_level(facts);
         let mut d = Device {
-            mac: mac_of(facts.mac),
+            mac: facts.mac,
             ipv4: vec![],
             ipv6: vec![],
             level,
@@ -572,7 +564,7 @@ impl Gateway {
         let out = e.apply_changes(vec![dev]);
         match out.into_iter().next().map(|(_, r)| r) {
             Some(Ok(())) | None => {
-                self.retry.remove(&monitor_mac(mac));
+                self.retry.remove(&mac);
                 Ok(true)
             }
             Some(Err(err)) => {
@@ -580,10 +572,10 @@ impl Gateway {
                     Some(d) => format!("held at {}", d.level),
                     None => "held by the catch-all for unmanaged LAN sources".to_string(),
                 };
-                let tries = self.retry.get(&monitor_mac(mac)).map_or(0, |r| r.1) + 1;
+                let tries = self.retry.get(&mac).map_or(0, |r| r.1) + 1;
                 let wait = (1u64 << tries.min(6)).min(MAX_RETRY_S);
                 self.retry
-                    .insert(monitor_mac(mac), (now_ns.saturating_add(wait * NS), tries));
+                    .insert(mac, (now_ns.saturating_add(wait * NS), tries));
                 let text =
                     format!("nftables refused the change ({err}); {held}, retry in {wait} s");
                 self.warnings.push(format!("device {mac}: {text}"));
@@ -634,7 +626,7 @@ impl Gateway {
         let mut applied = false;
         let mut error = None;
         if let Some(e) = self.enforcer.as_mut() {
-            match e.remove(&mac_of(mac)) {
+            match e.remove(&mac) {
                 Ok(_) | Err(EnforceError::UnknownDevice(_)) => applied = true,
                 Err(err) => error = Some(err.to_string()),
             }
@@ -671,7 +663,7 @@ impl Gateway {
             Output::Dns(answer) => {
                 if self.enforcer.is_some() {
                     self.pending_dns.push(enforce::LearnedName {
-                        device: mac_of(answer.device),
+                        device: answer.device,
                         name: answer.name.clone(),
                         addr: answer.addr,
                         ttl_s: answer.ttl_s,

@@ -8,13 +8,14 @@
 //! controllers) are taken to mean LAN addresses.
 
 use crate::packet::{is_group_addr, Packet, TCP, UDP};
+use crate::words::Said;
 use mud::{DevicePolicy, Direction, Peer};
 use std::net::IpAddr;
 
 /// DNS answers remembered per device for `dst-dnsname` checks.
 pub const MAX_LEARNED_NAMES: usize = 64;
 
-/// Why the packet is outside the policy, as the end of a sentence; `None` when allowed, when
+/// What the packet did outside the policy; `None` when allowed, when
 /// the device has no policy, or when the packet opens nothing. `dst_lan`: the destination is
 /// a home-network address (private ranges, or the LAN's configured or learned prefixes).
 pub fn violation(
@@ -24,7 +25,7 @@ pub fn violation(
     p: &Packet<'_>,
     resolvers: &[IpAddr],
     dst_lan: bool,
-) -> Option<String> {
+) -> Option<Said> {
     let url = mud_url?;
     let policy = policies.iter().find(|pol| pol.mud_url == url)?;
     let opens = match p.tcp {
@@ -53,10 +54,12 @@ pub fn violation(
             UDP => "UDP",
             _ => "IP",
         };
-        format!(
-            "contacted {} ({proto} port {}), which its manufacturer's network profile ({url}) does not allow.",
-            p.dst, p.dport
-        )
+        Said::MudViolation {
+            dst: p.dst,
+            proto,
+            port: p.dport,
+            url: url.to_string(),
+        }
     })
 }
 

@@ -190,8 +190,10 @@ pub struct Event {
     pub time: String,
     /// The packets that triggered it (the first few of the window).
     pub evidence: Vec<EvidencePacket>,
-    /// One sentence a household understands.
+    /// One sentence a household understands, in English.
     pub explanation: String,
+    /// The same sentence in French.
+    pub explanation_fr: String,
     /// Whether this is bot behaviour the gateway may isolate the device for.
     pub quarantine: bool,
 }

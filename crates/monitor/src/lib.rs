@@ -13,7 +13,7 @@
 
 pub mod capture;
 pub mod community_id;
-pub mod conformance;
+mod conformance;
 pub mod event;
 pub mod identity;
 pub mod link;
@@ -21,6 +21,8 @@ pub mod monitor;
 pub mod packet;
 pub mod scenarios;
 pub mod sketch;
+mod windows;
+mod words;
 
 pub use capture::{replay_file, replay_file_links, CaptureError, LiveCapture, ReplayStats};
 pub use event::{DnsAnswer, Event, EventKind, EvidencePacket, LanPrefix, Output};

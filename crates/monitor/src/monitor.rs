@@ -13,6 +13,9 @@ use crate::identity::{
 use crate::link::{decode_link, Link};
 use crate::packet::{decode, is_group_addr, is_local, Fragment, Mac, Packet, Skip, TCP, UDP};
 use crate::sketch::{mix64, CountMin, HyperLogLog};
+pub use crate::windows::EVIDENCE_PACKETS;
+use crate::windows::{addr_key, port_hash, port_scan_bits, Cooldowns, Evidence, Ready, Windows};
+use crate::words::{Lang, Said, Who};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use lru::LruCache;
 use serde::Serialize;
@@ -20,9 +23,6 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroUsize;
 
 const NS: u64 = 1_000_000_000;
-/// Packets kept as evidence per detector and window.
-pub const EVIDENCE_PACKETS: usize = 5;
-const KINDS: usize = EventKind::ALL.len();
 
 /// Detector thresholds. The defaults are tuned so that the false-positive traps of the
 /// scenario generator (legitimate telnet, NTP burst at boot, firmware download, mDNS storm,
@@ -132,7 +132,10 @@ impl std::str::FromStr for AllowedResolver {
     /// `IP` (every device) or `MAC=IP` (that device), e.g. `02:00:00:00:00:07=9.9.9.9`.
     fn from_str(s: &str) -> Result<Self, String> {
         let (device, ip) = match s.split_once('=') {
-            Some((mac, ip)) => (Some(mac.trim().parse::<Mac>()?), ip),
+            Some((mac, ip)) => (
+                Some(mac.trim().parse::<Mac>().map_err(|e| e.to_string())?),
+                ip,
+            ),
             None => (None, s),
         };
         let resolver = ip.trim().parse().map_err(|_| {
@@ -231,69 +234,16 @@ struct Flow {
     packets: u64,
 }
 
-#[derive(Default)]
-struct Evidence {
-    tuples: Vec<Tuple>,
-}
-
-impl Evidence {
-    #[inline]
-    fn note(&mut self, t: Tuple) {
-        if self.tuples.len() < EVIDENCE_PACKETS {
-            self.tuples.push(t);
-        }
-    }
-}
-
-struct DomainCount {
-    parent: u64,
-    parent_name: String,
-    names: HyperLogLog,
-}
-
 /// Longest-lived per-device state: facts plus fixed-size detector state.
 struct DeviceState {
     facts: DeviceFacts,
     /// Packet time of the last LRU promotion.
     promoted_ns: u64,
     flows: u32,
-    // 1-second rate window (floods).
-    rate_start: u64,
-    syn: u32,
-    udp_out: u32,
-    ack_unsolicited: u32,
-    /// One bit per hashed destination / destination port of this second's SYNs: a flood
-    /// hits few of each; a sweep or port scan sets many.
-    syn_dst_bits: u64,
-    syn_port_bits: u64,
-    /// Unsolicited from the internet this second: SYNs, UDP datagrams, and of those, UDP
-    /// from amplifier ports (reflection).
-    in_syn: u32,
-    in_udp: u32,
-    in_reflect: u32,
-    // Fan-out window (scans).
-    fan_start: u64,
-    syn_dsts: HyperLogLog,
-    /// Destination ports of SYNs in the fan-out window (port scans): a 128-bit linear
-    /// counting bitmap (distinct ports ≈ -128 ln(1 - set/128)), enough to tell tens of ports
-    /// from a few, in two words next to the other counters.
-    syn_port_map: u128,
-    telnet_dsts: HyperLogLog,
-    syns: u32,
-    answered: u32,
-    mirai: u32,
-    // Brute force window.
-    brute_start: u64,
-    /// Current and previous window, summed: attempts straddling a window boundary still add up.
-    auth_attempts: CountMin,
-    auth_attempts_prev: CountMin,
-    // First packets of flows nobody answered yet; reset with the brute-force window.
+    /// The detectors' windows (see `windows.rs`).
+    windows: Windows,
+    /// First packets of flows nobody answered yet; reset with the login window.
     unsolicited: CountMin,
-    // Water torture window: a few parent domains.
-    dns_start: u64,
-    domains: Vec<DomainCount>,
-    // New destinations: known destinations as a Bloom filter (4096 bits, 2 hashes).
-    known_dsts: Box<[u64; 64]>,
     /// DNS answers received (name, address), newest last, for MUD `dst-dnsname` checks.
     learned: Vec<(String, IpAddr)>,
     /// DNS queries the device sent to an allowed resolver, waiting for their answer.
@@ -301,8 +251,6 @@ struct DeviceState {
     /// Names (hashes) the gateway's resolver answered for the device, with the time:
     /// a query for one of them elsewhere soon after is a fallback resolver at work.
     answered_names: Vec<(u64, u64)>,
-    /// Non-first fragments in the 1-second rate window.
-    frag_out: u32,
     /// (destination, IPv4 id) hashes of recent first fragments of known flows: their later
     /// fragments are that flow's, not a flood. Allocated on the first such fragment: most
     /// devices never fragment, and the device table's size is the memory worst case.
@@ -313,12 +261,8 @@ struct DeviceState {
     /// Facts changed since the last `Output::Device`, not yet emitted (coalescing).
     facts_pending: bool,
     last_facts_out_ns: u64,
-    new_start: u64,
-    new_dsts: u32,
-    evidence: [Evidence; KINDS],
-    /// Packet time + 1 of the last event of each kind; 0: never (half the size of
-    /// `Option<u64>`, and the device table is the memory worst case).
-    last_fired: [u64; KINDS],
+    evidence: Evidence,
+    cooldowns: Cooldowns,
     /// Its MAC is [`address_mac`] of its address (a capture without MACs).
     named_by_address: bool,
 }
@@ -329,42 +273,18 @@ impl DeviceState {
             facts,
             promoted_ns: now,
             flows: 0,
-            rate_start: now,
-            syn: 0,
-            udp_out: 0,
-            ack_unsolicited: 0,
-            syn_dst_bits: 0,
-            syn_port_bits: 0,
-            in_syn: 0,
-            in_udp: 0,
-            in_reflect: 0,
-            fan_start: now,
-            syn_dsts: HyperLogLog::default(),
-            syn_port_map: 0,
-            telnet_dsts: HyperLogLog::default(),
-            syns: 0,
-            answered: 0,
-            mirai: 0,
-            brute_start: now,
-            auth_attempts: CountMin::default(),
-            auth_attempts_prev: CountMin::default(),
+            windows: Windows::new(now),
             unsolicited: CountMin::default(),
-            dns_start: now,
-            domains: Vec::new(),
-            known_dsts: Box::new([0; 64]),
             learned: Vec::new(),
             pending_dns: Vec::new(),
             answered_names: Vec::new(),
-            frag_out: 0,
             flow_frags: None,
             addr_start: now,
             addr_new: 0,
             facts_pending: false,
             last_facts_out_ns: now,
-            new_start: now,
-            new_dsts: 0,
-            evidence: Default::default(),
-            last_fired: [0; KINDS],
+            evidence: Evidence::default(),
+            cooldowns: Cooldowns::new(),
             named_by_address: false,
         }
     }
@@ -372,89 +292,29 @@ impl DeviceState {
     /// Advance the tumbling windows to `now` (packet time).
     #[inline]
     fn roll(&mut self, now: u64, t: &Thresholds) {
-        if now >= self.rate_start + NS {
-            self.rate_start = now;
-            self.syn = 0;
-            self.udp_out = 0;
-            self.ack_unsolicited = 0;
-            self.frag_out = 0;
-            self.syn_dst_bits = 0;
-            self.syn_port_bits = 0;
-            self.in_syn = 0;
-            self.in_udp = 0;
-            self.in_reflect = 0;
-            for k in [
-                EventKind::SynFlood,
-                EventKind::UdpFlood,
-                EventKind::AckFlood,
-                EventKind::FragmentFlood,
-                EventKind::InboundFlood,
-                EventKind::ReflectionFlood,
-            ] {
-                self.evidence[k as usize].tuples.clear();
-            }
-        }
-        if now >= self.fan_start + t.fanout_window_s * NS {
-            self.fan_start = now;
-            self.syn_dsts.clear();
-            self.syn_port_map = 0;
-            self.telnet_dsts.clear();
-            self.syns = 0;
-            self.answered = 0;
-            self.mirai = 0;
-            for k in [
-                EventKind::Scan,
-                EventKind::TelnetScan,
-                EventKind::MiraiScan,
-                EventKind::PortScan,
-                EventKind::InboundScan,
-            ] {
-                self.evidence[k as usize].tuples.clear();
-            }
-        }
-        if now >= self.brute_start + t.brute_window_s * NS {
-            self.brute_start = now;
-            std::mem::swap(&mut self.auth_attempts, &mut self.auth_attempts_prev);
-            self.auth_attempts.clear();
+        if self.windows.roll(now, t, &mut self.evidence) {
             self.unsolicited.clear();
-            self.evidence[EventKind::BruteForce as usize].tuples.clear();
-        }
-        if now >= self.dns_start + t.torture_window_s * NS {
-            self.dns_start = now;
-            self.domains.clear();
-            self.evidence[EventKind::DnsWaterTorture as usize]
-                .tuples
-                .clear();
-        }
-        if now >= self.new_start + 60 * NS {
-            self.new_start = now;
-            self.new_dsts = 0;
-            self.evidence[EventKind::NewDestinations as usize]
-                .tuples
-                .clear();
         }
     }
 
-    /// Whether an event of `kind` may fire now (not within the cooldown of the last one).
-    /// Checked before the explanation is formatted: a flood crosses its threshold on every
-    /// packet after the first thousand.
-    #[inline]
-    fn can_fire(&self, kind: EventKind, now: u64, t: &Thresholds) -> bool {
-        last_fired(self.last_fired[kind as usize])
-            .is_none_or(|last| now >= last + t.cooldown_s * NS)
-    }
-
-    fn display_name(&self) -> String {
-        let who = self
+    /// How events name it.
+    fn who(&self) -> Who {
+        let mac = self.facts.mac;
+        let name = self
             .facts
             .hostname
             .clone()
-            .or_else(|| self.facts.mdns_names.iter().next().cloned())
-            .or_else(|| self.facts.vendor.as_ref().map(|v| format!("A {v} device")));
-        match (who, self.named_by_address, self.facts.addrs.first()) {
-            (Some(w), _, _) => format!("{w} ({})", self.facts.mac),
-            (None, true, Some(a)) => format!("The device at {a}"),
-            (None, _, _) => format!("The device {}", self.facts.mac),
+            .or_else(|| self.facts.mdns_names.iter().next().cloned());
+        match (
+            name,
+            &self.facts.vendor,
+            self.named_by_address,
+            self.facts.addrs.first(),
+        ) {
+            (Some(n), _, _, _) => Who::Named(n, mac),
+            (None, Some(v), _, _) => Who::Vendor(v.clone(), mac),
+            (None, None, true, Some(a)) => Who::At(*a),
+            (None, None, _, _) => Who::Mac(mac),
         }
     }
 
@@ -500,20 +360,6 @@ impl DeviceState {
         slots[*next] = key;
         *next = (*next + 1) % FLOW_FRAG_SLOTS;
     }
-
-    /// Insert `dst` into the known-destination filter; true if it was not there.
-    fn learn_dst(&mut self, dst: &IpAddr) -> bool {
-        let h = mix64(ip_bits(dst) as u64 ^ (ip_bits(dst) >> 64) as u64);
-        let mut new = false;
-        for bit in [h & 4095, (h >> 32) & 4095] {
-            let (w, b) = ((bit / 64) as usize, bit % 64);
-            if self.known_dsts[w] & (1 << b) == 0 {
-                new = true;
-                self.known_dsts[w] |= 1 << b;
-            }
-        }
-        new
-    }
 }
 
 /// A DNS query waiting for its answer.
@@ -533,7 +379,7 @@ struct PendingQuery {
 struct Rogue {
     kind: EventKind,
     quarantine: bool,
-    explanation: String,
+    said: Said,
 }
 
 /// The monitor. Feed it frames in time order with [`Monitor::process`].
@@ -580,12 +426,6 @@ struct InboundSource {
 /// Internet sources tracked for inbound scans (the least recent leaves first).
 const MAX_INBOUND_SOURCES: usize = 256;
 
-/// UDP source ports of services abused for reflection/amplification (CISA TA14-017A):
-/// chargen, DNS, NTP, SNMP, NetBIOS, LDAP/CLDAP, SSDP, WS-Discovery, memcached, and others.
-const AMPLIFIER_PORTS: [u16; 14] = [
-    17, 19, 53, 111, 123, 137, 161, 389, 1900, 3283, 3702, 5353, 11211, 27015,
-];
-
 /// The router in front of every internet address on links without MACs.
 pub const UPSTREAM_MAC: Mac = Mac([0x0a, 0xff, 0xff, 0xff, 0xff, 0xfe]);
 
@@ -624,34 +464,10 @@ const MAX_ANSWERED_NAMES: usize = 8;
 /// How long after the gateway's resolver answered a name a query for it elsewhere counts as
 /// a fallback resolver.
 const FALLBACK_WINDOW_NS: u64 = 60 * NS;
-/// Most bits (of 64) a SYN flood sets in a second's destination and port bitmaps.
-const FLOOD_MAX_BITS: u32 = 16;
-/// 2^64 / φ, for Fibonacci hashing.
-const FIB: u64 = 0x9e37_79b9_7f4a_7c15;
-
-/// Bits of the 128-bit port map that `ports` distinct ports set on average (linear counting:
-/// 128 (1 - e^(-ports/128))), capped below all 128.
-fn port_scan_bits(ports: u32) -> u32 {
-    let bits = 128.0 * (1.0 - (-(ports as f64) / 128.0).exp());
-    (bits.ceil() as u32).clamp(1, 127)
-}
-
-/// A destination port's hash: bit `>> 57` in the port map, `>> 58` in the second's bitmap.
-#[inline]
-fn port_hash(port: u16) -> u64 {
-    mix64(u64::from(port) ^ 0x5bd1_e995)
-}
-
-/// Distinct ports estimated from the port map (linear counting).
-fn distinct_ports(map: u128) -> f64 {
-    let set = map.count_ones().min(127) as f64;
-    -128.0 * (1.0 - set / 128.0).ln()
-}
 const ICMPV6: u8 = 58;
 /// ICMPv6 router advertisement (RFC 4861 §4.2).
 const ROUTER_ADVERTISEMENT: u8 = 134;
 const MAX_DHCP_RESOLVERS: usize = 8;
-const MAX_DOMAINS_PER_DEVICE: usize = 8;
 const MAX_ANSWERS_PER_PACKET: usize = 16;
 /// Login services brute-forced by IoT malware: SSH and telnet (Mirai uses 23 and 2323).
 const AUTH_PORTS: [u16; 3] = [22, 23, 2323];
@@ -953,16 +769,11 @@ impl Monitor {
         }
         if !self.dhcp_server_allowed(p.src_mac) {
             self.stats.rogue_dhcp += 1;
-            let victim = f
-                .client_mac
-                .map(|m| self.display_name_of(&m))
-                .unwrap_or_else(|| "another device".into());
+            let victim = f.client_mac.map_or(Who::Another, |m| self.who_of(&m));
             return Some(Rogue {
                 kind: EventKind::RogueDhcp,
                 quarantine: true,
-                explanation: format!(
-                    "offered {victim} a network address as if it were your router; a device doing this can pass other devices' internet traffic through itself to spy on it or change it.",
-                ),
+                said: Said::RogueDhcp { victim },
             });
         }
         self.learn_gateway(p.src_mac);
@@ -998,7 +809,7 @@ impl Monitor {
         Some(Rogue {
             kind: EventKind::RogueDhcp,
             quarantine: true,
-            explanation: "answered other devices' requests for IPv6 network settings as if it were your router; a device doing this can pass their internet traffic through itself to spy on it or change it.".into(),
+            said: Said::RogueDhcpV6,
         })
     }
 
@@ -1016,15 +827,14 @@ impl Monitor {
         let router_lifetime = u16::from_be_bytes([ra[6], ra[7]]);
         if !self.router_allowed(&p.src_mac) {
             self.stats.rogue_router_advertisements += 1;
-            let explanation = if router_lifetime > 0 {
-                "announced itself as your network's router for IPv6; a device doing this can pass other devices' internet traffic through itself to spy on it or change it."
-            } else {
-                "announced IPv6 network routes although it is not your router; they were not taken into account (smart-home hubs do this for their own radio network)."
-            };
             return Some(Rogue {
                 kind: EventKind::RogueRouterAdvertisement,
                 quarantine: router_lifetime > 0,
-                explanation: explanation.into(),
+                said: if router_lifetime > 0 {
+                    Said::RogueRouter
+                } else {
+                    Said::RogueRoutes
+                },
             });
         }
         self.learn_gateway(p.src_mac);
@@ -1069,21 +879,10 @@ impl Monitor {
     }
 
     /// How events name a device not necessarily known yet.
-    fn display_name_of(&self, mac: &Mac) -> String {
-        match self.devices.peek(mac) {
-            // Mid-sentence: "The device …" / "A … device" start lower case.
-            Some(d) => {
-                let name = d.display_name();
-                match name.strip_prefix("The device ") {
-                    Some(rest) => format!("the device {rest}"),
-                    None => match name.strip_prefix("A ") {
-                        Some(rest) if name.ends_with(&format!("({mac})")) => format!("a {rest}"),
-                        _ => name,
-                    },
-                }
-            }
-            None => format!("the device {mac}"),
-        }
+    fn who_of(&self, mac: &Mac) -> Who {
+        self.devices
+            .peek(mac)
+            .map_or(Who::Mac(*mac), DeviceState::who)
     }
 
     fn report_rogue(&mut self, p: &Packet<'_>, r: Rogue, out: &mut Vec<Output>) {
@@ -1092,26 +891,24 @@ impl Monitor {
         let Some(dev) = self.devices.peek_mut(&p.src_mac) else {
             return;
         };
-        dev.evidence[r.kind as usize].tuples.clear();
-        dev.evidence[r.kind as usize].note(Tuple {
-            time_ns: now,
-            src: p.src,
-            dst: p.dst,
-            proto: p.proto,
-            sport: p.sport,
-            dport: p.dport,
-        });
-        let explanation = format!("{} {}", dev.display_name(), r.explanation);
-        emit_with(
-            dev,
-            &mut self.stats,
+        dev.evidence.clear(&[r.kind]);
+        dev.evidence.note(
             r.kind,
-            explanation,
-            r.quarantine,
-            now,
-            t,
-            out,
+            Tuple {
+                time_ns: now,
+                src: p.src,
+                dst: p.dst,
+                proto: p.proto,
+                sport: p.sport,
+                dport: p.dport,
+            },
         );
+        let fire = Fire {
+            kind: r.kind,
+            said: r.said,
+            quarantine: r.quarantine,
+        };
+        dev.emit(fire, now, t, &mut self.stats, out);
     }
 
     /// Create the device's state if it is new; true when it was.
@@ -1175,7 +972,7 @@ impl Monitor {
             urgent |= first;
         }
         dev.roll(now, t);
-        let mut fired: Vec<(EventKind, String)> = Vec::new();
+        let mut fired: Vec<(EventKind, Said)> = Vec::new();
 
         if p.fragment == Fragment::Later {
             // No ports: a flood evidence count, unless the datagram's first fragment belonged
@@ -1185,20 +982,18 @@ impl Monitor {
             if is_group_addr(&p.dst) || dev.flow_frags.as_ref().is_some_and(|f| f.0.contains(&h)) {
                 return;
             }
-            dev.frag_out += 1;
-            dev.evidence[EventKind::FragmentFlood as usize].note(tuple);
-            if dev.frag_out >= t.flood_pps && dev.can_fire(EventKind::FragmentFlood, now, t) {
-                let explanation = format!(
-                    "{} sent {} packet fragments in one second (to {} and others): it is taking part in an attack that floods a service.",
-                    dev.display_name(), dev.frag_out, p.dst
-                );
-                emit(
-                    dev,
-                    &mut self.stats,
-                    EventKind::FragmentFlood,
-                    explanation,
+            dev.evidence.note(EventKind::FragmentFlood, tuple);
+            let ready = Ready {
+                cooldowns: &dev.cooldowns,
+                now,
+                t,
+            };
+            if let Some(said) = dev.windows.second.fragment(ready, p.dst) {
+                dev.emit(
+                    Fire::new(EventKind::FragmentFlood, said),
                     now,
                     t,
+                    &mut self.stats,
                     out,
                 );
             }
@@ -1206,27 +1001,9 @@ impl Monitor {
         }
 
         if p.proto == UDP && p.fragment == Fragment::Whole {
-            if p.sport == 68 && p.dport == 67 {
-                if let Some(f) = parse_dhcpv4(p.payload) {
-                    let (c, u) = merge_dhcp(dev, f, &mut fired);
-                    changed |= c;
-                    urgent |= u;
-                }
-            } else if p.dport == 547 {
-                if let Some(f) = parse_dhcpv6(p.payload) {
-                    if !f.is_server_reply {
-                        let (c, u) = merge_dhcp(dev, f, &mut fired);
-                        changed |= c;
-                        urgent |= u;
-                    }
-                }
-            } else if p.sport == 5353 && p.dport == 5353 {
-                for n in parse_mdns_names(p.payload) {
-                    if dev.facts.mdns_names.len() < crate::identity::MAX_MDNS_NAMES {
-                        changed |= dev.facts.mdns_names.insert(n);
-                    }
-                }
-            }
+            let (c, u) = identity_from(dev, p, &mut fired);
+            changed |= c;
+            urgent |= u;
         }
         dev.flush_facts(changed, urgent, now, out);
 
@@ -1235,8 +1012,7 @@ impl Monitor {
         // scan, reported as such.
         let dns_query = p.dport == 53
             && (p.proto == UDP
-                || (p.tcp.is_some_and(|tc| tc.syn && !tc.ack)
-                    && dev.syn_port_bits.count_ones() <= FLOOD_MAX_BITS));
+                || (p.tcp.is_some_and(|tc| tc.syn && !tc.ack) && !dev.windows.second.many_ports()));
         // UDP to port 53 counts when it is a DNS query (a UDP flood's random ports hit 53 too).
         if dns_query
             && resolvers_known
@@ -1245,8 +1021,8 @@ impl Monitor {
             && !is_group_addr(&p.dst)
             && (p.proto != UDP || is_dns_query(p.payload))
         {
-            dev.evidence[EventKind::DnsBypass as usize].note(tuple);
-            if dev.can_fire(EventKind::DnsBypass, now, t) {
+            dev.evidence.note(EventKind::DnsBypass, tuple);
+            if dev.cooldowns.may_fire(EventKind::DnsBypass, now, t) {
                 // Weigh it: the same name answered by the router moments ago is a fallback
                 // resolver (or a device checking its answers), not a way around the router.
                 let fallback = (p.proto == UDP)
@@ -1259,19 +1035,14 @@ impl Monitor {
                             .any(|(n, at)| *n == h && now < at + FALLBACK_WINDOW_NS)
                             .then_some(q.name)
                     });
-                let explanation = match fallback {
-                    Some(name) => format!(
-                        "{} also asked {} for {name}, which your router had just answered: devices do this with a second, fallback resolver. On its own this is not a sign of malware and the device is not isolated for it; if you trust this resolver for the device, allow it.",
-                        dev.display_name(),
-                        p.dst
-                    ),
-                    None => format!(
-                        "{} asked {} instead of your router to look up names. Some devices do this by design, and malware does it to avoid your router's protections; on its own it is not proof of either, and the device is not isolated for it; if you trust this resolver for the device, allow it.",
-                        dev.display_name(),
-                        p.dst
-                    ),
+                let said = match fallback {
+                    Some(name) => Said::DnsFallback {
+                        resolver: p.dst,
+                        name,
+                    },
+                    None => Said::DnsBypass { resolver: p.dst },
                 };
-                fired.push((EventKind::DnsBypass, explanation));
+                fired.push((EventKind::DnsBypass, said));
             }
         }
         if dns_query && p.proto == UDP && p.fragment == Fragment::Whole {
@@ -1292,34 +1063,18 @@ impl Monitor {
                     sent_ns: now,
                 });
             }
-            if let Some((parent, parent_name, name_hash)) = query.and_then(|q| q.parent) {
-                let idx = match dev.domains.iter().position(|d| d.parent == parent) {
-                    Some(i) => Some(i),
-                    None if dev.domains.len() < MAX_DOMAINS_PER_DEVICE => {
-                        dev.domains.push(DomainCount {
-                            parent,
-                            parent_name,
-                            names: HyperLogLog::default(),
-                        });
-                        Some(dev.domains.len() - 1)
-                    }
-                    None => None,
+            if let Some(parent) = query.and_then(|q| q.parent) {
+                let ready = Ready {
+                    cooldowns: &dev.cooldowns,
+                    now,
+                    t,
                 };
-                if let Some(i) = idx {
-                    dev.domains[i].names.insert(name_hash);
-                    dev.evidence[EventKind::DnsWaterTorture as usize].note(tuple);
-                    let n = dev.domains[i].names.estimate();
-                    if n >= t.torture_names as f64
-                        && dev.can_fire(EventKind::DnsWaterTorture, now, t)
-                    {
-                        fired.push((
-                                EventKind::DnsWaterTorture,
-                            format!(
-                                "{} asked for about {} made-up names under {} in {} seconds: it is attacking that domain's name servers.",
-                                dev.display_name(), n.round(), dev.domains[i].parent_name, t.torture_window_s
-                            ),
-                        ));
-                    }
+                if let Some(said) =
+                    dev.windows
+                        .torture
+                        .query(ready, &mut dev.evidence, tuple, parent)
+                {
+                    fired.push((EventKind::DnsWaterTorture, said));
                 }
             }
         }
@@ -1338,22 +1093,20 @@ impl Monitor {
         };
         if remote_dst
             && !answer
-            && dev.learn_dst(&p.dst)
+            && dev.windows.new_dsts.learn(&p.dst)
             && now >= dev.facts.first_seen_ns + t.learn_s * NS
         {
-            dev.new_dsts += 1;
-            dev.evidence[EventKind::NewDestinations as usize].note(tuple);
-            if dev.new_dsts >= t.new_destinations
-                && dev.can_fire(EventKind::NewDestinations, now, t)
+            let ready = Ready {
+                cooldowns: &dev.cooldowns,
+                now,
+                t,
+            };
+            if let Some(said) = dev
+                .windows
+                .new_dsts
+                .new_one(ready, &mut dev.evidence, tuple)
             {
-                fired.push((
-                        EventKind::NewDestinations,
-                    format!(
-                        "{} suddenly contacted {} internet addresses it never used before within a minute.",
-                        dev.display_name(),
-                        dev.new_dsts
-                    ),
-                ));
+                fired.push((EventKind::NewDestinations, said));
             }
         }
 
@@ -1379,133 +1132,48 @@ impl Monitor {
                 ..Default::default()
             })
         });
+        let ready = Ready {
+            cooldowns: &dev.cooldowns,
+            now,
+            t,
+        };
         if let Some(tc) = tcp {
             if tc.syn && !tc.ack {
-                dev.syns += 1;
-                dev.syn += 1;
-                let dst_key = ip_bits(&p.dst) as u64 ^ (ip_bits(&p.dst) >> 64) as u64;
-                dev.syn_dsts.insert(dst_key);
-                // Ports mixed (consecutive ports must collide like random ones for linear
-                // counting); addresses by Fibonacci hashing (one multiply; only counted).
-                let port_hash = port_hash(p.dport);
-                dev.syn_port_map |= 1 << (port_hash >> 57);
-                dev.syn_dst_bits |= 1 << (dst_key.wrapping_mul(FIB) >> 58);
-                dev.syn_port_bits |= 1 << (port_hash >> 58);
-                // Evidence once several ports were tried (a cache line fewer per SYN of the
-                // common one-port case).
-                if dev.syn_port_map.count_ones() > 8 {
-                    dev.evidence[EventKind::PortScan as usize].note(tuple);
-                }
-                dev.evidence[EventKind::Scan as usize].note(tuple);
-                dev.evidence[EventKind::SynFlood as usize].note(tuple);
+                let keys = (addr_key(&p.dst), port_hash(p.dport));
                 // Mirai's scanner sets the ISN to the target address and sends no options.
-                if let IpAddr::V4(d) = p.dst {
-                    if tc.seq == u32::from(d) && tc.options_len == 0 {
-                        dev.mirai += 1;
-                        dev.evidence[EventKind::MiraiScan as usize].note(tuple);
-                        if dev.mirai >= t.mirai_syns && dev.can_fire(EventKind::MiraiScan, now, t) {
-                            fired.push((
-                                    EventKind::MiraiScan,
-                                format!(
-                                    "{} is probing other computers for weak passwords the way the Mirai botnet does; it is almost certainly infected.",
-                                    dev.display_name()
-                                ),
-                            ));
-                        }
-                    }
-                }
-                if p.dport == 23 || p.dport == 2323 {
-                    {
-                        dev.telnet_dsts.insert(dst_key);
-                        dev.evidence[EventKind::TelnetScan as usize].note(tuple);
-                        let n = dev.telnet_dsts.estimate();
-                        if n >= t.telnet_fanout as f64
-                            && dev.can_fire(EventKind::TelnetScan, now, t)
-                        {
-                            fired.push((
-                                    EventKind::TelnetScan,
-                                format!(
-                                    "{} tried the remote-login (telnet) service of about {} different addresses in {} seconds: it is looking for devices to break into.",
-                                    dev.display_name(), n.round(), t.fanout_window_s
-                                ),
-                            ));
-                        }
-                    }
-                }
-                let n = dev.syn_dsts.estimate();
-                if n >= t.scan_fanout as f64
-                    && (dev.answered as f64) <= t.scan_max_answered * dev.syns as f64
-                    && dev.can_fire(EventKind::Scan, now, t)
-                {
-                    fired.push((
-                            EventKind::Scan,
-                        format!(
-                            "{} tried to connect to about {} different addresses in {} seconds and almost none answered: it is scanning for victims.",
-                            dev.display_name(), n.round(), t.fanout_window_s
-                        ),
-                    ));
-                }
-                // A port scan: many ports of few hosts.
-                if dev.syn_port_map.count_ones() >= self.port_scan_bits
-                    && n < t.scan_fanout as f64
-                    && (dev.answered as f64) <= t.scan_max_answered * dev.syns as f64
-                    && dev.can_fire(EventKind::PortScan, now, t)
-                {
-                    // The map saturates past a few hundred ports.
-                    let ports = if dev.syn_port_map.count_ones() >= 120 {
-                        "more than 300".to_string()
-                    } else {
-                        format!("about {}", distinct_ports(dev.syn_port_map).round())
-                    };
-                    {
-                        fired.push((
-                            EventKind::PortScan,
-                            format!(
-                                "{} tried {ports} different services (ports) of {} and others in {} seconds and almost none answered: it is probing computers for a way in (a port scan).",
-                                dev.display_name(), p.dst, t.fanout_window_s
-                            ),
-                        ));
-                    }
-                }
-                // A flood hits few hosts and ports; many of either is a sweep or port scan.
-                if dev.syn >= t.flood_pps
-                    && !is_group_addr(&p.dst)
-                    && dev.syn_dst_bits.count_ones() <= FLOOD_MAX_BITS
-                    && dev.syn_port_bits.count_ones() <= FLOOD_MAX_BITS
-                    && dev.can_fire(EventKind::SynFlood, now, t)
-                {
-                    fired.push((
-                            EventKind::SynFlood,
-                        format!(
-                            "{} sent {} connection requests in one second (to {} and others): it is taking part in an attack that floods a service.",
-                            dev.display_name(), dev.syn, p.dst
-                        ),
-                    ));
+                let mirai =
+                    matches!(p.dst, IpAddr::V4(d) if tc.seq == u32::from(d) && tc.options_len == 0);
+                let w = &mut dev.windows;
+                w.fanout.syn(
+                    ready,
+                    &mut dev.evidence,
+                    tuple,
+                    keys,
+                    (mirai, self.port_scan_bits),
+                    &mut fired,
+                );
+                let group = is_group_addr(&p.dst);
+                if let Some(said) = w.second.syn(ready, &mut dev.evidence, tuple, group, keys) {
+                    fired.push((EventKind::SynFlood, said));
                 }
             } else if touch_flow(&mut self.flows, &key, now) {
                 if p.fragment == Fragment::First {
                     dev.note_flow_fragment(frag_key(&p.dst, p.ip_id));
                 }
-            } else if !(tc.rst || (tc.syn && dev.in_syn > 0)) {
+            } else if !(tc.rst || (tc.syn && dev.windows.second.syns_arriving())) {
                 // A non-SYN packet of no known flow: an ACK flood sends nothing else. SYN-ACKs
                 // while SYNs arrive from the internet are the device answering them. A flow
                 // that keeps going (it began before the capture) becomes a real flow after three
                 // packets — unless the device is flooding right now, when a full sketch would
                 // promote flood packets too.
-                dev.ack_unsolicited += 1;
-                dev.evidence[EventKind::AckFlood as usize].note(tuple);
+                dev.evidence.note(EventKind::AckFlood, tuple);
+                let (acks, said) = dev.windows.second.ack(ready, p.dst);
                 let c = dev.unsolicited.add(key.hash64());
-                if c >= 3 && dev.ack_unsolicited < t.flood_pps / 4 {
+                if c >= 3 && acks < t.flood_pps / 4 {
                     promote = true;
                 }
-                if dev.ack_unsolicited >= t.flood_pps && dev.can_fire(EventKind::AckFlood, now, t) {
-                    fired.push((
-                            EventKind::AckFlood,
-                        format!(
-                            "{} sent {} packets in one second belonging to no connection (to {} and others): it is taking part in an attack that floods a service.",
-                            dev.display_name(), dev.ack_unsolicited, p.dst
-                        ),
-                    ));
+                if let Some(said) = said {
+                    fired.push((EventKind::AckFlood, said));
                 }
             }
         } else if p.proto == UDP && p.dport == 53 && !is_group_addr(&p.dst) {
@@ -1520,16 +1188,9 @@ impl Monitor {
                 // Remembered so that the answer makes a flow and an unrequested datagram
                 // from the internet does not.
                 dev.unsolicited.add(key.hash64());
-                dev.udp_out += 1;
-                dev.evidence[EventKind::UdpFlood as usize].note(tuple);
-                if dev.udp_out >= t.flood_pps && dev.can_fire(EventKind::UdpFlood, now, t) {
-                    fired.push((
-                            EventKind::UdpFlood,
-                        format!(
-                            "{} sent {} unanswered packets in one second (to {} and others): it is taking part in an attack that floods a service.",
-                            dev.display_name(), dev.udp_out, p.dst
-                        ),
-                    ));
+                dev.evidence.note(EventKind::UdpFlood, tuple);
+                if let Some(said) = dev.windows.second.udp(ready, p.dst) {
+                    fired.push((EventKind::UdpFlood, said));
                 }
             }
         }
@@ -1537,7 +1198,7 @@ impl Monitor {
         if !self.config.policies.is_empty() {
             let mut resolvers = self.dhcp_resolvers.clone();
             resolvers.extend_from_slice(&self.config.resolvers);
-            if let Some(reason) = crate::conformance::violation(
+            if let Some(said) = crate::conformance::violation(
                 &self.config.policies,
                 dev.facts.mud_url.as_deref(),
                 &dev.learned,
@@ -1545,18 +1206,15 @@ impl Monitor {
                 &resolvers,
                 dst_lan,
             ) {
-                dev.evidence[EventKind::MudViolation as usize].note(tuple);
-                if dev.can_fire(EventKind::MudViolation, now, t) {
-                    fired.push((
-                        EventKind::MudViolation,
-                        format!("{} {}", dev.display_name(), reason),
-                    ));
+                dev.evidence.note(EventKind::MudViolation, tuple);
+                if dev.cooldowns.may_fire(EventKind::MudViolation, now, t) {
+                    fired.push((EventKind::MudViolation, said));
                 }
             }
         }
 
-        for (kind, explanation) in fired {
-            emit(dev, &mut self.stats, kind, explanation, now, t, out);
+        for (kind, said) in fired {
+            dev.emit(Fire::new(kind, said), now, t, &mut self.stats, out);
         }
         if promote {
             self.insert_flow(key, p.src_mac);
@@ -1606,41 +1264,27 @@ impl Monitor {
         if answered {
             if let Some(d) = self.devices.peek_mut(&p.dst_mac) {
                 if p.tcp.is_some() {
-                    d.answered += 1;
+                    d.windows.fanout.answered();
                     // Brute force counts connections the login service accepted: guessing
-                    // passwords needs an open port, and counting only answered SYNs keeps the
-                    // sketch accurate while the same device scans thousands of closed ones.
+                    // passwords needs an open port.
                     if AUTH_PORTS.contains(&p.sport) {
                         let t = &self.config.thresholds;
                         d.roll(now, t);
-                        let victim_key = ip_bits(&p.src) as u64 ^ (ip_bits(&p.src) >> 64) as u64;
-                        let k = victim_key ^ p.sport as u64;
-                        let attempts = d
-                            .auth_attempts
-                            .add(k)
-                            .saturating_add(d.auth_attempts_prev.estimate(k));
-                        d.evidence[EventKind::BruteForce as usize].note(Tuple {
-                            time_ns: now,
-                            src: p.dst,
-                            dst: p.src,
-                            proto: p.proto,
-                            sport: p.dport,
-                            dport: p.sport,
-                        });
-                        if attempts >= t.brute_attempts {
-                            let explanation = format!(
-                                "{} opened {} login sessions to {} port {} within {} seconds: it is guessing passwords.",
-                                d.display_name(), attempts, p.src, p.sport, 2 * t.brute_window_s
-                            );
-                            emit(
-                                d,
-                                &mut self.stats,
-                                EventKind::BruteForce,
-                                explanation,
-                                now,
-                                t,
-                                out,
-                            );
+                        let said = d.windows.logins.accepted(t, p.src, p.sport);
+                        d.evidence.note(
+                            EventKind::BruteForce,
+                            Tuple {
+                                time_ns: now,
+                                src: p.dst,
+                                dst: p.src,
+                                proto: p.proto,
+                                sport: p.dport,
+                                dport: p.sport,
+                            },
+                        );
+                        if let Some(said) = said {
+                            let fire = Fire::new(EventKind::BruteForce, said);
+                            d.emit(fire, now, t, &mut self.stats, out);
                         }
                     }
                 }
@@ -1683,9 +1327,8 @@ impl Monitor {
                 s.ports.clear();
                 s.reported = false;
             }
-            let dst_key = ip_bits(&p.dst) as u64 ^ (ip_bits(&p.dst) >> 64) as u64;
-            s.dsts.insert(dst_key);
-            s.ports.insert(mix64(u64::from(p.dport) ^ 0x5bd1_e995));
+            s.dsts.insert(addr_key(&p.dst));
+            s.ports.insert(port_hash(p.dport));
             let (hosts, ports) = (s.dsts.estimate(), s.ports.estimate());
             scanner = hosts >= 4.0 || ports >= 4.0;
             if !s.reported && (hosts >= t.scan_fanout as f64 || ports >= t.port_scan_ports as f64) {
@@ -1705,79 +1348,50 @@ impl Monitor {
             sport: p.sport,
             dport: p.dport,
         };
-        let mut fired: Vec<(EventKind, String)> = Vec::new();
-        let name = dev.display_name();
+        let mut fired: Vec<(EventKind, Said)> = Vec::new();
         if let Some((hosts, ports)) = scan {
-            dev.evidence[EventKind::InboundScan as usize].note(tuple);
-            let what = if ports >= t.port_scan_ports as f64 {
-                format!(
-                    "tried about {} different services (ports) of {name}",
-                    ports.round()
-                )
+            dev.evidence.note(EventKind::InboundScan, tuple);
+            let said = if ports >= t.port_scan_ports as f64 {
+                Said::InboundPortScan {
+                    src: p.src,
+                    ports,
+                    window_s: t.fanout_window_s,
+                }
             } else {
-                format!(
-                    "tried port {} of about {} of your devices, {name} among them",
-                    p.dport,
-                    hosts.round()
-                )
+                Said::InboundSweep {
+                    src: p.src,
+                    port: p.dport,
+                    hosts,
+                    window_s: t.fanout_window_s,
+                }
             };
-            fired.push((
-                EventKind::InboundScan,
-                format!(
-                    "{} on the internet {what} in {} seconds: it is scanning your network from outside. Your router let it through; the device is the target, not the cause, and is not isolated.",
-                    p.src, t.fanout_window_s
-                ),
-            ));
+            fired.push((EventKind::InboundScan, said));
         } else if syn {
-            dev.evidence[EventKind::InboundScan as usize].note(tuple);
+            dev.evidence.note(EventKind::InboundScan, tuple);
         }
+        let ready = Ready {
+            cooldowns: &dev.cooldowns,
+            now,
+            t,
+        };
         if syn {
-            dev.in_syn += 1;
-            dev.evidence[EventKind::InboundFlood as usize].note(tuple);
-            if dev.in_syn >= t.flood_pps
-                && !scanner
-                && dev.can_fire(EventKind::InboundFlood, now, t)
+            dev.evidence.note(EventKind::InboundFlood, tuple);
+            if let Some(said) = dev
+                .windows
+                .second
+                .inbound_syn(ready, p.src, p.dport, scanner)
             {
-                fired.push((
-                    EventKind::InboundFlood,
-                    format!(
-                        "{name} received {} connection requests in one second from internet addresses ({} and others, most likely forged) to its port {}: it is the target of a flood attack from the internet. The device is the victim, not the cause, and is not isolated.",
-                        dev.in_syn, p.src, p.dport
-                    ),
-                ));
+                fired.push((EventKind::InboundFlood, said));
             }
-        } else {
-            dev.in_udp += 1;
-            if AMPLIFIER_PORTS.contains(&p.sport) {
-                dev.in_reflect += 1;
-                dev.evidence[EventKind::ReflectionFlood as usize].note(tuple);
-                if dev.in_reflect >= t.flood_pps && dev.can_fire(EventKind::ReflectionFlood, now, t)
-                {
-                    fired.push((
-                        EventKind::ReflectionFlood,
-                        format!(
-                            "{name} received {} answers in one second it never asked for, from internet servers' port {} ({} and others): someone is using those servers to flood it (a reflection attack). The device is the victim, not the cause, and is not isolated.",
-                            dev.in_reflect, p.sport, p.src
-                        ),
-                    ));
-                }
-            } else {
-                dev.evidence[EventKind::InboundFlood as usize].note(tuple);
-                if dev.in_udp - dev.in_reflect >= t.flood_pps
-                    && dev.can_fire(EventKind::InboundFlood, now, t)
-                {
-                    fired.push((
-                        EventKind::InboundFlood,
-                        format!(
-                            "{name} received {} datagrams in one second from internet addresses ({} and others) that belong to no conversation: it is the target of a flood attack from the internet. The device is the victim, not the cause, and is not isolated.",
-                            dev.in_udp - dev.in_reflect, p.src
-                        ),
-                    ));
-                }
-            }
+        } else if let Some(f) = dev
+            .windows
+            .second
+            .inbound_udp(ready, &mut dev.evidence, tuple)
+        {
+            fired.push(f);
         }
-        for (kind, explanation) in fired {
-            emit(dev, &mut self.stats, kind, explanation, now, t, out);
+        for (kind, said) in fired {
+            dev.emit(Fire::new(kind, said), now, t, &mut self.stats, out);
         }
         udp
     }
@@ -1927,61 +1541,87 @@ fn touch_flow(
     }
 }
 
-/// Decode a `last_fired` slot.
-#[inline]
-fn last_fired(slot: u64) -> Option<u64> {
-    slot.checked_sub(1)
-}
-
-/// Emit an event unless the same kind fired for this device within the cooldown.
-fn emit(
-    dev: &mut DeviceState,
-    stats: &mut Stats,
+/// An event about to be emitted.
+struct Fire {
     kind: EventKind,
-    explanation: String,
-    now: u64,
-    t: &Thresholds,
-    out: &mut Vec<Output>,
-) {
-    emit_with(
-        dev,
-        stats,
-        kind,
-        explanation,
-        kind.is_bot_behaviour(),
-        now,
-        t,
-        out,
-    )
-}
-
-/// [`emit`] with the quarantine decision given (a rogue router advertisement's depends on it).
-#[allow(clippy::too_many_arguments)]
-fn emit_with(
-    dev: &mut DeviceState,
-    stats: &mut Stats,
-    kind: EventKind,
-    explanation: String,
+    said: Said,
+    /// Whether the gateway may isolate the device for it; usually
+    /// [`EventKind::is_bot_behaviour`] (a rogue router advertisement's depends on it).
     quarantine: bool,
-    now: u64,
-    t: &Thresholds,
-    out: &mut Vec<Output>,
-) {
-    let k = kind as usize;
-    if last_fired(dev.last_fired[k]).is_some_and(|last| now < last + t.cooldown_s * NS) {
-        return;
+}
+
+impl Fire {
+    fn new(kind: EventKind, said: Said) -> Self {
+        Fire {
+            kind,
+            said,
+            quarantine: kind.is_bot_behaviour(),
+        }
     }
-    dev.last_fired[k] = now.saturating_add(1);
-    stats.events += 1;
-    out.push(Output::Event(Event {
-        device: dev.facts.mac,
-        kind,
-        time_ns: now,
-        time: rfc3339(now),
-        evidence: dev.evidence[k].tuples.iter().map(Tuple::evidence).collect(),
-        explanation,
-        quarantine,
-    }));
+}
+
+impl DeviceState {
+    /// Emit an event unless the same kind fired for this device within the cooldown: its
+    /// sentence in both languages, its evidence.
+    fn emit(
+        &mut self,
+        f: Fire,
+        now: u64,
+        t: &Thresholds,
+        stats: &mut Stats,
+        out: &mut Vec<Output>,
+    ) {
+        if !self.cooldowns.may_fire(f.kind, now, t) {
+            return;
+        }
+        self.cooldowns.fired(f.kind, now);
+        stats.events += 1;
+        let who = self.who();
+        out.push(Output::Event(Event {
+            device: self.facts.mac,
+            kind: f.kind,
+            time_ns: now,
+            time: rfc3339(now),
+            evidence: self
+                .evidence
+                .of(f.kind)
+                .iter()
+                .map(Tuple::evidence)
+                .collect(),
+            explanation: f.said.render(&who, Lang::En),
+            explanation_fr: f.said.render(&who, Lang::Fr),
+            quarantine: f.quarantine,
+        }));
+    }
+}
+
+/// What a device's own UDP says about it: DHCPv4/v6 requests, mDNS names. Returns (facts
+/// changed, emit them now).
+fn identity_from(
+    dev: &mut DeviceState,
+    p: &Packet<'_>,
+    fired: &mut Vec<(EventKind, Said)>,
+) -> (bool, bool) {
+    if p.sport == 68 && p.dport == 67 {
+        if let Some(f) = parse_dhcpv4(p.payload) {
+            return merge_dhcp(dev, f, fired);
+        }
+    } else if p.dport == 547 {
+        if let Some(f) = parse_dhcpv6(p.payload) {
+            if !f.is_server_reply {
+                return merge_dhcp(dev, f, fired);
+            }
+        }
+    } else if p.sport == 5353 && p.dport == 5353 {
+        let mut changed = false;
+        for n in parse_mdns_names(p.payload) {
+            if dev.facts.mdns_names.len() < crate::identity::MAX_MDNS_NAMES {
+                changed |= dev.facts.mdns_names.insert(n);
+            }
+        }
+        return (changed, false);
+    }
+    (false, false)
 }
 
 /// Merge what a device's own DHCP message says about it. Returns (facts changed, emit them
@@ -1990,7 +1630,7 @@ fn emit_with(
 fn merge_dhcp(
     dev: &mut DeviceState,
     f: crate::identity::DhcpFacts,
-    fired: &mut Vec<(EventKind, String)>,
+    fired: &mut Vec<(EventKind, Said)>,
 ) -> (bool, bool) {
     let facts = &mut dev.facts;
     let before = facts.clone();
@@ -2017,21 +1657,13 @@ fn merge_dhcp(
                     urgent = facts.mud_url_changed_to.is_none();
                     let first = first.clone();
                     facts.mud_url_changed_to = Some(url.clone());
-                    fired.push((
-                        EventKind::MudUrlChanged,
-                        format!(
-                            "now names a different manufacturer network profile ({url}) than it first did ({first}); the first one stays in use and the device is treated more strictly until you check it.",
-                        ),
-                    ));
+                    fired.push((EventKind::MudUrlChanged, Said::MudUrlChanged { url, first }));
                 }
             }
         },
-        Some(MudUrlOption::Refused { why, shown }) => fired.push((
-            EventKind::MudUrlInvalid,
-            format!(
-                "announced a manufacturer network profile address that {why}, so it was not used: \"{shown}\"."
-            ),
-        )),
+        Some(MudUrlOption::Refused { why, shown }) => {
+            fired.push((EventKind::MudUrlInvalid, Said::MudUrlInvalid { why, shown }))
+        }
     }
     (*facts != before, urgent)
 }
@@ -2141,7 +1773,7 @@ fn parse_query(payload: &[u8]) -> Option<QueryInfo> {
 
 #[cfg(test)]
 mod port_map_tests {
-    use super::*;
+    use crate::windows::{distinct_ports, port_hash, port_scan_bits};
 
     #[test]
     fn the_port_map_counts_tens_of_ports_and_tells_them_from_a_few() {

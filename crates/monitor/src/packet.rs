@@ -11,56 +11,7 @@
 use etherparse::{LaxNetSlice, LaxSlicedPacket, LinkSlice, TransportSlice};
 use std::net::IpAddr;
 
-/// A MAC address (EUI-48).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
-pub struct Mac(pub [u8; 6]);
-
-impl Mac {
-    /// Group bit set: broadcast or multicast, never a device's own address.
-    pub fn is_group(&self) -> bool {
-        self.0[0] & 1 == 1
-    }
-}
-
-impl std::fmt::Display for Mac {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let m = self.0;
-        write!(
-            f,
-            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-            m[0], m[1], m[2], m[3], m[4], m[5]
-        )
-    }
-}
-
-impl std::str::FromStr for Mac {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let parts: Vec<&str> = s.split([':', '-']).collect();
-        if parts.len() != 6 {
-            return Err(format!("{s:?} is not a MAC address like 02:00:00:00:00:01"));
-        }
-        let mut m = [0u8; 6];
-        for (i, p) in parts.iter().enumerate() {
-            m[i] = u8::from_str_radix(p, 16)
-                .map_err(|_| format!("{s:?} is not a MAC address like 02:00:00:00:00:01"))?;
-        }
-        Ok(Mac(m))
-    }
-}
-
-impl serde::Serialize for Mac {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Mac {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+pub use mud::Mac;
 
 /// IANA protocol numbers the detectors care about.
 pub const TCP: u8 = 6;

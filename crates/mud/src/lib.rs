@@ -10,8 +10,10 @@
 #![forbid(unsafe_code)]
 
 pub mod explain;
+pub mod mac;
 pub mod parse;
 pub mod policy;
 pub mod signature;
 
+pub use mac::{Mac, ParseMacError};
 pub use policy::*;

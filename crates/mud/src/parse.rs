@@ -881,7 +881,7 @@ enum Side {
 #[derive(Debug, Clone)]
 enum CondKind {
     Peer(Peer),
-    Mac(String),
+    Mac(crate::Mac),
 }
 
 /// An address-like condition of an ACE.
@@ -1519,14 +1519,12 @@ fn parse_ethertype(ctx: &mut Ctx, field: &Field) -> Res<u16> {
     }
 }
 
-/// `yang:mac-address`: six colon-separated hex octets; returned lower-case.
-fn normalize_mac(text: &str) -> Option<String> {
-    let octets: Vec<&str> = text.split(':').collect();
-    let valid = octets.len() == 6
-        && octets
-            .iter()
-            .all(|o| o.len() == 2 && o.chars().all(|c| c.is_ascii_hexdigit()));
-    valid.then(|| text.to_ascii_lowercase())
+/// `yang:mac-address`: six colon-separated hex octets (RFC 6991 allows no other separator).
+fn normalize_mac(text: &str) -> Option<crate::Mac> {
+    if text.contains('-') {
+        return None;
+    }
+    text.parse().ok()
 }
 
 /// The `ietf-mud:mud` match container (RFC 8520 §3.10–§3.16).
@@ -1735,7 +1733,7 @@ fn resolve(ctx: &mut Ctx, acl: &Acl, ace: &Ace, direction: Direction) -> Res<Opt
     };
 
     let peer_mac = ace.conds.iter().find_map(|c| match &c.kind {
-        CondKind::Mac(mac) if c.side == peer_side => Some(mac.clone()),
+        CondKind::Mac(mac) if c.side == peer_side => Some(*mac),
         _ => None,
     });
     let eth = ace.has_eth.then_some(EthMatch {

@@ -149,9 +149,9 @@ pub struct IcmpMatch {
 pub struct EthMatch {
     /// `ethertype` as a number (RFC 8519 `eth` container).
     pub ethertype: Option<u16>,
-    /// Peer MAC address (the destination for from-device, source for to-device), lower-case
-    /// colon form.
-    pub peer_mac: Option<String>,
+    /// Peer MAC address (the destination for from-device, source for to-device); serialised in
+    /// lower-case colon form.
+    pub peer_mac: Option<crate::Mac>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -519,7 +519,10 @@ fn namib_amazon_echo_facts() {
     assert_eq!(dhcp.peer, net("255.255.255.255/32"));
     let eth = dhcp.eth.as_ref().unwrap();
     assert_eq!(
-        (eth.ethertype, eth.peer_mac.as_deref()),
+        (
+            eth.ethertype,
+            eth.peer_mac.map(|m| m.to_string()).as_deref()
+        ),
         (Some(0x0800), Some("ff:ff:ff:ff:ff:ff"))
     );
     let ping = rule(&p, "from-ipv4-amazonecho/from-ipv4-amazonecho-8", FROM);

@@ -722,7 +722,7 @@ fn eth() {
         r.eth,
         Some(EthMatch {
             ethertype: Some(0x888e),
-            peer_mac: Some("01:80:c2:00:00:03".into())
+            peer_mac: Some("01:80:c2:00:00:03".parse().unwrap())
         })
     );
     assert_eq!((r.protocol, r.peer), (None, Peer::Any));

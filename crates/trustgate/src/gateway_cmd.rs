@@ -84,7 +84,7 @@ pub struct StatusArgs {
 #[derive(Args)]
 pub struct OwnerArgs {
     /// The device's MAC address.
-    pub mac: monitor::Mac,
+    pub mac: mud::Mac,
     /// The running gateway's state directory (its --state).
     #[arg(long, default_value = DEFAULT_STATE_DIR)]
     pub state: PathBuf,
@@ -148,7 +148,7 @@ pub struct RunArgs {
     /// A device you trust (laptop, phone): held at `trusted` (internet and LAN, only replies
     /// come in from outside) instead of `default`. Repeat for several.
     #[arg(long = "trusted")]
-    pub trusted: Vec<monitor::Mac>,
+    pub trusted: Vec<mud::Mac>,
     /// Stop after this many seconds (default: run until interrupted).
     #[arg(long)]
     pub duration: Option<u64>,

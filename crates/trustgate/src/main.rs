@@ -36,7 +36,7 @@ mod registry_cmd;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use enforce::{Compiler, Device, Level, MacAddr, Site};
+use enforce::{Compiler, Device, Level, Mac, Site};
 use mud::parse::{parse, Mode, ParseError, Warning};
 use serde_json::json;
 use std::net::IpAddr;
@@ -175,7 +175,7 @@ enum MudCommand {
         input: InputOpts,
         /// The device's MAC address.
         #[arg(long)]
-        mac: MacAddr,
+        mac: Mac,
         /// The device's IPv4/IPv6 addresses (repeat for several).
         #[arg(long = "ip")]
         ips: Vec<IpAddr>,
