@@ -399,7 +399,7 @@ fn explain_and_demo_speak_plainly() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let steps = v["demo"].as_array().unwrap();
-    assert_eq!(steps.len(), 6);
+    assert_eq!(steps.len(), 7);
     // The gateway step replays a capture with infected devices: it names them and the event
     // that caught the first, within the 10 s the issue asks for.
     let gw = &steps[5]["data"];
@@ -419,6 +419,15 @@ fn explain_and_demo_speak_plainly() {
     );
     assert!(steps[1]["data"]["tampered_refused"].as_str().is_some());
     assert!(steps[3]["data"]["device_rules"].as_u64().unwrap() > 2);
+    // The MUD-manager step: fetched over HTTPS, declared with an active label, then
+    // update-only after the revocation, with the revocation's reason.
+    let mm = &steps[6]["data"];
+    assert!(mm["mud_url"].as_str().unwrap().starts_with("https://localhost:"));
+    assert!(mm["declared_reason"].as_str().unwrap().contains("is active"), "{mm}");
+    assert!(
+        mm["update_only_reason"].as_str().unwrap().contains("default password"),
+        "{mm}"
+    );
     let _ = std::fs::remove_dir_all(v["dir"].as_str().unwrap());
 }
 
