@@ -1382,8 +1382,25 @@ fn parse_port(ctx: &mut Ctx, field: &Field) -> Res<PortMatch> {
     let port = p.take("port");
     p.finish(ctx);
 
-    let range = lower.is_some() || upper.is_some();
-    let single = operator.is_some() || port.is_some();
+    let mut range = lower.is_some() || upper.is_some();
+    let mut single = operator.is_some() || port.is_some();
+    // MUDgee writes `operator: eq` beside `lower-port`/`upper-port` (three public profiles
+    // do); RFC 8519 §4.2 makes the two a choice. Lenient mode reads them as the range.
+    if range
+        && single
+        && port.is_none()
+        && lower.is_some()
+        && upper.is_some()
+        && operator.as_ref().is_some_and(|o| o.str().is_ok_and(|s| s == "eq"))
+    {
+        ctx.deviation(
+            &field.path,
+            "a port match is either lower-port/upper-port or operator/port, not both (RFC 8519 §4.2); this one has operator \"eq\" beside lower-port/upper-port, as MUDgee writes",
+            "read as the range lower-port..upper-port",
+        )?;
+        single = false;
+        range = true;
+    }
     match (range, single) {
         (true, true) => Err(error(
             &field.path,

@@ -880,3 +880,38 @@ fn draft_era_names_are_lenient_only() {
         p.warnings
     );
 }
+
+/// MUDgee's port quirk (`operator: eq` beside `lower-port`/`upper-port`), made from Cisco's
+/// real Luminaire file by rewriting its first port match in that shape: strict refuses it,
+/// lenient reads the range with a warning naming the quirk.
+#[test]
+fn mudgee_operator_eq_with_a_port_range_is_a_range_in_lenient_mode_only() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/mud/cisco/Luminaire_150.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let quirky = text.replacen(
+        "\"operator\": \"eq\",\n                    \"port\": 443",
+        "\"operator\": \"eq\",\n                    \"lower-port\": 443,\n                    \"upper-port\": 444",
+        1,
+    );
+    assert_ne!(quirky, text, "the rewrite must apply");
+    let err = mud::parse::parse(quirky.as_bytes(), mud::parse::Mode::Strict).unwrap_err();
+    assert!(err.rule.contains("not both"), "{err}");
+    let parsed = mud::parse::parse(quirky.as_bytes(), mud::parse::Mode::Lenient).unwrap();
+    assert!(
+        parsed.warnings.iter().any(|w| w.message.contains("MUDgee")
+            && w.message.contains("read as the range")),
+        "{:?}",
+        parsed.warnings
+    );
+    let ranges: Vec<_> = parsed
+        .policy
+        .rules
+        .iter()
+        .filter_map(|r| r.src_port)
+        .filter(|p| matches!(p, mud::PortMatch::Range(443, 444)))
+        .collect();
+    assert_eq!(ranges.len(), 1, "{:?}", parsed.policy.rules);
+}
