@@ -84,7 +84,7 @@ use openssl::stack::Stack;
 use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::verify::{X509VerifyFlags, X509VerifyParam};
 use openssl::x509::{X509PurposeId, X509Ref, X509StoreContext, X509StoreContextRef, X509};
-use time::format_description::well_known::Rfc3339;
+use crate::rfc3339;
 use time::OffsetDateTime;
 
 /// `id-signedData` (RFC 5652 §5.1).
@@ -733,12 +733,6 @@ fn openssl_subject(cert: &X509Ref) -> String {
         .and_then(|der| Certificate::from_der(&der).ok())
         .map(|c| c.tbs_certificate.subject.to_string())
         .unwrap_or_else(|| "(unreadable certificate)".into())
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| format!("{} (Unix time)", t.unix_timestamp()))
 }
 
 fn rfc3339_from_x509(t: cms::cert::x509::time::Time) -> String {

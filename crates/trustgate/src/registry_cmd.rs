@@ -630,7 +630,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             Ok(None)
         }),
         RegistryCommand::Submit { label, url, json } => rt.block_on(async {
-            let bytes = read_bounded(&label, registry::http::MAX_LABEL_BODY, "labels")?;
+            let bytes = read_bounded(&label, registry::MAX_LABEL_BODY, "labels")?;
             match registry::Client::new(&url)?.submit_label(&bytes).await {
                 Ok(s) => {
                     print_submitted(&s, json, "accepted")?;
