@@ -3,10 +3,31 @@
 
 use crate::{read_bounded, Finding};
 use anyhow::{Context, Result};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+
+/// Which registry database an operator command (and `serve`) uses.
+#[derive(Args)]
+pub struct StoreOpts {
+    /// The registry's database: sqlite:///path/file.db or postgres://user:pass@host/db
+    /// (default: the SQLite file registry.db in the data directory).
+    #[arg(long)]
+    db: Option<String>,
+    /// The registry's data directory, where the default database and the log key live
+    /// (default: $TRUSTGATE_DATA, else $XDG_DATA_HOME/trustgate, else ~/.local/share/trustgate).
+    #[arg(long = "data-dir")]
+    data_dir: Option<PathBuf>,
+}
+
+/// Which registry a client command talks to.
+#[derive(Args)]
+pub struct RegistryUrl {
+    /// The registry's base URL (e.g. https://registry.example).
+    #[arg(long)]
+    url: String,
+}
 
 #[derive(Subcommand)]
 pub enum RegistryCommand {
@@ -23,19 +44,14 @@ pub enum RegistryCommand {
     ///
     /// Example: trustgate registry serve --listen 0.0.0.0:8080 --db postgres://u:p@db/registry
     Serve {
-        /// sqlite:///path/file.db or postgres://user:pass@host/db (default: sqlite file in --data-dir).
-        #[arg(long)]
-        db: Option<String>,
+        #[command(flatten)]
+        store: StoreOpts,
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// The log's signing key file (default: DATA_DIR/log.key; created if absent).
         #[arg(long = "log-key")]
         log_key: Option<PathBuf>,
-        /// Where the default database and key live (default: $TRUSTGATE_DATA, else
-        /// $XDG_DATA_HOME/trustgate, else ~/.local/share/trustgate).
-        #[arg(long = "data-dir")]
-        data_dir: Option<PathBuf>,
         /// Log origin (checkpoint first line) for a newly created key.
         #[arg(long, default_value = "localhost/trustgate-registry")]
         origin: String,
@@ -56,12 +72,8 @@ pub enum RegistryCommand {
         /// The assessor's name, as shown on consumer pages' records.
         #[arg(long)]
         name: String,
-        /// The registry's database (default: the SQLite file in the data directory).
-        #[arg(long)]
-        db: Option<String>,
-        /// The registry's data directory (see `serve --help`).
-        #[arg(long = "data-dir")]
-        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreOpts,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -73,12 +85,8 @@ pub enum RegistryCommand {
     RetireAssessor {
         /// Key id (16 hex characters, as printed by `keygen` and `add-assessor`).
         kid: String,
-        /// The registry's database (default: the SQLite file in the data directory).
-        #[arg(long)]
-        db: Option<String>,
-        /// The registry's data directory (see `serve --help`).
-        #[arg(long = "data-dir")]
-        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreOpts,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -97,12 +105,8 @@ pub enum RegistryCommand {
         /// A name for the key, for records and messages.
         #[arg(long)]
         name: String,
-        /// The registry's database (default: the SQLite file in the data directory).
-        #[arg(long)]
-        db: Option<String>,
-        /// The registry's data directory (see `serve --help`).
-        #[arg(long = "data-dir")]
-        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreOpts,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -113,12 +117,8 @@ pub enum RegistryCommand {
     /// Say which registry as for `add-assessor`. Example:
     /// trustgate registry list-assessors --data-dir /var/lib/trustgate --json
     ListAssessors {
-        /// The registry's database (default: the SQLite file in the data directory).
-        #[arg(long)]
-        db: Option<String>,
-        /// The registry's data directory (see `serve --help`).
-        #[arg(long = "data-dir")]
-        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreOpts,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -129,9 +129,8 @@ pub enum RegistryCommand {
     Submit {
         /// The signed label (COSE_Sign1, from `trustgate label issue`).
         label: PathBuf,
-        /// The registry's base URL (e.g. https://registry.example).
-        #[arg(long)]
-        url: String,
+        #[command(flatten)]
+        registry: RegistryUrl,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -156,9 +155,8 @@ pub enum RegistryCommand {
         /// A registered operator private key (see `add-operator`).
         #[arg(long = "operator-key")]
         operator_key: Option<PathBuf>,
-        /// The registry's base URL (e.g. https://registry.example).
-        #[arg(long)]
-        url: String,
+        #[command(flatten)]
+        registry: RegistryUrl,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -175,9 +173,8 @@ pub enum RegistryCommand {
         /// The issuing assessor's private key.
         #[arg(long)]
         key: PathBuf,
-        /// The registry's base URL (e.g. https://registry.example).
-        #[arg(long)]
-        url: String,
+        #[command(flatten)]
+        registry: RegistryUrl,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -202,9 +199,8 @@ pub enum RegistryCommand {
         /// The device's MUD URL.
         #[arg(long = "mud-url")]
         mud_url: Option<String>,
-        /// The registry's base URL (e.g. https://registry.example).
-        #[arg(long)]
-        url: String,
+        #[command(flatten)]
+        registry: RegistryUrl,
         /// Write the proof bundle here (for `trustgate label verify --bundle`).
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
@@ -444,10 +440,9 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
     let rt = runtime()?;
     match cmd {
         RegistryCommand::Serve {
-            db,
+            store: StoreOpts { db, data_dir: dir },
             listen,
             log_key,
-            data_dir: dir,
             origin,
             public_url,
         } => rt.block_on(async {
@@ -506,8 +501,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
         RegistryCommand::AddAssessor {
             public_key,
             name,
-            db,
-            data_dir: dir,
+            store: StoreOpts { db, data_dir: dir },
             json,
         } => rt.block_on(async {
             let key = crate::label_cmd::read_public_key(&public_key, "assessor key")?;
@@ -535,8 +529,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
         RegistryCommand::AddOperator {
             public_key,
             name,
-            db,
-            data_dir: dir,
+            store: StoreOpts { db, data_dir: dir },
             json,
         } => rt.block_on(async {
             let key = crate::label_cmd::read_public_key(&public_key, "operator key")?;
@@ -567,8 +560,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
         }),
         RegistryCommand::RetireAssessor {
             kid,
-            db,
-            data_dir: dir,
+            store: StoreOpts { db, data_dir: dir },
             json,
         } => rt.block_on(async {
             let (url, _) = operator_db(db, dir)?;
@@ -587,8 +579,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             Ok(if done { None } else { Some(Finding) })
         }),
         RegistryCommand::ListAssessors {
-            db,
-            data_dir: dir,
+            store: StoreOpts { db, data_dir: dir },
             json,
         } => rt.block_on(async {
             let (url, _) = operator_db(db, dir)?;
@@ -629,7 +620,11 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             }
             Ok(None)
         }),
-        RegistryCommand::Submit { label, url, json } => rt.block_on(async {
+        RegistryCommand::Submit {
+            label,
+            registry: RegistryUrl { url },
+            json,
+        } => rt.block_on(async {
             let bytes = read_bounded(&label, registry::MAX_LABEL_BODY, "labels")?;
             match registry::Client::new(&url)?.submit_label(&bytes).await {
                 Ok(s) => {
@@ -644,7 +639,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             reason,
             key,
             operator_key,
-            url,
+            registry: RegistryUrl { url },
             json,
         } => {
             if reason.trim().is_empty() {
@@ -664,7 +659,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             id,
             date,
             key,
-            url,
+            registry: RegistryUrl { url },
             json,
         } => {
             let end_date = time::Date::parse(
@@ -679,7 +674,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             id,
             firmware,
             mud_url,
-            url,
+            registry: RegistryUrl { url },
             output,
             label_out,
             log_key,
