@@ -70,6 +70,7 @@
 
 use std::fmt;
 
+use crate::rfc3339;
 use cms::cert::x509::der::asn1::ObjectIdentifier;
 use cms::cert::x509::der::{Decode, Encode};
 use cms::cert::x509::ext::pkix::{KeyUsage, KeyUsages, SubjectKeyIdentifier};
@@ -84,7 +85,6 @@ use openssl::stack::Stack;
 use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::verify::{X509VerifyFlags, X509VerifyParam};
 use openssl::x509::{X509PurposeId, X509Ref, X509StoreContext, X509StoreContextRef, X509};
-use crate::rfc3339;
 use time::OffsetDateTime;
 
 /// `id-signedData` (RFC 5652 §5.1).

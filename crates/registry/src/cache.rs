@@ -78,8 +78,7 @@ impl Prepared {
         )
         .expect("a string serialises");
         out.extend_from_slice(b",\"checked_at\":");
-        serde_json::to_writer(&mut *out, &label::rfc3339(now))
-            .expect("a string serialises");
+        serde_json::to_writer(&mut *out, &label::rfc3339(now)).expect("a string serialises");
         out.extend_from_slice(self.tail.as_bytes());
     }
 

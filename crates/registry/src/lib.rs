@@ -140,14 +140,7 @@ pub async fn spawn(
     listen: SocketAddr,
     public_url: Option<String>,
 ) -> Result<Running, StartError> {
-    spawn_with_cache_entries(
-        store,
-        signer,
-        listen,
-        public_url,
-        DEFAULT_CACHE_ENTRIES,
-    )
-    .await
+    spawn_with_cache_entries(store, signer, listen, public_url, DEFAULT_CACHE_ENTRIES).await
 }
 
 /// [`spawn`] with a lookup cache of at most `cache_entries` labels ([`LookupCache`]).

@@ -8,17 +8,16 @@ use label::{Status, StatusEvent, StatusEventKind};
 use time::OffsetDateTime;
 use tlog::{Checkpoint, NoteSigner, ProofBundle, VerifierKey};
 
+use crate::api_error::ApiError;
 use crate::cache::{LookupCache, Prepared, DEFAULT_CACHE_ENTRIES};
 use crate::metrics::Metrics;
 use crate::sequencer::Sequencer;
-use crate::api_error::ApiError;
 use crate::statement::{self, StatementError, MAX_BACKDATE, MAX_FUTURE_SKEW};
 use crate::store::{LabelRecord, NewEntry, NewRecord, Store, StoreError, StoredCheckpoint};
 use crate::types::*;
 
 /// Most ids + digests in one batch status request.
 pub const MAX_BATCH_ITEMS: usize = 10_000;
-
 
 fn label_error(e: label::LabelError) -> ApiError {
     use label::LabelError as E;
