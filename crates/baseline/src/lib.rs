@@ -24,7 +24,7 @@
 //! assert_eq!(psti.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["5.1-1", "5.1-2"]);
 //! ```
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod model;
 mod render;

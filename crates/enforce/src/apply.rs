@@ -39,9 +39,10 @@ pub struct NftRunner {
 }
 
 /// Which of nft's two input languages a batch is sent in. Both are applied as one atomic
-/// transaction. Native syntax is the default because nft 1.0.6 parses our 1000-device batch
-/// about 2.5 times faster in it (enforce bench: 0.87 s against 2.16 s); every value in it is
-/// typed or sanitised, so nothing from a MUD file can inject syntax.
+/// transaction. Native syntax is the default because nft parses our 1000-device batch much
+/// faster in it than the same batch as JSON (`cargo bench -p enforce --bench apply` measures
+/// both in one run; the README has the last figures); every value in it is typed or
+/// sanitised, so nothing from a MUD file can inject syntax.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum BatchFormat {
     #[default]

@@ -30,7 +30,7 @@
 //! assert_eq!(parse_short_form(&url).unwrap().1, verified.digest);
 //! ```
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod cbor;
 pub mod claims;
@@ -59,6 +59,25 @@ pub use keys::{
 };
 pub use qr::{label_digest, parse_short_form, short_form};
 pub use status::{status, Status, StatusEvent, StatusEventKind};
+
+/// An instant as RFC 3339 text in UTC (`2026-03-01T12:00:00Z`, fractional seconds kept), the
+/// one way the registry writes the instants of labels, statements and its log. Years RFC 3339
+/// cannot write (before 0000, after 9999) come out as `<seconds> (Unix time)` instead of failing.
+///
+/// Claims and statements themselves use stricter canonical text (whole seconds) through serde.
+///
+/// ```
+/// let t = time::macros::datetime!(2026-03-01 13:00 +01:00);
+/// assert_eq!(label::rfc3339(t), "2026-03-01T12:00:00Z");
+/// ```
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.checked_to_offset(time::UtcOffset::UTC)
+        .and_then(|utc| {
+            utc.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{} (Unix time)", t.unix_timestamp()))
+}
 
 /// A complete, valid claim set for examples, tests and `trustgate demo`.
 pub fn example_claims() -> Claims {

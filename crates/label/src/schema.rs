@@ -68,7 +68,8 @@ fn resolve<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
     }
 }
 
-/// The description of the field at `path` (see [`node_at`]), if the schema has one.
+/// The description of the field at `path` (object keys; array items are entered with `[]`),
+/// if the schema has one.
 pub fn description(path: &[&str]) -> Option<&'static str> {
     node_at(path)?.get("description")?.as_str()
 }

@@ -233,11 +233,7 @@ pub enum Output {
 
 /// RFC 3339 for a packet time.
 pub fn rfc3339(time_ns: u64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(time_ns as i128)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| format!("{time_ns}ns"))
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(time_ns))
+        .map(mud::rfc3339)
+        .unwrap_or_else(|_| format!("{time_ns}ns"))
 }

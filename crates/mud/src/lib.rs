@@ -17,3 +17,19 @@ pub mod signature;
 
 pub use mac::{Mac, ParseMacError};
 pub use policy::*;
+
+/// An instant as RFC 3339 text in UTC (`2026-03-01T12:00:00Z`, fractional seconds kept), for
+/// certificate validity in signature results and errors, and for the monitor's event times.
+/// Years RFC 3339 cannot write (before 0000, after 9999) come out as `<seconds> (Unix time)`
+/// instead of failing.
+///
+/// The same rule as `label::rfc3339`: `mud` sits below `monitor` and `label` below `registry`,
+/// and no crate sits below both.
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.checked_to_offset(time::UtcOffset::UTC)
+        .and_then(|utc| {
+            utc.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{} (Unix time)", t.unix_timestamp()))
+}

@@ -70,6 +70,7 @@
 
 use std::fmt;
 
+use crate::rfc3339;
 use cms::cert::x509::der::asn1::ObjectIdentifier;
 use cms::cert::x509::der::{Decode, Encode};
 use cms::cert::x509::ext::pkix::{KeyUsage, KeyUsages, SubjectKeyIdentifier};
@@ -84,7 +85,6 @@ use openssl::stack::Stack;
 use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::verify::{X509VerifyFlags, X509VerifyParam};
 use openssl::x509::{X509PurposeId, X509Ref, X509StoreContext, X509StoreContextRef, X509};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// `id-signedData` (RFC 5652 §5.1).
@@ -748,12 +748,6 @@ fn openssl_subject(cert: &X509Ref) -> String {
         .and_then(|der| Certificate::from_der(&der).ok())
         .map(|c| c.tbs_certificate.subject.to_string())
         .unwrap_or_else(|| "(unreadable certificate)".into())
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| format!("{} (Unix time)", t.unix_timestamp()))
 }
 
 fn rfc3339_from_x509(t: cms::cert::x509::time::Time) -> String {

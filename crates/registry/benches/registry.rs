@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use registry::sequencer::Sequencer;
-use registry::store::{NewEntry, NewRecord};
+use registry::bench::Sequencer;
+use registry::bench::{NewEntry, NewRecord};
 use registry::{Service, Store};
 use tlog::{Checkpoint, LogVerifier, NodeId, NoteSigner, ProofBundle, TreeBuilder};
 
@@ -115,7 +115,7 @@ async fn appends(backend: &str, rows: &mut Vec<Row>) {
         return;
     };
     let store = Store::open(&url).await.unwrap();
-    let seq = Sequencer::start(store.clone(), signer(), registry::metrics::Metrics::new())
+    let seq = Sequencer::start(store.clone(), signer(), registry::Metrics::new())
         .await
         .unwrap();
     let started = Instant::now();

@@ -68,7 +68,7 @@ pub fn check_statements(
             true
         } else {
             return Err(format!(
-                "statement entry {} is signed by key {kid}, neither the label's assessor key nor a registry operator key given",
+                "statement entry {} is signed by key {kid}, neither the label's assessor key nor a registry operator key given (pass the registry operator's public key)",
                 s.leaf_index
             ));
         };

@@ -64,7 +64,7 @@ pub struct Prepared {
 impl Prepared {
     /// Appends this label's [`crate::LabelView`] JSON, with its status computed at `now`, to
     /// `out`. Byte for byte what `serde_json` writes for the equivalent `LabelView` (tested).
-    pub fn render_into(&self, now: OffsetDateTime, out: &mut Vec<u8>) {
+    pub(crate) fn render_into(&self, now: OffsetDateTime, out: &mut Vec<u8>) {
         let status = label::status(&self.claims, now, &self.facts);
         out.extend_from_slice(self.head.as_bytes());
         serde_json::to_writer(&mut *out, &status).expect("a status serialises");
@@ -78,13 +78,12 @@ impl Prepared {
         )
         .expect("a string serialises");
         out.extend_from_slice(b",\"checked_at\":");
-        serde_json::to_writer(&mut *out, &crate::service::rfc3339(now))
-            .expect("a string serialises");
+        serde_json::to_writer(&mut *out, &label::rfc3339(now)).expect("a string serialises");
         out.extend_from_slice(self.tail.as_bytes());
     }
 
     /// Serialised bytes this entry holds (its JSON parts).
-    pub fn json_bytes(&self) -> usize {
+    pub(crate) fn json_bytes(&self) -> usize {
         self.head.len() + self.tail.len()
     }
 }
@@ -133,7 +132,7 @@ impl LookupCache {
     }
 
     /// The current invalidation epoch: note it BEFORE reading what a fill is built from.
-    pub fn epoch(&self) -> u64 {
+    pub(crate) fn epoch(&self) -> u64 {
         self.lock().epoch
     }
 
@@ -143,7 +142,7 @@ impl LookupCache {
     }
 
     /// The cached label with this COSE digest.
-    pub fn get_by_digest(&self, digest: &[u8; 32]) -> Option<Arc<Prepared>> {
+    pub(crate) fn get_by_digest(&self, digest: &[u8; 32]) -> Option<Arc<Prepared>> {
         let mut g = self.lock();
         let id = g.by_digest.get(digest)?.clone();
         g.by_id.get(&id).cloned()
@@ -152,7 +151,7 @@ impl LookupCache {
     /// Inserts `p` unless an invalidation happened since `epoch` (then what it was built from
     /// may predate a committed status statement). Evicts the least recently used label when
     /// full. Returns whether it was inserted.
-    pub fn insert_if_current(&self, epoch: u64, p: Arc<Prepared>) -> bool {
+    pub(crate) fn insert_if_current(&self, epoch: u64, p: Arc<Prepared>) -> bool {
         let mut g = self.lock();
         if g.epoch != epoch {
             return false;
@@ -173,7 +172,7 @@ impl LookupCache {
 
     /// Drops these labels' entries and bumps the epoch. The sequencer calls this after
     /// committing status statements about them and before acknowledging.
-    pub fn invalidate<'a>(&self, label_ids: impl IntoIterator<Item = &'a str>) {
+    pub(crate) fn invalidate<'a>(&self, label_ids: impl IntoIterator<Item = &'a str>) {
         let mut g = self.lock();
         g.epoch += 1;
         for id in label_ids {

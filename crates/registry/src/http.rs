@@ -27,7 +27,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use tlog::tile::{encode_entry_bundle, EntryBundle, Tile, TILE_HEIGHT};
 
-use crate::service::{ApiError, Lookup, Service};
+use crate::api_error::{new_request_id, with_id, ApiError};
+use crate::service::{Lookup, Service};
 use crate::types::*;
 
 /// Largest label body accepted.
@@ -101,39 +102,11 @@ pub fn router(service: Service) -> Router {
 /// The response header carrying the id the server gave the request.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
-
-/// The id of the request being handled (set by the router for the handler's task), or a fresh
-/// one outside a request. Ids are `<8 hex digits, random per process>-<sequence number>`:
-/// unique within a process and unlikely to repeat across restarts; not a secret.
-pub fn request_id() -> String {
-    REQUEST_ID
-        .try_with(Clone::clone)
-        .unwrap_or_else(|_| new_request_id())
-}
-
-fn new_request_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::OnceLock;
-    static PREFIX: OnceLock<u32> = OnceLock::new();
-    static SEQ: AtomicU64 = AtomicU64::new(1);
-    // std's RandomState is seeded from the OS random source: a random prefix without a crate.
-    let prefix = *PREFIX.get_or_init(|| {
-        std::collections::hash_map::RandomState::new()
-            .build_hasher()
-            .finish() as u32
-    });
-    format!("{prefix:08x}-{}", SEQ.fetch_add(1, Ordering::Relaxed))
-}
-
 /// Gives every request an id (never the client's own: it is logged), visible to the handler
-/// through [`request_id`] and sent back in [`REQUEST_ID_HEADER`].
+/// through [`crate::api_error::request_id`] and sent back in [`REQUEST_ID_HEADER`].
 async fn with_request_id(req: Request, next: Next) -> Response {
     let id = new_request_id();
-    let mut resp = REQUEST_ID.scope(id.clone(), next.run(req)).await;
+    let mut resp = with_id(id.clone(), next.run(req)).await;
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert(REQUEST_ID_HEADER, v);
     }

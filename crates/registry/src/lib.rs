@@ -25,14 +25,14 @@
 //!
 //! ## Durability
 //!
-//! One sequencer task ([`sequencer`]) commits each batch of submissions (entries, lookups'
+//! One sequencer task (started by [`Service::start`]) commits each batch of submissions (entries, lookups'
 //! index rows, new subtree hashes and the new signed checkpoint) in one transaction and replies
 //! only after commit; SQLite runs WAL with `synchronous=FULL`.
 //!
 //! ## Lookups
 //!
 //! `GET /v1/labels/{id}` and `GET /v1/lookup` answer from a bounded in-memory LRU of prepared
-//! answers ([`cache`]; default 10,000 labels): proofs as of the checkpoint the entry was built
+//! answers ([`LookupCache`]; default [`DEFAULT_CACHE_ENTRIES`] labels): proofs as of the checkpoint the entry was built
 //! with (still valid as the log grows), status computed per request, entries of a label
 //! dropped by the sequencer after it commits a statement about it and before it acknowledges.
 //! Only the process running the sequencer may serve lookups from a given database.
@@ -48,29 +48,51 @@
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
-
-pub mod answer;
-pub mod cache;
-pub mod client;
-pub mod http;
-pub mod logkey;
-pub mod metrics;
-pub mod page;
-pub mod sequencer;
-pub mod service;
-pub mod statement;
-pub mod store;
-pub mod types;
+#![deny(missing_docs)]
 
 use std::net::SocketAddr;
 
+mod api_error;
+pub mod answer;
+mod cache;
+mod client;
+mod http;
+pub mod logkey;
+mod metrics;
+mod page;
+mod sequencer;
+mod service;
+pub mod statement;
+mod store;
+mod types;
+
+pub use api_error::{request_id, ApiError};
+pub use cache::{CacheStats, LookupCache, Prepared, DEFAULT_CACHE_ENTRIES};
 pub use client::{Client, ClientError};
-pub use http::{serve, Limits};
-pub use service::{ApiError, Lookup, Service, MAX_BATCH_ITEMS};
-pub use statement::{sign_statement, verify_statement, StatementError, STATUS_CONTENT_TYPE};
-pub use store::{AssessorRecord, Backend, Counts, Store, StoreError};
+pub use http::{
+    openapi_json, router, serve, Limits, MAX_BATCH_BODY, MAX_LABEL_BODY, MAX_STATEMENT_BODY,
+    REQUEST_ID_HEADER,
+};
+pub use metrics::Metrics;
+pub use service::{Lookup, Service, MAX_BATCH_ITEMS};
+pub use statement::{
+    sign_statement, verify_statement, StatementError, MAX_BACKDATE, MAX_FUTURE_SKEW,
+    STATUS_CONTENT_TYPE,
+};
+pub use store::{
+    AssessorRecord, Backend, Counts, EventRecord, LabelRecord, Prefetched, Store, StoreError,
+    StoredCheckpoint,
+};
 pub use types::*;
+
+/// Not API: what `benches/registry.rs` measures below [`Service`] (the sequencer's durable
+/// appends alone). Nothing else should start a [`sequencer`](bench::Sequencer): a database has
+/// exactly one, the one [`Service::start`] runs.
+#[doc(hidden)]
+pub mod bench {
+    pub use crate::sequencer::{Receipt, SequenceError, Sequencer};
+    pub use crate::store::{NewEntry, NewRecord};
+}
 
 /// A registry serving HTTP in this process (the demo, tests, `trustgate registry serve`).
 #[derive(Debug)]
@@ -119,17 +141,10 @@ pub async fn spawn(
     listen: SocketAddr,
     public_url: Option<String>,
 ) -> Result<Running, StartError> {
-    spawn_with_cache_entries(
-        store,
-        signer,
-        listen,
-        public_url,
-        cache::DEFAULT_CACHE_ENTRIES,
-    )
-    .await
+    spawn_with_cache_entries(store, signer, listen, public_url, DEFAULT_CACHE_ENTRIES).await
 }
 
-/// [`spawn`] with a lookup cache of at most `cache_entries` labels ([`cache`]).
+/// [`spawn`] with a lookup cache of at most `cache_entries` labels ([`LookupCache`]).
 pub async fn spawn_with_cache_entries(
     store: Store,
     signer: tlog::NoteSigner,
@@ -149,7 +164,7 @@ pub async fn spawn_with_cache_entries(
 }
 
 /// [`spawn_with_cache_entries`] with connection limits other than [`Limits::default`]
-/// (header and request timeouts, connection cap; see [`http::serve`]).
+/// (header and request timeouts, connection cap; see [`serve`]).
 pub async fn spawn_with_limits(
     store: Store,
     signer: tlog::NoteSigner,

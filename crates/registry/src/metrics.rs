@@ -104,14 +104,14 @@ impl Metrics {
     }
 
     /// Counts one appended entry.
-    pub fn appended(&self, kind: &str) {
+    pub(crate) fn appended(&self, kind: &str) {
         self.appended
             .get_or_create(&KindLabel { kind: kind.into() })
             .inc();
     }
 
     /// Counts one HTTP request.
-    pub fn request(&self, route: &str, status: u16) {
+    pub(crate) fn request(&self, route: &str, status: u16) {
         self.requests
             .get_or_create(&RequestLabels {
                 route: route.into(),
@@ -121,7 +121,7 @@ impl Metrics {
     }
 
     /// Counts one refused submission.
-    pub fn refused(&self, error: &str) {
+    pub(crate) fn refused(&self, error: &str) {
         self.refused
             .get_or_create(&ErrorLabel {
                 error: error.into(),

@@ -16,12 +16,13 @@ use html_escape::encode_text as esc;
 use label::{Outcome, StatusEventKind};
 use serde::Deserialize;
 
-use crate::service::{ApiError, Lookup, Service};
+use crate::api_error::ApiError;
+use crate::service::{Lookup, Service};
 use crate::types::LabelView;
 
 /// The page's language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
+pub(crate) enum Lang {
     /// English.
     En,
     /// French.
@@ -45,7 +46,7 @@ impl Lang {
 
     /// `?lang=` wins; else the first English or French entry of `Accept-Language` by the
     /// browser's preference (`fr-CA` counts as French); else English.
-    pub fn choose(query: Option<&str>, accept_language: Option<&str>) -> Lang {
+    pub(crate) fn choose(query: Option<&str>, accept_language: Option<&str>) -> Lang {
         let pick = |tag: &str| match tag
             .split(['-', '_'])
             .next()
@@ -72,7 +73,7 @@ impl Lang {
 /// `?lang=en|fr`.
 #[derive(Deserialize, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct PageQuery {
+pub(crate) struct PageQuery {
     /// Page language, `en` or `fr` (default: from `Accept-Language`).
     lang: Option<String>,
 }
@@ -87,7 +88,7 @@ nav{text-align:right}code{word-break:break-all}";
     params(("digest" = String, Path, description = "the label's short-form digest (43 base64url characters)"), PageQuery),
     responses((status = 200, description = "the consumer page (HTML)", content_type = "text/html"),
               (status = 404, description = "no such label: a page saying so in English and French", content_type = "text/html")))]
-pub async fn consumer_page(
+pub(crate) async fn consumer_page(
     State(s): State<Service>,
     Path(digest): Path<String>,
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
@@ -117,7 +118,7 @@ pub async fn consumer_page(
 }
 
 /// The 404 page: no label with this code, in both languages (the preferred one first).
-pub fn not_found(lang: Lang) -> Response {
+pub(crate) fn not_found(lang: Lang) -> Response {
     let en = r#"<section lang="en"><h1 class="bad">No such label</h1>
 <p>This registry holds no security label for this code. The label or QR code you scanned is not genuine, or it was mistyped: do not rely on it. Ask the seller or the manufacturer for a genuine label.</p></section>"#;
     let fr = r#"<section lang="fr"><h1 class="bad">Ce label n'existe pas</h1>
@@ -158,13 +159,8 @@ fn claim<'a>(v: &'a serde_json::Value, path: &[&str]) -> &'a str {
     at.as_str().unwrap_or("")
 }
 
-/// The page for one label, in English.
-pub fn render(view: &LabelView) -> Result<String, ApiError> {
-    render_in(view, Lang::En)
-}
-
 /// The page for one label in `lang`.
-pub fn render_in(view: &LabelView, lang: Lang) -> Result<String, ApiError> {
+pub(crate) fn render_in(view: &LabelView, lang: Lang) -> Result<String, ApiError> {
     let c = &view.claims;
     let qr = qrcode::QrCode::new(view.consumer_page.as_bytes())
         .map_err(|e| ApiError::new(500, "qr", e.to_string()))?

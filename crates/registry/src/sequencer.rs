@@ -21,7 +21,7 @@ use crate::metrics::Metrics;
 use crate::store::{NewEntry, NewRecord, Store, StoreError, StoredCheckpoint};
 
 /// Most submissions committed in one transaction.
-pub const MAX_BATCH: usize = 8192;
+pub(crate) const MAX_BATCH: usize = 8192;
 
 /// What an acknowledged append returns.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,89 +8,16 @@ use label::{Status, StatusEvent, StatusEventKind};
 use time::OffsetDateTime;
 use tlog::{Checkpoint, NoteSigner, ProofBundle, VerifierKey};
 
+use crate::api_error::ApiError;
 use crate::cache::{LookupCache, Prepared, DEFAULT_CACHE_ENTRIES};
 use crate::metrics::Metrics;
-use crate::sequencer::{SequenceError, Sequencer};
-use crate::statement::{self, StatementError};
+use crate::sequencer::Sequencer;
+use crate::statement::{self, StatementError, MAX_BACKDATE, MAX_FUTURE_SKEW};
 use crate::store::{LabelRecord, NewEntry, NewRecord, Store, StoreError, StoredCheckpoint};
 use crate::types::*;
 
-/// How far in the future a statement's `at` may lie (clock skew between assessor and registry).
-pub const MAX_FUTURE_SKEW: time::Duration = time::Duration::minutes(5);
-
-/// How far in the past a statement's `at` may lie when the registry accepts it. Status is
-/// computed "as of" any instant, so a statement dated in the past rewrites what the label's
-/// status was at instants relying parties may already have acted on (an insurer's check last
-/// week). A day covers signing the statement when the problem was found and submitting it
-/// after a night or a time-zone hop; anything older is refused: sign it with the current time.
-/// A statement is also never earlier than the label's validity start or its log time.
-pub const MAX_BACKDATE: time::Duration = time::Duration::hours(24);
-
 /// Most ids + digests in one batch status request.
 pub const MAX_BATCH_ITEMS: usize = 10_000;
-
-/// A refusal: HTTP status, stable code, message. Nothing was stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiError {
-    /// HTTP status code.
-    pub status: u16,
-    /// Stable code.
-    pub code: &'static str,
-    /// What was wrong.
-    pub message: String,
-}
-
-impl ApiError {
-    /// A refusal.
-    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status, self.code, self.message)
-    }
-}
-
-impl ApiError {
-    /// The refusal for a storage failure: the failure's own text (database messages, table
-    /// and column names) goes to the log only, under the request's id ([`crate::http::request_id`]);
-    /// the client gets a generic message carrying that id, so an operator can find the log line.
-    pub fn storage_failure(e: &dyn std::fmt::Display) -> Self {
-        let request_id = crate::http::request_id();
-        tracing::error!(request_id = %request_id, error = %e, "storage error");
-        ApiError::new(
-            503,
-            "storage-unavailable",
-            format!(
-                "the registry could not use its database (request id {request_id}; the operator's log has the details under that id)"
-            ),
-        )
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        ApiError::storage_failure(&e)
-    }
-}
-
-impl From<SequenceError> for ApiError {
-    fn from(e: SequenceError) -> Self {
-        match e {
-            SequenceError::Replay => ApiError::new(409, "replay", e.to_string()),
-            SequenceError::DuplicateLabelId(_) => {
-                ApiError::new(409, "duplicate-label-id", e.to_string())
-            }
-            SequenceError::Unavailable(_) => ApiError::storage_failure(&e),
-        }
-    }
-}
 
 fn label_error(e: label::LabelError) -> ApiError {
     use label::LabelError as E;
@@ -114,11 +41,6 @@ fn statement_error(e: StatementError) -> ApiError {
         StatementError::Payload(_) => ApiError::new(422, "invalid-statement", e.to_string()),
         StatementError::BadSignature => ApiError::new(403, "bad-signature", e.to_string()),
     }
-}
-
-pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .expect("formats")
 }
 
 /// The registry: storage, sequencer, log key, public URL, metrics. Cheap to clone.
@@ -147,7 +69,7 @@ impl Service {
     }
 
     /// [`Service::start`] with a lookup cache of at most `cache_entries` labels
-    /// (see [`crate::cache`]).
+    /// (see [`crate::LookupCache`]).
     pub async fn start_with_cache_entries(
         store: Store,
         signer: NoteSigner,
@@ -360,7 +282,7 @@ impl Service {
                 "future-statement",
                 format!(
                     "statement takes effect at {}, more than 5 minutes from now",
-                    rfc3339(event.at)
+                    label::rfc3339(event.at)
                 ),
             ));
         }
@@ -370,9 +292,9 @@ impl Service {
                 "backdated-statement",
                 format!(
                     "statement takes effect at {}, more than {} hours before now ({}); sign it with the current time",
-                    rfc3339(event.at),
+                    label::rfc3339(event.at),
                     MAX_BACKDATE.whole_hours(),
-                    rfc3339(now)
+                    label::rfc3339(now)
                 ),
             ));
         }
@@ -398,8 +320,8 @@ impl Service {
                 "backdated-statement",
                 format!(
                     "statement takes effect at {}, before the label itself ({}: its validity start or when it was logged)",
-                    rfc3339(event.at),
-                    rfc3339(earliest)
+                    label::rfc3339(event.at),
+                    label::rfc3339(earliest)
                 ),
             ));
         }
@@ -809,7 +731,7 @@ impl Service {
             });
         }
         Ok(BatchAnswer {
-            checked_at: rfc3339(now),
+            checked_at: label::rfc3339(now),
             results,
         })
     }

@@ -33,8 +33,8 @@
 //!
 //! ## Time bound
 //!
-//! A statement's `at` (when it takes effect) may lie at most [`crate::service::MAX_BACKDATE`]
-//! before the registry accepts it, at most [`crate::service::MAX_FUTURE_SKEW`] after, and never
+//! A statement's `at` (when it takes effect) may lie at most [`MAX_BACKDATE`]
+//! before the registry accepts it, at most [`MAX_FUTURE_SKEW`] after, and never
 //! before the label's own validity start or its log time.
 
 use coset::{
@@ -43,6 +43,17 @@ use coset::{
 };
 use ed25519_dalek::Signer;
 use label::{KeyId, SigningKey, StatusEvent, VerifyingKey};
+
+/// How far in the future a statement's `at` may lie (clock skew between assessor and registry).
+pub const MAX_FUTURE_SKEW: time::Duration = time::Duration::minutes(5);
+
+/// How far in the past a statement's `at` may lie when the registry accepts it. Status is
+/// computed "as of" any instant, so a statement dated in the past rewrites what the label's
+/// status was at instants relying parties may already have acted on (an insurer's check last
+/// week). A day covers signing the statement when the problem was found and submitting it
+/// after a night or a time-zone hop; anything older is refused: sign it with the current time.
+/// A statement is also never earlier than the label's validity start or its log time.
+pub const MAX_BACKDATE: time::Duration = time::Duration::hours(24);
 
 /// Content type of status statements (protected header label 3).
 pub const STATUS_CONTENT_TYPE: &str = "application/vnd.trustgate.status+cbor";

@@ -183,12 +183,6 @@ pub struct Counts {
     pub events: u64,
 }
 
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("now formats")
-}
-
 fn u64_of(v: i64, what: &str) -> Result<u64, StoreError> {
     u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative {what} {v}")))
 }
@@ -334,7 +328,7 @@ impl Store {
             .bind(kid.to_string())
             .bind(key.as_bytes().to_vec())
             .bind(name)
-            .bind(now_rfc3339())
+            .bind(label::rfc3339(time::OffsetDateTime::now_utc()))
             .execute(&self.pool)
             .await?;
         Ok(kid)
@@ -346,7 +340,7 @@ impl Store {
         let r = sqlx::query(
             "UPDATE assessors SET retired_at = $1 WHERE kid = $2 AND retired_at IS NULL",
         )
-        .bind(now_rfc3339())
+        .bind(label::rfc3339(time::OffsetDateTime::now_utc()))
         .bind(kid)
         .execute(&self.pool)
         .await?;
@@ -416,7 +410,7 @@ impl Store {
             .bind(kid.to_string())
             .bind(key.as_bytes().to_vec())
             .bind(name)
-            .bind(now_rfc3339())
+            .bind(label::rfc3339(time::OffsetDateTime::now_utc()))
             .execute(&self.pool)
             .await?;
         Ok(kid)
@@ -772,14 +766,14 @@ impl Store {
     /// Appends a sequenced batch in ONE transaction: the entries (leaf indices `first..`), what
     /// they record, every subtree hash they completed, and the checkpoint that covers them.
     /// Either all of it is durable when this returns `Ok`, or none of it is stored.
-    pub async fn append_batch(
+    pub(crate) async fn append_batch(
         &self,
         first: u64,
         entries: &[NewEntry],
         nodes: &[(NodeId, Hash)],
         checkpoint: &StoredCheckpoint,
     ) -> Result<(), StoreError> {
-        let logged_at = now_rfc3339();
+        let logged_at = label::rfc3339(time::OffsetDateTime::now_utc());
         let mut tx = self.pool.begin().await?;
         let indexed: Vec<(i64, &NewEntry)> = entries
             .iter()

@@ -189,13 +189,13 @@ async fn full_flow(backend: Backend) {
     assert_eq!((st, code.as_str()), (400, "empty-body"));
     let (st, code, _) = refused(
         client
-            .submit_label(&vec![0u8; registry::http::MAX_LABEL_BODY + 1])
+            .submit_label(&vec![0u8; registry::MAX_LABEL_BODY + 1])
             .await,
     );
     assert_eq!((st, code.as_str()), (413, "body-too-large"));
     let (st, code, _) = refused(
         client
-            .submit_statement(&vec![0u8; registry::http::MAX_STATEMENT_BODY + 1])
+            .submit_statement(&vec![0u8; registry::MAX_STATEMENT_BODY + 1])
             .await,
     );
     assert_eq!((st, code.as_str()), (413, "body-too-large"));
@@ -284,7 +284,7 @@ async fn full_flow(backend: Backend) {
     let (st, body) = declared_oversize(
         &running.url,
         "/v1/status/batch",
-        registry::http::MAX_BATCH_BODY + 1,
+        registry::MAX_BATCH_BODY + 1,
     )
     .await;
     assert_eq!((st, body.error.as_str()), (413, "body-too-large"));

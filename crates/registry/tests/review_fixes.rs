@@ -228,7 +228,7 @@ async fn order_and_backdating(backend: Backend) {
     let old = statement(
         &r.lab,
         "urn:r:3",
-        now - registry::service::MAX_BACKDATE - Duration::minutes(1),
+        now - registry::MAX_BACKDATE - Duration::minutes(1),
         StatusEventKind::Suspended,
     );
     let (st, code, msg) = refused(r.client.submit_statement(&old).await);

@@ -56,7 +56,7 @@
 //! assert_eq!(verified.checkpoint.size, 3);
 //! ```
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod builder;
 pub mod bundle;

@@ -63,7 +63,7 @@ pub struct AssessArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=MAX_THREADS))]
     threads: Option<i64>,
     /// The vendor's label claims (JSON, as for `label issue`): a vulnerability-disclosure
-    /// contact or policy URL there settles §5.2-1 when the image has no security.txt.
+    /// contact or policy URL there settles ETSI EN 303 645 provision 5.2-1 when the image has no security.txt.
     #[arg(long, value_name = "CLAIMS.json")]
     claims: Option<PathBuf>,
     /// Judge end-of-life dates at this day (YYYY-MM-DD) instead of today.

@@ -1,5 +1,5 @@
-//! `trustgate keygen`, `trustgate label …` and `trustgate baseline list`: argument handling and
-//! output over the `label` and `baseline` crates.
+//! `trustgate keygen` and `trustgate label …`: argument handling and output over the `label`
+//! crate.
 
 use crate::{parse_at, read_bounded, Finding};
 use anyhow::{Context, Result};
@@ -97,16 +97,6 @@ pub enum LabelCommand {
         /// statements in the bundle (revocations of any label) are checked with them.
         #[arg(long = "operator-key")]
         operator_keys: Vec<PathBuf>,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum BaselineCommand {
-    /// List the requirement catalog (ETSI EN 303 645 provisions, with UK PSTI and NIST IR 8425
-    /// mapped onto them).
-    List {
         #[arg(long)]
         json: bool,
     },
@@ -307,12 +297,12 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                 };
                 logged = Some((v.leaf_index, v.checkpoint.size, v.checkpoint.origin.clone()));
                 if let Some(list) = &v.statements {
-                    let keys = StatementKeys {
+                    let keys = registry::answer::StatementKeys {
                         label_kid: verified.kid,
                         assessor: Some(verified.key),
                         operators: &operators,
                     };
-                    match check_statements(&verified.claims.id, list, &keys) {
+                    match registry::answer::check_statements(&verified.claims.id, list, &keys) {
                         Ok(checked) => {
                             statements = Some(
                                 checked
@@ -469,105 +459,47 @@ pub(crate) fn log_verifier(log_key: &str) -> Result<tlog::checkpoint::LogVerifie
     tlog::checkpoint::LogVerifier::parse(&vkey).map_err(|e| anyhow::anyhow!("--log-key: {e}"))
 }
 
-/// The keys statements about one label are checked with.
-pub(crate) struct StatementKeys<'a> {
-    /// The key id that signed the label.
-    pub label_kid: label::KeyId,
-    /// That key, when the checker has it (pinned); `None`: its statements' signatures cannot
-    /// be checked here.
-    pub assessor: Option<label::VerifyingKey>,
-    /// Operator keys given.
-    pub operators: &'a label::KeyRing,
+
+/// The fields of a `trustgate assess --json` report that `label issue --assessment` reads;
+/// everything else in the report is ignored.
+#[derive(serde::Deserialize)]
+struct AssessmentReport {
+    image: ReportImage,
+    /// What the assessment opened; reports from before it was recorded have none.
+    coverage: Option<ReportCoverage>,
+    /// The day the assessment judged the image as of (YYYY-MM-DD).
+    as_of: String,
+    verdicts: Vec<ReportVerdict>,
 }
 
-/// One statement checked.
-pub(crate) struct CheckedStatement {
-    pub leaf_index: u64,
-    pub event: label::StatusEvent,
-    /// Whether its signature was verified here (false: the signer's key was not given).
-    pub signature_checked: bool,
+#[derive(serde::Deserialize)]
+struct ReportImage {
+    sha256: label::Sha256Digest,
 }
 
-/// Checks every statement of a verified bundle: a status statement (canonical encoding),
-/// about this label, signed by the label's key or a given operator key (operator statements
-/// only revoke, suspend, reinstate). A statement signed by the label's key when that key is not
-/// at hand is returned unchecked (`signature_checked: false`); one signed by any other key is
-/// refused: the status would depend on something that cannot be checked.
-pub(crate) fn check_statements(
-    label_id: &str,
-    list: &[tlog::VerifiedStatement],
-    keys: &StatementKeys<'_>,
-) -> std::result::Result<Vec<CheckedStatement>, String> {
-    use label::KeyResolver;
-    let mut out = Vec::with_capacity(list.len());
-    for s in list {
-        let (kid, event) = registry::statement::open_unverified(&s.entry)
-            .map_err(|e| format!("statement entry {}: {e}", s.leaf_index))?;
-        if event.label_id != label_id {
-            return Err(format!(
-                "statement entry {} is about {:?}, not this label ({label_id:?})",
-                s.leaf_index, event.label_id
-            ));
-        }
-        let signature_checked = if kid == keys.label_kid {
-            match &keys.assessor {
-                Some(k) => {
-                    registry::verify_statement(&s.entry, k)
-                        .map_err(|e| format!("statement entry {}: {e}", s.leaf_index))?;
-                    true
-                }
-                None => false,
-            }
-        } else if let Some(k) = keys.operators.resolve(&kid) {
-            registry::verify_statement(&s.entry, &k)
-                .map_err(|e| format!("statement entry {}: {e}", s.leaf_index))?;
-            if !registry::statement::operator_may_state(&event.kind) {
-                return Err(format!(
-                    "statement entry {} is an operator statement of a kind operators may not make",
-                    s.leaf_index
-                ));
-            }
-            true
-        } else {
-            return Err(format!(
-                "statement entry {} is signed by key {kid}, neither the label's assessor key nor an operator key given with --operator-key; pass the registry operator's public key",
-                s.leaf_index
-            ));
-        };
-        out.push(CheckedStatement {
-            leaf_index: s.leaf_index,
-            event,
-            signature_checked,
-        });
-    }
-    Ok(out)
+#[derive(serde::Deserialize)]
+struct ReportCoverage {
+    root_filesystem_opened: Option<bool>,
+    summary: Option<String>,
 }
 
-pub fn baseline(cmd: BaselineCommand) -> Result<Option<Finding>> {
-    match cmd {
-        BaselineCommand::List { json } => {
-            let catalog = baseline::Catalog::embedded();
-            if json {
-                outln!("{}", serde_json::to_string_pretty(&catalog)?);
-            } else {
-                out!("{}", baseline::render_table(&catalog));
-            }
-            Ok(None)
-        }
-    }
+#[derive(serde::Deserialize)]
+struct ReportVerdict {
+    provision: String,
+    verdict: label::Verdict,
+    evidence_sha256: label::Sha256Digest,
+    /// Only whether there is any evidence matters here.
+    #[serde(default)]
+    evidence: Vec<serde::de::IgnoredAny>,
 }
 
 /// Fill the claims' assessment section from a `trustgate assess --json` report: one verdict
 /// per provision with the SHA-256 of its evidence list as the evidence digest. The report
 /// must be of one of the images the label covers.
 fn apply_assessment(claims: &mut label::Claims, report: &[u8]) -> Result<(), String> {
-    let r: serde_json::Value =
-        serde_json::from_slice(report).map_err(|e| format!("not a JSON report: {e}"))?;
-    let image: label::Sha256Digest = r["image"]["sha256"]
-        .as_str()
-        .ok_or("no image.sha256")?
-        .parse()
-        .map_err(|e| format!("image.sha256: {e}"))?;
+    let r: AssessmentReport = serde_json::from_slice(report)
+        .map_err(|e| format!("not a `trustgate assess --json` report: {e}"))?;
+    let image = r.image.sha256;
     if !claims.software.iter().any(|s| s.image_sha256 == image) {
         return Err(format!(
             "it assessed image {image}, which is not among the label's software images"
@@ -575,12 +507,15 @@ fn apply_assessment(claims: &mut label::Claims, report: &[u8]) -> Result<(), Str
     }
     // A label on an image nobody looked inside proves nothing: the assessment must have opened
     // the root filesystem (reports before `coverage` existed do not say, so they are refused).
-    match r["coverage"]["root_filesystem_opened"].as_bool() {
+    let coverage = r.coverage.as_ref();
+    match coverage.and_then(|c| c.root_filesystem_opened) {
         Some(true) => {}
         Some(false) => {
             return Err(format!(
                 "it did not open the image's root filesystem, so its verdicts cannot be relied on ({}); a label needs an assessment that looked inside",
-                r["coverage"]["summary"].as_str().unwrap_or("no summary")
+                coverage
+                    .and_then(|c| c.summary.as_deref())
+                    .unwrap_or("no summary")
             ))
         }
         None => {
@@ -590,36 +525,24 @@ fn apply_assessment(claims: &mut label::Claims, report: &[u8]) -> Result<(), Str
             )
         }
     }
-    let as_of = r["as_of"].as_str().ok_or("no as_of date")?;
     let date = time::Date::parse(
-        as_of,
+        &r.as_of,
         time::macros::format_description!("[year]-[month]-[day]"),
     )
-    .map_err(|e| format!("as_of {as_of:?}: {e}"))?;
-    let mut verdicts = Vec::new();
-    for v in r["verdicts"].as_array().ok_or("no verdicts")? {
-        let provision = v["provision"]
-            .as_str()
-            .ok_or("a verdict without provision")?;
-        let verdict = match v["verdict"].as_str() {
-            Some("pass") => label::Verdict::Pass,
-            Some("fail") => label::Verdict::Fail,
-            Some("cannot-tell") => label::Verdict::CannotTell,
-            Some("not-applicable") => label::Verdict::NotApplicable,
-            other => return Err(format!("provision {provision}: unknown verdict {other:?}")),
-        };
-        let digest: label::Sha256Digest = v["evidence_sha256"]
-            .as_str()
-            .ok_or_else(|| format!("provision {provision}: no evidence_sha256"))?
-            .parse()
-            .map_err(|e| format!("provision {provision}: {e}"))?;
-        let has_evidence = v["evidence"].as_array().is_some_and(|a| !a.is_empty());
-        verdicts.push(label::ProvisionVerdict {
-            provision: provision.to_string(),
-            verdict,
-            evidence: if has_evidence { vec![digest] } else { vec![] },
-        });
-    }
+    .map_err(|e| format!("as_of {:?}: {e}", r.as_of))?;
+    let verdicts = r
+        .verdicts
+        .into_iter()
+        .map(|v| label::ProvisionVerdict {
+            evidence: if v.evidence.is_empty() {
+                vec![]
+            } else {
+                vec![v.evidence_sha256]
+            },
+            provision: v.provision,
+            verdict: v.verdict,
+        })
+        .collect();
     claims.assessment = label::Assessment {
         method: "firmware-analysis".into(),
         date,

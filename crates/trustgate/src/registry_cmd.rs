@@ -3,10 +3,31 @@
 
 use crate::{read_bounded, Finding};
 use anyhow::{Context, Result};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+
+/// Which registry database an operator command (and `serve`) uses.
+#[derive(Args)]
+pub struct StoreOpts {
+    /// The registry's database: sqlite:///path/file.db or postgres://user:pass@host/db
+    /// (default: the SQLite file registry.db in the data directory).
+    #[arg(long)]
+    db: Option<String>,
+    /// The registry's data directory, where the default database and the log key live
+    /// (default: $TRUSTGATE_DATA, else $XDG_DATA_HOME/trustgate, else ~/.local/share/trustgate).
+    #[arg(long = "data-dir")]
+    data_dir: Option<PathBuf>,
+}
+
+/// Which registry a client command talks to.
+#[derive(Args)]
+pub struct RegistryUrl {
+    /// The registry's base URL (e.g. https://registry.example).
+    #[arg(long)]
+    url: String,
+}
 
 #[derive(Subcommand)]
 pub enum RegistryCommand {
@@ -23,19 +44,14 @@ pub enum RegistryCommand {
     ///
     /// Example: trustgate registry serve --listen 0.0.0.0:8080 --db postgres://u:p@db/registry
     Serve {
-        /// sqlite:///path/file.db or postgres://user:pass@host/db (default: sqlite file in --data-dir).
-        #[arg(long)]
-        db: Option<String>,
+        #[command(flatten)]
+        store: StoreOpts,
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// The log's signing key file (default: DATA_DIR/log.key; created if absent).
         #[arg(long = "log-key")]
         log_key: Option<PathBuf>,
-        /// Where the default database and key live (default: $TRUSTGATE_DATA, else
-        /// $XDG_DATA_HOME/trustgate, else ~/.local/share/trustgate).
-        #[arg(long = "data-dir")]
-        data_dir: Option<PathBuf>,
         /// Log origin (checkpoint first line) for a newly created key.
         #[arg(long, default_value = "localhost/trustgate-registry")]
         origin: String,
@@ -56,12 +72,8 @@ pub enum RegistryCommand {
         /// The assessor's name, as shown on consumer pages' records.
         #[arg(long)]
         name: String,
-        /// The registry's database (default: the SQLite file in the data directory).
-        #[arg(long)]
-        db: Option<String>,
-        /// The registry's data directory (see `serve --help`).
-        #[arg(long = "data-dir")]
-        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreOpts,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -73,12 +85,8 @@ pub enum RegistryCommand {
     RetireAssessor {
         /// Key id (16 hex characters, as printed by `keygen` and `add-assessor`).
         kid: String,
-        /// The registry's database (default: the SQLite file in the data directory).
-        #[arg(long)]
-        db: Option<String>,
-        /// The registry's data directory (see `serve --help`).
-        #[arg(long = "data-dir")]
-        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreOpts,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -97,12 +105,8 @@ pub enum RegistryCommand {
         /// A name for the key, for records and messages.
         #[arg(long)]
         name: String,
-        /// The registry's database (default: the SQLite file in the data directory).
-        #[arg(long)]
-        db: Option<String>,
-        /// The registry's data directory (see `serve --help`).
-        #[arg(long = "data-dir")]
-        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreOpts,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -113,12 +117,8 @@ pub enum RegistryCommand {
     /// Say which registry as for `add-assessor`. Example:
     /// trustgate registry list-assessors --data-dir /var/lib/trustgate --json
     ListAssessors {
-        /// The registry's database (default: the SQLite file in the data directory).
-        #[arg(long)]
-        db: Option<String>,
-        /// The registry's data directory (see `serve --help`).
-        #[arg(long = "data-dir")]
-        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreOpts,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -129,9 +129,8 @@ pub enum RegistryCommand {
     Submit {
         /// The signed label (COSE_Sign1, from `trustgate label issue`).
         label: PathBuf,
-        /// The registry's base URL (e.g. https://registry.example).
-        #[arg(long)]
-        url: String,
+        #[command(flatten)]
+        registry: RegistryUrl,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -156,9 +155,8 @@ pub enum RegistryCommand {
         /// A registered operator private key (see `add-operator`).
         #[arg(long = "operator-key")]
         operator_key: Option<PathBuf>,
-        /// The registry's base URL (e.g. https://registry.example).
-        #[arg(long)]
-        url: String,
+        #[command(flatten)]
+        registry: RegistryUrl,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -175,9 +173,8 @@ pub enum RegistryCommand {
         /// The issuing assessor's private key.
         #[arg(long)]
         key: PathBuf,
-        /// The registry's base URL (e.g. https://registry.example).
-        #[arg(long)]
-        url: String,
+        #[command(flatten)]
+        registry: RegistryUrl,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -202,9 +199,8 @@ pub enum RegistryCommand {
         /// The device's MUD URL.
         #[arg(long = "mud-url")]
         mud_url: Option<String>,
-        /// The registry's base URL (e.g. https://registry.example).
-        #[arg(long)]
-        url: String,
+        #[command(flatten)]
+        registry: RegistryUrl,
         /// Write the proof bundle here (for `trustgate label verify --bundle`).
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
@@ -444,10 +440,9 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
     let rt = runtime()?;
     match cmd {
         RegistryCommand::Serve {
-            db,
+            store: StoreOpts { db, data_dir: dir },
             listen,
             log_key,
-            data_dir: dir,
             origin,
             public_url,
         } => rt.block_on(async {
@@ -506,8 +501,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
         RegistryCommand::AddAssessor {
             public_key,
             name,
-            db,
-            data_dir: dir,
+            store: StoreOpts { db, data_dir: dir },
             json,
         } => rt.block_on(async {
             let key = crate::label_cmd::read_public_key(&public_key, "assessor key")?;
@@ -535,8 +529,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
         RegistryCommand::AddOperator {
             public_key,
             name,
-            db,
-            data_dir: dir,
+            store: StoreOpts { db, data_dir: dir },
             json,
         } => rt.block_on(async {
             let key = crate::label_cmd::read_public_key(&public_key, "operator key")?;
@@ -567,8 +560,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
         }),
         RegistryCommand::RetireAssessor {
             kid,
-            db,
-            data_dir: dir,
+            store: StoreOpts { db, data_dir: dir },
             json,
         } => rt.block_on(async {
             let (url, _) = operator_db(db, dir)?;
@@ -587,8 +579,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             Ok(if done { None } else { Some(Finding) })
         }),
         RegistryCommand::ListAssessors {
-            db,
-            data_dir: dir,
+            store: StoreOpts { db, data_dir: dir },
             json,
         } => rt.block_on(async {
             let (url, _) = operator_db(db, dir)?;
@@ -629,8 +620,12 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             }
             Ok(None)
         }),
-        RegistryCommand::Submit { label, url, json } => rt.block_on(async {
-            let bytes = read_bounded(&label, registry::http::MAX_LABEL_BODY, "labels")?;
+        RegistryCommand::Submit {
+            label,
+            registry: RegistryUrl { url },
+            json,
+        } => rt.block_on(async {
+            let bytes = read_bounded(&label, registry::MAX_LABEL_BODY, "labels")?;
             match registry::Client::new(&url)?.submit_label(&bytes).await {
                 Ok(s) => {
                     print_submitted(&s, json, "accepted")?;
@@ -644,7 +639,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             reason,
             key,
             operator_key,
-            url,
+            registry: RegistryUrl { url },
             json,
         } => {
             if reason.trim().is_empty() {
@@ -664,7 +659,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             id,
             date,
             key,
-            url,
+            registry: RegistryUrl { url },
             json,
         } => {
             let end_date = time::Date::parse(
@@ -679,7 +674,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             id,
             firmware,
             mud_url,
-            url,
+            registry: RegistryUrl { url },
             output,
             label_out,
             log_key,
@@ -814,11 +809,8 @@ struct CheckedView {
     signatures_checked: bool,
 }
 
-/// Checks a registry answer against its own proofs: the label's bundle verifies with the pinned
-/// log key and carries the status statements; the label bytes are the label the answer names
-/// (signature checked when its assessor key is given); every statement is proven in the same
-/// checkpoint and about this label; the status the answer states is the one the statements
-/// give.
+/// Checks a registry answer against its own proofs (`registry::answer::check_answer`, the
+/// same checks the gateway's MUD manager makes).
 fn check_view(
     v: &registry::LabelView,
     log: &tlog::checkpoint::LogVerifier,
@@ -826,62 +818,14 @@ fn check_view(
     operators: &label::KeyRing,
     now: time::OffsetDateTime,
 ) -> std::result::Result<CheckedView, String> {
-    use label::KeyResolver;
-    let proven = tlog::verify(&v.bundle, log).map_err(|e| format!("proof bundle: {e}"))?;
-    let (kid, claims) = label::decode_unverified(&proven.entry)
-        .map_err(|e| format!("the proven entry is not a label: {e}"))?;
-    let assessor = assessors.resolve(&kid);
-    if assessor.is_some() {
-        label::verify(&proven.entry, assessors).map_err(|e| format!("label: {e}"))?;
-    }
-    if claims.id != v.label_id || kid.to_string() != v.kid || proven.leaf_index != v.leaf_index {
-        return Err(format!(
-            "the proven label is {:?} (key {kid}, entry {}), not what the answer says",
-            claims.id, proven.leaf_index
-        ));
-    }
-    let Some(list) = &proven.statements else {
-        return Err(
-            "the answer carries no status statements with its proof, so a revocation could not be seen"
-                .into(),
-        );
-    };
-    let keys = crate::label_cmd::StatementKeys {
-        label_kid: kid,
-        assessor,
-        operators,
-    };
-    let checked = crate::label_cmd::check_statements(&claims.id, list, &keys)?;
-    let facts: Vec<label::StatusEvent> = checked.iter().map(|c| c.event.clone()).collect();
-    // The status it states, recomputed at the instant it says it was computed.
-    let stated_at = time::OffsetDateTime::parse(
-        &v.checked_at,
-        &time::format_description::well_known::Rfc3339,
-    )
-    .map_err(|e| format!("checked_at {:?}: {e}", v.checked_at))?;
-    let then = label::status(&claims, stated_at, &facts);
-    if then != v.status {
-        return Err(format!(
-            "it states {:?}, but the statements it proves give {:?}",
-            v.status, then
-        ));
-    }
-    let status = label::status(&claims, now, &facts);
-    let conformance = claims.conformance();
-    if conformance != v.assessment {
-        return Err(format!(
-            "it states the assessment is {}, but the proven label's verdicts give {}",
-            v.assessment.outcome.as_str(),
-            conformance.outcome.as_str()
-        ));
-    }
+    let c = registry::answer::check_answer(v, log, assessors, operators, now)?;
     Ok(CheckedView {
-        label_id: claims.id,
-        conformance,
-        status,
-        statements: checked.len(),
-        tree_size: proven.checkpoint.size,
-        signatures_checked: assessor.is_some() && checked.iter().all(|c| c.signature_checked),
+        label_id: c.claims.id,
+        status: c.status,
+        conformance: c.conformance,
+        statements: c.facts.len(),
+        tree_size: c.checkpoint.size,
+        signatures_checked: c.signatures_checked,
     })
 }
 
