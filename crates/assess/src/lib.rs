@@ -3,8 +3,9 @@
 //!
 //! This crate owns:
 //! - bounded, traversal-safe unpacking into an in-memory tree ([`unpack`], [`Limits`]):
-//!   squashfs 3 and 4 (LE/BE, every compressor, AVM's variant), tar, cpio, zip, gzip, xz,
-//!   lzma, zstd, bzip2, uImage, TRX, bzImage, raw flash dumps; what it recognises and
+//!   squashfs 3 and 4 (LE/BE, every compressor, AVM's variant), ext2/3/4, cramfs, JFFS2,
+//!   UBI/UBIFS, YAFFS2, romfs, FAT, tar, cpio, zip, gzip, xz, lzma, zstd, bzip2, uImage,
+//!   TRX, bzImage, raw flash dumps; what it recognises and
 //!   cannot read is reported as not opened ([`report::Coverage`]);
 //! - the checks ([`checks`]): default and empty passwords (§5.1), exposed services and debug
 //!   consoles (§5.6), embedded keys and hard-coded secrets (§5.4), the update mechanism (§5.3),

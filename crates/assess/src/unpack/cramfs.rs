@@ -1,10 +1,10 @@
-//! cramfs, little endian.
+//! cramfs, little and big endian.
 
 use std::collections::HashSet;
 use std::io::Read;
 use std::sync::Arc;
 
-use super::field::{self as f, le32, Field};
+use super::field::{self as f, Endian, Field};
 use super::{at_name, Member, UnpackError, Unpacker};
 use crate::tree::normalise;
 
@@ -58,8 +58,14 @@ impl Unpacker<'_> {
     ) -> Result<usize, UnpackError> {
         let fmt = "cramfs";
         let bad = |detail: String| UnpackError::malformed(at_name(region), fmt, detail);
-        let size = (le32(data, field::SIZE) as usize).min(data.len());
-        let flags = le32(data, field::FLAGS);
+        // The magic's byte order is the filesystem's (`mkfs.cramfs -N big` on any host).
+        let e = if data.starts_with(&[0x45, 0x3d, 0xcd, 0x28]) {
+            Endian::Little
+        } else {
+            Endian::Big
+        };
+        let size = (e.u32(data, field::SIZE) as usize).min(data.len());
+        let flags = e.u32(data, field::FLAGS);
         // Extended block pointers (uncompressed or direct blocks) are a later variant.
         if flags & FLAG_EXT_BLOCK_POINTERS != 0 {
             return Err(bad(
@@ -71,19 +77,30 @@ impl Unpacker<'_> {
             if at + INODE_SIZE > fs.len() {
                 return Err(bad(format!("inode at byte {at} runs past the end")));
             }
-            let word = |field: Field| le32(fs, f::at(at, field));
+            let word = |field: Field| e.u32(fs, f::at(at, field));
             let (w0, w1, w2) = (
                 word(inode::MODE_UID),
                 word(inode::SIZE_GID),
                 word(inode::NAMELEN_OFFSET),
             );
-            Ok((
-                w0 & 0xffff,
-                w0 >> 16,
-                (w1 & 0xff_ffff) as usize,
-                ((w2 & 0x3f) * 4) as usize,
-                ((w2 >> 6) * 4) as usize,
-            ))
+            // C bit fields: the first declared takes the low bits on a little-endian
+            // machine and the high bits on a big-endian one.
+            Ok(match e {
+                Endian::Little => (
+                    w0 & 0xffff,
+                    w0 >> 16,
+                    (w1 & 0xff_ffff) as usize,
+                    ((w2 & 0x3f) * 4) as usize,
+                    ((w2 >> 6) * 4) as usize,
+                ),
+                Endian::Big => (
+                    w0 >> 16,
+                    w0 & 0xffff,
+                    (w1 >> 8) as usize,
+                    ((w2 >> 26) * 4) as usize,
+                    ((w2 & 0x03ff_ffff) * 4) as usize,
+                ),
+            })
         };
         let mut dirs = vec![(String::new(), ROOT_INODE)];
         let mut seen = HashSet::new();
@@ -126,7 +143,7 @@ impl Unpacker<'_> {
                         let mut out = Vec::with_capacity(fsize);
                         let mut start = table_end;
                         for b in 0..blocks {
-                            let stop = le32(fs, f::at(off + b * 4, 0..4)) as usize;
+                            let stop = e.u32(fs, f::at(off + b * 4, 0..4)) as usize;
                             if stop < start || stop > fs.len() {
                                 return Err(bad(format!(
                                     "{path}: block {b} lies outside the image"

@@ -4,7 +4,7 @@
 use aho_corasick::AhoCorasick;
 
 use super::field::{be32, le16, le32, le64, Endian, Field};
-use super::{cramfs, ext, squashfs, wrapper, Format};
+use super::{cramfs, ext, fat, jffs2, romfs, squashfs, ubi, wrapper, yaffs2, Format};
 
 /// Linux x86 boot protocol header (`Documentation/arch/x86/boot.rst`), offsets from the
 /// start of the bzImage.
@@ -18,28 +18,6 @@ mod bzimage {
     pub const VERSION: Field = 0x206..0x208;
     /// `payload_offset` (protocol 2.08+): the compressed kernel, from the protected-mode code.
     pub const PAYLOAD_OFFSET: Field = 0x248..0x24c;
-}
-
-/// romfs superblock (Linux `Documentation/filesystems/romfs.rst`), big endian.
-mod romfs {
-    use super::Field;
-    /// `full size`: bytes of the filesystem.
-    pub const FULL_SIZE: Field = 8..12;
-}
-
-/// FAT boot sector BIOS parameter block (Microsoft FAT specification, §3.1 and §3.3).
-mod fat {
-    use super::Field;
-    /// `BPB_BytsPerSec`.
-    pub const BYTES_PER_SECTOR: Field = 11..13;
-    /// `BPB_TotSec16` (0 when the count is in `BPB_TotSec32`).
-    pub const TOTAL_SECTORS_16: Field = 19..21;
-    /// `BPB_TotSec32`.
-    pub const TOTAL_SECTORS_32: Field = 32..36;
-    /// `BS_FilSysType` of FAT12/16 (`FAT12   `, `FAT16   `): its first three bytes.
-    pub const FS_TYPE_16: Field = 54..57;
-    /// `BS_FilSysType` of FAT32.
-    pub const FS_TYPE_32: Field = 82..85;
 }
 
 /// MBR partition table: four 16-byte entries before the 0x55AA signature.
@@ -195,7 +173,7 @@ pub(super) fn unread_format(data: &[u8]) -> Option<Known> {
     if starts(b"-rom1fs-") && data.len() >= 16 {
         return fs(
             "romfs".into(),
-            Some(u64::from(be32(data, romfs::FULL_SIZE))),
+            Some(u64::from(be32(data, romfs::field::FULL_SIZE))),
         );
     }
     if data.len() >= 12 {
@@ -247,15 +225,8 @@ pub(super) fn unread_format(data: &[u8]) -> Option<Known> {
         return fs("Linux kernel (bzImage)".into(), None);
     }
     if data.len() >= 512 && data[510] == 0x55 && data[511] == 0xaa {
-        if data[fat::FS_TYPE_16] == *b"FAT" || data[fat::FS_TYPE_32] == *b"FAT" {
-            let sector = u64::from(le16(data, fat::BYTES_PER_SECTOR));
-            let small = u64::from(le16(data, fat::TOTAL_SECTORS_16));
-            let sectors = if small != 0 {
-                small
-            } else {
-                u64::from(le32(data, fat::TOTAL_SECTORS_32))
-            };
-            return fs("FAT".into(), Some(sector * sectors).filter(|&s| s > 0));
+        if fat::is_fat(data) {
+            return fs("FAT".into(), fat::size(data));
         }
         if data.len() >= 520 && &data[512..520] == b"EFI PART" {
             return fs("GPT partition table".into(), None);
@@ -366,11 +337,25 @@ pub fn detect(data: &[u8]) -> Option<Format> {
         Some(Format::Zip)
     } else if ext_superblock(data) {
         Some(Format::Ext)
-    } else if starts(&[0x45, 0x3d, 0xcd, 0x28])
+    } else if (starts(&[0x45, 0x3d, 0xcd, 0x28]) || starts(&[0x28, 0xcd, 0x3d, 0x45]))
         && data.len() >= 76
         && data[cramfs::field::SIGNATURE] == *cramfs::SIGNATURE
     {
         Some(Format::Cramfs)
+    } else if jffs2::node_endian(data)
+        .is_some_and(|e| jffs2::FIRST_NODE_TYPES.contains(&e.u16(data, jffs2::node::NODETYPE)))
+    {
+        Some(Format::Jffs2)
+    } else if ubi::is_ubi(data) {
+        Some(Format::Ubi)
+    } else if ubi::is_ubifs(data) {
+        Some(Format::Ubifs)
+    } else if data.len() >= 32 && data[romfs::field::MAGIC] == *romfs::MAGIC {
+        Some(Format::Romfs)
+    } else if fat::is_fat(data) {
+        Some(Format::Fat)
+    } else if yaffs2::is_yaffs2(data) {
+        Some(Format::Yaffs2)
     } else {
         None
     }

@@ -2,12 +2,12 @@
 //!
 //! One process, no external tools, nothing written to disk. Formats: squashfs 4 (little and
 //! big endian, every compressor `backhand` reads, LZMA, AVM's variant) and 3 (gzip, vendor
-//! LZMA), ext2/3/4, cramfs (little endian), tar (ustar/GNU/pax), cpio (newc, `070701` and
-//! `070702`), zip, gzip, xz, lzma-alone, zstd, bzip2, U-Boot legacy uImage (single and
-//! multi), Broadcom TRX, bzImage LZMA payloads, and raw flash dumps (padding and unknown
-//! bytes around known formats, found with an `aho-corasick` signature scan). Formats
-//! recognised and not read (JFFS2, UBI, YAFFS2, FAT, 7z, …) are recorded as [`Unopened`],
-//! with their offset and size.
+//! LZMA), ext2/3/4, cramfs (little and big endian), JFFS2, UBI and UBIFS, YAFFS2, romfs,
+//! FAT, tar (ustar/GNU/pax), cpio (newc, `070701` and `070702`), zip, gzip, xz, lzma-alone,
+//! zstd, bzip2, U-Boot legacy uImage (single and multi), Broadcom TRX, bzImage LZMA
+//! payloads, and raw flash dumps (padding and unknown bytes around known formats, found
+//! with an `aho-corasick` signature scan). Formats recognised and not read (squashfs 1/2,
+//! 7z, ISO 9660, …) are recorded as [`Unopened`], with their offset and size.
 //!
 //! Limits ([`Limits`]) on total extracted bytes, file count, nesting depth and compression
 //! ratio are checked *before* the bytes are produced where the format declares sizes
@@ -21,17 +21,23 @@
 //! (`mod field { pub const MAGIC: Field = 0..4; … }`, as smoltcp's `src/wire` does), with
 //! the specification or header file the layout comes from named beside them:
 //! [`detect`] (signatures, and formats recognised but not read), `squashfs`, `cramfs`,
-//! `ext`, `archive` (tar, cpio, zip), `compress` (single streams), `wrapper` (uImage, TRX).
+//! `ext`, `jffs2`, `ubi` (UBI and UBIFS), `yaffs2`, `romfs`, `fat`, `archive` (tar, cpio,
+//! zip), `compress` (single streams), `wrapper` (uImage, TRX).
 
 mod archive;
 mod compress;
 mod cramfs;
 mod detect;
 mod ext;
+mod fat;
 mod field;
+mod jffs2;
+mod romfs;
 
 mod squashfs;
+mod ubi;
 mod wrapper;
+mod yaffs2;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -231,8 +237,20 @@ pub enum Format {
     Zip,
     /// ext2, ext3 or ext4, read with `ext4-view`.
     Ext,
-    /// cramfs, little endian.
+    /// cramfs, little or big endian.
     Cramfs,
+    /// JFFS2, little or big endian.
+    Jffs2,
+    /// A UBI image (its volumes are read as UBIFS, or unpacked as blobs).
+    Ubi,
+    /// A UBIFS filesystem (a volume's bytes, or a `mkfs.ubifs` image).
+    Ubifs,
+    /// YAFFS2 as `mkyaffs2image` writes it (pages with their spare areas).
+    Yaffs2,
+    /// romfs.
+    Romfs,
+    /// FAT12/16/32, read with `fatfs`.
+    Fat,
 }
 
 impl Format {
@@ -253,7 +271,30 @@ impl Format {
             Format::Zip => "zip",
             Format::Ext => "ext2/3/4",
             Format::Cramfs => "cramfs",
+            Format::Jffs2 => "JFFS2",
+            Format::Ubi => "UBI",
+            Format::Ubifs => "UBIFS",
+            Format::Yaffs2 => "YAFFS2",
+            Format::Romfs => "romfs",
+            Format::Fat => "FAT",
         }
+    }
+    /// A filesystem or archive whose signature is specific enough that a failure to read it
+    /// is a damaged or unsupported container (reported as not opened), not a chance match.
+    fn is_filesystem(self) -> bool {
+        matches!(
+            self,
+            Format::SquashfsLe
+                | Format::SquashfsBe
+                | Format::Zip
+                | Format::Jffs2
+                | Format::Ubi
+                | Format::Ubifs
+                | Format::Yaffs2
+                | Format::Romfs
+                | Format::Cramfs
+                | Format::Fat
+        )
     }
     fn suffix(self) -> &'static str {
         match self {
@@ -525,6 +566,20 @@ impl Unpacker<'_> {
         Ok(())
     }
 
+    /// Add another name for bytes already added (a hard link): nothing new to charge or open.
+    fn add_shared(
+        &mut self,
+        region: &str,
+        raw_path: &[u8],
+        mode: u32,
+        bytes: Arc<Vec<u8>>,
+    ) -> Result<(), UnpackError> {
+        let path = normalise(raw_path).map_err(|reason| {
+            UnpackError::traversal(at_name(region), String::from_utf8_lossy(raw_path), reason)
+        })?;
+        self.push_in(region, path, mode & 0o7777, EntryKind::File(bytes))
+    }
+
     /// Add an entry of the container `region`.
     fn push_in(
         &mut self,
@@ -638,6 +693,12 @@ impl Unpacker<'_> {
             Format::Zip => self.zip(&region, data, depth)?,
             Format::Ext => self.ext(&region, data, depth)?,
             Format::Cramfs => self.cramfs(&region, data, depth)?,
+            Format::Jffs2 => self.jffs2(&region, data, depth)?,
+            Format::Ubi => self.ubi(&region, data, depth)?,
+            Format::Ubifs => self.ubifs(&region, data, depth)?,
+            Format::Yaffs2 => self.yaffs2(&region, data, depth)?,
+            Format::Romfs => self.romfs(&region, data, depth)?,
+            Format::Fat => self.fat(&region, data, depth)?,
         };
         self.out.layers.push(Layer {
             at: region,
@@ -728,10 +789,7 @@ impl Unpacker<'_> {
                 Err(e) => {
                     // A squashfs superblock or zip local header is specific enough that a
                     // failure is a damaged or unsupported container, not a chance match.
-                    if matches!(
-                        format,
-                        Format::SquashfsLe | Format::SquashfsBe | Format::Zip
-                    ) {
+                    if format.is_filesystem() {
                         let size = match unread_format(&data[start..]).and_then(|k| k.size) {
                             Some(s) => s.min((data.len() - start) as u64),
                             None => 0,
@@ -815,10 +873,7 @@ impl Unpacker<'_> {
                 // A file that merely looks like an archive stays an opaque file; a
                 // filesystem or zip whose header is valid is one not opened.
                 Err(e) => {
-                    if matches!(
-                        format,
-                        Format::SquashfsLe | Format::SquashfsBe | Format::Zip | Format::Ext
-                    ) {
+                    if format.is_filesystem() || format == Format::Ext {
                         self.out.unopened.push(Unopened {
                             within: entry_name.to_string(),
                             offset: 0,
