@@ -31,6 +31,7 @@
 
 pub mod checks;
 pub mod components;
+pub mod context;
 pub mod report;
 pub mod sarif;
 pub mod sbom;
