@@ -27,7 +27,7 @@
 //! }
 //! ```
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod checks;
 pub mod components;
