@@ -9,52 +9,7 @@ use regex::Regex;
 use crate::report::{Evidence, Examined, Finding, Severity};
 use crate::tree::{Entry, EntryKind, Tree};
 
-/// What the checks see: the tree and the image digest for evidence references.
-pub struct Ctx<'a> {
-    /// The unpacked image.
-    pub tree: &'a Tree,
-    /// Signature hits per file.
-    pub scan: &'a crate::scan::Scan,
-    /// Hex SHA-256 of the image.
-    pub image_sha256: &'a str,
-}
-
-impl Ctx<'_> {
-    pub(crate) fn ev(&self, e: &Entry, offset: usize, excerpt: impl Into<String>) -> Evidence {
-        let mut ev = Evidence::new(self.image_sha256, &e.display_path(), offset as u64, excerpt);
-        // Text files (no NUL in what precedes the offset) also get the line number.
-        if let Some(before) = e.data().and_then(|d| d.get(..offset)) {
-            if before.len() <= 1 << 20 && !before.contains(&0) {
-                ev.line = Some(memchr::memchr_iter(b'\n', before).count() as u64 + 1);
-            }
-        }
-        ev
-    }
-}
-
-/// Output of all checks.
-#[derive(Default)]
-pub struct Outcome {
-    /// Problems.
-    pub findings: Vec<Finding>,
-    /// Provisions examined (pass unless a finding fails them).
-    pub examined: Vec<Examined>,
-    /// (user, sha256 of the stored hash, evidence) for cross-image comparison.
-    pub credential_digests: Vec<(String, String, Evidence)>,
-    /// Provisions a check could not decide (`basis` says what was not checked and why):
-    /// `cannot-tell` unless a finding fails them, never `pass`.
-    pub undecided: Vec<Examined>,
-}
-
-impl Outcome {
-    /// Add `later`'s results after this one's.
-    pub fn append(&mut self, later: Outcome) {
-        self.findings.extend(later.findings);
-        self.examined.extend(later.examined);
-        self.credential_digests.extend(later.credential_digests);
-        self.undecided.extend(later.undecided);
-    }
-}
+pub use crate::context::{Ctx, Outcome};
 
 /// Lines of a text file with the byte offset each starts at. Binary files yield nothing.
 fn text_lines(data: &[u8]) -> impl Iterator<Item = (usize, &str)> {
@@ -516,6 +471,33 @@ impl<'t> BootScripts<'t> {
             })
     }
 
+    /// The boot script line that runs the script `e` (by its path, or by its name for
+    /// scripts in /etc/init.d), as `started by … line N`.
+    fn runs(&self, e: &Entry) -> Option<String> {
+        let name = e.path.rsplit('/').next().unwrap_or("");
+        for s in &self.scripts {
+            if s.container != e.container || s.path == e.path {
+                continue;
+            }
+            let data = s.data().expect("file");
+            for (off, line) in text_lines(data) {
+                if is_comment(line) {
+                    continue;
+                }
+                let by_path = line.contains(e.path.as_str());
+                let by_name = e.path.starts_with("/etc/init.d/")
+                    && line
+                        .split_whitespace()
+                        .any(|w| w.trim_matches(['"', '\'']) == name);
+                if by_path || by_name {
+                    let n = memchr::memchr_iter(b'\n', &data[..off]).count() + 1;
+                    return Some(format!("started at boot by {} line {n}", s.path));
+                }
+            }
+        }
+        None
+    }
+
     /// How the account file `e` reaches the running system, and whether it does.
     fn reach(&self, tree: &Tree, e: &Entry) -> (String, bool) {
         if matches!(e.path.as_str(), "/etc/passwd" | "/etc/shadow") {
@@ -797,6 +779,220 @@ pub fn services(ctx: &Ctx, out: &mut Outcome) {
                 evidence: looked.clone(),
                 basis,
             });
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// §5.1 credentials written into scripts and web programs
+// ---------------------------------------------------------------------------------------
+
+struct CredentialRules {
+    /// `echo root:secret | chpasswd`, `printf 'admin:x\n' | chpasswd -m`.
+    chpasswd_pipe: Regex,
+    /// `chpasswd <<< root:secret`.
+    chpasswd_here: Regex,
+    /// `echo -e "pw\npw" | passwd root`, `(echo pw; echo pw) | passwd`, `printf … | passwd`.
+    passwd_pipe: Regex,
+    /// `user == "admin" … pass == "1234"` and the shell/Lua/PHP/JavaScript spellings.
+    web_pair: Regex,
+    /// One string in a binary that is a whole `user:password` pair.
+    binary_pair: Regex,
+}
+
+fn credential_rules() -> &'static CredentialRules {
+    static R: OnceLock<CredentialRules> = OnceLock::new();
+    R.get_or_init(|| CredentialRules {
+        chpasswd_pipe: re(
+            r#"\b(echo|printf)\s+(-[a-z]+\s+)*['"]?([A-Za-z_][A-Za-z0-9_.-]*):([^\s'":|\\]+)(\\n)?['"]?\s*\|\s*(\S*/)?chpasswd\b"#,
+        ),
+        chpasswd_here: re(r#"\bchpasswd\b[^<]*<<<\s*['"]?([A-Za-z_][A-Za-z0-9_.-]*):([^\s'"]+)"#),
+        passwd_pipe: re(
+            r#"\b(echo|printf)\b[^|]*?['"]?([^\s'"\\|;]+)(\\n|['"]?\s*;\s*echo\s+['"]?)([^\s'"\\|;)]+)[^|]*\|\s*(\S*/)?passwd(\s+([A-Za-z_][A-Za-z0-9_.-]*))?\s*$"#,
+        ),
+        web_pair: re(
+            r#"(?i)\b\$?\{?(user(name)?|login|uname|usr)\}?["']?\s*(==|!=|=|\beq\b|\bne\b)\s*["']([^"'\s$%{}]{1,32})["'].{0,160}?\b\$?\{?(pass(word|wd)?|pwd)\}?["']?\s*(==|!=|=|\beq\b|\bne\b)\s*["']([^"'\s$%{}]{3,64})["']"#,
+        ),
+        binary_pair: re(r"^(root|admin|administrator|user|support|guest|super|telecomadmin):([!-~]{3,32})$"),
+    })
+}
+
+/// Where a web server finds programs and pages: CGI directories and the usual web roots.
+fn web_program(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.contains("/cgi-bin/")
+        || lower.ends_with(".cgi")
+        || [
+            "/www/",
+            "/htdocs/",
+            "/webroot/",
+            "/web/",
+            "/webs/",
+            "/var/www/",
+            "/usr/www/",
+            "/home/httpd/",
+        ]
+        .iter()
+        .any(|root| lower.contains(root))
+            && [".asp", ".php", ".lua", ".sh", ".js", ".htm", ".html", ".pl"]
+                .iter()
+                .any(|ext| lower.ends_with(ext))
+}
+
+/// A password value that is a placeholder or a variable, not a literal.
+fn placeholder(value: &str) -> bool {
+    let v = value.to_ascii_lowercase();
+    v.is_empty()
+        || v.starts_with('$')
+        || v.contains('%')
+        || matches!(
+            v.as_str(),
+            "x" | "*" | "!" | "password" | "passwd" | "changeme" | "null" | "none" | "xxx" | "xxxx"
+        )
+}
+
+/// The printable strings of at least `min` bytes in a binary, with their offsets.
+fn strings(data: &[u8], min: usize) -> impl Iterator<Item = (usize, &str)> {
+    data.split(|b| !(0x20..0x7f).contains(b))
+        .scan(0usize, |at, s| {
+            let start = *at;
+            *at += s.len() + 1;
+            Some((start, s))
+        })
+        .filter(move |(_, s)| s.len() >= min)
+        .filter_map(|(at, s)| std::str::from_utf8(s).ok().map(|s| (at, s)))
+}
+
+/// §5.1: passwords written into the image's programs: boot scripts that set an account's
+/// password to a fixed value (`chpasswd`, `passwd` fed from a pipe), and web programs
+/// (CGI scripts and binaries, server-side pages) that compare a login against a literal
+/// user and password. Each finding says how the script or program runs on the device.
+pub fn hardcoded_credentials(ctx: &Ctx, out: &mut Outcome) {
+    let r = credential_rules();
+    let boot = BootScripts::read(ctx.tree);
+    let set_at_boot = |e: &Entry| -> Option<String> {
+        if init_like(&e.path)
+            || e.path.starts_with("/etc/rc")
+            || e.path.starts_with("/etc/preinit")
+            || e.path.starts_with("/lib/preinit/")
+        {
+            Some(format!("run at boot as {}", e.path))
+        } else {
+            boot.runs(e)
+        }
+    };
+    for e in ctx.tree.files() {
+        let data = e.data().expect("file");
+        let web = web_program(&e.path);
+        let script = data.starts_with(b"#!")
+            || e.path.ends_with(".sh")
+            || init_like(&e.path)
+            || e.path.starts_with("/etc/rc")
+            || e.path.starts_with("/etc/preinit");
+        if !(web || script) || data.len() > 4 << 20 {
+            continue;
+        }
+        let how = if web {
+            format!("served by the device's web server ({})", e.path)
+        } else {
+            match set_at_boot(e) {
+                Some(how) => how,
+                None => format!(
+                    "a script in the image ({}), not started by the boot scripts",
+                    e.path
+                ),
+            }
+        };
+        let live = web || set_at_boot(e).is_some();
+        let severity = if live {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        if data.starts_with(b"\x7fELF") {
+            if !web {
+                continue;
+            }
+            for (off, s) in strings(data, 6) {
+                let Some(c) = r.binary_pair.captures(s) else {
+                    continue;
+                };
+                let (user, pass) = (&c[1], &c[2]);
+                if placeholder(pass)
+                    || pass.chars().all(|ch| ch.is_ascii_digit() || ch == ':') && pass.contains(':')
+                {
+                    continue;
+                }
+                out.findings.push(Finding {
+                    rule: "hardcoded-credential",
+                    message: format!(
+                        "the web program {} holds a fixed login for account {user:?} ({how})",
+                        e.display_path()
+                    ),
+                    severity,
+                    provisions: vec!["5.1-1", "5.1-2"],
+                    evidence: vec![ctx.ev(e, off, format!("{user}:<password, {} characters>", pass.len()))],
+                    remediation: "Remove the built-in login; authenticate against the per-device credentials the user set.",
+                });
+            }
+            continue;
+        }
+        for (off, line) in text_lines(data) {
+            if is_comment(line) {
+                continue;
+            }
+            let trimmed = line.trim();
+            let set = r
+                .chpasswd_pipe
+                .captures(trimmed)
+                .map(|c| (c[3].to_string(), c[4].to_string(), "chpasswd"))
+                .or_else(|| {
+                    r.chpasswd_here
+                        .captures(trimmed)
+                        .map(|c| (c[1].to_string(), c[2].to_string(), "chpasswd"))
+                })
+                .or_else(|| {
+                    r.passwd_pipe
+                        .captures(trimmed)
+                        .filter(|c| c[2] == c[4])
+                        .map(|c| {
+                            let user = c.get(7).map_or("root", |m| m.as_str()).to_string();
+                            (user, c[2].to_string(), "passwd")
+                        })
+                });
+            if let Some((user, pass, tool)) = set.filter(|(_, p, _)| !placeholder(p)) {
+                out.findings.push(Finding {
+                    rule: "hardcoded-password-set",
+                    message: format!(
+                        "{} sets the password of account {user:?} to a fixed value with {tool} ({how}): every device gets the same password",
+                        e.display_path()
+                    ),
+                    severity,
+                    provisions: vec!["5.1-1", "5.1-2"],
+                    evidence: vec![ctx.ev(e, off, format!("{user}:<password, {} characters> | {tool}", pass.len()))],
+                    remediation: "Do not set passwords from scripts; generate a unique per-device password at manufacture or require the user to set one at first use.",
+                });
+                continue;
+            }
+            if web {
+                if let Some(c) = r.web_pair.captures(trimmed) {
+                    let (user, pass) = (&c[4], &c[8]);
+                    if placeholder(pass) {
+                        continue;
+                    }
+                    out.findings.push(Finding {
+                        rule: "hardcoded-credential",
+                        message: format!(
+                            "{} accepts a fixed login for user {user:?} ({how})",
+                            e.display_path()
+                        ),
+                        severity,
+                        provisions: vec!["5.1-1", "5.1-2"],
+                        evidence: vec![ctx.ev(e, off, format!("user {user:?}, password <{} characters>", pass.len()))],
+                        remediation: "Remove the built-in login; authenticate against the per-device credentials the user set.",
+                    });
+                }
+            }
         }
     }
 }

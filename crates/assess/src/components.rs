@@ -10,81 +10,10 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::checks::Ctx;
+use crate::context::Ctx;
 use crate::report::{Evidence, Examined, Finding, Severity};
 
-/// How the version was learned, strongest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Strength {
-    /// A package database entry (dpkg/opkg status) and a binary banner agree.
-    PackageDbAndBanner,
-    /// A package database entry.
-    PackageDb,
-    /// A version string in a binary.
-    Banner,
-    /// A kernel module directory name (`/lib/modules/5.10.201/`).
-    ModulesDir,
-}
-
-/// One identified component.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Component {
-    /// Canonical name (`busybox`, `dropbear`, `openssl`, `openssh`, `lighttpd`, `dnsmasq`,
-    /// `curl`, `glibc`, `musl`, `uclibc`, `linux`).
-    pub name: String,
-    /// Upstream version (`1.35.0`).
-    pub version: String,
-    /// Package name and full package version when a package database names it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub package: Option<String>,
-    /// `dpkg`, `opkg` or `banner`.
-    pub source: String,
-    /// Evidence strength.
-    pub strength: Strength,
-    /// Where it was seen.
-    pub evidence: Vec<Evidence>,
-    /// End-of-life date of this release branch, when it has passed by the assessment date.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_of_life: Option<String>,
-    /// CVE ids the package changelog says were fixed (backports).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub backported_fixes: Vec<String>,
-}
-
-/// VEX-style status of a matched vulnerability.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum VexStatus {
-    /// The version is in an affected range and nothing says it was fixed: affected as far as
-    /// the version tells (unverified: the vulnerable code was not looked for in the binary).
-    #[serde(rename = "affected-unverified")]
-    Affected,
-    /// The upstream version is in range but the distribution changelog names the fix.
-    FixedByBackport,
-}
-
-/// A feed record that matched a component.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct VulnMatch {
-    /// OSV id.
-    pub id: String,
-    /// Aliases (CVE ids).
-    pub aliases: Vec<String>,
-    /// Component name.
-    pub component: String,
-    /// Component version.
-    pub version: String,
-    /// The record's summary.
-    pub summary: String,
-    /// Affected or fixed by backport.
-    pub status: VexStatus,
-    /// The first fixed upstream version, when the record names one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fixed_in: Option<String>,
-    /// Evidence of the fix (changelog line) or of the component.
-    pub evidence: Vec<Evidence>,
-}
+pub use crate::report::{Component, Strength, VexStatus, VulnMatch};
 
 // ---------------------------------------------------------------------------------------
 // OSV feed
@@ -682,7 +611,7 @@ pub fn components(
     ctx: &Ctx,
     feed: &Feed,
     as_of: &str,
-    out: &mut crate::checks::Outcome,
+    out: &mut crate::context::Outcome,
 ) -> (Vec<Component>, Vec<VulnMatch>) {
     let mut found = Vec::new();
     package_db(ctx, "/var/lib/dpkg/status", "dpkg", &mut found);

@@ -3,10 +3,12 @@
 //!
 //! This crate owns:
 //! - bounded, traversal-safe unpacking into an in-memory tree ([`unpack`], [`Limits`]):
-//!   squashfs 3 and 4 (LE/BE, every compressor, AVM's variant), tar, cpio, zip, gzip, xz,
-//!   lzma, zstd, bzip2, uImage, TRX, bzImage, raw flash dumps; what it recognises and
+//!   squashfs 3 and 4 (LE/BE, every compressor, AVM's variant), ext2/3/4, cramfs, JFFS2,
+//!   UBI/UBIFS, YAFFS2, romfs, FAT, tar, cpio, zip, gzip, xz, lzma, zstd, bzip2, uImage,
+//!   TRX, bzImage, raw flash dumps; what it recognises and
 //!   cannot read is reported as not opened ([`report::Coverage`]);
-//! - the checks ([`checks`]): default and empty passwords (§5.1), exposed services and debug
+//! - the checks ([`checks`]): default and empty passwords, and passwords fixed by boot scripts
+//!   (`chpasswd`, `passwd` from a pipe) or web CGI (§5.1), exposed services and debug
 //!   consoles (§5.6), embedded keys and hard-coded secrets (§5.4), the update mechanism (§5.3),
 //!   disclosure contacts (§5.2), and components with OSV vulnerability matching
 //!   ([`components`]);
@@ -25,10 +27,11 @@
 //! }
 //! ```
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod checks;
 pub mod components;
+pub mod context;
 pub mod report;
 pub mod sarif;
 pub mod sbom;
@@ -134,7 +137,8 @@ pub fn assess_with_progress(
         out
     };
     let credentials = |ctx: &checks::Ctx, out: &mut checks::Outcome| {
-        checks::passwords_with(ctx, &password_check, out)
+        checks::passwords_with(ctx, &password_check, out);
+        checks::hardcoded_credentials(ctx, out);
     };
     let before_scan: Vec<Check> = vec![
         &credentials,

@@ -3,7 +3,6 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::components::{Component, VulnMatch};
 use crate::unpack::{Layer, RawRegion, Unopened};
 
 /// Where a fact was seen: `image-sha256:path:offset` (the offset is a byte offset in the
@@ -507,4 +506,81 @@ fn provision_order(id: &str) -> Vec<(u64, String)> {
             (digits.parse().unwrap_or(0), rest)
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Components and vulnerability matches (filled by `components`)
+// ---------------------------------------------------------------------------------------
+
+/// How the version was learned, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strength {
+    /// A package database entry (dpkg/opkg status) and a binary banner agree.
+    PackageDbAndBanner,
+    /// A package database entry.
+    PackageDb,
+    /// A version string in a binary.
+    Banner,
+    /// A kernel module directory name (`/lib/modules/5.10.201/`).
+    ModulesDir,
+}
+
+/// One identified component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Component {
+    /// Canonical name (`busybox`, `dropbear`, `openssl`, `openssh`, `lighttpd`, `dnsmasq`,
+    /// `curl`, `glibc`, `musl`, `uclibc`, `linux`).
+    pub name: String,
+    /// Upstream version (`1.35.0`).
+    pub version: String,
+    /// Package name and full package version when a package database names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// `dpkg`, `opkg` or `banner`.
+    pub source: String,
+    /// Evidence strength.
+    pub strength: Strength,
+    /// Where it was seen.
+    pub evidence: Vec<Evidence>,
+    /// End-of-life date of this release branch, when it has passed by the assessment date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_of_life: Option<String>,
+    /// CVE ids the package changelog says were fixed (backports).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub backported_fixes: Vec<String>,
+}
+
+/// VEX-style status of a matched vulnerability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VexStatus {
+    /// The version is in an affected range and nothing says it was fixed: affected as far as
+    /// the version tells (unverified: the vulnerable code was not looked for in the binary).
+    #[serde(rename = "affected-unverified")]
+    Affected,
+    /// The upstream version is in range but the distribution changelog names the fix.
+    FixedByBackport,
+}
+
+/// A feed record that matched a component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VulnMatch {
+    /// OSV id.
+    pub id: String,
+    /// Aliases (CVE ids).
+    pub aliases: Vec<String>,
+    /// Component name.
+    pub component: String,
+    /// Component version.
+    pub version: String,
+    /// The record's summary.
+    pub summary: String,
+    /// Affected or fixed by backport.
+    pub status: VexStatus,
+    /// The first fixed upstream version, when the record names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_in: Option<String>,
+    /// Evidence of the fix (changelog line) or of the component.
+    pub evidence: Vec<Evidence>,
 }
