@@ -375,7 +375,12 @@ impl Gateway {
         };
         // The owner's word: a general-purpose device they vouch for keeps the LAN and internet.
         if self.trusted.contains(&facts.mac) {
-            return d(Level::Trusted, None, "trusted", "trusted by the owner".into());
+            return d(
+                Level::Trusted,
+                None,
+                "trusted",
+                "trusted by the owner".into(),
+            );
         }
         // A device that announced a second, different MUD URL is not believed for either: it
         // stays at `default` until the owner sorts it out (a firmware update or a takeover).
@@ -388,7 +393,12 @@ impl Gateway {
             );
         }
         let Some(url) = facts.mud_url.as_deref() else {
-            return d(Level::Default, None, "no-mud-url", "announced no MUD URL".into());
+            return d(
+                Level::Default,
+                None,
+                "no-mud-url",
+                "announced no MUD URL".into(),
+            );
         };
         let fetched = self.mud_files.get(url);
         let policy = self
@@ -399,7 +409,10 @@ impl Gateway {
             .cloned()
             .or_else(|| fetched.and_then(|m| m.verified.as_ref().map(|v| v.policy.clone())));
         let label = self.labels.get(url);
-        if let Some(LabelState { problem: Some(why), .. }) = label {
+        if let Some(LabelState {
+            problem: Some(why), ..
+        }) = label
+        {
             return d(
                 Level::Default,
                 None,
@@ -410,12 +423,14 @@ impl Gateway {
         if let Some(info) = label.and_then(|l| l.info.as_ref()) {
             let status = info.status_at(ns_to_time(self.now_ns));
             let tight = match &status {
-                label::Status::Revoked { reason } => {
-                    Some(("label-revoked", format!("its label {} was revoked: {reason}", info.label_id)))
-                }
-                label::Status::Suspended => {
-                    Some(("label-suspended", format!("its label {} is suspended", info.label_id)))
-                }
+                label::Status::Revoked { reason } => Some((
+                    "label-revoked",
+                    format!("its label {} was revoked: {reason}", info.label_id),
+                )),
+                label::Status::Suspended => Some((
+                    "label-suspended",
+                    format!("its label {} is suspended", info.label_id),
+                )),
                 label::Status::SupportEnded => Some((
                     "support-ended",
                     format!(
@@ -423,13 +438,19 @@ impl Gateway {
                         info.claims.support.end_date, info.label_id
                     ),
                 )),
-                label::Status::Expired => {
-                    Some(("label-expired", format!("its label {} expired", info.label_id)))
-                }
+                label::Status::Expired => Some((
+                    "label-expired",
+                    format!("its label {} expired", info.label_id),
+                )),
                 _ => None,
             };
             if let Some((cause, why)) = tight {
-                return d(Level::UpdateOnly, policy, cause, format!("{why}: only updates"));
+                return d(
+                    Level::UpdateOnly,
+                    policy,
+                    cause,
+                    format!("{why}: only updates"),
+                );
             }
         }
         let Some(policy) = policy else {
@@ -1020,7 +1041,7 @@ impl Gateway {
             None => return Ok(()),
         };
         // URL → (action, note for the journal) for each URL something was said about.
-        let mut touched: BTreeMap<String, (Action, String)> = BTreeMap::new();
+        let mut touched: BTreeMap<String, Vec<(Action, String)>> = BTreeMap::new();
         for u in updates {
             self.status_dirty = true;
             match u {
@@ -1072,7 +1093,7 @@ impl Gateway {
                             note
                         }
                     };
-                    touched.insert(url, (Action::Mud, note));
+                    touched.entry(url).or_default().push((Action::Mud, note));
                 }
                 manager::Update::Label { url, verdict } => {
                     let st = self.labels.entry(url.clone()).or_default();
@@ -1095,18 +1116,14 @@ impl Gateway {
                         }
                         manager::LabelVerdict::Unreachable(why) => {
                             if st.unreachable.is_none() {
-                                st.unreachable = Some((
-                                    i64::try_from(self.now_ns / NS).unwrap_or(0),
-                                    why,
-                                ));
+                                st.unreachable =
+                                    Some((i64::try_from(self.now_ns / NS).unwrap_or(0), why));
                             }
                         }
                     }
                     let after = label_summary(st, self.now_ns);
                     if after != before {
-                        touched
-                            .entry(url)
-                            .or_insert((Action::Label, after));
+                        touched.entry(url).or_default().push((Action::Label, after));
                     }
                 }
             }
@@ -1135,7 +1152,9 @@ impl Gateway {
                 decision.level
             };
             let changed = from.is_some() && from != Some(to);
-            let mud_changed = note.as_ref().is_some_and(|(a, _)| *a == Action::Mud);
+            let mud_changed = note
+                .as_ref()
+                .is_some_and(|n| n.iter().any(|(a, _)| *a == Action::Mud));
             if note.is_none() && !changed {
                 continue;
             }
@@ -1145,12 +1164,26 @@ impl Gateway {
                 let dev = self.device(&facts, to);
                 outcome = self.enforce(dev, now_ns);
             }
-            let (action, note) = note.unwrap_or((Action::Label, String::new()));
-            let explanation = if note.is_empty() {
-                decision.reason.clone()
+            // One entry per device and tick; its action follows what decided the level.
+            let notes = note.unwrap_or_default();
+            let label_cause = matches!(
+                decision.cause.as_str(),
+                "label-revoked"
+                    | "label-suspended"
+                    | "support-ended"
+                    | "label-expired"
+                    | "label-answer-refused"
+                    | "label-active"
+                    | "no-label"
+            );
+            let action = if label_cause || !notes.iter().any(|(a, _)| *a == Action::Mud) {
+                Action::Label
             } else {
-                format!("{note}; {}", decision.reason)
+                Action::Mud
             };
+            let mut explanation: Vec<String> = notes.into_iter().map(|(_, n)| n).collect();
+            explanation.push(decision.reason.clone());
+            let explanation = explanation.join("; ");
             let mut e = self.entry(
                 now_ns,
                 mac,
@@ -1183,12 +1216,17 @@ impl Gateway {
                             detail: "from the configured policy directory".into(),
                             expires_at: None,
                         },
-                        Some(MudState { verified: Some(v), .. }) => MudStatus {
+                        Some(MudState {
+                            verified: Some(v), ..
+                        }) => MudStatus {
                             state: "verified".into(),
                             detail: format!("signed by {}", v.signer),
                             expires_at: Some(v.expires_at),
                         },
-                        Some(MudState { refused: Some((k, why)), .. }) => MudStatus {
+                        Some(MudState {
+                            refused: Some((k, why)),
+                            ..
+                        }) => MudStatus {
                             state: k.as_str().into(),
                             detail: why.clone(),
                             expires_at: None,
@@ -1200,8 +1238,11 @@ impl Gateway {
                         },
                     }
                 });
-                let label = f.mud_url.as_ref().and_then(|u| self.labels.get(u)).map(|l| {
-                    LabelStatus {
+                let label = f
+                    .mud_url
+                    .as_ref()
+                    .and_then(|u| self.labels.get(u))
+                    .map(|l| LabelStatus {
                         id: l.info.as_ref().map(|i| i.label_id.clone()),
                         status: label_summary(l, self.now_ns),
                         assessor: l.info.as_ref().map(|i| i.assessor.clone()),
@@ -1209,8 +1250,7 @@ impl Gateway {
                         checked_at: l.info.as_ref().map(|i| i.checked_at),
                         registry_unreachable_since: l.unreachable.as_ref().map(|u| u.0),
                         registry_error: l.unreachable.as_ref().map(|u| u.1.clone()),
-                    }
-                });
+                    });
                 DeviceStatus {
                     mac: f.mac,
                     hostname: f.hostname.clone(),
@@ -1252,7 +1292,8 @@ impl Gateway {
             path: path.clone(),
             source,
         };
-        let bytes = serde_json::to_vec_pretty(&self.status()).map_err(|e| err(std::io::Error::other(e)))?;
+        let bytes =
+            serde_json::to_vec_pretty(&self.status()).map_err(|e| err(std::io::Error::other(e)))?;
         std::fs::write(&tmp, bytes).map_err(err)?;
         std::fs::rename(&tmp, &path).map_err(err)
     }

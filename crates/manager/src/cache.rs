@@ -97,10 +97,9 @@ impl Layout {
                 continue;
             };
             let read = || -> Result<(Meta, Vec<u8>, Vec<u8>), String> {
-                let meta: Meta = serde_json::from_slice(
-                    &std::fs::read(e.path()).map_err(|e| e.to_string())?,
-                )
-                .map_err(|e| e.to_string())?;
+                let meta: Meta =
+                    serde_json::from_slice(&std::fs::read(e.path()).map_err(|e| e.to_string())?)
+                        .map_err(|e| e.to_string())?;
                 if key(&meta.url) != k {
                     return Err("its URL does not match its name".into());
                 }

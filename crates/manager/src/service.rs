@@ -280,7 +280,11 @@ impl Manager {
         };
         let last_checkpoint = match std::fs::read_to_string(layout.checkpoint()) {
             Ok(text) => match &cfg.registry {
-                Some(r) => r.log.verify_checkpoint(text.as_bytes()).ok().map(|c| (c, text)),
+                Some(r) => r
+                    .log
+                    .verify_checkpoint(text.as_bytes())
+                    .ok()
+                    .map(|c| (c, text)),
                 None => None,
             },
             Err(_) => None,
@@ -430,7 +434,15 @@ async fn run(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<String>) {
             continue;
         }
         let url = meta.url.clone();
-        match verify_mud(&ctx, &url, &file, &sig, meta.fetched_at, meta.expires_at, true) {
+        match verify_mud(
+            &ctx,
+            &url,
+            &file,
+            &sig,
+            meta.fetched_at,
+            meta.expires_at,
+            true,
+        ) {
             Ok(mud) => {
                 let refresh = refresh_at(meta.fetched_at, meta.expires_at);
                 urls.insert(
@@ -643,7 +655,10 @@ async fn fetch_mud(
     let (bytes, sig, validators) = match (fetched, cached) {
         (Fetched::NotModified, Some((_, v, b))) => (b.0.clone(), b.1.clone(), v),
         (Fetched::NotModified, None) => {
-            return Err((RefusalKind::Http, "304 Not Modified to an unconditional request".into()))
+            return Err((
+                RefusalKind::Http,
+                "304 Not Modified to an unconditional request".into(),
+            ))
         }
         (Fetched::Body { bytes, validators }, _) => {
             let named = serde_json::from_slice::<serde_json::Value>(&bytes)
@@ -804,7 +819,10 @@ fn check_label_answer(
     for v in &answer.labels {
         match registry::answer::check_answer(v, &r.log, &r.assessors, &r.operators, now) {
             Ok(c) => {
-                if best.as_ref().is_none_or(|(b, _)| c.leaf_index > b.leaf_index) {
+                if best
+                    .as_ref()
+                    .is_none_or(|(b, _)| c.leaf_index > b.leaf_index)
+                {
                     best = Some((c, v));
                 }
             }
@@ -856,10 +874,7 @@ async fn lookup_label(ctx: &Arc<Ctx>, url: &str) -> LabelVerdict {
         Ok(Ok(labels)) => registry::LookupAnswer { labels },
         Ok(Err(e)) => return LabelVerdict::Unreachable(error_chain(&e)),
         Err(_) => {
-            return LabelVerdict::Unreachable(format!(
-                "no answer within {} s",
-                r.timeout.as_secs()
-            ))
+            return LabelVerdict::Unreachable(format!("no answer within {} s", r.timeout.as_secs()))
         }
     };
     // Every checkpoint an answer is proven in must be consistent with the newest seen.
@@ -907,21 +922,27 @@ async fn ensure_consistent(ctx: &Arc<Ctx>, signed: &str) -> Result<bool, String>
         save_checkpoint(ctx, cp, signed);
         return Ok(true);
     };
-    let (old, new) = if cp.size >= l.size { (&l, &cp) } else { (&cp, &l) };
+    let (old, new) = if cp.size >= l.size {
+        (&l, &cp)
+    } else {
+        (&cp, &l)
+    };
     if old.size == new.size {
         return if old.root == new.root {
             Ok(false)
         } else {
-            Err(broken(format!("two checkpoints of size {} with different roots", old.size)))
+            Err(broken(format!(
+                "two checkpoints of size {} with different roots",
+                old.size
+            )))
         };
     }
     let proof = tokio::time::timeout(r.timeout, client.consistency(old.size, new.size))
         .await
         .map_err(|_| "no consistency proof within the timeout".to_string())?
         .map_err(|e| format!("consistency proof: {}", error_chain(&e)))?;
-    tlog::verify_consistency(old.size, new.size, &old.root, &new.root, &proof.proof).map_err(
-        |e| broken(format!("sizes {} and {}: {e}", old.size, new.size)),
-    )?;
+    tlog::verify_consistency(old.size, new.size, &old.root, &new.root, &proof.proof)
+        .map_err(|e| broken(format!("sizes {} and {}: {e}", old.size, new.size)))?;
     if cp.size > l.size {
         save_checkpoint(ctx, cp, signed);
         return Ok(true);

@@ -53,11 +53,7 @@ impl Site {
     fn publish(&self, name: &str, content: &[u8], pki: &EphemeralPki) {
         let sig = sign_detached(content, &pki.signer_key_pem, &pki.signer_cert_pem, None).unwrap();
         std::fs::write(self.dir.path().join(name), content).unwrap();
-        std::fs::write(
-            self.dir.path().join(name.replace(".json", ".p7s")),
-            sig,
-        )
-        .unwrap();
+        std::fs::write(self.dir.path().join(name.replace(".json", ".p7s")), sig).unwrap();
     }
 }
 
@@ -109,7 +105,11 @@ fn a_signed_mud_file_verifies_is_cached_and_survives_a_restart_without_its_serve
             MudVerdict::Verified(v) => {
                 assert_eq!(v.policy.mud_url, url);
                 assert!(!v.from_cache);
-                assert_eq!(v.expires_at - v.fetched_at, 48 * 3600, "cache-validity 48 h");
+                assert_eq!(
+                    v.expires_at - v.fetched_at,
+                    48 * 3600,
+                    "cache-validity 48 h"
+                );
                 assert!(v.signer.contains("Acme"), "{}", v.signer);
             }
             other => panic!("{other:?}"),
@@ -137,12 +137,19 @@ fn a_cached_copy_whose_bytes_were_changed_on_disk_is_not_used() {
         assert!(matches!(verdict(&m, &url), MudVerdict::Verified(_)));
     }
     // Widen the cached policy by hand: the signature no longer covers it.
-    for e in std::fs::read_dir(state.path().join("mud")).unwrap().flatten() {
+    for e in std::fs::read_dir(state.path().join("mud"))
+        .unwrap()
+        .flatten()
+    {
         let p = e.path();
         let name = p.file_name().unwrap().to_string_lossy().to_string();
         if name.ends_with(".json") && !name.ends_with(".meta.json") && name != "signers.json" {
             let text = std::fs::read_to_string(&p).unwrap();
-            std::fs::write(&p, text.replace("\"cache-validity\": 48", "\"cache-validity\": 47")).unwrap();
+            std::fs::write(
+                &p,
+                text.replace("\"cache-validity\": 48", "\"cache-validity\": 47"),
+            )
+            .unwrap();
         }
     }
     let m = Manager::start(config(state.path(), &site, &[&pki])).unwrap();
@@ -154,7 +161,10 @@ fn a_cached_copy_whose_bytes_were_changed_on_disk_is_not_used() {
                 assert!(w.contains("not used (bad-signature)"), "{w}");
                 warned = true;
             }
-            Some(Update::Mud { verdict: MudVerdict::Verified(v), .. }) => {
+            Some(Update::Mud {
+                verdict: MudVerdict::Verified(v),
+                ..
+            }) => {
                 assert!(!v.from_cache, "a tampered cache file was used")
             }
             _ => {}
@@ -193,7 +203,8 @@ fn refusals_each_name_their_reason() {
     // Bad signature: the signature of another file.
     let bad = site.url("bad.json");
     site.publish("bad.json", &mud_file(&bad), &pki);
-    let sig_of_other = sign_detached(b"{}", &pki.signer_key_pem, &pki.signer_cert_pem, None).unwrap();
+    let sig_of_other =
+        sign_detached(b"{}", &pki.signer_key_pem, &pki.signer_cert_pem, None).unwrap();
     std::fs::write(site.dir.path().join("bad.p7s"), sig_of_other).unwrap();
     m.want(&bad);
     let (kind, why) = refused(verdict(&m, &bad));
@@ -204,7 +215,10 @@ fn refusals_each_name_their_reason() {
     let untrusted = site.url("untrusted.json");
     site.publish("untrusted.json", &mud_file(&untrusted), &other_ca);
     m.want(&untrusted);
-    assert_eq!(refused(verdict(&m, &untrusted)).0, RefusalKind::UntrustedSigner);
+    assert_eq!(
+        refused(verdict(&m, &untrusted)).0,
+        RefusalKind::UntrustedSigner
+    );
 
     // Signer that names another host.
     let host = site.url("host.json");
@@ -212,7 +226,10 @@ fn refusals_each_name_their_reason() {
     m.want(&host);
     let (kind, why) = refused(verdict(&m, &host));
     assert_eq!(kind, RefusalKind::SignerNotForHost);
-    assert!(why.contains("acme.example") && why.contains("localhost"), "{why}");
+    assert!(
+        why.contains("acme.example") && why.contains("localhost"),
+        "{why}"
+    );
 
     // A file for another URL, properly signed.
     let mismatch = site.url("mismatch.json");
@@ -258,7 +275,11 @@ fn a_server_that_sends_nothing_cannot_hold_the_fetch() {
     m.want(&url);
     let (kind, why) = refused(verdict(&m, &url));
     assert_eq!(kind, RefusalKind::Timeout, "{why}");
-    assert!(t.elapsed() < Duration::from_secs(10), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        t.elapsed()
+    );
 }
 
 #[test]
@@ -277,7 +298,10 @@ fn a_second_signer_for_a_known_url_is_refused_even_when_it_chains_to_an_anchor()
     // The file is re-signed by another (also anchored) certificate; the cache is cleared so
     // the manager must fetch again.
     site.publish("lum.json", &mud_file(&url), &second);
-    for e in std::fs::read_dir(state.path().join("mud")).unwrap().flatten() {
+    for e in std::fs::read_dir(state.path().join("mud"))
+        .unwrap()
+        .flatten()
+    {
         if e.file_name() != "signers.json" {
             std::fs::remove_file(e.path()).unwrap();
         }

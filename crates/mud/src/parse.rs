@@ -1391,7 +1391,9 @@ fn parse_port(ctx: &mut Ctx, field: &Field) -> Res<PortMatch> {
         && port.is_none()
         && lower.is_some()
         && upper.is_some()
-        && operator.as_ref().is_some_and(|o| o.str().is_ok_and(|s| s == "eq"))
+        && operator
+            .as_ref()
+            .is_some_and(|o| o.str().is_ok_and(|s| s == "eq"))
     {
         ctx.deviation(
             &field.path,

@@ -901,8 +901,10 @@ fn mudgee_operator_eq_with_a_port_range_is_a_range_in_lenient_mode_only() {
     assert!(err.rule.contains("not both"), "{err}");
     let parsed = mud::parse::parse(quirky.as_bytes(), mud::parse::Mode::Lenient).unwrap();
     assert!(
-        parsed.warnings.iter().any(|w| w.message.contains("MUDgee")
-            && w.message.contains("read as the range")),
+        parsed
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("MUDgee") && w.message.contains("read as the range")),
         "{:?}",
         parsed.warnings
     );

@@ -52,8 +52,8 @@
 
 use std::net::SocketAddr;
 
-mod api_error;
 pub mod answer;
+mod api_error;
 mod cache;
 mod client;
 mod http;

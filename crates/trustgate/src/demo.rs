@@ -383,7 +383,10 @@ fn gateway_step(dir: &std::path::Path) -> Result<(String, Value)> {
 /// gateway (dry run) fetches and verifies the file, checks the label against its proofs, holds
 /// the device at `declared`; the assessor revokes the label and the gateway moves the device
 /// to `update-only`.
-fn mud_manager_step(dir: &std::path::Path, assessor: &label::SigningKey) -> Result<(String, Value)> {
+fn mud_manager_step(
+    dir: &std::path::Path,
+    assessor: &label::SigningKey,
+) -> Result<(String, Value)> {
     use monitor::{Config, Monitor, OuiTable};
     use std::time::{Duration, Instant};
     let wall_ns = || {
@@ -412,7 +415,8 @@ fn mud_manager_step(dir: &std::path::Path, assessor: &label::SigningKey) -> Resu
     }
     let content = serde_json::to_vec_pretty(&doc)?;
     let pki = mud::signature::ephemeral_pki_for_hosts("PlugCo demo", &["localhost"])?;
-    let sig = mud::signature::sign_detached(&content, &pki.signer_key_pem, &pki.signer_cert_pem, None)?;
+    let sig =
+        mud::signature::sign_detached(&content, &pki.signer_key_pem, &pki.signer_cert_pem, None)?;
     std::fs::write(host_dir.join("smart-plug.json"), &content)?;
     std::fs::write(host_dir.join("smart-plug.p7s"), &sig)?;
 

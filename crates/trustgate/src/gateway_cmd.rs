@@ -163,7 +163,10 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
         GatewayCommand::Init(a) => init(a),
         GatewayCommand::Status(a) => status(a),
         GatewayCommand::Run(args) => {
-            let iface = args.iface.clone().expect("clap requires --iface without --config");
+            let iface = args
+                .iface
+                .clone()
+                .expect("clap requires --iface without --config");
             let policies = match &args.policies {
                 Some(dir) => load_policies(
                     dir,
@@ -173,26 +176,13 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
                 )?,
                 None => vec![],
             };
-            let mut site = enforce::Site {
-                gateway: args.gateway_ips.clone(),
-                bridged_lan: args.bridged_lan,
-                // Fail closed: what arrives on the LAN from a device not (yet) contained goes
-                // nowhere but to the gateway's DHCP, DNS and neighbour discovery.
-                lan_interfaces: vec![iface.clone()],
-                ..enforce::Site::default()
-            };
-            if !args.locals.is_empty() {
-                site.local_networks = args.locals.clone();
-            }
-            let monitor_cfg = Config {
-                resolvers: args.gateway_ips.clone(),
-                // Configured local networks are the LAN's prefixes too (besides those the
-                // gateway's router advertisements announce): addresses in them are local.
-                lan_prefixes: args.locals.clone(),
-                policies: policies.clone(),
-                allowed_resolvers: args.allowed_resolvers.clone(),
-                ..Config::default()
-            };
+            let site = lan_site(&iface, &args.gateway_ips, &args.locals, args.bridged_lan);
+            let monitor_cfg = monitor_config(
+                &args.gateway_ips,
+                &args.locals,
+                &policies,
+                args.allowed_resolvers.clone(),
+            );
             let gw_cfg = gateway::GatewayConfig {
                 site,
                 nft: enforce::NftRunner::default(),
@@ -231,24 +221,7 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
                 monitor_cfg,
                 gw_cfg,
                 || deadline.is_some_and(|d| std::time::Instant::now() >= d),
-                |e| {
-                    let mut w = std::io::stdout().lock();
-                    let _ = if json {
-                        serde_json::to_writer(&mut w, e)
-                            .map_err(std::io::Error::other)
-                            .and_then(|_| writeln!(w))
-                    } else {
-                        writeln!(
-                            w,
-                            "{}  {}  {:<17}  {}",
-                            e.time,
-                            e.device,
-                            e.kind.as_str(),
-                            e.explanation
-                        )
-                    };
-                    let _ = w.flush();
-                },
+                |e| print_event(e, json),
                 |warning| eprintln!("warning: {warning}"),
             )
             .with_context(|| format!("gateway on {iface}"))?;
@@ -289,22 +262,48 @@ fn owner(a: OwnerArgs, request: gateway::OwnerRequest) -> Result<Option<Finding>
     Ok(None)
 }
 
+/// The site the gateway contains: its addresses, the LAN interface whose uncontained sources
+/// the catch-all holds, local networks (default: RFC 1918, fc00::/7, fe80::/10).
+fn lan_site(
+    iface: &str,
+    gateway: &[IpAddr],
+    locals: &[ipnet::IpNet],
+    bridged: bool,
+) -> enforce::Site {
+    let mut site = enforce::Site {
+        gateway: gateway.to_vec(),
+        bridged_lan: bridged,
+        // Fail closed: what arrives on the LAN from a device not (yet) contained goes
+        // nowhere but to the gateway's DHCP, DNS and neighbour discovery.
+        lan_interfaces: vec![iface.to_string()],
+        ..enforce::Site::default()
+    };
+    if !locals.is_empty() {
+        site.local_networks = locals.to_vec();
+    }
+    site
+}
+
+/// The monitor's configuration for a live gateway: the gateway is the resolver; configured
+/// local networks are the LAN's prefixes too (besides those its router advertisements announce).
+fn monitor_config(
+    gateway: &[IpAddr],
+    locals: &[ipnet::IpNet],
+    policies: &[mud::DevicePolicy],
+    allowed_resolvers: Vec<monitor::monitor::AllowedResolver>,
+) -> Config {
+    Config {
+        resolvers: gateway.to_vec(),
+        lan_prefixes: locals.to_vec(),
+        policies: policies.to_vec(),
+        allowed_resolvers,
+        ..Config::default()
+    }
+}
+
 fn print_event(e: &monitor::Event, json: bool) {
     let mut w = std::io::stdout().lock();
-    let _ = if json {
-        serde_json::to_writer(&mut w, e)
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(w))
-    } else {
-        writeln!(
-            w,
-            "{}  {}  {:<17}  {}",
-            e.time,
-            e.device,
-            e.kind.as_str(),
-            e.explanation
-        )
-    };
+    let _ = crate::monitor_cmd::write_event(&mut w, e, json);
     let _ = w.flush();
 }
 
@@ -315,7 +314,10 @@ fn run_configured(args: RunArgs) -> Result<Option<Finding>> {
     let policies = match &file.mud.policies {
         Some(dir) => {
             let Some(first) = file.mud.trust_anchors.first() else {
-                anyhow::bail!("{}: mud.policies needs mud.trust-anchors to verify its files", path.display());
+                anyhow::bail!(
+                    "{}: mud.policies needs mud.trust-anchors to verify its files",
+                    path.display()
+                );
             };
             load_policies(dir, first)?
         }
@@ -326,29 +328,31 @@ fn run_configured(args: RunArgs) -> Result<Option<Finding>> {
     let trusted = file
         .trusted
         .iter()
-        .map(|m| m.parse::<monitor::Mac>().map_err(|e| anyhow::anyhow!("{}: trusted {m:?}: {e}", path.display())))
+        .map(|m| {
+            m.parse::<monitor::Mac>()
+                .map_err(|e| anyhow::anyhow!("{}: trusted {m:?}: {e}", path.display()))
+        })
         .collect::<Result<Vec<_>>>()?;
     let allowed_resolvers = file
         .allow_resolvers
         .iter()
-        .map(|r| r.parse().map_err(|e| anyhow::anyhow!("{}: allow-resolvers {r:?}: {e}", path.display())))
+        .map(|r| {
+            r.parse()
+                .map_err(|e| anyhow::anyhow!("{}: allow-resolvers {r:?}: {e}", path.display()))
+        })
         .collect::<Result<Vec<monitor::monitor::AllowedResolver>>>()?;
-    let mut site = enforce::Site {
-        gateway: file.gateway_addresses.clone(),
-        bridged_lan: file.bridged_lan,
-        lan_interfaces: vec![file.interface.clone()],
-        ..enforce::Site::default()
-    };
-    if !file.local_networks.is_empty() {
-        site.local_networks = file.local_networks.clone();
-    }
-    let monitor_cfg = Config {
-        resolvers: file.gateway_addresses.clone(),
-        lan_prefixes: file.local_networks.clone(),
-        policies: policies.clone(),
+    let site = lan_site(
+        &file.interface,
+        &file.gateway_addresses,
+        &file.local_networks,
+        file.bridged_lan,
+    );
+    let monitor_cfg = monitor_config(
+        &file.gateway_addresses,
+        &file.local_networks,
+        &policies,
         allowed_resolvers,
-        ..Config::default()
-    };
+    );
     let registry = mgr.registry.as_ref().map(|r| r.url.clone());
     let anchors = mgr.anchors.as_ref().map_or(0, |a| a.len());
     let gw_cfg = gateway::GatewayConfig {
@@ -405,8 +409,7 @@ fn init(a: InitArgs) -> Result<Option<Finding>> {
         );
     }
     if let Some(dir) = a.config.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     std::fs::write(&a.config, crate::gateway_config::DEFAULT_CONFIG)
         .with_context(|| format!("cannot write {}", a.config.display()))?;
@@ -447,7 +450,11 @@ fn status(a: StatusArgs) -> Result<Option<Finding>> {
     }
     outln!(
         "{:<17}  {:<12}  {:<16}  {:<12}  {:<24}  reason",
-        "device", "level", "name", "MUD file", "label"
+        "device",
+        "level",
+        "name",
+        "MUD file",
+        "label"
     );
     for d in &file.devices {
         outln!(
@@ -459,7 +466,10 @@ fn status(a: StatusArgs) -> Result<Option<Finding>> {
             d.label.as_ref().map_or("-".to_string(), |l| {
                 let mut s = l.status.clone();
                 if let Some(since) = l.registry_unreachable_since {
-                    s.push_str(&format!(" (registry unreachable since {})", unix_text(since)));
+                    s.push_str(&format!(
+                        " (registry unreachable since {})",
+                        unix_text(since)
+                    ));
                 }
                 s
             }),
@@ -475,6 +485,9 @@ fn status(a: StatusArgs) -> Result<Option<Finding>> {
 fn unix_text(t: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(t)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| t.to_string())
 }

@@ -178,8 +178,8 @@ pub struct RegistrySection {
 pub fn read(path: &Path) -> Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the configuration {}", path.display()))?;
-    let cfg: FileConfig = toml::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let cfg: FileConfig =
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     if !matches!(cfg.mud.unlabelled.as_str(), "declared" | "default") {
         bail!(
             "{}: mud.unlabelled is {:?}; give \"declared\" or \"default\"",
@@ -214,9 +214,8 @@ pub fn manager_config(cfg: &FileConfig) -> Result<manager::ManagerConfig> {
         for p in &cfg.mud.trust_anchors {
             pem.extend(read_file(p, "MUD trust anchors")?);
         }
-        m.anchors = Some(
-            mud::signature::TrustAnchors::from_pem(&pem).context("mud.trust-anchors")?,
-        );
+        m.anchors =
+            Some(mud::signature::TrustAnchors::from_pem(&pem).context("mud.trust-anchors")?);
     }
     m.signer_mappings = cfg.mud.signer.clone();
     for p in &cfg.mud.tls_roots {
@@ -260,7 +259,9 @@ mod tests {
     #[test]
     fn an_unknown_key_is_an_error_naming_it() {
         let text = super::DEFAULT_CONFIG.replace("[mud]", "quarantine-tll-s = 5\n[mud]");
-        let err = toml::from_str::<super::FileConfig>(&text).unwrap_err().to_string();
+        let err = toml::from_str::<super::FileConfig>(&text)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("quarantine-tll-s"), "{err}");
     }
 }

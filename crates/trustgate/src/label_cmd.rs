@@ -302,7 +302,9 @@ pub fn run(cmd: LabelCommand) -> Result<Option<Finding>> {
                         assessor: Some(verified.key),
                         operators: &operators,
                     };
-                    match registry::answer::check_statements(&verified.claims.id, list, &keys) {
+                    match registry::answer::check_statements(&verified.claims.id, list, &keys)
+                        .map_err(crate::registry_cmd::with_flag_hint)
+                    {
                         Ok(checked) => {
                             statements = Some(
                                 checked
@@ -458,7 +460,6 @@ pub(crate) fn log_verifier(log_key: &str) -> Result<tlog::checkpoint::LogVerifie
     };
     tlog::checkpoint::LogVerifier::parse(&vkey).map_err(|e| anyhow::anyhow!("--log-key: {e}"))
 }
-
 
 /// The fields of a `trustgate assess --json` report that `label issue --assessment` reads;
 /// everything else in the report is ignored.

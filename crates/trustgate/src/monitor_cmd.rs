@@ -138,21 +138,7 @@ pub fn run_monitor(args: MonitorArgs) -> Result<Option<Finding>> {
         for o in out.drain(..) {
             if let Output::Event(e) = o {
                 events += 1;
-                let r = if args.json {
-                    serde_json::to_writer(&mut w, &e)
-                        .map_err(std::io::Error::other)
-                        .and_then(|_| writeln!(w))
-                } else {
-                    writeln!(
-                        w,
-                        "{}  {}  {:<17}  {}",
-                        e.time,
-                        e.device,
-                        e.kind.as_str(),
-                        e.explanation
-                    )
-                };
-                if let Err(err) = r {
+                if let Err(err) = write_event(&mut w, &e, args.json) {
                     write_err.get_or_insert(err);
                 }
             }
@@ -279,4 +265,25 @@ pub fn run_monitor(args: MonitorArgs) -> Result<Option<Finding>> {
     }
     replay?;
     Ok((events > 0).then_some(Finding))
+}
+
+/// One event as a line: JSON, or `time  device  kind  sentence` (the gateway prints the same).
+pub(crate) fn write_event(
+    w: &mut impl std::io::Write,
+    e: &monitor::Event,
+    json: bool,
+) -> std::io::Result<()> {
+    if json {
+        serde_json::to_writer(&mut *w, e).map_err(std::io::Error::other)?;
+        writeln!(w)
+    } else {
+        writeln!(
+            w,
+            "{}  {}  {:<17}  {}",
+            e.time,
+            e.device,
+            e.kind.as_str(),
+            e.explanation
+        )
+    }
 }

@@ -809,6 +809,15 @@ struct CheckedView {
     signatures_checked: bool,
 }
 
+/// The library's refusal names the key it lacks; the CLI says which flag gives it.
+pub(crate) fn with_flag_hint(reason: String) -> String {
+    if reason.contains("nor a registry operator key given") {
+        format!("{reason}: give it with --operator-key")
+    } else {
+        reason
+    }
+}
+
 /// Checks a registry answer against its own proofs (`registry::answer::check_answer`, the
 /// same checks the gateway's MUD manager makes).
 fn check_view(
@@ -818,7 +827,8 @@ fn check_view(
     operators: &label::KeyRing,
     now: time::OffsetDateTime,
 ) -> std::result::Result<CheckedView, String> {
-    let c = registry::answer::check_answer(v, log, assessors, operators, now)?;
+    let c = registry::answer::check_answer(v, log, assessors, operators, now)
+        .map_err(with_flag_hint)?;
     Ok(CheckedView {
         label_id: c.claims.id,
         status: c.status,

@@ -422,10 +422,22 @@ fn explain_and_demo_speak_plainly() {
     // The MUD-manager step: fetched over HTTPS, declared with an active label, then
     // update-only after the revocation, with the revocation's reason.
     let mm = &steps[6]["data"];
-    assert!(mm["mud_url"].as_str().unwrap().starts_with("https://localhost:"));
-    assert!(mm["declared_reason"].as_str().unwrap().contains("is active"), "{mm}");
+    assert!(mm["mud_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://localhost:"));
     assert!(
-        mm["update_only_reason"].as_str().unwrap().contains("default password"),
+        mm["declared_reason"]
+            .as_str()
+            .unwrap()
+            .contains("is active"),
+        "{mm}"
+    );
+    assert!(
+        mm["update_only_reason"]
+            .as_str()
+            .unwrap()
+            .contains("default password"),
         "{mm}"
     );
     let _ = std::fs::remove_dir_all(v["dir"].as_str().unwrap());

@@ -66,7 +66,13 @@ fn world(id: &str) -> World {
     let data = d.join("data");
     assert_eq!(code(&run(&["keygen", "-o", s(&d.join("lab.key"))])), 0);
     let o = run(&[
-        "registry", "add-assessor", s(&d.join("lab.pub")), "--name", "Lab", "--data-dir", s(&data),
+        "registry",
+        "add-assessor",
+        s(&d.join("lab.pub")),
+        "--name",
+        "Lab",
+        "--data-dir",
+        s(&data),
     ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let registry = Server::start(&data);
@@ -75,11 +81,22 @@ fn world(id: &str) -> World {
     claims.network_profile.mud_url = Some(url.clone());
     std::fs::write(d.join("claims.json"), claims.to_json_pretty()).unwrap();
     let o = run(&[
-        "label", "issue", s(&d.join("claims.json")), "--key", s(&d.join("lab.key")), "-o",
+        "label",
+        "issue",
+        s(&d.join("claims.json")),
+        "--key",
+        s(&d.join("lab.key")),
+        "-o",
         s(&d.join("device.label")),
     ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let o = run(&["registry", "submit", s(&d.join("device.label")), "--url", &registry.url]);
+    let o = run(&[
+        "registry",
+        "submit",
+        s(&d.join("device.label")),
+        "--url",
+        &registry.url,
+    ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     World {
         _dirs: vec![files, dir],
@@ -126,7 +143,10 @@ fn gateway_config(w: &World, state: &Path, log_key: &str) -> GatewayConfig {
 }
 
 fn log_key(w: &World) -> String {
-    std::fs::read_to_string(w.data.join("log.key.pub")).unwrap().trim().to_string()
+    std::fs::read_to_string(w.data.join("log.key.pub"))
+        .unwrap()
+        .trim()
+        .to_string()
 }
 
 fn wall_ns() -> u64 {
@@ -186,8 +206,15 @@ fn a_verified_mud_file_and_an_active_label_give_declared_and_a_revocation_update
     assert_eq!(dev.cause, "label-active", "{dev:?}");
 
     let o = run(&[
-        "registry", "revoke", "urn:mm:1", "--reason", "default password found", "--key",
-        s(&w.d.join("lab.key")), "--url", &w.registry.url,
+        "registry",
+        "revoke",
+        "urn:mm:1",
+        "--reason",
+        "default password found",
+        "--key",
+        s(&w.d.join("lab.key")),
+        "--url",
+        &w.registry.url,
     ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let took = until_level(&mut gw, enforce::Level::UpdateOnly, wall_ns);
@@ -198,7 +225,10 @@ fn a_verified_mud_file_and_an_active_label_give_declared_and_a_revocation_update
     assert_eq!(last["to"], "update-only");
     assert_eq!(last["cause"], "label-revoked");
     assert!(
-        last["explanation"].as_str().unwrap().contains("default password found"),
+        last["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("default password found"),
         "{last}"
     );
     // Each step is in the journal with its cause.
@@ -224,7 +254,11 @@ fn a_support_end_date_that_passes_while_the_registry_is_away_still_tightens() {
     until_level(&mut gw, enforce::Level::UpdateOnly, || after_support);
     let st = gw.status();
     assert_eq!(st.devices[0].cause, "support-ended", "{:?}", st.devices[0]);
-    assert!(st.devices[0].reason.contains("2030-12-31"), "{}", st.devices[0].reason);
+    assert!(
+        st.devices[0].reason.contains("2030-12-31"),
+        "{}",
+        st.devices[0].reason
+    );
 }
 
 #[test]
@@ -234,7 +268,8 @@ fn a_registry_answer_whose_proofs_fail_is_not_used() {
     // Another log's key: the answer's checkpoint signature cannot verify.
     let other = tempfile::tempdir().unwrap();
     let (signer, _) =
-        registry::logkey::load_or_create(&other.path().join("log.key"), "other.example/log").unwrap();
+        registry::logkey::load_or_create(&other.path().join("log.key"), "other.example/log")
+            .unwrap();
     let other_key = signer.verifier_key().to_string();
     let mut gw = Gateway::new(gateway_config(&w, state.path(), &other_key)).unwrap();
     announce(&mut gw, &w.url);
@@ -245,7 +280,11 @@ fn a_registry_answer_whose_proofs_fail_is_not_used() {
         let st = gw.status();
         if st.devices[0].cause == "label-answer-refused" {
             assert_eq!(gw.level(&mac), Some(enforce::Level::Default));
-            assert!(st.devices[0].reason.contains("not used"), "{}", st.devices[0].reason);
+            assert!(
+                st.devices[0].reason.contains("not used"),
+                "{}",
+                st.devices[0].reason
+            );
             break;
         }
         assert!(t.elapsed() < Duration::from_secs(20), "{:?}", st.devices);
@@ -253,7 +292,8 @@ fn a_registry_answer_whose_proofs_fail_is_not_used() {
     }
     let j = journal(state.path());
     assert!(
-        j.iter().any(|e| e["action"] == "label" && e["cause"] == "label-answer-refused"),
+        j.iter()
+            .any(|e| e["action"] == "label" && e["cause"] == "label-answer-refused"),
         "{j:?}"
     );
 }
