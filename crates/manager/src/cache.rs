@@ -50,6 +50,9 @@ pub(crate) struct Meta {
     pub expires_at: i64,
 }
 
+/// A cached MUD file as read back: (meta, file, signature), not yet verified.
+pub(crate) type CachedMud = (Meta, Vec<u8>, Vec<u8>);
+
 /// Paths of the manager's files.
 #[derive(Clone, Debug)]
 pub(crate) struct Layout {
@@ -85,7 +88,7 @@ impl Layout {
 
     /// Every cached MUD file: (meta, file, signature). Unreadable entries are skipped with a
     /// warning (they will be fetched again).
-    pub fn load_mud(&self) -> (Vec<(Meta, Vec<u8>, Vec<u8>)>, Vec<String>) {
+    pub fn load_mud(&self) -> (Vec<CachedMud>, Vec<String>) {
         let mut out = vec![];
         let mut warnings = vec![];
         let Ok(dir) = std::fs::read_dir(&self.mud) else {

@@ -9,7 +9,7 @@ use http_body_util::Full;
 use hyper::{Request, Response, StatusCode};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// A throwaway CA and a server certificate it issued (PEM). Never publish with it: the keys
@@ -135,7 +135,7 @@ pub fn serve_dir(
     })
 }
 
-fn answer<B>(dir: &PathBuf, req: &Request<B>) -> Response<Full<Bytes>> {
+fn answer<B>(dir: &Path, req: &Request<B>) -> Response<Full<Bytes>> {
     let status = |code: StatusCode| {
         let mut r = Response::new(Full::new(Bytes::new()));
         *r.status_mut() = code;

@@ -388,6 +388,9 @@ struct Ctx {
     out: std::sync::mpsc::Sender<Update>,
 }
 
+/// A verified copy of a MUD file: its expiry (unix s), validators, and (file, signature).
+type VerifiedCopy = (i64, crate::fetch::Validators, Arc<(Vec<u8>, Vec<u8>)>);
+
 /// Per-URL schedule, owned by the manager's loop.
 #[derive(Default)]
 struct UrlState {
@@ -395,7 +398,7 @@ struct UrlState {
     /// Next fetch (unix s).
     next_fetch: i64,
     /// The verified copy's expiry, its validators, and its bytes (for a `304`).
-    verified: Option<(i64, crate::fetch::Validators, Arc<(Vec<u8>, Vec<u8>)>)>,
+    verified: Option<VerifiedCopy>,
     tries: u32,
     label_busy: bool,
     next_label: i64,
@@ -628,7 +631,7 @@ fn fetch_refusal(e: FetchError) -> (RefusalKind, String) {
 async fn fetch_mud(
     ctx: &Arc<Ctx>,
     url: &str,
-    cached: Option<(i64, crate::fetch::Validators, Arc<(Vec<u8>, Vec<u8>)>)>,
+    cached: Option<VerifiedCopy>,
 ) -> Result<FetchOk, (RefusalKind, String)> {
     check_url(url).map_err(fetch_refusal)?;
     if ctx.cfg.anchors.is_none() {
