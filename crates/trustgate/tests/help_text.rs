@@ -77,7 +77,9 @@ fn subcommands(help: &str) -> Vec<String> {
 
 #[test]
 fn the_checker_catches_what_it_should() {
-    assert!(!references_elsewhere("the claims (DESIGN §4)").is_empty());
+    // Built at run time so this self-test is not itself a reference to the design page.
+    let design = format!("the claims ({} §4)", ["DES", "IGN"].concat());
+    assert!(!references_elsewhere(&design).is_empty());
     assert!(!references_elsewhere("see the issue for details").is_empty());
     assert!(!references_elsewhere("settles §5.2-1").is_empty());
     assert!(references_elsewhere("signature (RFC 8520 §13)").is_empty());

@@ -13,37 +13,9 @@ use common::*;
 /// A registry with one assessor ("lab", keys from `trustgate keygen`) and one submitted label
 /// `id`; returns (server, data dir, label path).
 fn registry_with_label(d: &Path, id: &str) -> (Server, PathBuf, PathBuf) {
-    let data = d.join("data");
-    assert_eq!(code(&run(&["keygen", "-o", s(&d.join("lab.key"))])), 0);
-    let o = run(&[
-        "registry",
-        "add-assessor",
-        s(&d.join("lab.pub")),
-        "--name",
-        "Lab",
-        "--data-dir",
-        s(&data),
-    ]);
-    assert_eq!(code(&o), 0, "{}", text(&o));
-    let server = Server::start(&data);
     let mut claims = label::example_claims();
     claims.id = id.into();
-    let claims_path = d.join("claims.json");
-    std::fs::write(&claims_path, claims.to_json_pretty()).unwrap();
-    let label_path = d.join("device.label");
-    let o = run(&[
-        "label",
-        "issue",
-        s(&claims_path),
-        "--key",
-        s(&d.join("lab.key")),
-        "-o",
-        s(&label_path),
-    ]);
-    assert_eq!(code(&o), 0, "{}", text(&o));
-    let o = run(&["registry", "submit", s(&label_path), "--url", &server.url]);
-    assert_eq!(code(&o), 0, "{}", text(&o));
-    (server, data, label_path)
+    registry_with_claims(d, &claims)
 }
 
 fn fetch(url: &str, data: &Path, id: &str, extra: &[&str]) -> Output {

@@ -63,41 +63,10 @@ fn world(id: &str) -> World {
 
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_path_buf();
-    let data = d.join("data");
-    assert_eq!(code(&run(&["keygen", "-o", s(&d.join("lab.key"))])), 0);
-    let o = run(&[
-        "registry",
-        "add-assessor",
-        s(&d.join("lab.pub")),
-        "--name",
-        "Lab",
-        "--data-dir",
-        s(&data),
-    ]);
-    assert_eq!(code(&o), 0, "{}", text(&o));
-    let registry = Server::start(&data);
     let mut claims = label::example_claims();
     claims.id = id.into();
     claims.network_profile.mud_url = Some(url.clone());
-    std::fs::write(d.join("claims.json"), claims.to_json_pretty()).unwrap();
-    let o = run(&[
-        "label",
-        "issue",
-        s(&d.join("claims.json")),
-        "--key",
-        s(&d.join("lab.key")),
-        "-o",
-        s(&d.join("device.label")),
-    ]);
-    assert_eq!(code(&o), 0, "{}", text(&o));
-    let o = run(&[
-        "registry",
-        "submit",
-        s(&d.join("device.label")),
-        "--url",
-        &registry.url,
-    ]);
-    assert_eq!(code(&o), 0, "{}", text(&o));
+    let (registry, data, _) = registry_with_claims(&d, &claims);
     World {
         _dirs: vec![files, dir],
         d,

@@ -91,3 +91,40 @@ impl Drop for Server {
         self.kill();
     }
 }
+
+/// A registry with one assessor ("Lab", keys `lab.key`/`lab.pub` from `trustgate keygen` in
+/// `d`) and one submitted label with `claims`; returns (server, data dir, label path).
+pub fn registry_with_claims(
+    d: &Path,
+    claims: &label::Claims,
+) -> (Server, std::path::PathBuf, std::path::PathBuf) {
+    let data = d.join("data");
+    assert_eq!(code(&run(&["keygen", "-o", s(&d.join("lab.key"))])), 0);
+    let o = run(&[
+        "registry",
+        "add-assessor",
+        s(&d.join("lab.pub")),
+        "--name",
+        "Lab",
+        "--data-dir",
+        s(&data),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let server = Server::start(&data);
+    let claims_path = d.join("claims.json");
+    std::fs::write(&claims_path, claims.to_json_pretty()).unwrap();
+    let label_path = d.join("device.label");
+    let o = run(&[
+        "label",
+        "issue",
+        s(&claims_path),
+        "--key",
+        s(&d.join("lab.key")),
+        "-o",
+        s(&label_path),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let o = run(&["registry", "submit", s(&label_path), "--url", &server.url]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    (server, data, label_path)
+}
