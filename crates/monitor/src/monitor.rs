@@ -635,6 +635,7 @@ impl Monitor {
             Ok(p) => p,
             Err(Skip::NotIp) => {
                 self.stats.not_ip += 1;
+                self.lldp(frame, out);
                 return;
             }
             Err(Skip::Malformed) => {
@@ -643,6 +644,38 @@ impl Monitor {
             }
         };
         self.process_packet(p, out);
+    }
+
+    /// An LLDP frame (IEEE 802.1AB, EtherType 0x88cc) from a device already seen: the MUD URL
+    /// in its organizationally specific TLV (RFC 8520 §10: type 127, OUI 00-00-5E, subtype 1)
+    /// counts like DHCP option 161 — the device speaks for itself only (its own source MAC),
+    /// the first valid URL is kept, a different one is `mud-url-changed`. LLDP from a MAC the
+    /// monitor has not seen yet is ignored (devices repeat LLDP every 30 s; by then it is known).
+    fn lldp(&mut self, frame: &[u8], out: &mut Vec<Output>) {
+        let Some(url) = lldp_mud_url(frame) else {
+            return;
+        };
+        let mut src = [0u8; 6];
+        src.copy_from_slice(&frame[6..12]);
+        let src = Mac(src);
+        if src.is_group() || self.is_gateway(&src) {
+            return;
+        }
+        let now = self.now;
+        let t = &self.config.thresholds;
+        let Some(dev) = self.devices.peek_mut(&src) else {
+            return;
+        };
+        let mut fired = Vec::new();
+        let facts = crate::identity::DhcpFacts {
+            mud_url: Some(url),
+            ..Default::default()
+        };
+        let (changed, urgent) = merge_dhcp(dev, facts, &mut fired);
+        dev.flush_facts(changed, urgent, now, out);
+        for (kind, said) in fired {
+            dev.emit(Fire::new(kind, said), now, t, &mut self.stats, out);
+        }
     }
 
     /// [`Monitor::process`] for a frame of any link type the monitor reads ([`Link`]).
@@ -1666,6 +1699,35 @@ fn merge_dhcp(
         }
     }
     (*facts != before, urgent)
+}
+
+/// The MUD URL an LLDP frame carries (IEEE 802.1AB §8: TLVs of a 7-bit type and 9-bit length
+/// after the Ethernet header; RFC 8520 §10: type 127, OUI 00-00-5E, subtype 1, the URL).
+/// `None`: not LLDP, or no MUD URL TLV. At most 64 TLVs are read.
+fn lldp_mud_url(frame: &[u8]) -> Option<MudUrlOption> {
+    /// IEEE 802.1AB EtherType.
+    const LLDP: [u8; 2] = [0x88, 0xcc];
+    /// IEEE 802.1AB §8.6: organizationally specific TLV.
+    const ORG_SPECIFIC: u16 = 127;
+    /// RFC 8520 §10: IANA's OUI and the MUD subtype.
+    const MUD_OUI_SUBTYPE: [u8; 4] = [0x00, 0x00, 0x5e, 0x01];
+    if frame.get(12..14)? != LLDP {
+        return None;
+    }
+    let mut rest = frame.get(14..)?;
+    for _ in 0..64 {
+        let head = u16::from_be_bytes([*rest.first()?, *rest.get(1)?]);
+        let (kind, len) = (head >> 9, usize::from(head & 0x1ff));
+        let value = rest.get(2..2 + len)?;
+        if kind == 0 {
+            return None; // End of LLDPDU
+        }
+        if kind == ORG_SPECIFIC && value.len() > 4 && value[..4] == MUD_OUI_SUBTYPE {
+            return Some(crate::identity::check_mud_url(&value[4..]));
+        }
+        rest = &rest[2 + len..];
+    }
+    None
 }
 
 /// Hash of a DNS name (lower case, no trailing dot) under the monitor's random seed.
