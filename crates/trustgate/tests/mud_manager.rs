@@ -266,3 +266,43 @@ fn a_registry_answer_whose_proofs_fail_is_not_used() {
         "{j:?}"
     );
 }
+
+#[test]
+fn a_mud_file_from_a_signer_outside_the_anchors_leaves_the_device_at_default_with_the_reason_journalled(
+) {
+    let w = world("urn:mm:4");
+    // The gateway anchors another manufacturer's CA, not the one the file's signer chains to,
+    // so the signature is not trusted even though the device's label is active.
+    let pki = mud::signature::ephemeral_pki_for_hosts("Acme", &["localhost"]).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let mut cfg = gateway_config(&w, state.path(), &log_key(&w));
+    cfg.manager.as_mut().unwrap().anchors =
+        Some(mud::signature::TrustAnchors::from_pem(&pki.ca_cert_pem).unwrap());
+    cfg.unlabelled = enforce::Level::Declared;
+    let mut gw = Gateway::new(cfg).unwrap();
+    announce(&mut gw, &w.url);
+    let mac: Mac = DEVICE.parse().unwrap();
+    let t = Instant::now();
+    loop {
+        gw.tick(wall_ns()).unwrap();
+        let st = gw.status();
+        if st.devices[0].cause == "untrusted-signer" {
+            assert_eq!(gw.level(&mac), Some(enforce::Level::Default));
+            assert!(
+                st.devices[0].reason.contains("not used"),
+                "{}",
+                st.devices[0].reason
+            );
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(20), "{:?}", st.devices);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let j = journal(state.path());
+    assert!(
+        j.iter().any(|e| e["action"] == "mud"
+            && e["cause"] == "untrusted-signer"
+            && e["to"] == "default"),
+        "{j:?}"
+    );
+}
