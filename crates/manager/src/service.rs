@@ -803,11 +803,12 @@ fn cached_label(ctx: &Ctx, url: &str) -> Option<LabelVerdict> {
     ctx.registry.as_ref()?;
     let bytes = ctx.layout.load_label(url)?;
     let answer: registry::LookupAnswer = serde_json::from_slice(&bytes).ok()?;
-    Some(check_label_answer(ctx, &answer, None))
+    Some(check_label_answer(ctx, url, &answer, None))
 }
 
 fn check_label_answer(
     ctx: &Ctx,
+    url: &str,
     answer: &registry::LookupAnswer,
     proven_consistent: Option<()>,
 ) -> LabelVerdict {
@@ -821,6 +822,14 @@ fn check_label_answer(
     let mut best: Option<(registry::answer::CheckedAnswer, &registry::LabelView)> = None;
     for v in &answer.labels {
         match registry::answer::check_answer(v, &r.log, &r.assessors, &r.operators, now) {
+            // A label speaks for the device only when it names this MUD URL: an answer with
+            // another device's (valid, active) label must not make this one `declared`.
+            Ok(c) if c.claims.network_profile.mud_url.as_deref() != Some(url) => {
+                return LabelVerdict::Refused(format!(
+                    "the registry answered with label {:?}, which names MUD URL {:?}, not {url:?}",
+                    c.claims.id, c.claims.network_profile.mud_url
+                ))
+            }
             Ok(c) => {
                 if best
                     .as_ref()
@@ -886,7 +895,7 @@ async fn lookup_label(ctx: &Arc<Ctx>, url: &str) -> LabelVerdict {
             return LabelVerdict::Refused(why);
         }
     }
-    let verdict = check_label_answer(ctx, &answer, Some(()));
+    let verdict = check_label_answer(ctx, url, &answer, Some(()));
     if matches!(verdict, LabelVerdict::Found(_) | LabelVerdict::NoLabel) {
         if let Ok(bytes) = serde_json::to_vec(&answer) {
             if let Err(e) = ctx.layout.save_label(url, &bytes) {

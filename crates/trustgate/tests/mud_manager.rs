@@ -306,3 +306,74 @@ fn a_mud_file_from_a_signer_outside_the_anchors_leaves_the_device_at_default_wit
         "{j:?}"
     );
 }
+
+/// Answers every request with `body` (a registry that lies about which label a URL has).
+fn lying_registry(body: String) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for c in listener.incoming() {
+            let Ok(mut c) = c else { return };
+            c.set_read_timeout(Some(Duration::from_secs(5))).ok();
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match c.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => req.extend_from_slice(&buf[..k]),
+                }
+            }
+            let _ = write!(
+                c,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn another_device_s_valid_label_does_not_speak_for_this_one() {
+    let w = world("urn:mm:5");
+    // The real registry's answer for the Luminaire's URL: a valid, proven, active label…
+    let lookup = String::from_utf8(
+        std::process::Command::new("curl")
+            .args([
+                "-s",
+                &format!("{}/v1/lookup?mud-url={}", w.registry.url, w.url),
+            ])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(lookup.contains("urn:mm:5"), "{lookup}");
+    // …served by a lying registry as the answer for another device's MUD URL.
+    let other_url = w.url.replace("luminaire.json", "thermostat.json");
+    let state = tempfile::tempdir().unwrap();
+    let mut cfg = gateway_config(&w, state.path(), &log_key(&w));
+    cfg.manager.as_mut().unwrap().registry.as_mut().unwrap().url = lying_registry(lookup);
+    let mut gw = Gateway::new(cfg).unwrap();
+    announce(&mut gw, &other_url);
+    let t = Instant::now();
+    loop {
+        gw.tick(wall_ns()).unwrap();
+        let st = gw.status();
+        if st.devices[0].cause == "label-answer-refused" {
+            assert!(
+                st.devices[0].reason.contains("urn:mm:5"),
+                "{}",
+                st.devices[0].reason
+            );
+            assert_eq!(
+                gw.level(&DEVICE.parse().unwrap()),
+                Some(enforce::Level::Default)
+            );
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(20), "{:?}", st.devices);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
