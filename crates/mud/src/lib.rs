@@ -8,6 +8,7 @@
 //! Must not: do I/O beyond reading the bytes it is given (no network, no files of its own
 //! choosing), or know anything about nftables or packets.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod explain;
 pub mod mac;

@@ -66,6 +66,7 @@ pub enum Mode {
 pub struct Warning {
     /// JSON-pointer-like path of the node concerned.
     pub path: String,
+    /// What was accepted and what lenient mode made of it.
     pub message: String,
 }
 
@@ -73,14 +74,18 @@ pub struct Warning {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
 #[error("{path}: {rule}")]
 pub struct ParseError {
+    /// JSON-pointer-like path of the node refused.
     pub path: String,
+    /// The rule it broke, with the RFC section.
     pub rule: String,
 }
 
 /// A successfully parsed MUD file.
 #[derive(Debug, Clone)]
 pub struct Parsed {
+    /// The policy IR.
     pub policy: DevicePolicy,
+    /// What lenient mode (or a strict-mode note) has to say about the file.
     pub warnings: Vec<Warning>,
 }
 

@@ -29,6 +29,7 @@ pub struct DevicePolicy {
     pub systeminfo: Option<String>,
     /// `mfg-name` / `model-name` if present (RFC 8520 §3.8).
     pub mfg_name: Option<String>,
+    /// `model-name` (RFC 8520 §3.8).
     pub model_name: Option<String>,
     /// `documentation` URL (RFC 8520 §3.12).
     pub documentation: Option<String>,
@@ -43,7 +44,9 @@ pub struct DevicePolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Direction {
+    /// Sent by the device (`from-device-policy`, RFC 8520 §3.15).
     FromDevice,
+    /// Sent to the device (`to-device-policy`, RFC 8520 §3.16).
     ToDevice,
 }
 
@@ -51,7 +54,9 @@ pub enum Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Family {
+    /// `ipv4-acl-type` (RFC 8519).
     Ipv4,
+    /// `ipv6-acl-type` (RFC 8519).
     Ipv6,
     /// Ethernet-only ACL (`eth-acl-type`): matches on MAC addresses / ethertype.
     Eth,
@@ -64,7 +69,9 @@ pub enum Family {
 pub struct Rule {
     /// `acl-name/ace-name`, used for counters and in explanations.
     pub name: String,
+    /// Which way the packets it matches travel.
     pub direction: Direction,
+    /// The ACL's type.
     pub family: Family,
     /// The other end of the conversation.
     pub peer: Peer,
@@ -73,6 +80,7 @@ pub struct Rule {
     pub protocol: Option<u8>,
     /// Port conditions on the packet's source and destination port, as written (packet terms).
     pub src_port: Option<PortMatch>,
+    /// Condition on the destination port.
     pub dst_port: Option<PortMatch>,
     /// ICMP type/code (RFC 8519 `icmp` container).
     pub icmp: Option<IcmpMatch>,
@@ -80,6 +88,7 @@ pub struct Rule {
     pub eth: Option<EthMatch>,
     /// `ietf-mud:direction-initiated` (RFC 8520 §3.17): which side may open a TCP connection.
     pub initiated_by: Option<Direction>,
+    /// `forwarding` (RFC 8519 `actions`).
     pub action: Action,
 }
 
@@ -118,9 +127,13 @@ pub const CONTROLLER_NTP: &str = "urn:ietf:params:mud:ntp";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PortMatch {
+    /// `operator: eq`: exactly this port.
     Eq(u16),
+    /// `operator: neq`: any port but this one.
     Neq(u16),
+    /// `operator: lte`: this port or lower.
     Lte(u16),
+    /// `operator: gte`: this port or higher.
     Gte(u16),
     /// Inclusive range, `lower <= upper`.
     Range(u16, u16),
@@ -139,12 +152,16 @@ impl PortMatch {
     }
 }
 
+/// ICMP conditions (RFC 8519 `icmp` container); `None` matches any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct IcmpMatch {
+    /// ICMP (or ICMPv6) type.
     pub icmp_type: Option<u8>,
+    /// ICMP code.
     pub code: Option<u8>,
 }
 
+/// Ethernet conditions (RFC 8519 `eth` container).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct EthMatch {
     /// `ethertype` as a number (RFC 8519 `eth` container).
@@ -154,11 +171,15 @@ pub struct EthMatch {
     pub peer_mac: Option<crate::Mac>,
 }
 
+/// What a matching packet gets (RFC 8519 `forwarding`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
+    /// Let it through.
     Accept,
+    /// Drop it silently.
     Drop,
+    /// Drop it and tell the sender.
     Reject,
 }
 

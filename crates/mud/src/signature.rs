@@ -792,6 +792,7 @@ pub struct EphemeralPki {
     /// The signer's private key (PKCS#8 PEM) and certificate, issued by the CA with KeyUsage
     /// digitalSignature as RFC 8520 §13.2 requires.
     pub signer_key_pem: Vec<u8>,
+    /// The signer's certificate (PEM).
     pub signer_cert_pem: Vec<u8>,
 }
 
