@@ -3,7 +3,6 @@
 //! an operator can revoke a retired assessor's label, `registry fetch` refuses answers that do
 //! not check out, and private keys readable by others are refused.
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -237,35 +236,6 @@ fn operator_revokes_a_retired_assessors_label() {
     );
 }
 
-/// Serves `body` as the answer to each of at most `n` requests, then stops.
-fn fake_registry(body: String, n: usize) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for _ in 0..n {
-            let Ok((mut c, _)) = listener.accept() else {
-                return;
-            };
-            c.set_read_timeout(Some(std::time::Duration::from_secs(5)))
-                .ok();
-            let mut req = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                match c.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(k) => req.extend_from_slice(&buf[..k]),
-                }
-            }
-            let _ = write!(
-                c,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    format!("http://{addr}")
-}
-
 #[test]
 fn registry_fetch_refuses_answers_that_do_not_check_out() {
     let dir = tempfile::tempdir().unwrap();
@@ -331,7 +301,7 @@ fn registry_fetch_refuses_answers_that_do_not_check_out() {
         ("checkpoint signature", c, "proof bundle"),
         ("label id", e, "not what the answer says"),
     ] {
-        let url = fake_registry(body.to_string(), 1);
+        let url = canned_http(body.to_string(), 1);
         let out = d.join(format!("{}.json", what.replace(' ', "-")));
         let o = run(&[
             "registry",
@@ -352,7 +322,7 @@ fn registry_fetch_refuses_answers_that_do_not_check_out() {
         assert!(!out.exists(), "{what}: nothing saved");
     }
     // The untampered answer, served the same way, is accepted (and reads as revoked).
-    let url = fake_registry(real.to_string(), 1);
+    let url = canned_http(real.to_string(), 1);
     let o = run(&[
         "registry",
         "fetch",

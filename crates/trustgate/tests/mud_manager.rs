@@ -153,6 +153,24 @@ fn until_level(gw: &mut Gateway, level: enforce::Level, clock: impl Fn() -> u64)
     );
 }
 
+/// Tick until the device's status has `cause`; returns that status line.
+fn until_cause(gw: &mut Gateway, cause: &str) -> gateway::DeviceStatus {
+    let t = Instant::now();
+    loop {
+        gw.tick(wall_ns()).unwrap();
+        let st = gw.status();
+        if st.devices[0].cause == cause {
+            return st.devices[0].clone();
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "no {cause}: {:?}",
+            st.devices
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn journal(state: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(state.join("journal.jsonl"))
         .unwrap_or_default()
@@ -243,22 +261,9 @@ fn a_registry_answer_whose_proofs_fail_is_not_used() {
     let mut gw = Gateway::new(gateway_config(&w, state.path(), &other_key)).unwrap();
     announce(&mut gw, &w.url);
     let mac: Mac = DEVICE.parse().unwrap();
-    let t = Instant::now();
-    loop {
-        gw.tick(wall_ns()).unwrap();
-        let st = gw.status();
-        if st.devices[0].cause == "label-answer-refused" {
-            assert_eq!(gw.level(&mac), Some(enforce::Level::Default));
-            assert!(
-                st.devices[0].reason.contains("not used"),
-                "{}",
-                st.devices[0].reason
-            );
-            break;
-        }
-        assert!(t.elapsed() < Duration::from_secs(20), "{:?}", st.devices);
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let dev = until_cause(&mut gw, "label-answer-refused");
+    assert_eq!(gw.level(&mac), Some(enforce::Level::Default));
+    assert!(dev.reason.contains("not used"), "{}", dev.reason);
     let j = journal(state.path());
     assert!(
         j.iter()
@@ -282,22 +287,9 @@ fn a_mud_file_from_a_signer_outside_the_anchors_leaves_the_device_at_default_wit
     let mut gw = Gateway::new(cfg).unwrap();
     announce(&mut gw, &w.url);
     let mac: Mac = DEVICE.parse().unwrap();
-    let t = Instant::now();
-    loop {
-        gw.tick(wall_ns()).unwrap();
-        let st = gw.status();
-        if st.devices[0].cause == "untrusted-signer" {
-            assert_eq!(gw.level(&mac), Some(enforce::Level::Default));
-            assert!(
-                st.devices[0].reason.contains("not used"),
-                "{}",
-                st.devices[0].reason
-            );
-            break;
-        }
-        assert!(t.elapsed() < Duration::from_secs(20), "{:?}", st.devices);
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let dev = until_cause(&mut gw, "untrusted-signer");
+    assert_eq!(gw.level(&mac), Some(enforce::Level::Default));
+    assert!(dev.reason.contains("not used"), "{}", dev.reason);
     let j = journal(state.path());
     assert!(
         j.iter().any(|e| e["action"] == "mud"
@@ -305,33 +297,6 @@ fn a_mud_file_from_a_signer_outside_the_anchors_leaves_the_device_at_default_wit
             && e["to"] == "default"),
         "{j:?}"
     );
-}
-
-/// Answers every request with `body` (a registry that lies about which label a URL has).
-fn lying_registry(body: String) -> String {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for c in listener.incoming() {
-            let Ok(mut c) = c else { return };
-            c.set_read_timeout(Some(Duration::from_secs(5))).ok();
-            let mut req = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                match c.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(k) => req.extend_from_slice(&buf[..k]),
-                }
-            }
-            let _ = write!(
-                c,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    format!("http://{addr}")
 }
 
 #[test]
@@ -354,26 +319,13 @@ fn another_device_s_valid_label_does_not_speak_for_this_one() {
     let other_url = w.url.replace("luminaire.json", "thermostat.json");
     let state = tempfile::tempdir().unwrap();
     let mut cfg = gateway_config(&w, state.path(), &log_key(&w));
-    cfg.manager.as_mut().unwrap().registry.as_mut().unwrap().url = lying_registry(lookup);
+    cfg.manager.as_mut().unwrap().registry.as_mut().unwrap().url = canned_http(lookup, usize::MAX);
     let mut gw = Gateway::new(cfg).unwrap();
     announce(&mut gw, &other_url);
-    let t = Instant::now();
-    loop {
-        gw.tick(wall_ns()).unwrap();
-        let st = gw.status();
-        if st.devices[0].cause == "label-answer-refused" {
-            assert!(
-                st.devices[0].reason.contains("urn:mm:5"),
-                "{}",
-                st.devices[0].reason
-            );
-            assert_eq!(
-                gw.level(&DEVICE.parse().unwrap()),
-                Some(enforce::Level::Default)
-            );
-            break;
-        }
-        assert!(t.elapsed() < Duration::from_secs(20), "{:?}", st.devices);
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let dev = until_cause(&mut gw, "label-answer-refused");
+    assert!(dev.reason.contains("urn:mm:5"), "{}", dev.reason);
+    assert_eq!(
+        gw.level(&DEVICE.parse().unwrap()),
+        Some(enforce::Level::Default)
+    );
 }

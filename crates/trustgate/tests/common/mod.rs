@@ -128,3 +128,34 @@ pub fn registry_with_claims(
     assert_eq!(code(&o), 0, "{}", text(&o));
     (server, data, label_path)
 }
+
+/// A plain HTTP server on loopback answering the first `n` requests, whatever they ask, with
+/// `body` as JSON (a registry that lies, or replays another answer). Returns its base URL.
+pub fn canned_http(body: String, n: usize) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for _ in 0..n {
+            let Ok((mut c, _)) = listener.accept() else {
+                return;
+            };
+            c.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .ok();
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match c.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => req.extend_from_slice(&buf[..k]),
+                }
+            }
+            let _ = write!(
+                c,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
