@@ -10,197 +10,10 @@
 //! ```
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_trustgate");
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn run(args: &[&str]) -> Output {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .output()
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// A network namespace deleted on drop, even when the test panics.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn new(role: &str) -> Netns {
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let name = format!("tgm{}{}{}", std::process::id() % 100000, role, n);
-        run(&["ip", "netns", "add", &name]);
-        run(&["ip", "-n", &name, "link", "set", "lo", "up"]);
-        Netns { name }
-    }
-    fn sh(&self, script: &str) -> Output {
-        run(&["ip", "netns", "exec", &self.name, "sh", "-c", script])
-    }
-    fn mac(&self, ifname: &str) -> String {
-        let out = self.sh(&format!("cat /sys/class/net/{ifname}/address"));
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
-
-fn link(a: &Netns, a_if: &str, b: &Netns, b_if: &str) {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let (ta, tb) = (
-        format!("ma{n}x{}", std::process::id() % 10000),
-        format!("mb{n}x{}", std::process::id() % 10000),
-    );
-    run(&[
-        "ip", "link", "add", &ta, "type", "veth", "peer", "name", &tb,
-    ]);
-    run(&["ip", "link", "set", &ta, "netns", &a.name]);
-    run(&["ip", "link", "set", &tb, "netns", &b.name]);
-    run(&["ip", "-n", &a.name, "link", "set", &ta, "name", a_if]);
-    run(&["ip", "-n", &b.name, "link", "set", &tb, "name", b_if]);
-    run(&["ip", "-n", &a.name, "link", "set", a_if, "up"]);
-    run(&["ip", "-n", &b.name, "link", "set", b_if, "up"]);
-}
-
-/// A child process killed on drop.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn listen(ns: &Netns, port: u16) -> Guard {
-    let script = r#"
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(64)
-print("ready", flush=True)
-while True:
-    c, _ = s.accept(); c.sendall(b"ok"); c.close()
-"#;
-    let mut child = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &ns.name,
-            "python3",
-            "-c",
-            script,
-            &port.to_string(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "ready");
-    Guard(child)
-}
-
-/// True if `addr:port` answered "ok" to a TCP connection from `ns` within `timeout_s`.
-fn reach(ns: &Netns, addr: &str, port: u16, timeout_s: f32) -> bool {
-    let script = r#"
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.settimeout(float(sys.argv[3]))
-try:
-    s.connect((sys.argv[1], int(sys.argv[2]))); print("OK" if s.recv(16) == b"ok" else "BAD")
-except Exception as e:
-    print("FAIL", type(e).__name__)
-"#;
-    let out = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &ns.name,
-            "python3",
-            "-c",
-            script,
-            addr,
-            &port.to_string(),
-            &timeout_s.to_string(),
-        ])
-        .output()
-        .expect("python3");
-    String::from_utf8_lossy(&out.stdout).trim() == "OK"
-}
-
-fn require_root() {
-    let uid = run(&["id", "-u"]);
-    assert_eq!(
-        String::from_utf8_lossy(&uid.stdout).trim(),
-        "0",
-        "namespace tests need root (run them through scripts/test or as root)"
-    );
-}
-
-fn journal(dir: &std::path::Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("journal.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("journal line is JSON"))
-        .collect()
-}
-
-fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    start.elapsed()
-}
-
-/// Gateway (bridge br-lan, 192.168.1.1), devices A (.2) and B (.3), internet host with test
-/// hosts 203.0.113.2 and .10–.29.
-fn topology() -> (Netns, Netns, Netns, Netns) {
-    require_root();
-    let gw = Netns::new("gw");
-    let dev_a = Netns::new("a");
-    let dev_b = Netns::new("b");
-    let inet = Netns::new("i");
-    gw.sh("ip link add br-lan type bridge && ip link set br-lan up && ip addr add 192.168.1.1/24 dev br-lan");
-    for (i, d) in [&dev_a, &dev_b].into_iter().enumerate() {
-        let port = format!("lan{i}");
-        link(d, "eth0", &gw, &port);
-        gw.sh(&format!("ip link set {port} master br-lan"));
-        d.sh(&format!(
-            "ip addr add 192.168.1.{}/24 dev eth0 && ip route add default via 192.168.1.1",
-            i + 2
-        ));
-    }
-    link(&inet, "eth0", &gw, "wan");
-    let mut hosts = String::from("ip addr add 203.0.113.2/24 dev eth0");
-    for h in 10..30 {
-        hosts.push_str(&format!(" && ip addr add 203.0.113.{h}/24 dev eth0"));
-    }
-    inet.sh(&format!("{hosts} && ip route add default via 203.0.113.1"));
-    gw.sh("ip addr add 203.0.113.1/24 dev wan && sysctl -qw net.ipv4.ip_forward=1");
-
-    (gw, dev_a, dev_b, inet)
-}
+mod common;
+use common::netns::*;
 
 /// Start `trustgate gateway run` in the gateway namespace; returns the guard, stdout and the
 /// first stderr line.
@@ -394,7 +207,7 @@ time.sleep(0.5)
     assert!(!String::from_utf8_lossy(&listing.stdout).is_empty());
 
     // The owner releases it through the CLI; the gateway restores its previous level.
-    let out = run(&[BIN, "gateway", "release", &mac_a, "--state", &state_s]);
+    let out = cmd_ok(&[BIN, "gateway", "release", &mac_a, "--state", &state_s]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("release of"));
     wait_for("the release", Duration::from_secs(3), || {
         journal(state.path()).iter().any(|e| {
@@ -590,7 +403,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1); s.bind(("0.0.0.0", 68))
 s.sendto(p, ("255.255.255.255", 67))
 "#;
-    run(&[
+    cmd_ok(&[
         "ip",
         "netns",
         "exec",
@@ -608,7 +421,7 @@ s.sendto(p, ("255.255.255.255", 67))
     });
     // Device B announces the unsigned file's URL: it stays at `default`.
     let mac_b = _dev_b.mac("eth0");
-    run(&[
+    cmd_ok(&[
         "ip",
         "netns",
         "exec",
@@ -645,7 +458,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 53))
 for port in (40000, 40001, 53, 5353):
     s.sendto(r, ("192.168.1.2", port))
 "#;
-    run(&["ip", "netns", "exec", &_dev_b.name, "python3", "-c", spoof]);
+    cmd_ok(&["ip", "netns", "exec", &_dev_b.name, "python3", "-c", spoof]);
     std::thread::sleep(Duration::from_millis(500));
     assert!(
         !reach(&dev_a, "203.0.113.2", 443, 1.0),
@@ -658,7 +471,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
 q = b"\xab\xcd\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05cloud\x07example\x00\x00\x01\x00\x01"
 s.sendto(q, ("192.168.1.1", 53)); r, _ = s.recvfrom(512); print(socket.inet_ntoa(r[-4:]))
 "#;
-    let out = run(&["ip", "netns", "exec", &dev_a.name, "python3", "-c", query]);
+    let out = cmd_ok(&["ip", "netns", "exec", &dev_a.name, "python3", "-c", query]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "203.0.113.2");
     let took = wait_for(
         "the learned answer to open the host",
@@ -673,14 +486,14 @@ s.sendto(q, ("192.168.1.1", 53)); r, _ = s.recvfrom(512); print(socket.inet_ntoa
 /// Puts an `nft` in `dir` that saves its input batch to `$b`, runs the shell line `before`
 /// (which may log it, or refuse by exiting), then hands the batch to the real nft.
 fn nft_wrapper(dir: &std::path::Path, before: &str) {
-    let real = String::from_utf8(run(&["sh", "-c", "command -v nft"]).stdout).unwrap();
+    let real = String::from_utf8(cmd_ok(&["sh", "-c", "command -v nft"]).stdout).unwrap();
     let script = format!(
         "#!/bin/sh\nb=$(mktemp); cat >\"$b\"\n{before}\n{} \"$@\" <\"$b\"; r=$?; rm -f \"$b\"; exit $r\n",
         real.trim()
     );
     let nft = dir.join("nft");
     std::fs::write(&nft, script).unwrap();
-    run(&["chmod", "755", nft.to_str().unwrap()]);
+    cmd_ok(&["chmod", "755", nft.to_str().unwrap()]);
 }
 
 /// Fail closed: a LAN host the gateway has never contained — here the second device when the
@@ -843,7 +656,7 @@ s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1); s.bind(("0.0.0.0", 67))
 for _ in range(3):
     s.sendto(p, ("255.255.255.255", 68))
 "#;
-    run(&[
+    cmd_ok(&[
         "ip",
         "netns",
         "exec",
@@ -919,7 +732,7 @@ for i in range(100, 160):
     s.close()
 "#;
     let start = Instant::now();
-    run(&["ip", "netns", "exec", &dev_a.name, "python3", "-c", cycle]);
+    cmd_ok(&["ip", "netns", "exec", &dev_a.name, "python3", "-c", cycle]);
     let took = start.elapsed();
     std::thread::sleep(Duration::from_millis(1500));
     let id = format!("d{}", dev_a.mac("eth0").replace(':', ""));
@@ -969,7 +782,7 @@ for _ in range(8):  # the bridge's link-local address may still be tentative at 
     except OSError: pass
     time.sleep(0.5)
 "#;
-    run(&["ip", "netns", "exec", &gw.name, "python3", "-c", ra]);
+    cmd_ok(&["ip", "netns", "exec", &gw.name, "python3", "-c", ra]);
     let mut global = String::new();
     wait_for(
         "a SLAAC address on device A",
@@ -1017,7 +830,7 @@ s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind((sys.argv[1], 0))
 for _ in range(3):
     s.sendto(b"hello", ("2001:db8:ff::2", 9999))
 "#;
-    run(&[
+    cmd_ok(&[
         "ip",
         "netns",
         "exec",
@@ -1043,7 +856,7 @@ try:
 except Exception as e:
     print("FAIL", type(e).__name__)
 "#;
-    let out = run(&[
+    let out = cmd_ok(&[
         "ip", "netns", "exec", &inet.name, "python3", "-c", connect6, &global,
     ]);
     assert_ne!(
@@ -1100,7 +913,7 @@ fn a_trusted_laptop_keeps_its_access_while_the_iot_device_beside_it_is_contained
         assert!(!reach(&dev_b, "203.0.113.2", 587, 1.0));
         assert!(!reach(&dev_b, "192.168.1.1", 8443, 1.0));
         // The owner trusts it while the gateway runs; the CLI waits for the change.
-        let out = run(&[
+        let out = cmd_ok(&[
             BIN, "gateway", "trust", &laptop, "--state", &state_s, "--json",
         ]);
         let entry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -1209,7 +1022,7 @@ while True:
     assert_eq!(last["to"], "isolated", "{last}");
     assert_eq!(syns(), 0, "SYNs of the quarantined device got out");
     // The count is real: released, A's SYNs reach the host again.
-    run(&[BIN, "gateway", "release", &mac_a, "--state", &state_s]);
+    cmd_ok(&[BIN, "gateway", "release", &mac_a, "--state", &state_s]);
     wait_for(
         "A's SYNs counted after the release",
         Duration::from_secs(5),
@@ -1253,7 +1066,7 @@ for i in range(1023):
     s.send(GW + mac + b"\x08\x00" + ip + udp)
 "#
     .replace("GW", &format!("bytes.fromhex('{}')", gw.mac("br-lan").replace(':', "")));
-    run(&["ip", "netns", "exec", &dev_a.name, "python3", "-c", &flood]);
+    cmd_ok(&["ip", "netns", "exec", &dev_a.name, "python3", "-c", &flood]);
     let start = Instant::now();
     loop {
         let n = journal(state.path())

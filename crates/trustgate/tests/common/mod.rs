@@ -2,6 +2,8 @@
 //! `registry serve` process on loopback. (Each test binary uses a part of it.)
 #![allow(dead_code)]
 
+pub mod netns;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
