@@ -844,7 +844,7 @@ pub fn ephemeral_pki_for_hosts(
         // Backdated an hour so clock skew between demo steps cannot make it "not yet valid".
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let not_before = Asn1Time::from_unix(now - 3600)?;
-        let not_after = Asn1Time::days_from_now(1)?;
+        let not_after = Asn1Time::days_from_now(30)?;
         b.set_not_before(&not_before)?;
         b.set_not_after(&not_after)?;
         if ca {

@@ -120,6 +120,12 @@ while True:
 
 /// True if `addr:port` answered "ok" to a TCP connection from `ns` within `timeout_s`.
 pub fn reach(ns: &Netns, addr: &str, port: u16, timeout_s: f32) -> bool {
+    probe(ns, addr, port, timeout_s) == "OK"
+}
+
+/// What a TCP connection from `ns` to `addr:port` (a name is resolved in `ns`) got within
+/// `timeout_s`: `OK`, or `FAIL` and the Python exception.
+pub fn probe(ns: &Netns, addr: &str, port: u16, timeout_s: f32) -> String {
     let script = r#"
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -127,7 +133,7 @@ s.settimeout(float(sys.argv[3]))
 try:
     s.connect((sys.argv[1], int(sys.argv[2]))); print("OK" if s.recv(16) == b"ok" else "BAD")
 except Exception as e:
-    print("FAIL", type(e).__name__)
+    print("FAIL", type(e).__name__, e)
 "#;
     let out = Command::new("ip")
         .args([
@@ -143,7 +149,7 @@ except Exception as e:
         ])
         .output()
         .expect("python3");
-    String::from_utf8_lossy(&out.stdout).trim() == "OK"
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 pub fn require_root() {
