@@ -128,7 +128,11 @@ fn wall_ns() -> u64 {
 const DEVICE: &str = "02:00:00:00:16:01";
 
 fn announce(gw: &mut Gateway, url: &str) {
-    let mut facts = DeviceFacts::new(DEVICE.parse().unwrap(), wall_ns());
+    announce_as(gw, DEVICE, url);
+}
+
+fn announce_as(gw: &mut Gateway, mac: &str, url: &str) {
+    let mut facts = DeviceFacts::new(mac.parse().unwrap(), wall_ns());
     facts.hostname = Some("luminaire".into());
     facts.mud_url = Some(url.into());
     facts.addrs = vec!["192.168.1.50".parse().unwrap()];
@@ -328,4 +332,254 @@ fn another_device_s_valid_label_does_not_speak_for_this_one() {
         gw.level(&DEVICE.parse().unwrap()),
         Some(enforce::Level::Default)
     );
+}
+
+/// A gateway (dry run) whose manager trusts `anchors` and the throwaway TLS CA `tls_ca`, with
+/// no label registry; a verified file without a label gives `declared`.
+fn mud_only_config(state: &Path, anchors: &[u8], tls_ca: &str) -> GatewayConfig {
+    let mut m = manager::ManagerConfig::new(state.to_path_buf());
+    m.anchors = Some(mud::signature::TrustAnchors::from_pem(anchors).unwrap());
+    m.tls_roots_pem = vec![tls_ca.as_bytes().to_vec()];
+    m.builtin_roots = false;
+    m.limits = manager::fetch::FetchLimits {
+        timeout: Duration::from_secs(3),
+        ..manager::fetch::FetchLimits::default()
+    };
+    m.retry = Duration::from_secs(3600);
+    GatewayConfig {
+        site: enforce::Site::default(),
+        nft: enforce::NftRunner::default(),
+        apply: true,
+        dry_run: true,
+        quarantine_ttl_s: 3600,
+        state_dir: state.to_path_buf(),
+        policies: vec![],
+        max_devices: gateway::DEFAULT_MAX_DEVICES,
+        trusted: vec![],
+        manager: Some(m),
+        unlabelled: enforce::Level::Declared,
+    }
+}
+
+/// Publish `name` (a `.json`) in `dir` signed by `pki`, the `.p7s` beside it.
+fn publish(dir: &Path, name: &str, content: &[u8], pki: &mud::signature::EphemeralPki) {
+    let sig =
+        mud::signature::sign_detached(content, &pki.signer_key_pem, &pki.signer_cert_pem, None)
+            .unwrap();
+    std::fs::write(dir.join(name), content).unwrap();
+    std::fs::write(dir.join(name.replace(".json", ".p7s")), sig).unwrap();
+}
+
+#[test]
+fn every_refused_mud_file_leaves_its_device_at_default_with_the_reason_journalled() {
+    let files = tempfile::tempdir().unwrap();
+    let tls = throwaway_tls(&["localhost"]).unwrap();
+    let server = serve_dir(
+        files.path(),
+        "127.0.0.1:0".parse().unwrap(),
+        &tls.cert_pem,
+        &tls.key_pem,
+    )
+    .unwrap();
+    let url = |name: &str| format!("https://localhost:{}/{name}", server.addr.port());
+    let pki = mud::signature::ephemeral_pki_for_hosts("Acme", &["localhost"]).unwrap();
+    let mallory = mud::signature::ephemeral_pki_for_hosts("Mallory", &["localhost"]).unwrap();
+    let elsewhere =
+        mud::signature::ephemeral_pki_for_hosts("Acme Other", &["acme.example"]).unwrap();
+    let dir = files.path();
+    // Bad signature: the .p7s of another document.
+    publish(dir, "bad.json", &mud_file(&url("bad.json")), &pki);
+    let other_sig =
+        mud::signature::sign_detached(b"{}", &pki.signer_key_pem, &pki.signer_cert_pem, None)
+            .unwrap();
+    std::fs::write(dir.join("bad.p7s"), other_sig).unwrap();
+    // Signed by a CA the gateway does not anchor.
+    publish(
+        dir,
+        "untrusted.json",
+        &mud_file(&url("untrusted.json")),
+        &mallory,
+    );
+    // Signed by an anchored signer whose certificate names another host.
+    publish(dir, "host.json", &mud_file(&url("host.json")), &elsewhere);
+    // Over 1 MiB.
+    let mut big = mud_file(&url("big.json"));
+    big.extend(std::iter::repeat_n(b' ', 1 << 20));
+    publish(dir, "big.json", &big, &pki);
+    // A server that accepts and then sends no byte for 30 s.
+    let stall = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let stall_port = stall.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let held: Vec<_> = stall.incoming().take(4).collect();
+        std::thread::sleep(Duration::from_secs(30));
+        drop(held);
+    });
+    // Nothing listening.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let cases = [
+        (
+            "02:00:00:00:17:01",
+            format!("http://localhost:{}/bad.json", server.addr.port()),
+            "not-https",
+        ),
+        (
+            "02:00:00:00:17:02",
+            format!("https://localhost:{closed_port}/x.json"),
+            "unreachable",
+        ),
+        (
+            "02:00:00:00:17:03",
+            format!("https://localhost:{stall_port}/slow.json"),
+            "timeout",
+        ),
+        ("02:00:00:00:17:04", url("big.json"), "too-large"),
+        ("02:00:00:00:17:05", url("bad.json"), "bad-signature"),
+        (
+            "02:00:00:00:17:06",
+            url("untrusted.json"),
+            "untrusted-signer",
+        ),
+        ("02:00:00:00:17:07", url("host.json"), "signer-not-for-host"),
+    ];
+    let state = tempfile::tempdir().unwrap();
+    let anchors = [pki.ca_cert_pem.clone(), elsewhere.ca_cert_pem.clone()].concat();
+    let mut gw = Gateway::new(mud_only_config(state.path(), &anchors, &tls.ca_pem)).unwrap();
+    for (mac, url, _) in &cases {
+        announce_as(&mut gw, mac, url);
+    }
+    let t = Instant::now();
+    loop {
+        gw.tick(wall_ns()).unwrap();
+        let st = gw.status();
+        let done = cases.iter().all(|(mac, _, kind)| {
+            st.devices
+                .iter()
+                .any(|d| d.mac.to_string() == *mac && d.cause == *kind)
+        });
+        if done {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "not every refusal seen: {:#?}",
+            st.devices
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let j = journal(state.path());
+    for (mac, _, kind) in &cases {
+        assert_eq!(
+            gw.level(&mac.parse().unwrap()),
+            Some(enforce::Level::Default),
+            "{mac} ({kind})"
+        );
+        assert!(
+            j.iter().any(|e| e["device"] == *mac
+                && e["action"] == "mud"
+                && e["cause"] == *kind
+                && e["to"] == "default"),
+            "{mac}: no journal line with cause {kind}: {j:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_file_re_signed_by_another_signer_leaves_the_device_at_default() {
+    let files = tempfile::tempdir().unwrap();
+    let tls = throwaway_tls(&["localhost"]).unwrap();
+    let server = serve_dir(
+        files.path(),
+        "127.0.0.1:0".parse().unwrap(),
+        &tls.cert_pem,
+        &tls.key_pem,
+    )
+    .unwrap();
+    let url = format!("https://localhost:{}/lum.json", server.addr.port());
+    let first = mud::signature::ephemeral_pki_for_hosts("Acme", &["localhost"]).unwrap();
+    let second = mud::signature::ephemeral_pki_for_hosts("Acme Second", &["localhost"]).unwrap();
+    let anchors = [first.ca_cert_pem.clone(), second.ca_cert_pem.clone()].concat();
+    publish(files.path(), "lum.json", &mud_file(&url), &first);
+    let state = tempfile::tempdir().unwrap();
+    {
+        let mut gw = Gateway::new(mud_only_config(state.path(), &anchors, &tls.ca_pem)).unwrap();
+        announce(&mut gw, &url);
+        until_level(&mut gw, enforce::Level::Declared, wall_ns);
+    }
+    // Re-signed by another anchored certificate; the cached copy is gone, so it is fetched again.
+    publish(files.path(), "lum.json", &mud_file(&url), &second);
+    for e in std::fs::read_dir(state.path().join("mud"))
+        .unwrap()
+        .flatten()
+    {
+        if e.file_name() != "signers.json" {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+    }
+    let mut gw = Gateway::new(mud_only_config(state.path(), &anchors, &tls.ca_pem)).unwrap();
+    announce(&mut gw, &url);
+    let dev = until_cause(&mut gw, "signer-changed");
+    assert_eq!(dev.level, enforce::Level::Default, "{dev:?}");
+    let j = journal(state.path());
+    assert!(
+        j.iter()
+            .any(|e| e["cause"] == "signer-changed" && e["to"] == "default"),
+        "{j:#?}"
+    );
+}
+
+/// Issue a label `id` for another product with the lab key in `d` and submit it to `url`.
+fn submit_other(d: &Path, url: &str, id: &str) {
+    let mut claims = label::example_claims();
+    claims.id = id.into();
+    claims.network_profile.mud_url = Some(format!("https://other.example/{}.json", id.len()));
+    let c = d.join(format!("{}.json", id.replace(':', "_")));
+    let l = d.join(format!("{}.label", id.replace(':', "_")));
+    std::fs::write(&c, claims.to_json_pretty()).unwrap();
+    let o = run(&[
+        "label",
+        "issue",
+        s(&c),
+        "--key",
+        s(&d.join("lab.key")),
+        "-o",
+        s(&l),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let o = run(&["registry", "submit", s(&l), "--url", url]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+}
+
+#[test]
+fn a_registry_whose_log_forked_is_not_believed() {
+    // Registry A and a copy of it (same log key) that then diverge: A logs one more label, the
+    // copy two others. A gateway that saw A's log cannot be shown the copy's as its future.
+    let mut w = world("urn:mm:6");
+    w.registry.kill();
+    let fork_data = w.d.join("fork");
+    let o = std::process::Command::new("cp")
+        .args(["-a", s(&w.data), s(&fork_data)])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    w.registry = Server::start(&w.data);
+    submit_other(&w.d, &w.registry.url, "urn:mm:6a");
+    let state = tempfile::tempdir().unwrap();
+    {
+        let mut gw = Gateway::new(gateway_config(&w, state.path(), &log_key(&w))).unwrap();
+        announce(&mut gw, &w.url);
+        until_level(&mut gw, enforce::Level::Declared, wall_ns);
+    }
+    w.registry.kill();
+    let fork = Server::start(&fork_data);
+    submit_other(&w.d, &fork.url, "urn:mm:6b");
+    submit_other(&w.d, &fork.url, "urn:mm:6c");
+    let mut cfg = gateway_config(&w, state.path(), &log_key(&w));
+    cfg.manager.as_mut().unwrap().registry.as_mut().unwrap().url = fork.url.clone();
+    let mut gw = Gateway::new(cfg).unwrap();
+    announce(&mut gw, &w.url);
+    let dev = until_cause(&mut gw, "label-answer-refused");
+    assert_eq!(dev.level, enforce::Level::Default, "{dev:?}");
+    assert!(dev.reason.contains("consistent"), "{}", dev.reason);
 }

@@ -270,11 +270,7 @@ fn dhcp(dev: &Netns, url: &str, dir: &Path) -> String {
          ip route replace default via \"$router\"\n  echo \"$ip\" > \"$0.lease\";;\nesac\n",
     )
     .unwrap();
-    std::fs::set_permissions(
-        &script,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     dev.sh(&format!(
         "busybox udhcpc -i eth0 -n -q -t 5 -T 1 -s {} -x 161:'\"{url}\"' -x hostname:luminaire",
         s(&script)
@@ -399,7 +395,10 @@ fn setup() -> (Netns, Netns, Netns, Netns, EtcNetns, EtcNetns) {
     gw.sh("ip link set br-lan type bridge group_fwd_mask 0x4000");
     let gw_etc = EtcNetns::new(
         &gw,
-        &[("hosts", &format!("127.0.0.1 localhost\n203.0.113.10 {MUD_HOST}\n"))],
+        &[(
+            "hosts",
+            &format!("127.0.0.1 localhost\n203.0.113.10 {MUD_HOST}\n"),
+        )],
     );
     let a_etc = EtcNetns::new(&dev_a, &[("resolv.conf", "nameserver 192.168.1.1\n")]);
     (gw, dev_a, dev_b, inet, gw_etc, a_etc)
@@ -438,8 +437,14 @@ fn a_device_announcing_its_mud_url_by_dhcp_or_lldp_is_held_to_its_declared_flows
         daemon.stderr.lock().unwrap(),
         String::from_utf8_lossy(&gw.sh("nft list ruleset").stdout)
     );
-    assert!(!reach(&dev_a, "203.0.113.12", 443, 1.5), "undeclared flow passed");
-    assert!(!reach(&dev_a, "203.0.113.2", 8080, 1.5), "undeclared flow passed");
+    assert!(
+        !reach(&dev_a, "203.0.113.12", 443, 1.5),
+        "undeclared flow passed"
+    );
+    assert!(
+        !reach(&dev_a, "203.0.113.2", 8080, 1.5),
+        "undeclared flow passed"
+    );
 
     // Device B: seen on the LAN, then its URL by LLDP.
     let mac_b = dev_b.mac("eth0");
@@ -459,7 +464,10 @@ fn a_device_announcing_its_mud_url_by_dhcp_or_lldp_is_held_to_its_declared_flows
     let a = daemon.device(&mac_a).unwrap();
     assert_eq!(a["cause"], "label-revoked", "{a:#}");
     assert!(
-        a["reason"].as_str().unwrap().contains("default password found"),
+        a["reason"]
+            .as_str()
+            .unwrap()
+            .contains("default password found"),
         "{a:#}"
     );
     assert!(!reach(&dev_a, "203.0.113.12", 443, 1.5));
@@ -471,7 +479,10 @@ fn a_device_announcing_its_mud_url_by_dhcp_or_lldp_is_held_to_its_declared_flows
         .filter_map(|e| Some((e["to"].as_str()?, e["cause"].as_str()?)))
         .collect();
     assert!(causes.contains(&("declared", "label-active")), "{causes:?}");
-    assert!(causes.contains(&("update-only", "label-revoked")), "{causes:?}");
+    assert!(
+        causes.contains(&("update-only", "label-revoked")),
+        "{causes:?}"
+    );
     // nftables agrees: device A's chain is the update-only one.
     let rules = String::from_utf8_lossy(&gw.sh("nft list ruleset").stdout).to_string();
     assert!(rules.contains("update-only"), "{rules}");
@@ -498,10 +509,7 @@ fn a_support_end_date_passing_while_no_registry_is_reachable_tightens_the_device
     let a = daemon.device(&mac_a).unwrap();
     assert_eq!(a["cause"], "support-ended", "{a:#}");
     assert!(
-        a["reason"]
-            .as_str()
-            .unwrap()
-            .contains(&today().to_string()),
+        a["reason"].as_str().unwrap().contains(&today().to_string()),
         "{a:#}"
     );
     assert_eq!(a["mud"]["state"], "verified", "{a:#}");
