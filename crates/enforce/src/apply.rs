@@ -13,28 +13,49 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::process::{Command, Stdio};
 
+/// Why a change to the table did not happen. The change that failed left no trace: nft
+/// commits a batch whole or not at all, and the [`Enforcer`] updates its intended state only
+/// after a commit.
 #[derive(Debug, thiserror::Error)]
 pub enum EnforceError {
+    /// `nft` (or `ip netns exec`, or `sysctl`) could not be started or fed its input.
     #[error("could not run nft ({0}); is nftables installed and are we root?")]
     Spawn(std::io::Error),
+    /// nft ran and refused: its standard error, trimmed. nft checks a whole batch before
+    /// committing any of it, so a refused batch leaves the table untouched.
     #[error("nft refused the batch, nothing was changed: {0}")]
     Rejected(String),
+    /// `nft -j list` printed something that is not a libnftables JSON listing.
     #[error("nft output was not the JSON we expected: {0}")]
     BadListing(String),
+    /// The device or the site could not be compiled; nft was not run.
     #[error(transparent)]
     Compile(#[from] crate::compile::CompileError),
+    /// The operation needs a device the enforcer does not manage.
     #[error("device {0} is not managed")]
     UnknownDevice(Mac),
+    /// [`Enforcer::add`] of a device already managed.
     #[error("device {0} is already managed; use replace")]
     DuplicateDevice(Mac),
+    /// Two devices claim one address; the later claim is refused, since the address leads
+    /// to one device's to-device chain only.
     #[error("address {addr} of device {new} already belongs to device {owner}")]
-    AddressConflict { addr: IpAddr, new: Mac, owner: Mac },
+    AddressConflict {
+        /// The address claimed twice.
+        addr: IpAddr,
+        /// The device whose claim was refused.
+        new: Mac,
+        /// The device it already belongs to.
+        owner: Mac,
+    },
 }
 
 /// How to reach `nft`: directly, or inside a network namespace (`ip netns exec NS nft`).
 #[derive(Debug, Clone, Default)]
 pub struct NftRunner {
+    /// Run nft inside this named network namespace (`ip netns exec`); `None`: our own.
     pub netns: Option<String>,
+    /// Which input language batches are sent in.
     pub format: BatchFormat,
 }
 
@@ -45,8 +66,10 @@ pub struct NftRunner {
 /// sanitised, so nothing from a MUD file can inject syntax.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum BatchFormat {
+    /// nft's own syntax, [`Batch::to_text`], fed to `nft -f -`.
     #[default]
     Native,
+    /// libnftables JSON, [`Batch::to_json`], fed to `nft -j -f -`.
     Json,
 }
 
@@ -159,25 +182,35 @@ impl NftRunner {
 /// not compared because nft normalises them on the way in.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    /// Chain name → the comments of its rules, in rule order.
     pub chains: BTreeMap<String, Vec<String>>,
+    /// Verdict map name → key (a MAC or address as nft prints it) → chain it jumps to.
     pub map_entries: BTreeMap<String, BTreeMap<String, String>>,
+    /// Names of the plain sets; their elements are not compared.
     pub sets: BTreeSet<String>,
 }
 
 /// One difference between what we intended and what the kernel holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Drift {
+    /// Which object differs: `chain NAME`, `map NAME entry KEY` or `set NAME`.
     pub what: String,
+    /// What we intended it to be (`absent` when it should not exist).
     pub intended: String,
+    /// What the kernel holds (`absent` when it is missing).
     pub actual: String,
 }
 
 /// Per-rule counters, keyed by chain and rule comment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuleCounter {
+    /// The rule's chain.
     pub chain: String,
+    /// The rule's comment, its identity (see [`Rule::comment`](crate::nft::Rule::comment)).
     pub rule: String,
+    /// Packets that matched since the rule was added.
     pub packets: u64,
+    /// Bytes of those packets.
     pub bytes: u64,
 }
 
@@ -394,6 +427,8 @@ struct Remembered {
 pub const REMEMBERED_ANSWERS: usize = 256;
 
 impl Enforcer {
+    /// An enforcer for `site`'s table, managing no device yet. Nothing is applied until
+    /// [`Enforcer::apply_all`] (or a per-device change).
     pub fn new(site: Site, runner: NftRunner) -> Self {
         Enforcer {
             site,
@@ -449,14 +484,18 @@ impl Enforcer {
         });
     }
 
+    /// The site facts in force, including `local-networks` learned while running
+    /// ([`Enforcer::add_local_networks`]).
     pub fn site(&self) -> &Site {
         &self.site
     }
 
+    /// The managed devices, as last applied, in MAC order.
     pub fn devices(&self) -> impl Iterator<Item = &Device> {
         self.devices.values()
     }
 
+    /// The managed device with this MAC, as last applied.
     pub fn device(&self, mac: &Mac) -> Option<&Device> {
         self.devices.get(mac)
     }
@@ -495,6 +534,9 @@ impl Enforcer {
         Ok(())
     }
 
+    /// Start managing `dev` in one transaction, leaving every other device's chains alone.
+    /// Refused for a device already managed ([`Enforcer::replace`] it) or an address another
+    /// device has.
     pub fn add(&mut self, dev: Device) -> Result<(), EnforceError> {
         if self.devices.contains_key(&dev.mac) {
             return Err(EnforceError::DuplicateDevice(dev.mac));
@@ -512,6 +554,9 @@ impl Enforcer {
         Ok(())
     }
 
+    /// Stop managing a device: its chains, map entries and own sets go, in one transaction,
+    /// and so do the DNS answers remembered for it. It is handed back as it was. From then on
+    /// the catch-all for unmanaged LAN sources ([`Site::lan_interfaces`]) holds it, if set.
     pub fn remove(&mut self, mac: &Mac) -> Result<Device, EnforceError> {
         let dev = self
             .devices
@@ -755,9 +800,15 @@ pub const MAX_DNS_TTL_S: u32 = 3600;
 /// One DNS answer a device received, to learn into its `dst-dnsname` sets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LearnedName {
+    /// The device that received the answer.
     pub device: Mac,
+    /// The name the answer is for, as it appeared (compared case-insensitively, trailing dot
+    /// ignored: RFC 4343).
     pub name: String,
+    /// One address of the answer (an A or AAAA record).
     pub addr: IpAddr,
+    /// The record's TTL in seconds (RFC 1035 §3.2.1); clamped to 1..=[`MAX_DNS_TTL_S`]
+    /// when learned.
     pub ttl_s: u32,
 }
 

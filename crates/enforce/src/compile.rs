@@ -32,6 +32,8 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
+/// The name of our table when [`Site::table`] is not set otherwise: `inet trustgate`. The
+/// enforcer never touches another table.
 pub const DEFAULT_TABLE: &str = "trustgate";
 
 /// A device's name inside nftables: `d` + its MAC address as 12 hex digits.
@@ -162,9 +164,17 @@ impl Site {
 /// One device as enforcement sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Device {
+    /// The device's identity: its chains, map entries and sets are named after it
+    /// ([`nft_id`]), and `ether saddr` on the LAN is matched against it.
     pub mac: Mac,
+    /// IPv4 addresses it uses. Packets addressed to them enter its to-device chain; when the
+    /// list is not empty its from-device chain drops IPv4 packets with any other source
+    /// (anti-spoofing). No two managed devices may claim one address.
     pub ipv4: Vec<Ipv4Addr>,
+    /// IPv6 addresses it uses, as [`Device::ipv4`]; anti-spoofing also lets link-local
+    /// sources (`fe80::/10`, RFC 4291 §2.5.6) through, which neighbour discovery needs.
     pub ipv6: Vec<Ipv6Addr>,
+    /// How much of the network it may use.
     pub level: Level,
     /// The verified MUD policy, if the device has one. `Declared` requires it.
     pub policy: Option<DevicePolicy>,
@@ -184,10 +194,14 @@ impl Device {
     }
 }
 
+/// Why a device or the site cannot be turned into nft commands. Nothing is applied.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CompileError {
+    /// The device is at [`Level::Declared`] but has no [`Device::policy`] to declare anything.
     #[error("device {0}: level `declared` needs a MUD policy")]
     DeclaredWithoutPolicy(Mac),
+    /// A [`Site::lan_interfaces`] entry is not a name nft can take safely
+    /// ([`is_safe_ifname`](crate::nft::is_safe_ifname)).
     #[error("LAN interface name {0:?} is not a Linux interface name (1-15 letters, digits, '.', '_', '-', '@')")]
     BadInterface(String),
 }
@@ -197,7 +211,7 @@ fn short_hash(s: &str) -> String {
 }
 
 /// Normalise a DNS name the way comparisons need it: lower case, no trailing dot (RFC 4343).
-pub fn normalize_dns_name(name: &str) -> String {
+pub(crate) fn normalize_dns_name(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
@@ -266,14 +280,17 @@ fn net_elems(nets: &[IpNet], v: V) -> Vec<Elem> {
 }
 
 /// Names of the per-device objects; the one place that knows them.
-pub struct DeviceNames {
-    pub out_chain: String,
-    pub in_chain: String,
+pub(crate) struct DeviceNames {
+    /// `d<mac>_out`: the device's from-device chain.
+    pub(crate) out_chain: String,
+    /// `d<mac>_in`: the device's to-device chain.
+    pub(crate) in_chain: String,
     id: String,
 }
 
 impl DeviceNames {
-    pub fn new(mac: &Mac) -> Self {
+    /// The names for the device with this MAC address.
+    pub(crate) fn new(mac: &Mac) -> Self {
         let id = nft_id(mac);
         DeviceNames {
             out_chain: format!("{id}_out"),
@@ -282,7 +299,7 @@ impl DeviceNames {
         }
     }
     /// Address set for the `index`-th DNS name of this device.
-    pub fn dns_set(&self, index: usize, v4: bool) -> String {
+    pub(crate) fn dns_set(&self, index: usize, v4: bool) -> String {
         format!("{}_n{index}_{}", self.id, if v4 { "4" } else { "6" })
     }
 }
@@ -299,7 +316,7 @@ fn membership_sets(dev: &Device) -> Vec<String> {
 }
 
 /// The DNS names a device needs address sets for, at its level, in a stable order.
-pub fn device_dns_names(dev: &Device) -> Vec<String> {
+pub(crate) fn device_dns_names(dev: &Device) -> Vec<String> {
     match dev.level {
         Level::Declared => dev
             .policy
@@ -339,18 +356,21 @@ fn update_hosts(dev: &Device) -> Vec<String> {
     hosts
 }
 
-/// Compiles devices into nft batches for one site.
+/// Compiles devices into nft batches for one site. It only builds batches; applying them is
+/// [`Enforcer`](crate::Enforcer)'s (or `nft -f`'s) job.
 pub struct Compiler<'a> {
-    pub site: &'a Site,
+    pub(crate) site: &'a Site,
 }
 
 impl<'a> Compiler<'a> {
+    /// A compiler whose batches address `site`'s table and resolve MUD abstractions against
+    /// its facts.
     pub fn new(site: &'a Site) -> Self {
         Compiler { site }
     }
 
     /// Elements adding `nets` to the `local_4`/`local_6` sets.
-    pub fn local_network_elems(&self, nets: &[IpNet]) -> Batch {
+    pub(crate) fn local_network_elems(&self, nets: &[IpNet]) -> Batch {
         let mut b = Batch::new(&self.site.table);
         for v in [V::Four, V::Six] {
             let elems = net_elems(nets, v);
@@ -550,7 +570,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// Checks the site facts that end up in nft syntax verbatim.
-    pub fn check_site(&self) -> Result<(), CompileError> {
+    pub(crate) fn check_site(&self) -> Result<(), CompileError> {
         match self
             .site
             .lan_interfaces
@@ -741,7 +761,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// The rules of a device's two chains, ending in the implicit default-deny.
-    pub fn device_rules(&self, dev: &Device, names: &DeviceNames) -> Vec<Rule> {
+    pub(crate) fn device_rules(&self, dev: &Device, names: &DeviceNames) -> Vec<Rule> {
         let mut rules = anti_spoof_rules(dev, names);
         let dns = device_dns_names(dev);
         match dev.level {

@@ -10,6 +10,7 @@
 //! Must not: parse packets (that is `monitor`), fetch or parse MUD files (that is `mud`), or
 //! touch any table but its own.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod apply;
 pub mod compile;

@@ -12,10 +12,13 @@ use std::fmt::Write as _;
 /// Address family of the table (`nft` families we use).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableFamily {
+    /// `inet`: one table sees both IPv4 and IPv6 packets, on the same hooks (nft(8), ADDRESS
+    /// FAMILIES), so one device's chains cover both.
     Inet,
 }
 
 impl TableFamily {
+    /// The family's keyword, the same in native syntax and JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             TableFamily::Inet => "inet",
@@ -26,6 +29,7 @@ impl TableFamily {
 /// The right-hand side of a match, or a set element.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Val {
+    /// A number: a protocol, a port, an ICMP type or code, an EtherType.
     Num(u32),
     /// A literal nft understands as-is: an address, a MAC, a keyword such as `original`.
     Lit(String),
@@ -34,7 +38,7 @@ pub enum Val {
     Str(String),
     /// `addr/len`.
     Prefix(String, u8),
-    /// Inclusive range.
+    /// Inclusive range, `a-b` (a port range of RFC 8519's `lower-port`/`upper-port`).
     Range(u32, u32),
     /// A named set, `@name`.
     SetRef(String),
@@ -42,11 +46,16 @@ pub enum Val {
     AnonSet(Vec<Val>),
 }
 
+/// How a match compares its key with its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
+    /// Equal, or a member of the set on the right. Implicit in native syntax (`tcp dport 443`).
     Eq,
+    /// Not equal, not a member.
     Ne,
+    /// At most (`<=`).
     Le,
+    /// At least (`>=`).
     Ge,
 }
 
@@ -80,28 +89,45 @@ pub enum Key {
     Ct(&'static str),
 }
 
+/// One match, `key op val` (`tcp dport 443`, `ip saddr != 10.0.0.2`). A rule's matches all
+/// have to hold for its verdict to apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cond {
+    /// What of the packet is compared.
     pub key: Key,
+    /// How it is compared.
     pub op: Op,
+    /// What it is compared with.
     pub val: Val,
 }
 
 impl Cond {
+    /// The match `key op val`.
     pub fn new(key: Key, op: Op, val: Val) -> Self {
         Cond { key, op, val }
     }
+    /// The match `key == val`.
     pub fn eq(key: Key, val: Val) -> Self {
         Cond::new(key, Op::Eq, val)
     }
 }
 
+/// What happens to a packet whose rule matched (nft(8), VERDICT STATEMENT), or where a
+/// verdict-map element leads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
+    /// `accept`: the packet passes this base chain and no further rule of it is evaluated
+    /// (a base chain of another table on the same hook still sees it).
     Accept,
+    /// `drop`: the packet is discarded silently; evaluation ends.
     Drop,
+    /// `reject`: dropped, and the sender told (an ICMP/ICMPv6 port unreachable, nft's default
+    /// without `with`).
     Reject,
+    /// `return`: evaluation goes on after the rule that jumped into this chain. How a device
+    /// chain's allow rule hands the packet on, so it still meets the peer's own chain.
     Return,
+    /// `jump <chain>`: evaluate that chain; when it returns, go on after this rule.
     Jump(String),
     /// `<key> vmap @map`: the verdict is looked up in a verdict map by a packet field.
     Vmap(Key, String),
@@ -110,20 +136,29 @@ pub enum Verdict {
 /// One rule: all conditions must hold; then count, then the verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
+    /// The chain the rule is appended to.
     pub chain: String,
+    /// Matches, all of which must hold; an empty list matches every packet.
     pub conds: Vec<Cond>,
+    /// Count the packets and bytes that matched ([`RuleCounter`](crate::RuleCounter)).
     pub counter: bool,
+    /// What to do with a matching packet. `None`: go on with the next rule (after counting,
+    /// if [`Rule::counter`]).
     pub verdict: Option<Verdict>,
     /// Rule identity for read-back and counters. At most [`MAX_COMMENT`] bytes.
     pub comment: String,
 }
 
-/// The kernel stores at most 128 bytes of user data for a comment (NFTNL_UDATA_COMMENT_MAXLEN).
+/// Longest rule comment we write, in bytes. The kernel stores at most 128 bytes of user data
+/// for a comment (NFTNL_UDATA_COMMENT_MAXLEN); we stay below it.
 pub const MAX_COMMENT: usize = 120;
 
+/// Flags of a named set (nft(8), SETS).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SetFlag {
+    /// `interval`: elements may be prefixes or ranges; the kernel refuses overlapping ones.
     Interval,
+    /// `timeout`: elements may carry a timeout and disappear when it runs out.
     Timeout,
 }
 
@@ -139,13 +174,16 @@ impl SetFlag {
 /// One element of a set or map, with an optional per-element timeout in seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Elem {
+    /// The element itself (an address, a prefix, a MAC); a map's lookup key.
     pub key: Val,
     /// For verdict maps: where the key leads.
     pub verdict: Option<Verdict>,
+    /// Seconds until the kernel removes the element; needs a set with [`SetFlag::Timeout`].
     pub timeout_s: Option<u32>,
 }
 
 impl Elem {
+    /// A plain set element: no verdict, no timeout.
     pub fn key(key: Val) -> Self {
         Elem {
             key,
@@ -155,32 +193,54 @@ impl Elem {
     }
 }
 
+/// What a command acts on, inside the batch's table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Object {
+    /// The table itself.
     Table,
     /// A named set (`map_to` = None) or verdict map (`map_to` = Some("verdict")).
     Set {
+        /// Its name, referred to as `@name`.
         name: String,
+        /// The type of its elements (`ipv4_addr`, `ipv6_addr`, `ether_addr`).
         key_type: &'static str,
+        /// What a map's elements lead to; `None` for a set.
         map_to: Option<&'static str>,
+        /// Only sent with `add`.
         flags: Vec<SetFlag>,
     },
     /// A regular chain, or a base chain when `hook` is set.
     Chain {
+        /// Its name, the target of [`Verdict::Jump`].
         name: String,
+        /// The netfilter hook (`forward`, `input`) of a base chain: type filter, priority
+        /// filter (0), policy accept. Only sent with `add`.
         hook: Option<&'static str>,
     },
+    /// One rule, appended to its chain.
     Rule(Rule),
+    /// Elements of a named set or map.
     Elements {
+        /// The set's or map's name.
         set: String,
+        /// The elements added or deleted.
         elems: Vec<Elem>,
     },
 }
 
+/// What a command does to its object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
+    /// Create the object; a rule is appended to its chain. Adding a table, chain or set that
+    /// already exists is not an error (unlike `create`): [`Compiler::skeleton`] and
+    /// [`Compiler::add_device`] rely on it.
+    ///
+    /// [`Compiler::skeleton`]: crate::Compiler::skeleton
+    /// [`Compiler::add_device`]: crate::Compiler::add_device
     Add,
+    /// Remove it; an error if it does not exist, which fails the whole batch.
     Delete,
+    /// Empty a chain of its rules (or a set of its elements), keeping the object.
     Flush,
 }
 
@@ -195,21 +255,28 @@ impl Verb {
     }
 }
 
+/// One nft command: a verb applied to an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
+    /// What is done.
     pub verb: Verb,
+    /// What it is done to.
     pub object: Object,
 }
 
 /// An ordered list of commands that nft applies as one transaction: all or nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Batch {
+    /// The table's family; `None` (only from `Default`) renders as `inet`.
     pub family: Option<TableFamily>,
+    /// The one table every command addresses.
     pub table: String,
+    /// In the order nft executes them.
     pub commands: Vec<Command>,
 }
 
 impl Batch {
+    /// An empty batch for the `inet` table `table`.
     pub fn new(table: &str) -> Self {
         Batch {
             family: Some(TableFamily::Inet),
@@ -217,27 +284,34 @@ impl Batch {
             commands: Vec::new(),
         }
     }
+    /// Append `add <object>`.
     pub fn add(&mut self, object: Object) {
         self.commands.push(Command {
             verb: Verb::Add,
             object,
         });
     }
+    /// Append `delete <object>`.
     pub fn delete(&mut self, object: Object) {
         self.commands.push(Command {
             verb: Verb::Delete,
             object,
         });
     }
+    /// Append `flush <object>`.
     pub fn flush(&mut self, object: Object) {
         self.commands.push(Command {
             verb: Verb::Flush,
             object,
         });
     }
+    /// Append `other`'s commands after ours, in order (its table and family are not checked:
+    /// both come from one [`Compiler`](crate::Compiler)).
     pub fn extend(&mut self, other: Batch) {
         self.commands.extend(other.commands);
     }
+    /// No commands: applying it changes nothing, and
+    /// [`NftRunner::apply`](crate::NftRunner::apply) does not run nft.
     pub fn is_empty(&self) -> bool {
         self.commands.is_empty()
     }
@@ -487,7 +561,7 @@ pub fn is_safe_ifname(name: &str) -> bool {
 }
 
 /// Make an untrusted name (from a MUD file) safe and short enough for an nft comment.
-pub fn sanitize_comment(s: &str) -> String {
+pub(crate) fn sanitize_comment(s: &str) -> String {
     let mut out: String = s
         .chars()
         .map(|c| {

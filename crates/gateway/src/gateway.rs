@@ -10,23 +10,37 @@ use std::path::{Path, PathBuf};
 
 const NS: u64 = 1_000_000_000;
 
+/// Why the gateway could not start, record a change or go on running.
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
+    /// A file of the state directory (the journal, its lock, the status file) could not be
+    /// opened, read or written.
     #[error("journal {path}")]
     Journal {
+        /// The file.
         path: PathBuf,
+        /// What the operating system said.
         source: std::io::Error,
     },
+    /// A journal line is not a [`JournalEntry`]. Only a torn last line is recovered
+    /// ([`recover_torn_tail`]); anything else is left for a person to look at.
     #[error("journal {path} line {line}: {detail}")]
     JournalCorrupt {
+        /// The journal.
         path: PathBuf,
+        /// The line, counting from 1.
         line: usize,
+        /// Why it does not parse.
         detail: String,
     },
+    /// nftables could not be changed or read back.
     #[error(transparent)]
     Enforce(#[from] EnforceError),
+    /// The live capture failed.
     #[error(transparent)]
     Capture(#[from] monitor::CaptureError),
+    /// Anything else, said in a sentence: another gateway holds the state directory, the MUD
+    /// manager did not start, the capture thread panicked.
     #[error("{0}")]
     Other(String),
 }
@@ -34,7 +48,9 @@ pub enum GatewayError {
 /// How the gateway behaves.
 #[derive(Clone, Debug)]
 pub struct GatewayConfig {
+    /// The site facts enforcement resolves MUD abstractions against, and our nftables table.
     pub site: Site,
+    /// How `nft` is run.
     pub nft: NftRunner,
     /// Put devices under containment in nftables. Without it the gateway only reports.
     pub apply: bool,
@@ -68,14 +84,19 @@ pub const DEFAULT_MAX_DEVICES: usize = 1024;
 pub struct JournalEntry {
     /// Wall-clock (live) or packet time, ns since the epoch.
     pub time_ns: u64,
+    /// The device whose level changed.
     pub device: Mac,
     /// What changed.
     pub action: Action,
+    /// Its level before (`None`: it was not contained yet).
     pub from: Option<Level>,
+    /// Its level after.
     pub to: Level,
     /// Event kind for quarantines.
     pub reason: Option<EventKind>,
+    /// The change in a sentence a household understands (for a quarantine, the event's).
     pub explanation: Option<String>,
+    /// The packets behind a quarantine (the event's evidence).
     #[serde(default)]
     pub evidence: Vec<EvidencePacket>,
     /// When a quarantine ends by itself.
@@ -341,10 +362,13 @@ impl Gateway {
         self.levels.get(mac).copied()
     }
 
+    /// Whether the device is in a running quarantine (also in dry run, where nothing was
+    /// applied).
     pub fn is_quarantined(&self, mac: &Mac) -> bool {
         self.quarantined.contains_key(mac)
     }
 
+    /// Where the journal is: `journal.jsonl` in the state directory.
     pub fn journal_path(&self) -> &Path {
         &self.journal_path
     }
@@ -675,8 +699,8 @@ impl Gateway {
     }
 
     /// React to one monitor output at time `now_ns`. DNS answers are held and learned in
-    /// batches ([`Gateway::flush_dns`], called from [`Gateway::tick`] and whenever
-    /// [`DNS_BATCH`] are waiting).
+    /// batches ([`Gateway::flush_dns`], called from [`Gateway::tick`] and whenever a
+    /// full batch is waiting).
     pub fn handle(&mut self, output: &Output, now_ns: u64) -> Result<(), GatewayError> {
         match output {
             Output::Device(facts) => self.device_seen(facts, now_ns),

@@ -9,9 +9,10 @@
 //!
 //! Must not: parse packets (that is `monitor`) or build nftables rules (that is `enforce`).
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod gateway;
-pub mod live;
+mod live;
 
 pub use gateway::{
     read_journal, recover_torn_tail, Action, By, Decision, DeviceStatus, Gateway, GatewayConfig,

@@ -136,22 +136,32 @@ const CAPTURE_QUEUE: usize = 65_536;
 /// Why an owner's request did not reach the gateway or was not carried out.
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
+    /// The directory holds neither a journal nor a lock file: no gateway ever ran with it.
     #[error(
         "{0} holds no gateway state (no {journal}); is --state the running gateway's?",
         journal = "journal.jsonl"
     )]
     NoState(std::path::PathBuf),
+    /// The directory is a gateway's, but no running gateway holds its lock.
     #[error("no gateway is running with the state directory {0}; start one with `trustgate gateway run --state {0}`")]
     NotRunning(std::path::PathBuf),
+    /// A release for a device that is not quarantined; the text after the MAC says what the
+    /// journal last recorded (empty when the gateway itself found nothing to release).
     #[error("device {0} is not quarantined{1}")]
     NotQuarantined(Mac, String),
+    /// The gateway did not take the request within the wait (seconds); the request file
+    /// (the path) is still there and will be taken when the gateway gets to it.
     #[error("the gateway did not act on the request within {0} s (it may be stuck on nftables); the request stays in {1}")]
     NoAnswer(u64, std::path::PathBuf),
+    /// The request file or its directory could not be written.
     #[error("{path}")]
     Io {
+        /// The file or directory.
         path: std::path::PathBuf,
+        /// What the operating system said.
         source: std::io::Error,
     },
+    /// The journal could not be read.
     #[error(transparent)]
     Journal(#[from] GatewayError),
 }

@@ -24,28 +24,53 @@ pub const MAX_RECORD_BYTES: usize = 1 << 20;
 /// pcap-parser buffers itself; reading the file straight into it avoids a second copy.
 const INITIAL_BUFFER: usize = 1 << 18;
 
+/// Why frames could not be read. Frames read before the error have been handed on.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     /// The file or socket could not be read (the cause is printed here, so it is not a
     /// `source()`: each cause once).
     #[error("cannot read {path}: {error}")]
     Io {
+        /// The file (or, live, the interface) being read.
         path: PathBuf,
+        /// What the operating system said.
         error: std::io::Error,
     },
     #[error("{path}: not a pcap or pcapng capture (the first bytes are not a pcap header or a pcapng section header)")]
-    NotACapture { path: PathBuf },
-    #[error("{path}: empty file")]
-    Empty { path: PathBuf },
-    #[error("{path}: corrupt record at byte {offset} after {frames} frames: {detail}")]
-    Corrupt {
+    /// The file starts with neither a pcap header nor a pcapng section header block (also
+    /// after gzip decompression).
+    NotACapture {
+        /// The file read.
         path: PathBuf,
+    },
+    #[error("{path}: empty file")]
+    /// The file holds no bytes at all.
+    Empty {
+        /// The file read.
+        path: PathBuf,
+    },
+    #[error("{path}: corrupt record at byte {offset} after {frames} frames: {detail}")]
+    /// A record cannot be parsed (or claims more than [`MAX_RECORD_BYTES`]); reading stops
+    /// there. A file that merely ends inside a record is not this error
+    /// ([`ReplayStats::truncated_at`]).
+    Corrupt {
+        /// The file read.
+        path: PathBuf,
+        /// Where the bad record starts, in bytes (of the decompressed stream for gzip).
         offset: u64,
+        /// Frames handed on before it.
         frames: u64,
+        /// What is wrong with it.
         detail: String,
     },
     #[error("live capture on {iface}: {detail}")]
-    Live { iface: String, detail: String },
+    /// The AF_PACKET socket could not be opened, bound or read.
+    Live {
+        /// The interface.
+        iface: String,
+        /// The failing step and the system's error.
+        detail: String,
+    },
 }
 
 /// What a replay read.
@@ -63,6 +88,7 @@ pub struct ReplayStats {
     /// Frames skipped because the monitor does not read their link type ([`replay_file`]:
     /// any but Ethernet), with the link types seen (`LINKTYPE_*` numbers, at most 8).
     pub skipped_linktype: u64,
+    /// The `LINKTYPE_*` numbers of those skipped frames, in order of first sight (at most 8).
     pub other_linktypes: Vec<i32>,
     /// Packet blocks naming an interface the file never described (skipped).
     pub skipped_bad_interface: u64,
@@ -428,7 +454,7 @@ pub struct LiveCapture {
 
 /// Receive buffer asked for a live capture: about 10 000 small frames, a few hundred ms of a
 /// busy home LAN.
-pub const LIVE_RCVBUF: usize = 8 << 20;
+pub(crate) const LIVE_RCVBUF: usize = 8 << 20;
 
 impl LiveCapture {
     /// Open a capture on `iface` (needs CAP_NET_RAW). `poll` bounds how long

@@ -7,11 +7,13 @@ use sha1::{Digest, Sha1};
 use std::net::IpAddr;
 
 /// Community ID v1 with seed 0 for a TCP/UDP/other 5-tuple.
-pub fn community_id(src: IpAddr, dst: IpAddr, proto: u8, sport: u16, dport: u16) -> String {
+pub(crate) fn community_id(src: IpAddr, dst: IpAddr, proto: u8, sport: u16, dport: u16) -> String {
     community_id_seeded(0, src, dst, proto, sport, dport)
 }
 
-pub fn community_id_seeded(
+/// Community ID v1 with an explicit seed (the spec's `--seed`; both ends of a comparison
+/// must use the same one).
+pub(crate) fn community_id_seeded(
     seed: u16,
     src: IpAddr,
     dst: IpAddr,

@@ -20,8 +20,12 @@ pub enum EventKind {
     Scan,
     /// Repeated connections to one host's login service (telnet 23/2323, SSH 22).
     BruteForce,
+    /// SYNs at flood rate (`Thresholds::flood_pps` in one second) toward few hosts and ports
+    /// (many of either is a scan, not a flood).
     SynFlood,
+    /// UDP datagrams outside any known flow at flood rate.
     UdpFlood,
+    /// TCP packets other than SYNs outside any known flow (ACK, RST … floods) at flood rate.
     AckFlood,
     /// DNS queries sent to a resolver other than the gateway's (and not one the owner allowed,
     /// `Config::allowed_resolvers`). Not a quarantine on its own: devices use public resolvers
@@ -91,6 +95,7 @@ impl EventKind {
         )
     }
 
+    /// The kind's name in kebab case, as in JSON (`"syn-flood"`).
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::MiraiScan => "mirai-scan",
@@ -116,6 +121,7 @@ impl EventKind {
         }
     }
 
+    /// Every kind, in declaration order.
     pub const ALL: [EventKind; 20] = [
         EventKind::MiraiScan,
         EventKind::TelnetScan,
@@ -145,28 +151,34 @@ impl EventKind {
 pub struct EvidencePacket {
     /// Packet time, ns since the Unix epoch.
     pub time_ns: u64,
+    /// Source address.
     pub src: IpAddr,
+    /// Destination address.
     pub dst: IpAddr,
+    /// IP protocol number (6 TCP, 17 UDP …; IANA).
     pub proto: u8,
+    /// Source port; 0 without one (ICMP, later fragments).
     pub sport: u16,
+    /// Destination port; 0 without one.
     pub dport: u16,
-    /// Community ID v1 of the packet's flow.
+    /// Community ID v1 of the packet's flow: the same as Zeek's and Suricata's for it.
     pub community_id: String,
 }
 
 /// The raw tuple kept while counting; the Community ID is computed only when an event fires.
 #[derive(Clone, Copy, Debug)]
-pub struct Tuple {
-    pub time_ns: u64,
-    pub src: IpAddr,
-    pub dst: IpAddr,
-    pub proto: u8,
-    pub sport: u16,
-    pub dport: u16,
+pub(crate) struct Tuple {
+    pub(crate) time_ns: u64,
+    pub(crate) src: IpAddr,
+    pub(crate) dst: IpAddr,
+    pub(crate) proto: u8,
+    pub(crate) sport: u16,
+    pub(crate) dport: u16,
 }
 
 impl Tuple {
-    pub fn evidence(&self) -> EvidencePacket {
+    /// The evidence record of this packet, with its flow's Community ID.
+    pub(crate) fn evidence(&self) -> EvidencePacket {
         EvidencePacket {
             time_ns: self.time_ns,
             src: self.src,
@@ -182,7 +194,11 @@ impl Tuple {
 /// A detection.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Event {
+    /// The device the event is about: the one that sent the traffic, except for
+    /// [`EventKind::InboundFlood`], [`EventKind::ReflectionFlood`] and
+    /// [`EventKind::InboundScan`], where it is the target.
     pub device: Mac,
+    /// What was seen.
     pub kind: EventKind,
     /// Packet time of the packet that crossed the threshold, ns since the Unix epoch.
     pub time_ns: u64,
@@ -201,10 +217,13 @@ pub struct Event {
 /// A DNS answer a device received (RFC 8520 §7: `dst-dnsname` uses the device's own answers).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DnsAnswer {
+    /// The device that asked and received the answer.
     pub device: Mac,
     /// The name the device asked for (lower case, no trailing dot).
     pub name: String,
+    /// One address of the answer (an A or AAAA record).
     pub addr: IpAddr,
+    /// The record's TTL in seconds, cut to `Config::max_dns_ttl_s`.
     pub ttl_s: u32,
 }
 
@@ -212,6 +231,7 @@ pub struct DnsAnswer {
 /// Information option, on-link or autonomous): addresses in it are the home network's.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LanPrefix {
+    /// The prefix, host bits cleared.
     pub prefix: ipnet::IpNet,
     /// The gateway MAC that advertised it.
     pub router: Mac,
@@ -221,7 +241,10 @@ pub struct LanPrefix {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Output {
+    /// A detection.
     Event(Event),
+    /// A DNS answer, passed on only when an allowed resolver sent it for a query the device
+    /// made.
     Dns(DnsAnswer),
     /// A new device, or new facts (address, DHCP option, mDNS name) about a known one.
     Device(DeviceFacts),
@@ -232,7 +255,7 @@ pub enum Output {
 }
 
 /// RFC 3339 for a packet time.
-pub fn rfc3339(time_ns: u64) -> String {
+pub(crate) fn rfc3339(time_ns: u64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(time_ns))
         .map(mud::rfc3339)
         .unwrap_or_else(|_| format!("{time_ns}ns"))

@@ -23,6 +23,7 @@ pub const MAX_FACT_LEN: usize = 255;
 /// What the monitor knows about one device.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct DeviceFacts {
+    /// The device's identity: every other fact hangs off its MAC address.
     pub mac: Mac,
     /// Manufacturer from the IEEE OUI registry, when `ieee-data` is installed.
     pub vendor: Option<String>,
@@ -46,12 +47,14 @@ pub struct DeviceFacts {
     /// server), oldest first; at most [`MAX_V4_ADDRS_PER_DEVICE`] IPv4 and
     /// [`MAX_V6_ADDRS_PER_DEVICE`] IPv6 ones.
     pub addrs: Vec<IpAddr>,
-    /// Packet time (ns since the epoch) of the first and last frame sent by the device.
+    /// Packet time (ns since the epoch) of the first frame sent by the device.
     pub first_seen_ns: u64,
+    /// Packet time of the last frame sent by the device.
     pub last_seen_ns: u64,
 }
 
 impl DeviceFacts {
+    /// A device first seen at `now_ns` (packet time), with no facts yet.
     pub fn new(mac: Mac, now_ns: u64) -> Self {
         DeviceFacts {
             mac,
@@ -110,11 +113,16 @@ pub enum MudUrlOption {
     Valid(String),
     /// Refused: why (the end of a household sentence), and the value as it may be shown
     /// (control characters removed, at most 80 characters).
-    Refused { why: &'static str, shown: String },
+    Refused {
+        /// Completes "The device's MUD URL …" (`"is not a secure web address (https://)"`).
+        why: &'static str,
+        /// The value, safe to print.
+        shown: String,
+    },
 }
 
 /// Check a MUD URL option's bytes (RFC 8520 §10: an `https` URL).
-pub fn check_mud_url(bytes: &[u8]) -> MudUrlOption {
+pub(crate) fn check_mud_url(bytes: &[u8]) -> MudUrlOption {
     let shown: String = {
         let s: String = String::from_utf8_lossy(bytes)
             .chars()
@@ -157,18 +165,26 @@ pub fn check_mud_url(bytes: &[u8]) -> MudUrlOption {
 /// Facts a DHCP message carried about its client.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DhcpFacts {
+    /// DHCPv4 `chaddr` (RFC 2131 §2), the client's hardware address as it states it (only
+    /// when the message's `hlen` is sane); `None` for DHCPv6.
     pub client_mac: Option<Mac>,
+    /// DHCPv4 option 12 (RFC 2132 §3.14), cut to 255 bytes.
     pub hostname: Option<String>,
+    /// DHCPv4 option 60 (RFC 2132 §9.13) or the first DHCPv6 vendor class (RFC 8415 §21.16).
     pub vendor_class: Option<String>,
+    /// DHCPv4 option 55 (RFC 2132 §9.8), in the client's order.
     pub parameter_list: Vec<u8>,
+    /// DHCPv4 option 161 or DHCPv6 option 112 (RFC 8520 §10), checked.
     pub mud_url: Option<MudUrlOption>,
     /// A server's message: BOOTREPLY (DHCPv4), Advertise/Reply/Reconfigure (DHCPv6).
     pub is_server_reply: bool,
     /// DHCPv4 ACK: the lease is granted (an OFFER is only a proposal).
     pub is_ack: bool,
-    /// Server side: the address given to the client, the server, and DNS servers.
+    /// Server side: the address given to the client (DHCPv4 `yiaddr`).
     pub assigned: Option<IpAddr>,
+    /// DHCPv4 option 54, the server identifier (RFC 2132 §9.7).
     pub server: Option<IpAddr>,
+    /// DHCPv4 option 6, the DNS servers offered (RFC 2132 §3.8), at most 8.
     pub dns_servers: Vec<IpAddr>,
 }
 
@@ -347,7 +363,7 @@ pub struct OuiTable {
 }
 
 /// Where Debian's `ieee-data` package installs the registry.
-pub const DEBIAN_OUI_PATH: &str = "/usr/share/ieee-data/oui.txt";
+pub(crate) const DEBIAN_OUI_PATH: &str = "/usr/share/ieee-data/oui.txt";
 
 impl OuiTable {
     /// Load the Debian file; an empty table (no vendor names) when it is not installed.
@@ -377,10 +393,12 @@ impl OuiTable {
         OuiTable { vendors }
     }
 
+    /// Number of OUIs (24-bit prefixes) with a vendor name.
     pub fn len(&self) -> usize {
         self.vendors.len()
     }
 
+    /// No vendor names: `ieee-data` is not installed, or the text held no registry lines.
     pub fn is_empty(&self) -> bool {
         self.vendors.is_empty()
     }

@@ -10,17 +10,19 @@
 //! Must not: touch nftables or any other enforcement. It *emits* events and DNS answers
 //! ([`Output`]); the `gateway` crate decides what to apply through `enforce`.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod capture;
-pub mod community_id;
+mod community_id;
 mod conformance;
-pub mod event;
+mod event;
 pub mod identity;
 pub mod link;
 pub mod monitor;
 pub mod packet;
+#[allow(missing_docs)]
 pub mod scenarios;
-pub mod sketch;
+mod sketch;
 mod windows;
 mod words;
 

@@ -13,8 +13,8 @@
 //! reads, and none allocates.
 //!
 //! Link-layer addresses: Linux cooked captures carry the sender's (6-byte) MAC only, 802.11
-//! carries both; the others carry none. [`LinkMacs`] says which are known: the monitor names
-//! devices of the others by their IP address (see `Monitor::process_link`).
+//! carries both; the others carry none. The decoder says which ones a frame carried, and the
+//! monitor names devices seen without one by their IP address (see `Monitor::process_link`).
 
 use crate::packet::{decode_sliced, Mac, Packet, Skip};
 use etherparse::{EtherType, LaxSlicedPacket};
@@ -63,6 +63,7 @@ impl Link {
         })
     }
 
+    /// A short name for reports (`"ethernet"`, `"linux-sll2"` …).
     pub fn as_str(self) -> &'static str {
         match self {
             Link::Ethernet => "ethernet",
@@ -117,14 +118,14 @@ pub fn linktype_name(linktype: i32) -> String {
 
 /// Which of the packet's MACs its link layer carried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct LinkMacs {
-    pub src: bool,
-    pub dst: bool,
+pub(crate) struct LinkMacs {
+    pub(crate) src: bool,
+    pub(crate) dst: bool,
 }
 
 /// Decode a frame of `link`. MACs the link does not carry are all-zero in the packet and
 /// `false` in [`LinkMacs`].
-pub fn decode_link(link: Link, frame: &[u8]) -> Result<(Packet<'_>, LinkMacs), Skip> {
+pub(crate) fn decode_link(link: Link, frame: &[u8]) -> Result<(Packet<'_>, LinkMacs), Skip> {
     const NONE: Mac = Mac([0; 6]);
     match link {
         Link::Ethernet => crate::packet::decode(frame).map(|p| {

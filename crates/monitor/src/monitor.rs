@@ -46,14 +46,19 @@ pub struct Thresholds {
     pub port_scan_ports: u32,
     /// Connection attempts to one host's login port (22, 23, 2323) within `brute_window_s`.
     pub brute_attempts: u16,
+    /// The brute-force window, seconds; attempts are summed over this window and the one
+    /// before.
     pub brute_window_s: u64,
     /// Packets per second toward one device's unanswered targets for a flood.
     pub flood_pps: u32,
     /// Distinct names under one domain within `torture_window_s`.
     pub torture_names: u32,
+    /// The water-torture window, seconds.
     pub torture_window_s: u64,
     /// New destinations per minute, after `learn_s` seconds of learning, for an event.
     pub new_destinations: u32,
+    /// Seconds after a device is first seen during which its destinations are learned, not
+    /// reported.
     pub learn_s: u64,
     /// Seconds before the same kind of event fires again for the same device.
     pub cooldown_s: u64,
@@ -109,9 +114,16 @@ pub struct Config {
     pub lan_prefixes: Vec<IpNet>,
     /// Longest TTL passed on with a DNS answer (seconds); see [`DEFAULT_MAX_DNS_TTL_S`].
     pub max_dns_ttl_s: u32,
+    /// Devices held; beyond it the least recently active one is forgotten
+    /// ([`Stats::devices_evicted`]).
     pub max_devices: usize,
+    /// Flows held over all devices; beyond it the least recently used flow is dropped
+    /// ([`Stats::flows_evicted`]).
     pub max_flows: usize,
+    /// Flows one device may hold; its further flows are only counted in its sketches
+    /// ([`Stats::flows_over_quota`]), so one device cannot push the others' flows out.
     pub max_flows_per_device: u32,
+    /// Detector thresholds.
     pub thresholds: Thresholds,
     /// MUD policies by MUD URL, for the conformance detector.
     pub policies: Vec<mud::DevicePolicy>,
@@ -123,7 +135,9 @@ pub struct Config {
 /// A resolver the owner allows a device (or every device, `device: None`) to use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AllowedResolver {
+    /// The device allowed; `None`: every device.
     pub device: Option<Mac>,
+    /// The resolver's address.
     pub resolver: IpAddr,
 }
 
@@ -166,19 +180,29 @@ impl Default for Config {
 /// Counters over everything processed.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Stats {
+    /// Frames handed to [`Monitor::process`] or [`Monitor::process_link`].
     pub frames: u64,
+    /// Frames that decoded to an IPv4 or IPv6 packet.
     pub ip_packets: u64,
+    /// Frames that are not IP (ARP, LLDP …).
     pub not_ip: u64,
+    /// Frames too short or cut inside a header to decode.
     pub malformed: u64,
+    /// Devices created (a device forgotten and seen again counts twice).
     pub devices: u64,
+    /// Devices forgotten to stay within `max_devices`.
     pub devices_evicted: u64,
+    /// Flows created.
     pub flows_created: u64,
+    /// Flows dropped to stay within `max_flows`.
     pub flows_evicted: u64,
     /// Flows removed after their idle timeout.
     pub flows_expired: u64,
     /// Flows not created because the device was at its quota (counted in sketches instead).
     pub flows_over_quota: u64,
+    /// Events emitted (after each kind's cooldown).
     pub events: u64,
+    /// Answer records (A, AAAA) passed on as [`Output::Dns`].
     pub dns_answers: u64,
     /// DNS answers (packets) from a source that is not an allowed resolver: not passed on.
     pub dns_answers_foreign: u64,
@@ -451,10 +475,11 @@ fn is_address_mac(mac: &Mac) -> bool {
 const MAX_GATEWAYS: usize = 8;
 /// Prefixes learned from router advertisements; when full, an expired or the soonest-expiring
 /// one makes room.
-pub const MAX_LEARNED_PREFIXES: usize = 8;
-/// Pending DNS queries per device (the oldest is dropped) and how long one waits.
-pub const MAX_PENDING_DNS: usize = 16;
-pub const DNS_QUERY_TIMEOUT_NS: u64 = 10 * NS;
+pub(crate) const MAX_LEARNED_PREFIXES: usize = 8;
+/// Pending DNS queries per device (the oldest is dropped).
+pub(crate) const MAX_PENDING_DNS: usize = 16;
+/// How long a pending DNS query waits for its answer (packet time).
+pub(crate) const DNS_QUERY_TIMEOUT_NS: u64 = 10 * NS;
 /// New source addresses recorded per device and minute; more are refused (fail closed: the
 /// gateway's anti-spoofing keeps dropping them) and counted in `Stats::addrs_refused`.
 pub const MAX_NEW_ADDRS_PER_MINUTE: u32 = 8;
@@ -473,6 +498,8 @@ const MAX_ANSWERS_PER_PACKET: usize = 16;
 const AUTH_PORTS: [u16; 3] = [22, 23, 2323];
 
 impl Monitor {
+    /// A monitor that has seen nothing yet; `oui` names vendors in device facts (an empty
+    /// table names none).
     pub fn new(config: Config, oui: OuiTable) -> Self {
         let devices = LruCache::with_hasher(
             NonZeroUsize::new(config.max_devices.max(1)).expect("non-zero"),
@@ -520,6 +547,7 @@ impl Monitor {
         self.now
     }
 
+    /// Counters over everything processed so far.
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
@@ -529,14 +557,18 @@ impl Monitor {
         self.flows.len()
     }
 
+    /// What is known about the device with this MAC, if it is held (looking does not make it
+    /// more recently seen).
     pub fn device(&self, mac: &Mac) -> Option<&DeviceFacts> {
         self.devices.peek(mac).map(|d| &d.facts)
     }
 
+    /// Every device held, most recently seen first.
     pub fn devices(&self) -> impl Iterator<Item = &DeviceFacts> {
         self.devices.iter().map(|(_, d)| &d.facts)
     }
 
+    /// The gateway's MACs: the configured ones, or those learned while replaying.
     pub fn gateways(&self) -> &[Mac] {
         &self.gateways
     }

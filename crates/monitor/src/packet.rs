@@ -14,16 +14,21 @@ use std::net::IpAddr;
 pub use mud::Mac;
 
 /// IANA protocol numbers the detectors care about.
-pub const TCP: u8 = 6;
-pub const UDP: u8 = 17;
+pub(crate) const TCP: u8 = 6;
+pub(crate) const UDP: u8 = 17;
 
 /// TCP header facts (RFC 9293 §3.1).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Tcp {
+    /// Sequence number (Mirai's SYNs set it to the destination IPv4 address).
     pub seq: u32,
+    /// SYN flag: the packet opens a connection (with ACK: accepts one).
     pub syn: bool,
+    /// ACK flag: the acknowledgment number is valid.
     pub ack: bool,
+    /// RST flag: the connection is refused or torn down.
     pub rst: bool,
+    /// FIN flag: the sender has no more data.
     pub fin: bool,
     /// Length of the options field in bytes; Mirai's SYNs carry none.
     pub options_len: usize,
@@ -44,17 +49,27 @@ pub enum Fragment {
 /// The decoded frame. `payload` is the transport payload (possibly cut short by the snaplen).
 #[derive(Clone, Copy, Debug)]
 pub struct Packet<'a> {
+    /// Ethernet source address (all zero when the link carries none).
     pub src_mac: Mac,
+    /// Ethernet destination address (all zero when the link carries none).
     pub dst_mac: Mac,
+    /// IP source address.
     pub src: IpAddr,
+    /// IP destination address.
     pub dst: IpAddr,
+    /// IP protocol number (IPv6: of the header after any extension headers).
     pub proto: u8,
+    /// TCP or UDP source port; 0 for other protocols and later fragments.
     pub sport: u16,
+    /// TCP or UDP destination port; 0 for other protocols and later fragments.
     pub dport: u16,
+    /// The TCP header's facts, when it is TCP and the header is there whole.
     pub tcp: Option<Tcp>,
+    /// The transport payload.
     pub payload: &'a [u8],
     /// IPv4 TTL or IPv6 hop limit (neighbour discovery requires 255, RFC 4861 §6.1.2).
     pub hop_limit: u8,
+    /// Where the packet sits in a fragmented IPv4 datagram; always `Whole` for IPv6.
     pub fragment: Fragment,
     /// IPv4 identification (RFC 791): ties a datagram's fragments together; 0 for IPv6.
     pub ip_id: u16,
@@ -200,7 +215,7 @@ fn first_fragment_ports(p: &mut Packet<'_>) {
 
 /// Private, link-local, loopback or unspecified: an address that belongs to the home network
 /// (RFC 1918, RFC 3927, RFC 4193, RFC 4291 §2.5.6), not the internet.
-pub fn is_local(addr: &IpAddr) -> bool {
+pub(crate) fn is_local(addr: &IpAddr) -> bool {
     match addr {
         IpAddr::V4(a) => {
             a.is_private() || a.is_link_local() || a.is_unspecified() || a.is_loopback()
@@ -216,7 +231,7 @@ pub fn is_local(addr: &IpAddr) -> bool {
 }
 
 /// Multicast or the IPv4 limited/subnet broadcast: never a flood victim on the internet.
-pub fn is_group_addr(addr: &IpAddr) -> bool {
+pub(crate) fn is_group_addr(addr: &IpAddr) -> bool {
     match addr {
         IpAddr::V4(a) => a.is_multicast() || a.is_broadcast() || a.octets()[3] == 255,
         IpAddr::V6(a) => a.is_multicast(),

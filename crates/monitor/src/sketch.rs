@@ -7,7 +7,7 @@
 
 /// splitmix64 finaliser: a cheap, well-distributed 64-bit mix (Steele et al., 2014).
 #[inline]
-pub fn mix64(mut z: u64) -> u64 {
+pub(crate) fn mix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -17,7 +17,7 @@ pub fn mix64(mut z: u64) -> u64 {
 /// HyperLogLog distinct counter (Flajolet et al. 2007) with 2^8 registers: about 6.5 %
 /// standard error, 256 bytes, whatever is inserted.
 #[derive(Clone)]
-pub struct HyperLogLog {
+pub(crate) struct HyperLogLog {
     registers: [u8; 256],
     /// Σ 2^-register and the number of zero registers, kept up to date on insert so that
     /// `estimate` is O(1) — detectors ask after every SYN.
@@ -37,7 +37,7 @@ impl Default for HyperLogLog {
 
 impl HyperLogLog {
     #[inline]
-    pub fn insert(&mut self, key: u64) {
+    pub(crate) fn insert(&mut self, key: u64) {
         let h = mix64(key);
         let idx = (h >> 56) as usize;
         // The remaining 56 bits: rank = position of the first 1 bit, counting from 1.
@@ -54,7 +54,7 @@ impl HyperLogLog {
     }
 
     /// Estimated number of distinct keys inserted since the last clear.
-    pub fn estimate(&self) -> f64 {
+    pub(crate) fn estimate(&self) -> f64 {
         let m = 256.0f64;
         let (sum, zeros) = (self.sum, self.zeros);
         let alpha = 0.7213 / (1.0 + 1.079 / m);
@@ -67,7 +67,7 @@ impl HyperLogLog {
         }
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         *self = Self::default();
     }
 }
@@ -80,7 +80,7 @@ fn pow2_neg(r: u8) -> f64 {
 /// Count-min sketch (Cormode and Muthukrishnan 2005), 4 rows of 128 saturating 16-bit
 /// counters: 1 KiB. Estimates never undercount.
 #[derive(Clone)]
-pub struct CountMin {
+pub(crate) struct CountMin {
     rows: [[u16; 128]; 4],
 }
 
@@ -95,7 +95,7 @@ impl Default for CountMin {
 impl CountMin {
     /// Add one and return the new estimate.
     #[inline]
-    pub fn add(&mut self, key: u64) -> u16 {
+    pub(crate) fn add(&mut self, key: u64) -> u16 {
         let h = mix64(key);
         let mut min = u16::MAX;
         for (i, row) in self.rows.iter_mut().enumerate() {
@@ -107,7 +107,7 @@ impl CountMin {
     }
 
     #[inline]
-    pub fn estimate(&self, key: u64) -> u16 {
+    pub(crate) fn estimate(&self, key: u64) -> u16 {
         let h = mix64(key);
         let mut min = u16::MAX;
         for (i, row) in self.rows.iter().enumerate() {
@@ -116,7 +116,7 @@ impl CountMin {
         min
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.rows = [[0; 128]; 4];
     }
 }
