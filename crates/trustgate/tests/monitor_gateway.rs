@@ -167,10 +167,7 @@ for h in range(10, 30):
 time.sleep(0.5)
 "#;
     let started = Instant::now();
-    let scanner = Command::new("ip")
-        .args(["netns", "exec", &dev_a.name, "python3", "-c", scan])
-        .spawn()
-        .unwrap();
+    let scanner = dev_a.python(scan, &[]).spawn().unwrap();
     let _scanner = Guard(scanner);
     let took = wait_for("the quarantine of device A", Duration::from_secs(5), || {
         journal(state.path())
@@ -367,8 +364,8 @@ while True:
     r += b"\xc0\x0c\x00\x01\x00\x01" + struct.pack(">I", 300) + b"\x00\x04" + socket.inet_aton("203.0.113.2")
     s.sendto(r, a)
 "#;
-    let mut child = Command::new("ip")
-        .args(["netns", "exec", &gw.name, "python3", "-c", resolver])
+    let mut child = gw
+        .python(resolver, &[])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -805,16 +802,8 @@ s.bind((sys.argv[1], 9000)); s.listen(8); print("ready", flush=True)
 while True:
     c, _ = s.accept(); c.sendall(b"ok"); c.close()
 "#;
-    let mut child = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &dev_a.name,
-            "python3",
-            "-c",
-            listen6,
-            &global,
-        ])
+    let mut child = dev_a
+        .python(listen6, &[&global])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -962,10 +951,7 @@ fn a_restart_lets_no_packet_of_a_quarantined_device_through() {
     let gateway = start_gateway(&gw, &state_s, &[]);
     std::thread::sleep(Duration::from_millis(300));
     let _ = reach(&dev_a, "203.0.113.2", 443, 0.5);
-    let scanner = Command::new("ip")
-        .args(["netns", "exec", &dev_a.name, "python3", "-c", TELNET_SCAN])
-        .spawn()
-        .unwrap();
+    let scanner = dev_a.python(TELNET_SCAN, &[]).spawn().unwrap();
     let _scanner = Guard(scanner);
     wait_for("the quarantine", Duration::from_secs(5), || {
         journal(state.path())

@@ -7,7 +7,7 @@
 //! passes while the registry is gone does the same; an answer whose proofs fail is not used.
 
 use gateway::{Gateway, GatewayConfig};
-use manager::serve::{serve_dir, throwaway_tls};
+use manager::serve::{serve_dir, throwaway_tls, Served, ThrowawayTls};
 use monitor::{DeviceFacts, Mac, Output};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -16,18 +16,8 @@ mod common;
 use common::*;
 
 const NS: u64 = 1_000_000_000;
-const LUMINAIRE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/mud/cisco/Luminaire_150.json"
-);
-
 fn mud_file(url: &str) -> Vec<u8> {
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(LUMINAIRE).unwrap()).unwrap();
-    let m = v["ietf-mud:mud"].as_object_mut().unwrap();
-    m.insert("mud-url".into(), url.into());
-    m.remove("mud-signature");
-    serde_json::to_vec_pretty(&v).unwrap()
+    luminaire_for(url)
 }
 
 struct World {
@@ -41,8 +31,9 @@ struct World {
     tls_ca: Vec<u8>,
 }
 
-/// A vendor's HTTPS MUD host and a registry holding a label `id` for the MUD URL.
-fn world(id: &str) -> World {
+/// An HTTPS server on loopback (throwaway TLS CA, certificate for `localhost`) serving a
+/// fresh directory: (directory, TLS material, server).
+fn https_files() -> (tempfile::TempDir, ThrowawayTls, Served) {
     let files = tempfile::tempdir().unwrap();
     let tls = throwaway_tls(&["localhost"]).unwrap();
     let server = serve_dir(
@@ -52,14 +43,15 @@ fn world(id: &str) -> World {
         &tls.key_pem,
     )
     .unwrap();
+    (files, tls, server)
+}
+
+/// A vendor's HTTPS MUD host and a registry holding a label `id` for the MUD URL.
+fn world(id: &str) -> World {
+    let (files, tls, server) = https_files();
     let url = format!("https://localhost:{}/luminaire.json", server.addr.port());
     let pki = mud::signature::ephemeral_pki_for_hosts("Acme", &["localhost"]).unwrap();
-    let content = mud_file(&url);
-    let sig =
-        mud::signature::sign_detached(&content, &pki.signer_key_pem, &pki.signer_cert_pem, None)
-            .unwrap();
-    std::fs::write(files.path().join("luminaire.json"), &content).unwrap();
-    std::fs::write(files.path().join("luminaire.p7s"), sig).unwrap();
+    publish_signed(files.path(), "luminaire.json", &mud_file(&url), &pki);
 
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_path_buf();
@@ -96,6 +88,16 @@ fn gateway_config(w: &World, state: &Path, log_key: &str) -> GatewayConfig {
         poll: Duration::from_secs(1),
         timeout: Duration::from_secs(5),
     });
+    dry_run_gateway(state, m, enforce::Level::Default)
+}
+
+/// A dry-run gateway (journal only, nftables untouched) with manager `m`; a device with a
+/// verified MUD file and no label gets `unlabelled`.
+fn dry_run_gateway(
+    state: &Path,
+    m: manager::ManagerConfig,
+    unlabelled: enforce::Level,
+) -> GatewayConfig {
     GatewayConfig {
         site: enforce::Site::default(),
         nft: enforce::NftRunner::default(),
@@ -107,7 +109,7 @@ fn gateway_config(w: &World, state: &Path, log_key: &str) -> GatewayConfig {
         max_devices: gateway::DEFAULT_MAX_DEVICES,
         trusted: vec![],
         manager: Some(m),
-        unlabelled: enforce::Level::Default,
+        unlabelled,
     }
 }
 
@@ -346,41 +348,12 @@ fn mud_only_config(state: &Path, anchors: &[u8], tls_ca: &str) -> GatewayConfig 
         ..manager::fetch::FetchLimits::default()
     };
     m.retry = Duration::from_secs(3600);
-    GatewayConfig {
-        site: enforce::Site::default(),
-        nft: enforce::NftRunner::default(),
-        apply: true,
-        dry_run: true,
-        quarantine_ttl_s: 3600,
-        state_dir: state.to_path_buf(),
-        policies: vec![],
-        max_devices: gateway::DEFAULT_MAX_DEVICES,
-        trusted: vec![],
-        manager: Some(m),
-        unlabelled: enforce::Level::Declared,
-    }
-}
-
-/// Publish `name` (a `.json`) in `dir` signed by `pki`, the `.p7s` beside it.
-fn publish(dir: &Path, name: &str, content: &[u8], pki: &mud::signature::EphemeralPki) {
-    let sig =
-        mud::signature::sign_detached(content, &pki.signer_key_pem, &pki.signer_cert_pem, None)
-            .unwrap();
-    std::fs::write(dir.join(name), content).unwrap();
-    std::fs::write(dir.join(name.replace(".json", ".p7s")), sig).unwrap();
+    dry_run_gateway(state, m, enforce::Level::Declared)
 }
 
 #[test]
 fn every_refused_mud_file_leaves_its_device_at_default_with_the_reason_journalled() {
-    let files = tempfile::tempdir().unwrap();
-    let tls = throwaway_tls(&["localhost"]).unwrap();
-    let server = serve_dir(
-        files.path(),
-        "127.0.0.1:0".parse().unwrap(),
-        &tls.cert_pem,
-        &tls.key_pem,
-    )
-    .unwrap();
+    let (files, tls, server) = https_files();
     let url = |name: &str| format!("https://localhost:{}/{name}", server.addr.port());
     let pki = mud::signature::ephemeral_pki_for_hosts("Acme", &["localhost"]).unwrap();
     let mallory = mud::signature::ephemeral_pki_for_hosts("Mallory", &["localhost"]).unwrap();
@@ -388,24 +361,24 @@ fn every_refused_mud_file_leaves_its_device_at_default_with_the_reason_journalle
         mud::signature::ephemeral_pki_for_hosts("Acme Other", &["acme.example"]).unwrap();
     let dir = files.path();
     // Bad signature: the .p7s of another document.
-    publish(dir, "bad.json", &mud_file(&url("bad.json")), &pki);
+    publish_signed(dir, "bad.json", &mud_file(&url("bad.json")), &pki);
     let other_sig =
         mud::signature::sign_detached(b"{}", &pki.signer_key_pem, &pki.signer_cert_pem, None)
             .unwrap();
     std::fs::write(dir.join("bad.p7s"), other_sig).unwrap();
     // Signed by a CA the gateway does not anchor.
-    publish(
+    publish_signed(
         dir,
         "untrusted.json",
         &mud_file(&url("untrusted.json")),
         &mallory,
     );
     // Signed by an anchored signer whose certificate names another host.
-    publish(dir, "host.json", &mud_file(&url("host.json")), &elsewhere);
+    publish_signed(dir, "host.json", &mud_file(&url("host.json")), &elsewhere);
     // Over 1 MiB.
     let mut big = mud_file(&url("big.json"));
     big.extend(std::iter::repeat_n(b' ', 1 << 20));
-    publish(dir, "big.json", &big, &pki);
+    publish_signed(dir, "big.json", &big, &pki);
     // A server that accepts and then sends no byte for 30 s.
     let stall = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let stall_port = stall.local_addr().unwrap().port();
@@ -487,20 +460,12 @@ fn every_refused_mud_file_leaves_its_device_at_default_with_the_reason_journalle
 
 #[test]
 fn a_file_re_signed_by_another_signer_leaves_the_device_at_default() {
-    let files = tempfile::tempdir().unwrap();
-    let tls = throwaway_tls(&["localhost"]).unwrap();
-    let server = serve_dir(
-        files.path(),
-        "127.0.0.1:0".parse().unwrap(),
-        &tls.cert_pem,
-        &tls.key_pem,
-    )
-    .unwrap();
+    let (files, tls, server) = https_files();
     let url = format!("https://localhost:{}/lum.json", server.addr.port());
     let first = mud::signature::ephemeral_pki_for_hosts("Acme", &["localhost"]).unwrap();
     let second = mud::signature::ephemeral_pki_for_hosts("Acme Second", &["localhost"]).unwrap();
     let anchors = [first.ca_cert_pem.clone(), second.ca_cert_pem.clone()].concat();
-    publish(files.path(), "lum.json", &mud_file(&url), &first);
+    publish_signed(files.path(), "lum.json", &mud_file(&url), &first);
     let state = tempfile::tempdir().unwrap();
     {
         let mut gw = Gateway::new(mud_only_config(state.path(), &anchors, &tls.ca_pem)).unwrap();
@@ -508,7 +473,7 @@ fn a_file_re_signed_by_another_signer_leaves_the_device_at_default() {
         until_level(&mut gw, enforce::Level::Declared, wall_ns);
     }
     // Re-signed by another anchored certificate; the cached copy is gone, so it is fetched again.
-    publish(files.path(), "lum.json", &mud_file(&url), &second);
+    publish_signed(files.path(), "lum.json", &mud_file(&url), &second);
     for e in std::fs::read_dir(state.path().join("mud"))
         .unwrap()
         .flatten()
@@ -534,19 +499,7 @@ fn submit_other(d: &Path, url: &str, id: &str) {
     let mut claims = label::example_claims();
     claims.id = id.into();
     claims.network_profile.mud_url = Some(format!("https://other.example/{}.json", id.len()));
-    let c = d.join(format!("{}.json", id.replace(':', "_")));
-    let l = d.join(format!("{}.label", id.replace(':', "_")));
-    std::fs::write(&c, claims.to_json_pretty()).unwrap();
-    let o = run(&[
-        "label",
-        "issue",
-        s(&c),
-        "--key",
-        s(&d.join("lab.key")),
-        "-o",
-        s(&l),
-    ]);
-    assert_eq!(code(&o), 0, "{}", text(&o));
+    let l = issue_label(d, &claims, &id.replace(':', "_"));
     let o = run(&["registry", "submit", s(&l), "--url", url]);
     assert_eq!(code(&o), 0, "{}", text(&o));
 }

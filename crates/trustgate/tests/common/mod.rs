@@ -94,12 +94,9 @@ impl Drop for Server {
     }
 }
 
-/// A registry with one assessor ("Lab", keys `lab.key`/`lab.pub` from `trustgate keygen` in
-/// `d`) and one submitted label with `claims`; returns (server, data dir, label path).
-pub fn registry_with_claims(
-    d: &Path,
-    claims: &label::Claims,
-) -> (Server, std::path::PathBuf, std::path::PathBuf) {
+/// A registry data directory `d/data` with one assessor ("Lab", keys `lab.key`/`lab.pub`
+/// from `trustgate keygen` in `d`); returns the data directory.
+pub fn lab_registry(d: &Path) -> std::path::PathBuf {
     let data = d.join("data");
     assert_eq!(code(&run(&["keygen", "-o", s(&d.join("lab.key"))])), 0);
     let o = run(&[
@@ -112,10 +109,15 @@ pub fn registry_with_claims(
         s(&data),
     ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
-    let server = Server::start(&data);
-    let claims_path = d.join("claims.json");
+    data
+}
+
+/// `trustgate label issue` of `claims` (written to `d/NAME.json`) with the lab key in `d`;
+/// returns the label's path, `d/NAME.label`.
+pub fn issue_label(d: &Path, claims: &label::Claims, name: &str) -> std::path::PathBuf {
+    let claims_path = d.join(format!("{name}.json"));
     std::fs::write(&claims_path, claims.to_json_pretty()).unwrap();
-    let label_path = d.join("device.label");
+    let label_path = d.join(format!("{name}.label"));
     let o = run(&[
         "label",
         "issue",
@@ -126,9 +128,44 @@ pub fn registry_with_claims(
         s(&label_path),
     ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
+    label_path
+}
+
+/// A registry with one assessor ([`lab_registry`]) and one submitted label with `claims`;
+/// returns (server, data dir, label path).
+pub fn registry_with_claims(
+    d: &Path,
+    claims: &label::Claims,
+) -> (Server, std::path::PathBuf, std::path::PathBuf) {
+    let data = lab_registry(d);
+    let server = Server::start(&data);
+    let label_path = issue_label(d, claims, "device");
     let o = run(&["registry", "submit", s(&label_path), "--url", &server.url]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     (server, data, label_path)
+}
+
+/// Cisco's published Luminaire MUD file (shared corpus) with its `mud-url` set to `url` and
+/// no `mud-signature` (so the signature is the `.p7s` beside the URL).
+pub fn luminaire_for(url: &str) -> Vec<u8> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/mud/cisco/Luminaire_150.json"
+    );
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let m = v["ietf-mud:mud"].as_object_mut().unwrap();
+    m.insert("mud-url".into(), url.into());
+    m.remove("mud-signature");
+    serde_json::to_vec_pretty(&v).unwrap()
+}
+
+/// Write `name` (a `.json`) into `dir` signed by `pki`, with the `.p7s` beside it.
+pub fn publish_signed(dir: &Path, name: &str, content: &[u8], pki: &mud::signature::EphemeralPki) {
+    let sig =
+        mud::signature::sign_detached(content, &pki.signer_key_pem, &pki.signer_cert_pem, None)
+            .unwrap();
+    std::fs::write(dir.join(name), content).unwrap();
+    std::fs::write(dir.join(name.replace(".json", ".p7s")), sig).unwrap();
 }
 
 /// A plain HTTP server on loopback answering the first `n` requests, whatever they ask, with

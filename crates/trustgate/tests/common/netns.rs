@@ -45,6 +45,13 @@ impl Netns {
     pub fn sh(&self, script: &str) -> Output {
         cmd_ok(&["ip", "netns", "exec", &self.name, "sh", "-c", script])
     }
+    /// `python3 -c SCRIPT ARGS…` run in this namespace.
+    pub fn python(&self, script: &str, args: &[&str]) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name, "python3", "-c", script])
+            .args(args);
+        c
+    }
     pub fn mac(&self, ifname: &str) -> String {
         let out = self.sh(&format!("cat /sys/class/net/{ifname}/address"));
         String::from_utf8_lossy(&out.stdout).trim().to_string()
@@ -96,16 +103,8 @@ print("ready", flush=True)
 while True:
     c, _ = s.accept(); c.sendall(b"ok"); c.close()
 "#;
-    let mut child = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &ns.name,
-            "python3",
-            "-c",
-            script,
-            &port.to_string(),
-        ])
+    let mut child = ns
+        .python(script, &[&port.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -135,18 +134,8 @@ try:
 except Exception as e:
     print("FAIL", type(e).__name__, e)
 "#;
-    let out = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &ns.name,
-            "python3",
-            "-c",
-            script,
-            addr,
-            &port.to_string(),
-            &timeout_s.to_string(),
-        ])
+    let out = ns
+        .python(script, &[addr, &port.to_string(), &timeout_s.to_string()])
         .output()
         .expect("python3");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
