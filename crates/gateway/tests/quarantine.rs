@@ -3,8 +3,8 @@
 //! restart. (The live nftables path is tested in crates/trustgate/tests/monitor_gateway.rs.)
 
 use gateway::{Gateway, GatewayConfig, OwnerRequest, RequestError};
-use monitor::scenarios::{build, Frames};
 use monitor::{Config, Mac, Monitor, OuiTable, Output};
+use scenarios::{build, Frames};
 use std::time::Duration;
 
 const NS: u64 = 1_000_000_000;

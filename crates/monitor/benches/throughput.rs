@@ -24,10 +24,10 @@
 //! CPU time is what "on one core" means.
 #![forbid(unsafe_code)]
 
-use monitor::scenarios::{tcp_frame, udp_frame, Host, GATEWAY_MAC};
-use monitor::{replay_file, Config, Mac, Monitor, OuiTable};
+use monitor::{replay_file, Config, Monitor, OuiTable};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use scenarios::{multicast, tcp_frame, udp_frame, Host, Tcp, GATEWAY};
 use std::io::Write;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -290,10 +290,10 @@ fn generate(dir: &Path, name: &str, gen: Gen) -> PathBuf {
 }
 
 fn device(i: u32) -> Host {
-    Host {
-        mac: Mac([0x02, 0x00, 0x00, (i >> 16) as u8, (i >> 8) as u8, i as u8]),
-        ip: Ipv4Addr::new(192, 168, 10 + (i / 250) as u8, 1 + (i % 250) as u8),
-    }
+    Host::new(
+        [0x02, 0x00, 0x00, (i >> 16) as u8, (i >> 8) as u8, i as u8],
+        [192, 168, 10 + (i / 250) as u8, 1 + (i % 250) as u8],
+    )
 }
 
 /// 500 devices; 1 in 40 frames DNS, 1 in 200 NTP, 1 in 500 mDNS, the rest TCP flows of 2–40
@@ -304,61 +304,20 @@ fn mixed(rng: &mut ChaCha8Rng, i: u64) -> (u64, Vec<u8>) {
     let r = rng.random_range(0..1000u32);
     if r < 25 {
         let q = [0u8; 40];
+        let port = 40_000 + (i % 20_000) as u16;
         return if r % 2 == 0 {
-            (
-                t,
-                udp_frame(
-                    d.mac,
-                    GATEWAY_MAC,
-                    d.ip,
-                    Ipv4Addr::new(192, 168, 1, 1),
-                    40_000 + (i % 20_000) as u16,
-                    53,
-                    &q,
-                ),
-            )
+            (t, udp_frame(d, GATEWAY, port, 53, &q))
         } else {
-            (
-                t,
-                udp_frame(
-                    GATEWAY_MAC,
-                    d.mac,
-                    Ipv4Addr::new(192, 168, 1, 1),
-                    d.ip,
-                    53,
-                    40_000 + (i % 20_000) as u16,
-                    &q,
-                ),
-            )
+            (t, udp_frame(GATEWAY, d, 53, port, &q))
         };
     }
     if r < 30 {
-        return (
-            t,
-            udp_frame(
-                d.mac,
-                GATEWAY_MAC,
-                d.ip,
-                Ipv4Addr::new(162, 159, 200, 1),
-                123,
-                123,
-                &[0x23; 48],
-            ),
-        );
+        let ntp = Host::internet(Ipv4Addr::new(162, 159, 200, 1));
+        return (t, udp_frame(d, ntp, 123, 123, &[0x23; 48]));
     }
     if r < 32 {
-        return (
-            t,
-            udp_frame(
-                d.mac,
-                Mac([1, 0, 0x5e, 0, 0, 0xfb]),
-                d.ip,
-                Ipv4Addr::new(224, 0, 0, 251),
-                5353,
-                5353,
-                &[0; 60],
-            ),
-        );
+        let mdns = multicast(Ipv4Addr::new(224, 0, 0, 251));
+        return (t, udp_frame(d, mdns, 5353, 5353, &[0; 60]));
     }
     // TCP: each device has 8 flow slots whose state advances with the frame index.
     let slot = rng.random_range(0..8u32);
@@ -367,67 +326,26 @@ fn mixed(rng: &mut ChaCha8Rng, i: u64) -> (u64, Vec<u8>) {
     let server = Ipv4Addr::new(203, 0, 113, 1 + ((slot + epoch) % 250) as u8);
     let step = rng.random_range(0..100u32);
     let (seq, ack) = (rng.random::<u32>(), rng.random::<u32>());
+    let server = Host::internet(server);
+    let (up, down) = (
+        Tcp::new(sport, 443, seq, "A"),
+        Tcp::new(443, sport, seq, "A"),
+    );
     let frame = match step {
-        0 => tcp_frame(
-            d.mac,
-            GATEWAY_MAC,
-            d.ip,
-            server,
-            sport,
-            443,
-            seq,
-            "S",
-            0,
-            &[],
-        ),
+        0 => tcp_frame(d, server, Tcp { flags: "S", ..up }, &[]),
         1 => tcp_frame(
-            GATEWAY_MAC,
-            d.mac,
             server,
-            d.ip,
-            443,
-            sport,
-            seq,
-            "SA",
-            ack,
+            d,
+            Tcp {
+                flags: "SA",
+                ..down
+            }
+            .ack(ack),
             &[],
         ),
-        2..=50 => tcp_frame(
-            GATEWAY_MAC,
-            d.mac,
-            server,
-            d.ip,
-            443,
-            sport,
-            seq,
-            "A",
-            ack,
-            &[0x17; 1400],
-        ),
-        51..=97 => tcp_frame(
-            d.mac,
-            GATEWAY_MAC,
-            d.ip,
-            server,
-            sport,
-            443,
-            seq,
-            "A",
-            ack,
-            &[],
-        ),
-        _ => tcp_frame(
-            d.mac,
-            GATEWAY_MAC,
-            d.ip,
-            server,
-            sport,
-            443,
-            seq,
-            "FA",
-            ack,
-            &[],
-        ),
+        2..=50 => tcp_frame(server, d, down.ack(ack), &[0x17; 1400]),
+        51..=97 => tcp_frame(d, server, up.ack(ack), &[]),
+        _ => tcp_frame(d, server, Tcp { flags: "FA", ..up }.ack(ack), &[]),
     };
     (t, frame)
 }
@@ -438,21 +356,8 @@ fn scan(rng: &mut ChaCha8Rng, i: u64) -> (u64, Vec<u8>) {
     let d = device(rng.random_range(0..50));
     let dst = Ipv4Addr::from(rng.random::<u32>() | 0x0100_0000);
     let dport = if i % 10 == 0 { 2323 } else { 23 };
-    (
-        T0 + i * 2_000,
-        tcp_frame(
-            d.mac,
-            GATEWAY_MAC,
-            d.ip,
-            dst,
-            40_000,
-            dport,
-            u32::from(dst),
-            "S",
-            0,
-            &[],
-        ),
-    )
+    let syn = Tcp::new(40_000, dport, u32::from(dst), "S");
+    (T0 + i * 2_000, tcp_frame(d, Host::internet(dst), syn, &[]))
 }
 
 /// 1000 devices opening connections that get answered: SYN then SYN-ACK, a new flow in the
@@ -464,15 +369,13 @@ fn churn(rng: &mut ChaCha8Rng, i: u64) -> (u64, Vec<u8>) {
     let sport = 1024 + (n % 60_000) as u16;
     let t = T0 + i * 10_000;
     let _ = rng;
+    let dst = Host::internet(dst);
     if i % 2 == 0 {
-        (
-            t,
-            tcp_frame(d.mac, GATEWAY_MAC, d.ip, dst, sport, 443, 1, "S", 0, &[]),
-        )
+        (t, tcp_frame(d, dst, Tcp::new(sport, 443, 1, "S"), &[]))
     } else {
         (
             t,
-            tcp_frame(GATEWAY_MAC, d.mac, dst, d.ip, 443, sport, 7, "SA", 2, &[]),
+            tcp_frame(dst, d, Tcp::new(443, sport, 7, "SA").ack(2), &[]),
         )
     }
 }
@@ -485,19 +388,15 @@ fn mac_churn(rng: &mut ChaCha8Rng, i: u64) -> (u64, Vec<u8>) {
     // The SYN and its answer share a MAC derived from the pair's number.
     let mut m: [u8; 6] = ChaCha8Rng::seed_from_u64(n).random();
     m[0] = (m[0] | 2) & !1;
-    let mac = Mac(m);
-    let ip = Ipv4Addr::new(10, (n >> 16) as u8, (n >> 8) as u8, n as u8);
-    let dst = Ipv4Addr::new(198, 18, (n >> 8) as u8, n as u8);
+    let dev = Host::new(m, [10, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
+    let dst = Host::internet(Ipv4Addr::new(198, 18, (n >> 8) as u8, n as u8));
     let t = T0 + i * 10_000;
     if i % 2 == 0 {
-        (
-            t,
-            tcp_frame(mac, GATEWAY_MAC, ip, dst, 40_000, 443, 1, "S", 0, &[]),
-        )
+        (t, tcp_frame(dev, dst, Tcp::new(40_000, 443, 1, "S"), &[]))
     } else {
         (
             t,
-            tcp_frame(GATEWAY_MAC, mac, dst, ip, 443, 40_000, 7, "SA", 2, &[]),
+            tcp_frame(dst, dev, Tcp::new(443, 40_000, 7, "SA").ack(2), &[]),
         )
     }
 }

@@ -20,8 +20,6 @@ pub mod identity;
 pub mod link;
 pub mod monitor;
 pub mod packet;
-#[allow(missing_docs)]
-pub mod scenarios;
 mod sketch;
 mod windows;
 mod words;

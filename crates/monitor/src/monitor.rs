@@ -26,7 +26,7 @@ const NS: u64 = 1_000_000_000;
 
 /// Detector thresholds. The defaults are tuned so that the false-positive traps of the
 /// scenario generator (legitimate telnet, NTP burst at boot, firmware download, mDNS storm,
-/// DHCP renumbering) stay quiet; see `scenarios.rs`.
+/// DHCP renumbering) stay quiet; see the `scenarios` crate (`crates/scenarios/src/traps.rs`).
 #[derive(Clone, Debug, Serialize)]
 pub struct Thresholds {
     /// Mirai-fingerprinted SYNs (seq == destination IPv4, no options) before an event. The

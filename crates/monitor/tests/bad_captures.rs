@@ -2,9 +2,9 @@
 //! a crash, and never unbounded memory.
 
 use monitor::capture::{replay_reader, MAX_RECORD_BYTES};
-use monitor::scenarios::{build, write_pcap, write_pcap_record};
 use monitor::{replay_file, CaptureError, Config, Monitor, OuiTable, Output};
 use proptest::prelude::*;
+use scenarios::{build, write_pcap, write_pcap_record};
 use std::path::{Path, PathBuf};
 
 fn data(name: &str) -> PathBuf {
@@ -209,7 +209,7 @@ proptest! {
     /// take the monitor down.
     #[test]
     fn mutated_frames_never_panic(pick in 0usize..1000, flips in proptest::collection::vec((0usize..600, any::<u8>()), 1..12), cut in 14usize..700) {
-        static FRAMES: std::sync::OnceLock<monitor::scenarios::Frames> = std::sync::OnceLock::new();
+        static FRAMES: std::sync::OnceLock<scenarios::Frames> = std::sync::OnceLock::new();
         let frames = FRAMES.get_or_init(|| build("traps", 2).unwrap().1[..300].to_vec());
         let mut f = frames[pick % 300].1.clone();
         for (i, v) in flips {
@@ -240,14 +240,12 @@ proptest! {
         let _ = monitor::identity::parse_dhcpv4(&payload);
         let _ = monitor::identity::parse_mdns_names(&payload);
         // And through the monitor as DNS answers, DHCP and mDNS frames.
-        let dev = monitor::Mac([2, 0, 0, 0, 0, 1]);
-        let gw = monitor::scenarios::GATEWAY_MAC;
-        let ip = std::net::Ipv4Addr::new(192, 168, 1, 9);
-        let g = monitor::scenarios::GATEWAY_IP;
+        let dev = scenarios::Host::new([2, 0, 0, 0, 0, 1], [192, 168, 1, 9]);
+        let gw = scenarios::GATEWAY;
         let mut mon = Monitor::new(Config::default(), OuiTable::default());
         let mut out = Vec::new();
-        for (sm, dm, s, d, sp, dp) in [(dev, gw, ip, g, 68, 67), (gw, dev, g, ip, 67, 68), (dev, gw, ip, g, 546, 547), (gw, dev, g, ip, 53, 5000), (dev, gw, ip, g, 5353, 5353), (dev, gw, ip, g, 5000, 53)] {
-            let f = monitor::scenarios::udp_frame(sm, dm, s, d, sp, dp, &payload);
+        for (from, to, sp, dp) in [(dev, gw, 68, 67), (gw, dev, 67, 68), (dev, gw, 546, 547), (gw, dev, 53, 5000), (dev, gw, 5353, 5353), (dev, gw, 5000, 53)] {
+            let f = scenarios::udp_frame(from, to, sp, dp, &payload);
             mon.process(1, &f, &mut out);
         }
     }

@@ -2,8 +2,8 @@
 //! stays quiet; the speaker's allows only its streaming host, so its time-service connection
 //! and its NTP to a public server are reported. Devices without a MUD URL are not checked.
 
-use monitor::scenarios::{build, write_pcap};
 use monitor::{replay_file, Config, EventKind, Monitor, OuiTable, Output};
+use scenarios::{build, write_pcap};
 
 /// A MUD file (RFC 8520) with from-device ACEs: (name, dst-dnsname or None, protocol, port).
 fn mud_file(url: &str, aces: &[(&str, Option<&str>, u8, u16)]) -> mud::DevicePolicy {

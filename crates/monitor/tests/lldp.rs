@@ -2,8 +2,8 @@
 //! subtype 1): read like DHCP option 161, only about the sender itself, first one kept, a
 //! changed or non-https one an event. Frames are built TLV by TLV per IEEE 802.1AB §8.
 
-use monitor::scenarios::{udp_frame, GATEWAY_IP, GATEWAY_MAC};
 use monitor::{Config, EventKind, Mac, Monitor, OuiTable, Output};
+use scenarios::{udp_frame, Host, GATEWAY};
 
 const NS: u64 = 1_000_000_000;
 
@@ -48,10 +48,11 @@ fn hello(t: u64) -> (u64, Vec<u8>) {
     (
         t,
         udp_frame(
-            DEV,
-            GATEWAY_MAC,
-            "192.168.1.60".parse().unwrap(),
-            GATEWAY_IP,
+            Host {
+                mac: DEV,
+                ip: "192.168.1.60".parse().unwrap(),
+            },
+            GATEWAY,
             40000,
             123,
             &[0u8; 48],

@@ -1,8 +1,8 @@
 //! Sudden new destinations: after the learning period, a burst of never-seen internet
 //! addresses is reported; the device's usual hosts and a handful of new ones are not.
 
-use monitor::scenarios::{tcp_frame, Host, GATEWAY_MAC};
 use monitor::{Config, EventKind, Mac, Monitor, OuiTable, Output};
+use scenarios::{tcp_frame, Host, Tcp};
 use std::net::Ipv4Addr;
 
 const NS: u64 = 1_000_000_000;
@@ -22,15 +22,9 @@ fn events_for(new_hosts: u8) -> Vec<monitor::Event> {
         mon.process(
             t,
             &tcp_frame(
-                dev.mac,
-                GATEWAY_MAC,
-                dev.ip,
-                server,
-                40_000 + s as u16,
-                443,
-                1,
-                "S",
-                0,
+                dev,
+                Host::internet(server),
+                Tcp::new(40_000 + s as u16, 443, 1, "S"),
                 &[],
             ),
             &mut out,
@@ -38,15 +32,9 @@ fn events_for(new_hosts: u8) -> Vec<monitor::Event> {
         mon.process(
             t + 1000,
             &tcp_frame(
-                GATEWAY_MAC,
-                dev.mac,
-                server,
-                dev.ip,
-                443,
-                40_000 + s as u16,
-                9,
-                "SA",
-                2,
+                Host::internet(server),
+                dev,
+                Tcp::new(443, 40_000 + s as u16, 9, "SA").ack(2),
                 &[],
             ),
             &mut out,
@@ -59,15 +47,9 @@ fn events_for(new_hosts: u8) -> Vec<monitor::Event> {
         mon.process(
             t,
             &tcp_frame(
-                dev.mac,
-                GATEWAY_MAC,
-                dev.ip,
-                server,
-                50_000 + i as u16,
-                443,
-                1,
-                "S",
-                0,
+                dev,
+                Host::internet(server),
+                Tcp::new(50_000 + i as u16, 443, 1, "S"),
                 &[],
             ),
             &mut out,
@@ -75,15 +57,9 @@ fn events_for(new_hosts: u8) -> Vec<monitor::Event> {
         mon.process(
             t + 1000,
             &tcp_frame(
-                GATEWAY_MAC,
-                dev.mac,
-                server,
-                dev.ip,
-                443,
-                50_000 + i as u16,
-                9,
-                "SA",
-                2,
+                Host::internet(server),
+                dev,
+                Tcp::new(443, 50_000 + i as u16, 9, "SA").ack(2),
                 &[],
             ),
             &mut out,

@@ -2,8 +2,8 @@
 //! 10 s (packet time) of its first scan packet with the attacks it ran, no benign device or
 //! trap ever flagged; precision and recall printed and asserted.
 
-use monitor::scenarios::{write_all, Truth};
 use monitor::{replay_file, Config, Event, EventKind, Monitor, OuiTable, Output};
+use scenarios::{write_all, Truth};
 use std::collections::{BTreeMap, BTreeSet};
 
 const NS: u64 = 1_000_000_000;
@@ -116,9 +116,9 @@ fn scenarios_precision_recall_and_time_to_detect() {
 
 #[test]
 fn generator_is_deterministic() {
-    let a = monitor::scenarios::build("mirai", 7).unwrap();
-    let b = monitor::scenarios::build("mirai", 7).unwrap();
-    let c = monitor::scenarios::build("mirai", 8).unwrap();
+    let a = scenarios::build("mirai", 7).unwrap();
+    let b = scenarios::build("mirai", 7).unwrap();
+    let c = scenarios::build("mirai", 8).unwrap();
     assert_eq!(a.0, b.0);
     assert!(a.1 == b.1);
     assert!(a.1 != c.1);
@@ -173,8 +173,8 @@ fn identity_survives_renumbering_and_collects_dhcp_and_mdns_facts() {
 
 /// Direction and intent: each scenario's devices get exactly the expected kinds of event; a
 /// quarantine only for the compromised ones; nothing for the router (nor anyone else).
-fn direction_events(name: &str, config: Config) -> (monitor::scenarios::Truth, Vec<Event>) {
-    let (truth, frames) = monitor::scenarios::build(name, 1).unwrap();
+fn direction_events(name: &str, config: Config) -> (scenarios::Truth, Vec<Event>) {
+    let (truth, frames) = scenarios::build(name, 1).unwrap();
     let mut mon = Monitor::new(config, OuiTable::default());
     let mut out = Vec::new();
     let mut events = Vec::new();
@@ -195,7 +195,7 @@ fn direction_events(name: &str, config: Config) -> (monitor::scenarios::Truth, V
 
 #[test]
 fn direction_scenarios_report_victims_scans_and_fallbacks_without_false_quarantines() {
-    for name in monitor::scenarios::DIRECTION_SCENARIOS {
+    for name in scenarios::DIRECTION_SCENARIOS {
         let (truth, events) = direction_events(name, Config::default());
         let mut by_dev: BTreeMap<String, Vec<&Event>> = BTreeMap::new();
         for e in &events {
@@ -266,7 +266,7 @@ fn direction_scenarios_report_victims_scans_and_fallbacks_without_false_quaranti
 
 #[test]
 fn an_owner_allowed_resolver_is_not_reported() {
-    let (truth, _) = monitor::scenarios::build("fallback-resolver", 1).unwrap();
+    let (truth, _) = scenarios::build("fallback-resolver", 1).unwrap();
     let hub = truth
         .devices
         .iter()

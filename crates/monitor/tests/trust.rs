@@ -7,8 +7,11 @@
 use dhcproto::v4::{self, DhcpOption, MessageType};
 use dhcproto::{Encodable, Encoder};
 use etherparse::{EtherType, Ethernet2Header, IpFragOffset, IpNumber, Ipv4Header, PacketBuilder};
-use monitor::scenarios::{tcp_frame, udp_frame, write_pcap, GATEWAY_IP, GATEWAY_MAC, START_NS};
 use monitor::{replay_file, Config, Event, EventKind, Mac, Monitor, OuiTable, Output};
+use scenarios::{
+    dns_answer_bytes, dns_query_bytes, tcp_frame, udp_frame, write_pcap, Host, Tcp, GATEWAY_IP,
+    GATEWAY_MAC, START_NS,
+};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 const NS: u64 = 1_000_000_000;
@@ -99,7 +102,19 @@ fn dhcp_ack(
             DhcpOption::Router(vec![server_ip]),
         ],
     );
-    udp_frame(server, client, server_ip, yiaddr, 67, 68, &payload)
+    udp_frame(
+        Host {
+            mac: server,
+            ip: server_ip,
+        },
+        Host {
+            mac: client,
+            ip: yiaddr,
+        },
+        67,
+        68,
+        &payload,
+    )
 }
 
 /// A client's DHCP message, optionally with the MUD URL option 161 (raw bytes).
@@ -119,10 +134,14 @@ fn dhcp_client(mac: Mac, kind: MessageType, mud_url: Option<&[u8]>) -> Vec<u8> {
         extra,
     );
     udp_frame(
-        mac,
-        BCAST,
-        Ipv4Addr::UNSPECIFIED,
-        Ipv4Addr::BROADCAST,
+        Host {
+            mac,
+            ip: Ipv4Addr::UNSPECIFIED,
+        },
+        Host {
+            mac: BCAST,
+            ip: Ipv4Addr::BROADCAST,
+        },
         68,
         67,
         &payload,
@@ -132,10 +151,8 @@ fn dhcp_client(mac: Mac, kind: MessageType, mud_url: Option<&[u8]>) -> Vec<u8> {
 /// Something the device sends on its own: an NTP query to the internet through the gateway.
 fn chatter(mac: Mac, ip: Ipv4Addr) -> Vec<u8> {
     udp_frame(
-        mac,
-        GATEWAY_MAC,
-        ip,
-        Ipv4Addr::new(162, 159, 200, 1),
+        Host { mac, ip },
+        Host::internet(Ipv4Addr::new(162, 159, 200, 1)),
         123,
         123,
         &[0x23; 48],
@@ -524,16 +541,14 @@ fn router_advertisement_from_a_device_is_refused_and_reported() {
 // ------------------------------------------------------------------------- DNS
 
 fn query(mac: Mac, src: Ipv4Addr, resolver: Ipv4Addr, sport: u16, id: u16, name: &str) -> Vec<u8> {
-    use simple_dns::{Name, Packet, Question, CLASS, QCLASS, QTYPE, TYPE};
-    let mut p = Packet::new_query(id);
-    p.questions.push(Question::new(
-        Name::new_unchecked(name),
-        QTYPE::TYPE(TYPE::A),
-        QCLASS::CLASS(CLASS::IN),
-        false,
-    ));
-    let bytes = p.build_bytes_vec().unwrap();
-    udp_frame(mac, GATEWAY_MAC, src, resolver, sport, 53, &bytes)
+    let bytes = dns_query_bytes(id, name);
+    udp_frame(
+        Host { mac, ip: src },
+        Host::internet(resolver),
+        sport,
+        53,
+        &bytes,
+    )
 }
 
 fn answer(
@@ -545,23 +560,14 @@ fn answer(
     name: &str,
     ttl: u32,
 ) -> Vec<u8> {
-    use simple_dns::rdata::{RData, A};
-    use simple_dns::{Name, Packet, Question, ResourceRecord, CLASS, QCLASS, QTYPE, TYPE};
-    let mut p = Packet::new_reply(id);
-    p.questions.push(Question::new(
-        Name::new_unchecked(name),
-        QTYPE::TYPE(TYPE::A),
-        QCLASS::CLASS(CLASS::IN),
-        false,
-    ));
-    p.answers.push(ResourceRecord::new(
-        Name::new_unchecked(name),
-        CLASS::IN,
-        ttl,
-        RData::A(A::from(Ipv4Addr::new(203, 0, 113, 9))),
-    ));
-    let bytes = p.build_bytes_vec().unwrap();
-    udp_frame(GATEWAY_MAC, mac, resolver, dst, 53, dport, &bytes)
+    let bytes = dns_answer_bytes(id, name, &[Ipv4Addr::new(203, 0, 113, 9)], ttl);
+    udp_frame(
+        Host::internet(resolver),
+        Host { mac, ip: dst },
+        53,
+        dport,
+        &bytes,
+    )
 }
 
 #[test]
@@ -832,15 +838,12 @@ fn syn_scan_in_fragments_is_detected() {
     for i in 0..64u64 {
         let dst = public(i);
         let seg = segment(&tcp_frame(
-            VICTIM,
-            GATEWAY_MAC,
-            VICTIM_IP,
-            dst,
-            40_000,
-            23,
-            7 + i as u32,
-            "S",
-            0,
+            Host {
+                mac: VICTIM,
+                ip: VICTIM_IP,
+            },
+            Host::internet(dst),
+            Tcp::new(40_000, 23, 7 + i as u32, "S"),
             &[],
         ));
         let at = t + i * 50_000_000;
@@ -958,10 +961,11 @@ fn floods_in_fragments_are_detected() {
     for i in 0..1200u64 {
         let dport = 1024 + ((i * 7919) % 60_000) as u16;
         let seg = segment(&udp_frame(
-            VICTIM,
-            GATEWAY_MAC,
-            VICTIM_IP,
-            victim_site,
+            Host {
+                mac: VICTIM,
+                ip: VICTIM_IP,
+            },
+            Host::internet(victim_site),
             5555,
             dport,
             &[0u8; 3000],
@@ -1013,22 +1017,50 @@ fn an_answered_stream_of_large_datagrams_is_not_a_flood() {
     // datagrams a second on the same flow, each in three fragments, for 2 s.
     frames.push((
         t,
-        udp_frame(GATEWAY_MAC, VICTIM, server, VICTIM_IP, 4000, 4001, &[1; 40]),
+        udp_frame(
+            Host::internet(server),
+            Host {
+                mac: VICTIM,
+                ip: VICTIM_IP,
+            },
+            4000,
+            4001,
+            &[1; 40],
+        ),
     ));
     frames.push((
         t + 1000,
-        udp_frame(VICTIM, GATEWAY_MAC, VICTIM_IP, server, 4001, 4000, &[1; 40]),
+        udp_frame(
+            Host {
+                mac: VICTIM,
+                ip: VICTIM_IP,
+            },
+            Host::internet(server),
+            4001,
+            4000,
+            &[1; 40],
+        ),
     ));
     frames.push((
         t + 2000,
-        udp_frame(GATEWAY_MAC, VICTIM, server, VICTIM_IP, 4000, 4001, &[1; 40]),
+        udp_frame(
+            Host::internet(server),
+            Host {
+                mac: VICTIM,
+                ip: VICTIM_IP,
+            },
+            4000,
+            4001,
+            &[1; 40],
+        ),
     ));
     for i in 0..2400u64 {
         let seg = segment(&udp_frame(
-            VICTIM,
-            GATEWAY_MAC,
-            VICTIM_IP,
-            server,
+            Host {
+                mac: VICTIM,
+                ip: VICTIM_IP,
+            },
+            Host::internet(server),
             4001,
             4000,
             &[0u8; 3000],

@@ -309,11 +309,9 @@ fn registry_step(
 /// uses, in dry-run mode: every level change is journalled, nftables is not touched.
 fn gateway_step(dir: &std::path::Path) -> Result<(String, Value)> {
     use monitor::{Config, Monitor, OuiTable, Output};
-    let (truth, frames) =
-        monitor::scenarios::build("mirai", 1).context("the built-in Mirai scenario")?;
+    let (truth, frames) = scenarios::build("mirai", 1).context("the built-in Mirai scenario")?;
     let pcap = dir.join("home-with-mirai.pcap");
-    monitor::scenarios::write_pcap(&pcap, &frames)
-        .with_context(|| format!("writing {}", pcap.display()))?;
+    scenarios::write_pcap(&pcap, &frames).with_context(|| format!("writing {}", pcap.display()))?;
     let mut mon = Monitor::new(Config::default(), OuiTable::default());
     let mut gw = gateway::Gateway::new(gateway::GatewayConfig {
         site: Site::default(),
@@ -477,29 +475,28 @@ fn mud_manager_step(
 
     // The device joins: DISCOVER … ACK carrying its MUD URL (DHCP option 161).
     let mac: monitor::Mac = "02:50:4c:00:00:07".parse().map_err(anyhow::Error::msg)?;
-    let mut cap = monitor::scenarios::Capture::new();
+    let device = scenarios::Host {
+        mac,
+        ip: "192.168.1.77".parse()?,
+    };
+    let mut cap = scenarios::Capture::new();
     let t0 = wall_ns();
-    monitor::scenarios::dhcp_exchange(
+    scenarios::dhcp_exchange(
         &mut cap,
         t0,
-        mac,
-        "192.168.1.77".parse()?,
-        &monitor::scenarios::DhcpClient {
-            hostname: Some("smart-plug".into()),
-            vendor_class: None,
+        device,
+        &scenarios::DhcpClient {
             mud_url: Some(url.clone()),
+            ..scenarios::DhcpClient::named("smart-plug")
         },
         0x5eed,
     );
     // Then it speaks from its address (NTP to the gateway): the gateway can contain it.
-    monitor::scenarios::ntp_exchange(
+    scenarios::ntp_exchange(
         &mut cap,
         t0 + 50_000_000,
-        &monitor::scenarios::Host {
-            mac,
-            ip: "192.168.1.77".parse()?,
-        },
-        monitor::scenarios::GATEWAY_IP,
+        device,
+        scenarios::GATEWAY_IP,
         40123,
     );
     let mut mon = Monitor::new(Config::default(), OuiTable::default());

@@ -236,7 +236,7 @@ time.sleep(0.5)
 #[test]
 fn monitor_cli_on_scenarios_and_bad_files() {
     let dir = tempfile::tempdir().unwrap();
-    monitor::scenarios::write_all(dir.path(), 1).unwrap();
+    scenarios::write_all(dir.path(), 1).unwrap();
     // Events as JSON lines with the documented fields; exit 1.
     let out = Command::new(BIN)
         .args([

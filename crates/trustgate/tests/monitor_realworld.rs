@@ -112,7 +112,7 @@ fn an_unread_link_type_or_an_empty_capture_is_refused_not_ok() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("holds no frames"), "{err}");
     // A gzip-compressed generated scenario reads like the plain file (events, exit 1).
-    monitor::scenarios::write_all(dir.path(), 1).unwrap();
+    scenarios::write_all(dir.path(), 1).unwrap();
     let plain = std::fs::read(dir.path().join("mirai.pcap")).unwrap();
     let gz = dir.path().join("mirai.pcap.gz");
     let mut enc =
@@ -144,9 +144,9 @@ fn an_unread_link_type_or_an_empty_capture_is_refused_not_ok() {
 fn direction_scenarios_through_the_cli_and_an_allowed_resolver() {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str| {
-        let (_, frames) = monitor::scenarios::build(name, 1).unwrap();
+        let (_, frames) = scenarios::build(name, 1).unwrap();
         let p = dir.path().join(format!("{name}.pcap"));
-        monitor::scenarios::write_pcap(&p, &frames).unwrap();
+        scenarios::write_pcap(&p, &frames).unwrap();
         p
     };
     let events = |out: &std::process::Output| -> Vec<serde_json::Value> {
@@ -165,7 +165,7 @@ fn direction_scenarios_through_the_cli_and_an_allowed_resolver() {
     assert_eq!(out.status.code(), Some(1));
     let evs = events(&out);
     assert!(!evs.is_empty());
-    let router = monitor::scenarios::GATEWAY_MAC.to_string();
+    let router = scenarios::GATEWAY_MAC.to_string();
     for e in &evs {
         assert_eq!(e["kind"], "inbound-flood", "{e}");
         assert_eq!(e["quarantine"], false, "{e}");
