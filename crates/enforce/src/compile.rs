@@ -123,6 +123,15 @@ pub struct Site {
     /// catch-all (only for tests of the per-device rules on their own).
     #[serde(default)]
     pub lan_interfaces: Vec<String>,
+    /// DNS queries to the gateway's addresses go to this UDP port of the gateway instead of
+    /// port 53 (chain `dns_hold`, type nat, hook prerouting: `redirect`). The gateway's DNS
+    /// hold listens there: it asks the real resolver, puts the answer's addresses in the
+    /// device's `dst-dnsname` sets, and only then answers the device, so the device's first
+    /// connection never races the set update. With nothing listening on the port the device
+    /// gets no answer and reaches nothing by name (fail closed). `None`: queries reach port
+    /// 53 and answers are learned from the capture, a moment after the device has them.
+    #[serde(default)]
+    pub dns_hold_port: Option<u16>,
 }
 
 impl Default for Site {
@@ -145,6 +154,7 @@ impl Default for Site {
             my_controllers: BTreeMap::new(),
             bridged_lan: false,
             lan_interfaces: Vec::new(),
+            dns_hold_port: None,
         }
     }
 }
@@ -482,6 +492,30 @@ impl<'a> Compiler<'a> {
             b.add(Object::Rule(vmap_rule(&fwd, key, map, comment)));
         }
 
+        if let Some(port) = self.site.dns_hold_port {
+            let hold = "dns_hold".to_string();
+            b.add(Object::Chain {
+                name: hold.clone(),
+                hook: Some("prerouting"),
+            });
+            for (v, key) in [(V::Four, "ip"), (V::Six, "ip6")] {
+                b.add(Object::Rule(Rule {
+                    chain: hold.clone(),
+                    conds: vec![
+                        Cond::eq(
+                            Key::Payload(key, "daddr"),
+                            Val::SetRef(format!("gw_{}", v.suffix())),
+                        ),
+                        Cond::eq(Key::Meta("l4proto"), Val::Num(17)),
+                        Cond::eq(Key::Payload("udp", "dport"), Val::Num(53)),
+                    ],
+                    counter: true,
+                    verdict: Some(Verdict::Redirect(port)),
+                    comment: format!("dns-hold:{}", v.suffix()),
+                }));
+            }
+        }
+
         let inp = "input".to_string();
         b.add(Object::Chain {
             name: inp.clone(),
@@ -491,6 +525,11 @@ impl<'a> Compiler<'a> {
             Key::Payload("ether", "saddr"),
             Val::SetRef("managed".into()),
         );
+        // After the DNS hold's redirect the input hook sees its port, not 53.
+        let dns_ports = match self.site.dns_hold_port {
+            Some(p) => Val::AnonSet(vec![Val::Num(53), Val::Num(p.into())]),
+            None => Val::Num(53),
+        };
         let infra: [(Vec<Cond>, &str); 3] = [
             // DHCPv4 (RFC 2131) and DHCPv6 (RFC 8415) server ports.
             (
@@ -510,7 +549,7 @@ impl<'a> Compiler<'a> {
                         Key::Meta("l4proto"),
                         Val::AnonSet(vec![Val::Num(6), Val::Num(17)]),
                     ),
-                    Cond::eq(Key::Payload("th", "dport"), Val::Num(53)),
+                    Cond::eq(Key::Payload("th", "dport"), dns_ports.clone()),
                 ],
                 "infra:dns",
             ),

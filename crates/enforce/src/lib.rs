@@ -14,6 +14,7 @@
 
 pub mod apply;
 pub mod compile;
+pub mod netlink;
 pub mod nft;
 
 pub use apply::{

@@ -131,6 +131,9 @@ pub enum Verdict {
     Jump(String),
     /// `<key> vmap @map`: the verdict is looked up in a verdict map by a packet field.
     Vmap(Key, String),
+    /// `redirect to :<port>` (only in a `prerouting` chain, which is of type nat): the packet
+    /// goes to this port of the gateway itself; replies are translated back by conntrack.
+    Redirect(u16),
 }
 
 /// One rule: all conditions must hold; then count, then the verdict.
@@ -214,7 +217,8 @@ pub enum Object {
         /// Its name, the target of [`Verdict::Jump`].
         name: String,
         /// The netfilter hook (`forward`, `input`) of a base chain: type filter, priority
-        /// filter (0), policy accept. Only sent with `add`.
+        /// filter (0), policy accept; `prerouting`: type nat, priority dstnat. Only sent with
+        /// `add`.
         hook: Option<&'static str>,
     },
     /// One rule, appended to its chain.
@@ -357,9 +361,10 @@ impl Batch {
                 Object::Chain { name, hook } => {
                     let mut o = json!({"family": fam, "table": table, "name": name});
                     if let (Some(h), Verb::Add) = (hook, c.verb) {
-                        o["type"] = json!("filter");
+                        let (ty, prio, _) = chain_kind(h);
+                        o["type"] = json!(ty);
                         o["hook"] = json!(h);
-                        o["prio"] = json!(0);
+                        o["prio"] = json!(prio);
                         o["policy"] = json!("accept");
                     }
                     json!({ "chain": o })
@@ -422,9 +427,10 @@ impl Batch {
                 }
                 Object::Chain { name, hook } => match (hook, c.verb) {
                     (Some(h), Verb::Add) => {
+                        let (ty, _, prio) = chain_kind(h);
                         let _ = writeln!(
                             out,
-                            "{verb} chain {fam} {t} {name} {{ type filter hook {h} priority filter; policy accept; }}"
+                            "{verb} chain {fam} {t} {name} {{ type {ty} hook {h} priority {prio}; policy accept; }}"
                         );
                     }
                     _ => {
@@ -507,6 +513,16 @@ fn cond_text(c: &Cond) -> String {
     format!("{} {}{}", key_text(&c.key), c.op.text(), val_text(&c.val))
 }
 
+/// A base chain's type and priority (number, name) by hook: `prerouting` is the address
+/// translation chain (type nat, priority dstnat = -100); every other hook is a filter chain
+/// at priority filter (0).
+fn chain_kind(hook: &str) -> (&'static str, i32, &'static str) {
+    match hook {
+        "prerouting" => ("nat", -100, "dstnat"),
+        _ => ("filter", 0, "filter"),
+    }
+}
+
 fn verdict_json(v: &Verdict) -> Value {
     match v {
         Verdict::Accept => json!({"accept": null}),
@@ -515,6 +531,7 @@ fn verdict_json(v: &Verdict) -> Value {
         Verdict::Return => json!({"return": null}),
         Verdict::Jump(t) => json!({"jump": {"target": t}}),
         Verdict::Vmap(k, m) => json!({"vmap": {"key": key_json(k), "data": format!("@{m}")}}),
+        Verdict::Redirect(p) => json!({"redirect": {"port": p}}),
     }
 }
 
@@ -526,6 +543,7 @@ fn verdict_text(v: &Verdict) -> String {
         Verdict::Return => "return".into(),
         Verdict::Jump(t) => format!("jump {t}"),
         Verdict::Vmap(k, m) => format!("{} vmap @{m}", key_text(k)),
+        Verdict::Redirect(p) => format!("redirect to :{p}"),
     }
 }
 

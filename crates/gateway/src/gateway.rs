@@ -74,6 +74,11 @@ pub struct GatewayConfig {
     /// The level of a device with a verified MUD file but no label: `declared` (contain it to
     /// its file) or `default` (a label is required for `declared`).
     pub unlabelled: Level,
+    /// Answer the devices' DNS queries through the gateway's DNS hold, which learns each
+    /// answer's addresses before the device has it (only when applying, not in dry run; see
+    /// [`crate::DnsHoldConfig`]). `None`: answers are learned from the capture, just after the
+    /// device got them, and a first connection can race the set update.
+    pub dns_hold: Option<crate::DnsHoldConfig>,
 }
 
 /// Default for [`GatewayConfig::max_devices`]: far above a home or small office.
@@ -324,6 +329,15 @@ impl Gateway {
         let enforcer = if cfg.apply && !cfg.dry_run {
             let mut e = Enforcer::new(cfg.site.clone(), cfg.nft.clone());
             e.apply_all(vec![])?;
+            // DNS-learned addresses over netlink (no process per batch) when the gateway runs
+            // in the namespace it enforces; otherwise through nft.
+            if cfg.nft.netns.is_none() {
+                if let Err(err) = e.learn_over_netlink() {
+                    warnings.push(format!(
+                        "DNS answers are learned through nft, not netlink: {err}"
+                    ));
+                }
+            }
             Some(e)
         } else {
             None
@@ -637,7 +651,26 @@ impl Gateway {
         }
     }
 
-    /// Learn the DNS answers held so far, in one nft transaction.
+    /// Learn `answers` (name, address, TTL) that `device` is about to receive, together with
+    /// everything held so far, before returning: the DNS hold calls this before it lets the
+    /// answer go to the device.
+    pub fn learn_now(&mut self, device: Mac, answers: Vec<(String, IpAddr, u32)>) {
+        if self.enforcer.is_none() {
+            return;
+        }
+        for (name, addr, ttl_s) in answers {
+            self.pending_dns.push(enforce::LearnedName {
+                device,
+                name,
+                addr,
+                ttl_s,
+            });
+        }
+        self.flush_dns();
+    }
+
+    /// Learn the DNS answers held so far, in one transaction (one netlink message when the
+    /// gateway enforces in its own namespace, else one nft process).
     pub fn flush_dns(&mut self) {
         if self.pending_dns.is_empty() {
             return;

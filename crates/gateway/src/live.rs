@@ -1,6 +1,7 @@
 //! The live loop: one AF_PACKET capture feeding the monitor, the gateway acting on its outputs,
 //! timers (quarantine TTL, owner releases) run between frames.
 
+use crate::dns_hold::{DnsHold, HeldAnswer};
 use crate::gateway::{
     read_journal, Action, Gateway, GatewayConfig, GatewayError, JournalEntry, OwnerRequest,
     LOCK_FILE,
@@ -39,12 +40,27 @@ pub fn run_live(
     }
     let mut capture = LiveCapture::open(iface, Duration::from_millis(50))?;
     let mut mon = Monitor::new(monitor_cfg, OuiTable::load_default());
-    let mut gw = Gateway::new(gw_cfg)?;
     // Capture runs on its own thread so frames keep being read from the socket while this
     // thread waits for nft; it hands them over through a bounded queue (a full queue drops
-    // frames and counts them, it never grows).
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(u64, Vec<u8>)>(CAPTURE_QUEUE);
+    // frames and counts them, it never grows). The DNS hold's answers come through the same
+    // queue (they wait for room: an answer is never dropped there).
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Input>(CAPTURE_QUEUE);
     let running = Arc::new(AtomicBool::new(true));
+    let mut gw_cfg = gw_cfg;
+    let hold = match gw_cfg.dns_hold {
+        Some(h) if gw_cfg.apply && !gw_cfg.dry_run => {
+            let hold = DnsHold::start(h, tx.clone(), running.clone()).map_err(|e| {
+                GatewayError::Other(format!(
+                    "the DNS hold cannot listen on UDP port {}: {e}; free the port or set another ([dns] hold-port)",
+                    h.port
+                ))
+            })?;
+            gw_cfg.site.dns_hold_port = Some(h.port);
+            Some(hold)
+        }
+        _ => None,
+    };
+    let mut gw = Gateway::new(gw_cfg)?;
     let dropped = Arc::new(AtomicU64::new(0));
     let capture_thread = {
         let running = running.clone();
@@ -52,7 +68,7 @@ pub fn run_live(
         std::thread::spawn(move || -> Result<(), monitor::CaptureError> {
             while running.load(Ordering::Relaxed) {
                 if let Some((t, frame)) = capture.next_frame()? {
-                    match tx.try_send((t, frame.to_vec())) {
+                    match tx.try_send(Input::Frame(t, frame.to_vec())) {
                         Ok(()) => {}
                         Err(TrySendError::Full(_)) => {
                             dropped.fetch_add(1, Ordering::Relaxed);
@@ -74,7 +90,18 @@ pub fn run_live(
             break Ok(events);
         }
         match rx.recv_timeout(Duration::from_millis(20)) {
-            Ok((t, frame)) => {
+            Ok(Input::Answer(held)) => {
+                if let Some(hold) = &hold {
+                    let answers = held.addresses();
+                    let ip = held.client_ip();
+                    let device = mon.devices().find(|d| d.addrs.contains(&ip)).map(|d| d.mac);
+                    if let (Some(device), false) = (device, answers.is_empty()) {
+                        gw.learn_now(device, answers);
+                    }
+                    hold.release(&held);
+                }
+            }
+            Ok(Input::Frame(t, frame)) => {
                 mon.process(t, &frame, &mut out);
                 let mut failed = None;
                 for o in out.drain(..) {
@@ -121,12 +148,24 @@ pub fn run_live(
     };
     running.store(false, Ordering::Relaxed);
     drop(rx);
+    if let Some(hold) = hold {
+        hold.join();
+    }
     match capture_thread.join() {
         Ok(Err(e)) if result.is_ok() => return Err(e.into()),
         Err(_) => return Err(GatewayError::Other("the capture thread panicked".into())),
         _ => {}
     }
     result
+}
+
+/// What reaches the live loop: a captured frame, or a DNS answer the hold is keeping from its
+/// device until the loop has learned its addresses.
+pub(crate) enum Input {
+    /// Capture time (ns) and the Ethernet frame.
+    Frame(u64, Vec<u8>),
+    /// An answer from the resolver, for a device.
+    Answer(HeldAnswer),
 }
 
 /// Frames held between the capture thread and the monitor (about 100 ms at a busy home's rate;

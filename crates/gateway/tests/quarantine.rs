@@ -26,6 +26,7 @@ fn config(dir: &std::path::Path, ttl: u64) -> GatewayConfig {
         trusted: vec![],
         manager: None,
         unlabelled: enforce::Level::Declared,
+        dns_hold: None,
     }
 }
 

@@ -326,6 +326,7 @@ fn gateway_step(dir: &std::path::Path) -> Result<(String, Value)> {
         trusted: vec![],
         manager: None,
         unlabelled: enforce::Level::Declared,
+        dns_hold: None,
     })?;
     let mut out = Vec::new();
     let mut first_bot_event = None;
@@ -471,6 +472,7 @@ fn mud_manager_step(
         trusted: vec![],
         manager: Some(m),
         unlabelled: Level::Default,
+        dns_hold: None,
     })?;
 
     // The device joins: DISCOVER … ACK carrying its MUD URL (DHCP option 161).

@@ -101,7 +101,7 @@ pub struct RunArgs {
     /// with it the gateway also fetches each device's MUD file over HTTPS, verifies it
     /// against the configured trust anchors and asks the label registry about the device.
     /// Only --duration and --json may be given with it.
-    #[arg(long, conflicts_with_all = ["iface", "policies", "apply", "dry_run", "gateway_ips", "locals", "bridged_lan", "trusted", "allowed_resolvers"])]
+    #[arg(long, conflicts_with_all = ["iface", "policies", "apply", "dry_run", "gateway_ips", "locals", "bridged_lan", "trusted", "allowed_resolvers", "dns_hold"])]
     pub config: Option<PathBuf>,
     /// The LAN interface to watch (a bridge such as br-lan sees every device).
     #[arg(long, required_unless_present = "config")]
@@ -149,6 +149,12 @@ pub struct RunArgs {
     /// come in from outside) instead of `default`. Repeat for several.
     #[arg(long = "trusted")]
     pub trusted: Vec<mud::Mac>,
+    /// Answer the devices' DNS queries through the gateway (redirected from port 53 to UDP
+    /// port 10053), learning each answer's addresses before the device has it, so its first
+    /// connection to a name its MUD file allows is never dropped. The first --gateway-ip
+    /// (port 53) is asked. The configuration file turns this on by default ([dns] hold).
+    #[arg(long, requires_all = ["apply", "gateway_ips"])]
+    pub dns_hold: bool,
     /// Stop after this many seconds (default: run until interrupted).
     #[arg(long)]
     pub duration: Option<u64>,
@@ -195,6 +201,10 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
                 trusted: args.trusted.clone(),
                 manager: None,
                 unlabelled: enforce::Level::Declared,
+                dns_hold: args.dns_hold.then(|| gateway::DnsHoldConfig {
+                    port: gateway::DEFAULT_HOLD_PORT,
+                    upstream: (args.gateway_ips[0], 53).into(),
+                }),
             };
             let deadline = args
                 .duration
@@ -371,6 +381,7 @@ fn run_configured(args: RunArgs) -> Result<Option<Finding>> {
         } else {
             enforce::Level::Declared
         },
+        dns_hold: file.dns_hold(),
     };
     eprintln!(
         "watching {}{}; MUD files fetched over HTTPS and verified against {anchors} trust anchor(s); {}",

@@ -34,6 +34,16 @@ trusted = []
 # Public resolvers you allow (IP, or MAC=IP for one device).
 allow-resolvers = []
 
+[dns]
+# Answer the devices' DNS queries through the gateway, which puts each answer's addresses in
+# the device's allowed sets before the device has the answer (otherwise a device's first
+# connection to a name its MUD file allows can be dropped). Queries to the gateway's port 53
+# are redirected to hold-port, and asked of the resolver below.
+hold = true
+hold-port = 10053
+# The resolver that answers (default: the first gateway address, port 53).
+# resolver = "192.168.1.1:53"
+
 [mud]
 # Manufacturer trust anchors (PEM files): a MUD file counts only when its signature chains to
 # one of them and its signer names the MUD URL's host. Without anchors no MUD file is used.
@@ -92,8 +102,52 @@ pub struct FileConfig {
     #[serde(default)]
     pub allow_resolvers: Vec<String>,
     #[serde(default)]
+    pub dns: DnsSection,
+    #[serde(default)]
     pub mud: MudSection,
     pub registry: Option<RegistrySection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DnsSection {
+    #[serde(default = "yes")]
+    pub hold: bool,
+    #[serde(default = "hold_port")]
+    pub hold_port: u16,
+    pub resolver: Option<std::net::SocketAddr>,
+}
+
+impl Default for DnsSection {
+    fn default() -> Self {
+        DnsSection {
+            hold: true,
+            hold_port: gateway::DEFAULT_HOLD_PORT,
+            resolver: None,
+        }
+    }
+}
+
+fn hold_port() -> u16 {
+    gateway::DEFAULT_HOLD_PORT
+}
+
+impl FileConfig {
+    /// The DNS hold as configured: `None` when off, or when no resolver is configured and
+    /// there is no gateway address to default to.
+    pub fn dns_hold(&self) -> Option<gateway::DnsHoldConfig> {
+        if !self.dns.hold {
+            return None;
+        }
+        let upstream = self
+            .dns
+            .resolver
+            .or_else(|| self.gateway_addresses.first().map(|a| (*a, 53).into()))?;
+        Some(gateway::DnsHoldConfig {
+            port: self.dns.hold_port,
+            upstream,
+        })
+    }
 }
 
 fn ttl() -> u64 {
@@ -180,6 +234,13 @@ pub fn read(path: &Path) -> Result<FileConfig> {
         .with_context(|| format!("cannot read the configuration {}", path.display()))?;
     let cfg: FileConfig =
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if cfg.dns.hold && cfg.dns.hold_port == 53 {
+        bail!(
+            "{}: dns.hold-port is 53, where the queries it holds arrive; give another port (default {})",
+            path.display(),
+            gateway::DEFAULT_HOLD_PORT
+        );
+    }
     if !matches!(cfg.mud.unlabelled.as_str(), "declared" | "default") {
         bail!(
             "{}: mud.unlabelled is {:?}; give \"declared\" or \"default\"",

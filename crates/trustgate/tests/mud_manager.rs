@@ -110,6 +110,7 @@ fn dry_run_gateway(
         trusted: vec![],
         manager: Some(m),
         unlabelled,
+        dns_hold: None,
     }
 }
 
