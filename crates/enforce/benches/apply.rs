@@ -120,7 +120,7 @@ fn learn_in_namespace(policy: &mud::DevicePolicy) {
         .unwrap();
     let name = "www.nist.local";
     let answer = |k: u32| std::net::IpAddr::from(Ipv4Addr::from(0xc633_6400 + k));
-    let mut learn = |e: &mut Enforcer, n: u32, base: u32| -> Vec<Duration> {
+    let learn = |e: &mut Enforcer, n: u32, base: u32| -> Vec<Duration> {
         (0..n)
             .map(|k| {
                 let mac = device(1 + (k % 1000), policy).mac;

@@ -200,6 +200,28 @@ struct Quarantine {
     previous: Level,
 }
 
+/// The first 12 hex digits of a SHA-256, for sentences.
+fn short_digest(hex: &str) -> &str {
+    hex.get(..12).unwrap_or(hex)
+}
+
+/// A level change waiting for the end of its batch, with the journal entry recording it
+/// (`applied` and `error` are filled in from the outcome).
+struct Deferred {
+    dev: Device,
+    now_ns: u64,
+    entry: JournalEntry,
+    when: Record,
+}
+
+/// When a deferred change's journal entry is written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Record {
+    Always,
+    /// Only if nftables refused it (new addresses of a device whose level did not change).
+    OnError,
+}
+
 /// The gateway's containment state.
 pub struct Gateway {
     cfg: GatewayConfig,
@@ -215,6 +237,10 @@ pub struct Gateway {
     retry: BTreeMap<Mac, (u64, u32)>,
     /// DNS answers waiting to be learned in one nft transaction.
     pending_dns: Vec<enforce::LearnedName>,
+    /// While a batch of outputs or manager updates is handled: the level changes it makes,
+    /// applied together in one nft transaction at its end (1000 devices joining at once cost
+    /// one transaction, not 1000). `None`: each change is applied at once.
+    deferred: Option<Vec<Deferred>>,
     /// Packet time each device was last seen (fed by [`Gateway::note_seen`]).
     last_seen: BTreeMap<Mac, u64>,
     /// Devices at `trusted` (configuration, then the owner's `trust` / `untrust` requests).
@@ -353,6 +379,7 @@ impl Gateway {
             refused_devices: 0,
             retry: BTreeMap::new(),
             pending_dns: vec![],
+            deferred: None,
             last_seen: BTreeMap::new(),
             trusted,
             manager,
@@ -482,6 +509,30 @@ impl Gateway {
                 )),
                 _ => None,
             };
+            // Its firmware under another label: revoked or suspended there, known bad here.
+            let tight = tight.or_else(|| {
+                info.firmware_labels.iter().find_map(|f| {
+                    match f.status_at(ns_to_time(self.now_ns)) {
+                        label::Status::Revoked { reason } => Some((
+                            "firmware-revoked",
+                            format!(
+                                "its firmware {} is also under label {}, which was revoked: {reason}",
+                                short_digest(&f.image_sha256),
+                                f.label_id
+                            ),
+                        )),
+                        label::Status::Suspended => Some((
+                            "firmware-suspended",
+                            format!(
+                                "its firmware {} is also under label {}, which is suspended",
+                                short_digest(&f.image_sha256),
+                                f.label_id
+                            ),
+                        )),
+                        _ => None,
+                    }
+                })
+            });
             if let Some((cause, why)) = tight {
                 return d(
                     Level::UpdateOnly,
@@ -600,47 +651,139 @@ impl Gateway {
     /// under the catch-all), is retried with backoff from [`Gateway::tick`], and comes back as
     /// the error text for the journal.
     fn enforce(&mut self, dev: Device, now_ns: u64) -> Result<bool, String> {
+        self.enforce_many(vec![(dev, now_ns)])
+            .pop()
+            .unwrap_or(Ok(false))
+    }
+
+    /// Put each device at its state in one nft transaction (a device nft refuses is tried on
+    /// its own, see [`Enforcer::apply_changes`]); one outcome per device, in order: `Ok(true)`
+    /// applied, `Ok(false)` nothing to apply to (not enforcing), `Err` refused and why.
+    fn enforce_many(&mut self, devs: Vec<(Device, u64)>) -> Vec<Result<bool, String>> {
         let Some(e) = self.enforcer.as_mut() else {
-            return Ok(false);
+            return devs.iter().map(|_| Ok(false)).collect();
         };
-        let mac = dev.mac;
         // A LAN device speaks only for itself: an address another managed device already holds
-        // is not given to this one (its anti-spoofing rule then drops what it sends from it).
-        let mut dev = dev;
-        let taken: Vec<IpAddr> = e
+        // (or an earlier device of this batch) is not given to this one (its anti-spoofing
+        // rule then drops what it sends from it).
+        let mut taken: BTreeMap<IpAddr, Mac> = e
             .devices()
-            .filter(|d| d.mac != mac)
-            .flat_map(|d| d.addrs().collect::<Vec<_>>())
+            .flat_map(|d| d.addrs().map(|a| (a, d.mac)).collect::<Vec<_>>())
             .collect();
-        let before = dev.ipv4.len() + dev.ipv6.len();
-        dev.ipv4.retain(|a| !taken.contains(&IpAddr::V4(*a)));
-        dev.ipv6.retain(|a| !taken.contains(&IpAddr::V6(*a)));
-        if dev.ipv4.len() + dev.ipv6.len() != before {
-            self.warnings.push(format!(
-                "device {mac}: uses an address another device holds; contained without it"
-            ));
-        }
-        let out = e.apply_changes(vec![dev]);
-        match out.into_iter().next().map(|(_, r)| r) {
-            Some(Ok(())) | None => {
-                self.retry.remove(&mac);
-                Ok(true)
+        let mut changes = Vec::with_capacity(devs.len());
+        let mut times = Vec::with_capacity(devs.len());
+        for (mut dev, now_ns) in devs {
+            let mac = dev.mac;
+            let before = dev.ipv4.len() + dev.ipv6.len();
+            let free = |a: IpAddr| taken.get(&a).is_none_or(|m| *m == mac);
+            dev.ipv4.retain(|a| free(IpAddr::V4(*a)));
+            dev.ipv6.retain(|a| free(IpAddr::V6(*a)));
+            if dev.ipv4.len() + dev.ipv6.len() != before {
+                self.warnings.push(format!(
+                    "device {mac}: uses an address another device holds; contained without it"
+                ));
             }
-            Some(Err(err)) => {
-                let held = match e.device(&mac) {
-                    Some(d) => format!("held at {}", d.level),
-                    None => "held by the catch-all for unmanaged LAN sources".to_string(),
-                };
-                let tries = self.retry.get(&mac).map_or(0, |r| r.1) + 1;
-                let wait = (1u64 << tries.min(6)).min(MAX_RETRY_S);
-                self.retry
-                    .insert(mac, (now_ns.saturating_add(wait * NS), tries));
-                let text =
-                    format!("nftables refused the change ({err}); {held}, retry in {wait} s");
-                self.warnings.push(format!("device {mac}: {text}"));
-                Err(text)
+            for a in dev.addrs() {
+                taken.insert(a, mac);
+            }
+            changes.push(dev);
+            times.push(now_ns);
+        }
+        let outcomes = e.apply_changes(changes);
+        let mut out = Vec::with_capacity(outcomes.len());
+        for ((mac, result), now_ns) in outcomes.into_iter().zip(times) {
+            out.push(match result {
+                Ok(()) => {
+                    self.retry.remove(&mac);
+                    Ok(true)
+                }
+                Err(err) => {
+                    let held = match self.enforcer.as_ref().and_then(|e| e.device(&mac)) {
+                        Some(d) => format!("held at {}", d.level),
+                        None => "held by the catch-all for unmanaged LAN sources".to_string(),
+                    };
+                    let tries = self.retry.get(&mac).map_or(0, |r| r.1) + 1;
+                    let wait = (1u64 << tries.min(6)).min(MAX_RETRY_S);
+                    self.retry
+                        .insert(mac, (now_ns.saturating_add(wait * NS), tries));
+                    let text =
+                        format!("nftables refused the change ({err}); {held}, retry in {wait} s");
+                    self.warnings.push(format!("device {mac}: {text}"));
+                    Err(text)
+                }
+            });
+        }
+        out
+    }
+
+    /// Apply `dev` and journal `entry` (per `when`) with the outcome: at once, or at the end
+    /// of the batch being handled.
+    fn enforce_and_record(
+        &mut self,
+        dev: Device,
+        now_ns: u64,
+        entry: JournalEntry,
+        when: Record,
+    ) -> Result<(), GatewayError> {
+        if let Some(list) = &self.deferred {
+            // A device changed twice in one batch: the first change goes in first.
+            if list.iter().any(|d| d.dev.mac == dev.mac) {
+                self.flush_deferred()?;
+            }
+            if let Some(list) = &mut self.deferred {
+                list.push(Deferred {
+                    dev,
+                    now_ns,
+                    entry,
+                    when,
+                });
+                return Ok(());
             }
         }
+        let outcome = self.enforce(dev, now_ns);
+        self.record_outcome(entry, when, &outcome)
+    }
+
+    fn record_outcome(
+        &self,
+        mut entry: JournalEntry,
+        when: Record,
+        outcome: &Result<bool, String>,
+    ) -> Result<(), GatewayError> {
+        entry.applied = matches!(outcome, Ok(true));
+        entry.error = outcome.as_ref().err().cloned();
+        if when == Record::Always || outcome.is_err() {
+            self.record(&entry)?;
+        }
+        Ok(())
+    }
+
+    /// Apply the changes deferred so far in one transaction and journal them.
+    fn flush_deferred(&mut self) -> Result<(), GatewayError> {
+        let items = match &mut self.deferred {
+            Some(list) if !list.is_empty() => std::mem::take(list),
+            _ => return Ok(()),
+        };
+        let (devs, rest): (Vec<_>, Vec<_>) = items
+            .into_iter()
+            .map(|d| ((d.dev, d.now_ns), (d.entry, d.when)))
+            .unzip();
+        let outcomes = self.enforce_many(devs);
+        for ((entry, when), outcome) in rest.into_iter().zip(outcomes) {
+            self.record_outcome(entry, when, &outcome)?;
+        }
+        Ok(())
+    }
+
+    /// [`Gateway::handle`] for several outputs at once (what the live loop read in one go):
+    /// the containment changes they make are applied together, in one nft transaction, at the
+    /// end. A quarantine is applied at once (after the changes before it).
+    pub fn handle_batch(&mut self, outputs: &[Output], now_ns: u64) -> Result<(), GatewayError> {
+        self.deferred = Some(Vec::new());
+        let handled = outputs.iter().try_for_each(|o| self.handle(o, now_ns));
+        let flushed = self.flush_deferred();
+        self.deferred = None;
+        handled.and(flushed)
     }
 
     /// The device was seen at packet time `ns` (the live loop feeds this from the monitor);
@@ -746,7 +889,7 @@ impl Gateway {
                         addr: answer.addr,
                         ttl_s: answer.ttl_s,
                     });
-                    if self.pending_dns.len() >= DNS_BATCH {
+                    if self.pending_dns.len() >= DNS_BATCH && self.deferred.is_none() {
                         self.flush_dns();
                     }
                 }
@@ -849,8 +992,8 @@ impl Gateway {
             return Ok(());
         }
         let dev = self.device(facts, level);
-        let outcome = self.enforce(dev, now_ns);
-        if first {
+        let pending = Ok(false);
+        let (entry, when) = if first {
             let e = self.entry(
                 now_ns,
                 facts.mac,
@@ -871,9 +1014,9 @@ impl Gateway {
                     }
                 ),
                 By::Monitor,
-                &outcome,
+                &pending,
             );
-            self.record(&e)?;
+            (e, Record::Always)
         } else if old_level != Some(level) {
             // A MUD URL learned later (DHCP after the first frame) changes the level.
             let decision = self.decide(facts);
@@ -889,11 +1032,11 @@ impl Gateway {
                 level,
                 why,
                 By::Monitor,
-                &outcome,
+                &pending,
             );
             e.cause = Some(decision.cause);
-            self.record(&e)?;
-        } else if outcome.is_err() {
+            (e, Record::Always)
+        } else {
             let e = self.entry(
                 now_ns,
                 facts.mac,
@@ -902,17 +1045,19 @@ impl Gateway {
                 level,
                 "new addresses not applied".into(),
                 By::Gateway,
-                &outcome,
+                &pending,
             );
-            self.record(&e)?;
-        }
-        Ok(())
+            (e, Record::OnError)
+        };
+        self.enforce_and_record(dev, now_ns, entry, when)
     }
 
     fn event(&mut self, event: &Event, now_ns: u64) -> Result<(), GatewayError> {
         if !self.cfg.apply || !event.quarantine || self.quarantined.contains_key(&event.device) {
             return Ok(());
         }
+        // The device's containment deferred in this batch goes in before its quarantine.
+        self.flush_deferred()?;
         let Some(facts) = self.facts.get(&event.device).cloned() else {
             return Ok(());
         };
@@ -1192,6 +1337,21 @@ impl Gateway {
         if every_second {
             self.evaluated_ns = now_ns;
         }
+        // Every level change of this tick goes to nftables in one transaction.
+        self.deferred = Some(Vec::new());
+        let result = self.reevaluate(now_ns, &touched, every_second);
+        let flushed = self.flush_deferred();
+        self.deferred = None;
+        result.and(flushed)
+    }
+
+    /// Re-evaluate the devices whose MUD URL is in `touched` (or all, `every_second`).
+    fn reevaluate(
+        &mut self,
+        now_ns: u64,
+        touched: &BTreeMap<String, Vec<(Action, String)>>,
+        every_second: bool,
+    ) -> Result<(), GatewayError> {
         let macs: Vec<Mac> = self.facts.keys().copied().collect();
         for mac in macs {
             let Some(facts) = self.facts.get(&mac).cloned() else {
@@ -1215,18 +1375,16 @@ impl Gateway {
             if note.is_none() && !changed {
                 continue;
             }
-            let mut outcome = Ok(false);
-            if from.is_some() && (changed || (mud_changed && to == Level::Declared)) {
-                self.levels.insert(mac, to);
-                let dev = self.device(&facts, to);
-                outcome = self.enforce(dev, now_ns);
-            }
+            let apply = from.is_some() && (changed || (mud_changed && to == Level::Declared));
+            let pending = Ok(false);
             // One entry per device and tick; its action follows what decided the level.
             let notes = note.unwrap_or_default();
             let label_cause = matches!(
                 decision.cause.as_str(),
                 "label-revoked"
                     | "label-suspended"
+                    | "firmware-revoked"
+                    | "firmware-suspended"
                     | "support-ended"
                     | "label-expired"
                     | "label-answer-refused"
@@ -1249,10 +1407,16 @@ impl Gateway {
                 to,
                 explanation,
                 By::Manager,
-                &outcome,
+                &pending,
             );
             e.cause = Some(decision.cause);
-            self.record(&e)?;
+            if apply {
+                self.levels.insert(mac, to);
+                let dev = self.device(&facts, to);
+                self.enforce_and_record(dev, now_ns, e, Record::Always)?;
+            } else {
+                self.record(&e)?;
+            }
         }
         Ok(())
     }
@@ -1538,7 +1702,8 @@ pub struct Decision {
     pub policy: Option<mud::DevicePolicy>,
     /// A code for the reason (`trusted`, `mud-url-changed`, `no-mud-url`, `mud-pending`,
     /// `no-mud-file`, a MUD refusal kind such as `bad-signature`, `label-revoked`,
-    /// `label-suspended`, `support-ended`, `label-expired`, `label-answer-refused`,
+    /// `label-suspended`, `firmware-revoked` and `firmware-suspended` (its firmware under another
+    /// label), `support-ended`, `label-expired`, `label-answer-refused`,
     /// `not-supported`, `label-active`, `mud-verified`, `no-label`).
     pub cause: String,
     /// The reason in words.

@@ -90,32 +90,38 @@ pub fn run_live(
             break Ok(events);
         }
         match rx.recv_timeout(Duration::from_millis(20)) {
-            Ok(Input::Answer(held)) => {
-                if let Some(hold) = &hold {
-                    let answers = held.addresses();
-                    let ip = held.client_ip();
-                    let device = mon.devices().find(|d| d.addrs.contains(&ip)).map(|d| d.mac);
-                    if let (Some(device), false) = (device, answers.is_empty()) {
-                        gw.learn_now(device, answers);
-                    }
-                    hold.release(&held);
-                }
-            }
+            Ok(Input::Answer(held)) => release(hold.as_ref(), &mon, &mut gw, held),
             Ok(Input::Frame(t, frame)) => {
+                // Frames already waiting are handled with this one, as one batch: their
+                // containment changes go to nftables in one transaction.
+                let mut last_t = t;
                 mon.process(t, &frame, &mut out);
-                let mut failed = None;
-                for o in out.drain(..) {
-                    if let Err(e) = gw.handle(&o, t) {
-                        failed = Some(e);
-                        break;
+                let mut answer = None;
+                for _ in 0..BATCH_FRAMES {
+                    match rx.try_recv() {
+                        Ok(Input::Frame(t, frame)) => {
+                            mon.process(t, &frame, &mut out);
+                            last_t = t;
+                        }
+                        Ok(Input::Answer(held)) => {
+                            answer = Some(held);
+                            break;
+                        }
+                        Err(_) => break,
                     }
+                }
+                let handled = gw.handle_batch(&out, last_t);
+                for o in out.drain(..) {
                     if let monitor::Output::Event(e) = &o {
                         events += 1;
                         on_event(e);
                     }
                 }
-                if let Some(e) = failed {
+                if let Err(e) = handled {
                     break Err(e);
+                }
+                if let Some(held) = answer {
+                    release(hold.as_ref(), &mon, &mut gw, held);
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
@@ -157,6 +163,23 @@ pub fn run_live(
         _ => {}
     }
     result
+}
+
+/// Most frames handled as one batch.
+const BATCH_FRAMES: usize = 1024;
+
+/// Learn a held DNS answer's addresses for the device it is for, then let it go to the device.
+fn release(hold: Option<&DnsHold>, mon: &Monitor, gw: &mut Gateway, held: HeldAnswer) {
+    let Some(hold) = hold else {
+        return;
+    };
+    let answers = held.addresses();
+    let ip = held.client_ip();
+    let device = mon.devices().find(|d| d.addrs.contains(&ip)).map(|d| d.mac);
+    if let (Some(device), false) = (device, answers.is_empty()) {
+        gw.learn_now(device, answers);
+    }
+    hold.release(&held);
 }
 
 /// What reaches the live loop: a captured frame, or a DNS answer the hold is keeping from its

@@ -21,6 +21,6 @@ mod service;
 pub mod trust;
 
 pub use service::{
-    LabelInfo, LabelVerdict, Manager, ManagerConfig, MudVerdict, RefusalKind, RegistryConfig,
-    Update, VerifiedMud,
+    FirmwareLabel, LabelInfo, LabelVerdict, Manager, ManagerConfig, MudVerdict, RefusalKind,
+    RegistryConfig, Update, VerifiedMud,
 };

@@ -212,6 +212,32 @@ pub struct LabelInfo {
     pub checked_at: i64,
     /// Size of the checkpoint it is proven in.
     pub tree_size: u64,
+    /// Other labels the registry holds for the firmware images this label names (looked up
+    /// by each `software` image digest), each checked against its proofs like this one. The
+    /// same firmware in another product, revoked (a default password found in it, say),
+    /// tightens this device too. Empty when read from the cache (only the MUD URL's answer
+    /// is cached) until the next refresh.
+    pub firmware_labels: Vec<FirmwareLabel>,
+}
+
+/// A label found by the digest of a firmware image another label names.
+#[derive(Clone, Debug)]
+pub struct FirmwareLabel {
+    /// The image's SHA-256, as the registry was asked.
+    pub image_sha256: String,
+    /// The label's id.
+    pub label_id: String,
+    /// Its claims (proven in the log).
+    pub claims: label::Claims,
+    /// Every status fact proven with it.
+    pub facts: Vec<label::StatusEvent>,
+}
+
+impl FirmwareLabel {
+    /// Its status at `at`, from its proven facts.
+    pub fn status_at(&self, at: OffsetDateTime) -> label::Status {
+        label::status(&self.claims, at, &self.facts)
+    }
 }
 
 impl LabelInfo {
@@ -875,7 +901,59 @@ fn check_label_answer(
         checked_at: now.unix_timestamp(),
         tree_size: c.checkpoint.size,
         claims: c.claims,
+        firmware_labels: vec![],
     }))
+}
+
+/// The other labels for each firmware image `info` names, checked against their proofs; an
+/// answer that does not check, or whose log is not consistent, is refused as a whole (the
+/// reason is returned), one the registry cannot give is skipped (`Ok` without it).
+async fn firmware_labels(ctx: &Arc<Ctx>, info: &LabelInfo) -> Result<Vec<FirmwareLabel>, String> {
+    let (Some(client), Some(r)) = (&ctx.registry, &ctx.cfg.registry) else {
+        return Ok(vec![]);
+    };
+    let now = OffsetDateTime::now_utc();
+    let mut out = vec![];
+    for sw in &info.claims.software {
+        let digest = sw.image_sha256.to_string();
+        let Ok(Ok(labels)) =
+            tokio::time::timeout(r.timeout, client.lookup("firmware", &digest)).await
+        else {
+            continue;
+        };
+        for v in &labels {
+            if v.label_id == info.label_id {
+                continue;
+            }
+            ensure_consistent(ctx, &v.bundle.checkpoint).await?;
+            let c = registry::answer::check_answer(v, &r.log, &r.assessors, &r.operators, now)
+                .map_err(|why| {
+                    format!(
+                        "the registry's answer for label {:?} (firmware {digest}) does not check: {why}",
+                        v.label_id
+                    )
+                })?;
+            // The registry must not pass off a label for other firmware as this one's.
+            if !c
+                .claims
+                .software
+                .iter()
+                .any(|s| s.image_sha256 == sw.image_sha256)
+            {
+                return Err(format!(
+                    "the registry answered the firmware {digest} lookup with label {:?}, which does not name that image",
+                    c.claims.id
+                ));
+            }
+            out.push(FirmwareLabel {
+                image_sha256: digest.clone(),
+                label_id: c.claims.id.clone(),
+                claims: c.claims,
+                facts: c.facts,
+            });
+        }
+    }
+    Ok(out)
 }
 
 async fn lookup_label(ctx: &Arc<Ctx>, url: &str) -> LabelVerdict {
@@ -895,7 +973,18 @@ async fn lookup_label(ctx: &Arc<Ctx>, url: &str) -> LabelVerdict {
             return LabelVerdict::Refused(why);
         }
     }
-    let verdict = check_label_answer(ctx, url, &answer, Some(()));
+    let mut verdict = check_label_answer(ctx, url, &answer, Some(()));
+    if let LabelVerdict::Found(info) = &verdict {
+        match firmware_labels(ctx, info).await {
+            Ok(found) if found.is_empty() => {}
+            Ok(found) => {
+                let mut info = (**info).clone();
+                info.firmware_labels = found;
+                verdict = LabelVerdict::Found(Arc::new(info));
+            }
+            Err(why) => return LabelVerdict::Refused(why),
+        }
+    }
     if matches!(verdict, LabelVerdict::Found(_) | LabelVerdict::NoLabel) {
         if let Ok(bytes) = serde_json::to_vec(&answer) {
             if let Err(e) = ctx.layout.save_label(url, &bytes) {

@@ -230,6 +230,71 @@ fn a_verified_mud_file_and_an_active_label_give_declared_and_a_revocation_update
     assert!(causes.contains(&"label-active"), "{causes:?}");
 }
 
+/// The registry is asked by firmware digest too: the device's own label is active, but the
+/// same firmware image is under another product's label, which the assessor revokes (a
+/// backdoor found in the image). The device goes to `update-only` saying so; a label for
+/// other firmware, revoked, changes nothing.
+#[test]
+fn a_revoked_label_for_the_same_firmware_tightens_the_device() {
+    let w = world("urn:mm:fw1");
+    let mut same = label::example_claims();
+    same.id = "urn:mm:fw2".into();
+    same.product.model = "Other lamp".into();
+    same.network_profile.mud_url = Some("https://other.example/lamp.json".into());
+    let mut other = same.clone();
+    other.id = "urn:mm:fw3".into();
+    other.software[0].image_sha256 = label::Sha256Digest::of(b"some other firmware");
+    for (c, name) in [(&same, "same-firmware"), (&other, "other-firmware")] {
+        let path = issue_label(&w.d, c, name);
+        let o = run(&["registry", "submit", s(&path), "--url", &w.registry.url]);
+        assert_eq!(code(&o), 0, "{}", text(&o));
+    }
+    let state = tempfile::tempdir().unwrap();
+    let mut gw = Gateway::new(gateway_config(&w, state.path(), &log_key(&w))).unwrap();
+    announce(&mut gw, &w.url);
+    until_level(&mut gw, enforce::Level::Declared, wall_ns);
+    let revoke = |id: &str, reason: &str| {
+        let o = run(&[
+            "registry",
+            "revoke",
+            id,
+            "--reason",
+            reason,
+            "--key",
+            s(&w.d.join("lab.key")),
+            "--url",
+            &w.registry.url,
+        ]);
+        assert_eq!(code(&o), 0, "{}", text(&o));
+    };
+    // Another image's label revoked: nothing changes for this device.
+    revoke("urn:mm:fw3", "unrelated");
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(3) {
+        gw.tick(wall_ns()).unwrap();
+        assert_eq!(
+            gw.level(&DEVICE.parse().unwrap()),
+            Some(enforce::Level::Declared)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    revoke("urn:mm:fw2", "telnet backdoor in the firmware");
+    let took = until_level(&mut gw, enforce::Level::UpdateOnly, wall_ns);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let st = gw.status();
+    let dev = &st.devices[0];
+    assert_eq!(dev.cause, "firmware-revoked", "{dev:?}");
+    assert!(
+        dev.reason.contains("urn:mm:fw2") && dev.reason.contains("telnet backdoor"),
+        "{}",
+        dev.reason
+    );
+    assert_eq!(
+        dev.label.as_ref().unwrap().id.as_deref(),
+        Some("urn:mm:fw1")
+    );
+}
+
 #[test]
 fn a_support_end_date_that_passes_while_the_registry_is_away_still_tightens() {
     let mut w = world("urn:mm:2");
