@@ -9,6 +9,8 @@
 //!   neighbour discovery to the gateway are always allowed (even `isolated` keeps them so a
 //!   device can keep its address and be told what is wrong; DNS also has to pass the gateway so answers can fill the `dst-dnsname` sets); everything
 //!   else goes through the same `…_out` chain as forwarded traffic.
+//! - base chain `dns_hold` (type nat, hook prerouting), only with [`Site::dns_hold_port`]: UDP
+//!   queries to the gateway's port 53 are redirected to the gateway's DNS hold.
 //! - device chains end in `counter drop`: MUD is an allow-list (RFC 8520 §2). An allow rule
 //!   `return`s instead of accepting, so traffic between two managed devices must pass the
 //!   sender's from-device policy *and* the receiver's to-device policy.
