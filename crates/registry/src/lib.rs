@@ -80,8 +80,8 @@ pub use statement::{
     STATUS_CONTENT_TYPE,
 };
 pub use store::{
-    AssessorRecord, Backend, Counts, EventRecord, LabelRecord, Prefetched, Store, StoreError,
-    StoredCheckpoint,
+    AssessorRecord, Backend, Counts, EventRecord, LabelRecord, Prefetched, SequencerLease, Store,
+    StoreError, StoredCheckpoint,
 };
 pub use types::*;
 

@@ -77,6 +77,8 @@ impl Sequencer {
         metrics: Metrics,
         cache: Option<LookupCache>,
     ) -> Result<Self, StoreError> {
+        // Before reading the tree: another sequencer may be appending to it.
+        let lease = store.claim_sequencer().await?;
         let size = store.log_size().await?;
         let builder = resume(&store, size).await?;
         let current = match store.checkpoint().await? {
@@ -101,7 +103,11 @@ impl Sequencer {
         metrics.tree_size.set(size as i64);
         let (publish, checkpoint) = watch::channel(current);
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(store, signer, builder, rx, metrics, publish, cache));
+        tokio::spawn(async move {
+            // The lease lives as long as the task that appends.
+            let _lease = lease;
+            run(store, signer, builder, rx, metrics, publish, cache).await
+        });
         Ok(Sequencer { tx, checkpoint })
     }
 

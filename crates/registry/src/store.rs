@@ -42,6 +42,9 @@ pub enum StoreError {
     /// A stored value is not what this version wrote.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// Another process already sequences this database ([`Store::claim_sequencer`]).
+    #[error("another `registry serve` already sequences this PostgreSQL database (schema {0:?}); only one may run on a database until replicas are supported: stop it, or give this one a database of its own")]
+    SequencerTaken(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -53,6 +56,23 @@ impl From<sqlx::Error> for StoreError {
 impl From<sqlx::migrate::MigrateError> for StoreError {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
         StoreError::Migrate(e)
+    }
+}
+
+/// The first key of the sequencer's advisory lock (`pg_try_advisory_lock(class, schema hash)`):
+/// "TGSQ" in ASCII, so another application's locks on the same database are unlikely to meet it.
+const SEQUENCER_LOCK_CLASS: i32 = 0x5447_5351;
+
+/// Held by the one process that sequences a database ([`Store::claim_sequencer`]).
+pub struct SequencerLease {
+    _conn: Option<sqlx::AnyConnection>,
+}
+
+impl std::fmt::Debug for SequencerLease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SequencerLease")
+            .field("held", &self._conn.is_some())
+            .finish()
     }
 }
 
@@ -303,6 +323,30 @@ impl Store {
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Store { pool, backend })
+    }
+
+    /// The right to append to this database's log, held for as long as the returned lease
+    /// lives. Two sequencers on one database would both append (the log's primary key keeps it
+    /// from forking, but submissions fail and the two publish different checkpoints), so the
+    /// second one is refused. PostgreSQL: a session advisory lock keyed by the schema in use,
+    /// on a connection of its own that the lease keeps (the lock ends with the connection, so
+    /// a killed process frees it). SQLite: the data directory's lock does this already; the
+    /// lease holds nothing.
+    pub async fn claim_sequencer(&self) -> Result<SequencerLease, StoreError> {
+        if self.backend == Backend::Sqlite {
+            return Ok(SequencerLease { _conn: None });
+        }
+        let mut conn = self.pool.acquire().await?.detach();
+        let (got, schema): (bool, String) = sqlx::query_as(
+            "SELECT pg_try_advisory_lock($1, hashtext(current_schema())), current_schema()::text",
+        )
+        .bind(SEQUENCER_LOCK_CLASS)
+        .fetch_one(&mut conn)
+        .await?;
+        if !got {
+            return Err(StoreError::SequencerTaken(schema));
+        }
+        Ok(SequencerLease { _conn: Some(conn) })
     }
 
     /// Which database this is.
