@@ -17,6 +17,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 const NS: u64 = 1_000_000_000;
 const VICTIM: Mac = Mac([0x02, 0x1a, 0x00, 0x00, 0x00, 0x50]);
 const VICTIM_IP: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 50);
+/// The victim device as a frame endpoint.
+const VICTIM_HOST: Host = Host {
+    mac: VICTIM,
+    ip: VICTIM_IP,
+};
 const ATTACKER: Mac = Mac([0x02, 0x1a, 0x00, 0x00, 0x00, 0x66]);
 const ATTACKER_IP: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 66);
 const BCAST: Mac = Mac([0xff; 6]);
@@ -838,10 +843,7 @@ fn syn_scan_in_fragments_is_detected() {
     for i in 0..64u64 {
         let dst = public(i);
         let seg = segment(&tcp_frame(
-            Host {
-                mac: VICTIM,
-                ip: VICTIM_IP,
-            },
+            VICTIM_HOST,
             Host::internet(dst),
             Tcp::new(40_000, 23, 7 + i as u32, "S"),
             &[],
@@ -961,10 +963,7 @@ fn floods_in_fragments_are_detected() {
     for i in 0..1200u64 {
         let dport = 1024 + ((i * 7919) % 60_000) as u16;
         let seg = segment(&udp_frame(
-            Host {
-                mac: VICTIM,
-                ip: VICTIM_IP,
-            },
+            VICTIM_HOST,
             Host::internet(victim_site),
             5555,
             dport,
@@ -1017,49 +1016,19 @@ fn an_answered_stream_of_large_datagrams_is_not_a_flood() {
     // datagrams a second on the same flow, each in three fragments, for 2 s.
     frames.push((
         t,
-        udp_frame(
-            Host::internet(server),
-            Host {
-                mac: VICTIM,
-                ip: VICTIM_IP,
-            },
-            4000,
-            4001,
-            &[1; 40],
-        ),
+        udp_frame(Host::internet(server), VICTIM_HOST, 4000, 4001, &[1; 40]),
     ));
     frames.push((
         t + 1000,
-        udp_frame(
-            Host {
-                mac: VICTIM,
-                ip: VICTIM_IP,
-            },
-            Host::internet(server),
-            4001,
-            4000,
-            &[1; 40],
-        ),
+        udp_frame(VICTIM_HOST, Host::internet(server), 4001, 4000, &[1; 40]),
     ));
     frames.push((
         t + 2000,
-        udp_frame(
-            Host::internet(server),
-            Host {
-                mac: VICTIM,
-                ip: VICTIM_IP,
-            },
-            4000,
-            4001,
-            &[1; 40],
-        ),
+        udp_frame(Host::internet(server), VICTIM_HOST, 4000, 4001, &[1; 40]),
     ));
     for i in 0..2400u64 {
         let seg = segment(&udp_frame(
-            Host {
-                mac: VICTIM,
-                ip: VICTIM_IP,
-            },
+            VICTIM_HOST,
             Host::internet(server),
             4001,
             4000,

@@ -306,33 +306,19 @@ fn monitor_cli_on_scenarios_and_bad_files() {
 #[test]
 fn dns_answers_the_device_receives_open_its_declared_hosts() {
     let (gw, dev_a, _dev_b, inet) = topology();
-    let mac_a = dev_a.mac("eth0");
     let _https = listen(&inet, 443);
     assert!(reach(&dev_a, "203.0.113.2", 443, 3.0), "topology broken");
-    let url = CAM_URL;
     let (policies, ca, unsigned_url) = cloud_camera_policies();
     let _resolver = gateway_resolver(&gw);
 
     let state = tempfile::tempdir().unwrap();
-    let state_s = state.path().to_str().unwrap().to_string();
-    let (_gateway, _stdout) = start_gateway(
-        &gw,
-        &state_s,
-        &[
-            "--policies",
-            policies.path().to_str().unwrap(),
-            "--mud-ca",
-            ca.to_str().unwrap(),
-        ],
-    );
-    std::thread::sleep(Duration::from_millis(300));
-
-    announce_mud_url(&dev_a, &mac_a, url);
-    wait_for("device A at declared", Duration::from_secs(5), || {
-        journal(state.path())
-            .iter()
-            .any(|e| e["device"] == mac_a.as_str() && e["to"] == "declared")
-    });
+    let extra = [
+        "--policies",
+        policies.path().to_str().unwrap(),
+        "--mud-ca",
+        ca.to_str().unwrap(),
+    ];
+    let (_gateway, _stdout) = gateway_with_declared(&gw, &dev_a, state.path(), &extra);
     // Device B announces the unsigned file's URL: it stays at `default`.
     let mac_b = _dev_b.mac("eth0");
     announce_mud_url(&_dev_b, &mac_b, unsigned_url);
@@ -467,6 +453,26 @@ while True:
         .unwrap();
     assert_eq!(line.trim(), "ready");
     Guard(child)
+}
+
+/// Start the gateway (`extra` flags) and have `dev` announce [`CAM_URL`] by DHCP; returns once
+/// the journal has the device at `declared`.
+fn gateway_with_declared(
+    gw: &Netns,
+    dev: &Netns,
+    state: &std::path::Path,
+    extra: &[&str],
+) -> (Guard, std::process::ChildStdout) {
+    let started = start_gateway(gw, state.to_str().unwrap(), extra);
+    std::thread::sleep(Duration::from_millis(300));
+    let mac = dev.mac("eth0");
+    announce_mud_url(dev, &mac, CAM_URL);
+    wait_for("the device at declared", Duration::from_secs(5), || {
+        journal(state)
+            .iter()
+            .any(|e| e["device"] == mac.as_str() && e["to"] == "declared")
+    });
+    started
 }
 
 /// The device's DHCP DISCOVER with the MUD URL option (RFC 8520 §10, option 161).
@@ -1209,14 +1215,7 @@ print(resolved, first_syn)
         if hold {
             extra.push("--dns-hold");
         }
-        let (_gateway, _stdout) = start_gateway(&gw, state.path().to_str().unwrap(), &extra);
-        std::thread::sleep(Duration::from_millis(300));
-        announce_mud_url(&dev_a, &mac_a, CAM_URL);
-        wait_for("device A at declared", Duration::from_secs(5), || {
-            journal(state.path())
-                .iter()
-                .any(|e| e["device"] == mac_a.as_str() && e["to"] == "declared")
-        });
+        let (_gateway, _stdout) = gateway_with_declared(&gw, &dev_a, state.path(), &extra);
         let listing = String::from_utf8(gw.sh("nft list table inet trustgate").stdout).unwrap();
         assert_eq!(
             listing.contains("redirect to :10053"),
