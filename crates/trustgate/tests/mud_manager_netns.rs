@@ -16,6 +16,7 @@
 //! ```
 
 use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -268,6 +269,14 @@ struct Daemon {
     state: PathBuf,
 }
 
+impl Drop for Daemon {
+    /// The whole process group, `faketime`'s child included, even when the test failed.
+    fn drop(&mut self) {
+        let group = format!("-{}", self._guard.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+    }
+}
+
 impl Daemon {
     fn start(gw: &Netns, w: &World, faketime: Option<&str>) -> Daemon {
         let mut args: Vec<&str> = vec!["netns", "exec", &gw.name];
@@ -285,10 +294,13 @@ impl Daemon {
             "--duration",
             "120",
         ]);
+        // A process group of its own: `faketime` runs the gateway as its child, so killing the
+        // spawned process alone would leave the gateway running (see `Drop for Daemon`).
         let mut child = Command::new("ip")
             .args(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
+            .process_group(0)
             .spawn()
             .unwrap();
         let stderr = Arc::new(Mutex::new(String::new()));
