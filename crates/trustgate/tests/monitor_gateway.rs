@@ -486,9 +486,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1); s.bind(("0.0.0.0", 68))
 s.sendto(p, ("255.255.255.255", 67))
 "#;
-    cmd_ok(&[
-        "ip", "netns", "exec", &dev.name, "python3", "-c", dhcp, mac, url,
-    ]);
+    dev.python_ok(dhcp, &[mac, url]);
 }
 
 /// Puts an `nft` in `dir` that saves its input batch to `$b`, runs the shell line `before`
@@ -1231,19 +1229,10 @@ print(resolved, first_syn)
             !sets.is_empty(),
             "no dst-dnsname set for {mac_a}:\n{listing}"
         );
-        let out = cmd_ok(&[
-            "ip",
-            "netns",
-            "exec",
-            &dev_a.name,
-            "python3",
-            "-c",
+        let out = dev_a.python_ok(
             cycle,
-            &gw.name,
-            &sets.join(","),
-            &cycles.to_string(),
-            "0.5",
-        ]);
+            &[&gw.name, &sets.join(","), &cycles.to_string(), "0.5"],
+        );
         let counts: Vec<u32> = String::from_utf8_lossy(&out.stdout)
             .split_whitespace()
             .map(|n| n.parse().unwrap())

@@ -52,6 +52,17 @@ impl Netns {
             .args(args);
         c
     }
+    /// [`Netns::python`] run to the end; panics with its stderr unless it succeeded.
+    pub fn python_ok(&self, script: &str, args: &[&str]) -> Output {
+        let out = self.python(script, args).output().expect("python3");
+        assert!(
+            out.status.success(),
+            "python in {} failed: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
     pub fn mac(&self, ifname: &str) -> String {
         let out = self.sh(&format!("cat /sys/class/net/{ifname}/address"));
         String::from_utf8_lossy(&out.stdout).trim().to_string()
