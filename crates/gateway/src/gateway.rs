@@ -8,6 +8,8 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+mod owner;
+
 const NS: u64 = 1_000_000_000;
 
 /// Why the gateway could not start, record a change or go on running.
@@ -101,6 +103,9 @@ pub struct JournalEntry {
     pub reason: Option<EventKind>,
     /// The change in a sentence a household understands (for a quarantine, the event's).
     pub explanation: Option<String>,
+    /// The same sentence in French, where the gateway has it (a quarantine: the event's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation_fr: Option<String>,
     /// The packets behind a quarantine (the event's evidence).
     #[serde(default)]
     pub evidence: Vec<EvidencePacket>,
@@ -122,6 +127,13 @@ pub struct JournalEntry {
     /// `support-ended`, …; see [`Decision::cause`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
+    /// `rename`: the owner's name for the device (`None`: the name was taken away).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `release` for a time: the quarantine resumes at `until_ns` and then runs this many
+    /// seconds more (what was left of it when it was released).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumes_for_s: Option<u64>,
 }
 
 /// What a journal line records (`action` in the JSON, kebab-case).
@@ -152,6 +164,15 @@ pub enum Action {
     Mud,
     /// The device's label changed status (or its registry answer was refused).
     Label,
+    /// A quarantine the owner had released for a time starts again.
+    Resume,
+    /// The owner named the device.
+    Rename,
+    /// The owner acknowledged a new device as theirs.
+    Approve,
+    /// The owner removed the device: its containment is gone and, until it is seen again,
+    /// the catch-all holds it; when it comes back it is a new device.
+    Forget,
 }
 
 impl Action {
@@ -170,6 +191,10 @@ impl Action {
             Action::Untrust => "untrust",
             Action::Mud => "mud",
             Action::Label => "label",
+            Action::Resume => "resume",
+            Action::Rename => "rename",
+            Action::Approve => "approve",
+            Action::Forget => "forget",
         }
     }
 }
@@ -198,6 +223,44 @@ fn yes() -> bool {
 struct Quarantine {
     until_ns: u64,
     previous: Level,
+    /// When it began, why (the event's kind; `None`: the owner isolated the device), and the
+    /// sentence in English and French.
+    since_ns: u64,
+    reason: Option<EventKind>,
+    explanation: Option<String>,
+    explanation_fr: Option<String>,
+}
+
+impl Quarantine {
+    fn from_entry(e: &JournalEntry) -> Self {
+        Quarantine {
+            until_ns: e.until_ns.unwrap_or(u64::MAX),
+            previous: e.from.unwrap_or(Level::Default),
+            since_ns: e.time_ns,
+            reason: e.reason,
+            explanation: e.explanation.clone(),
+            explanation_fr: e.explanation_fr.clone(),
+        }
+    }
+}
+
+/// A quarantine the owner released for a time: it starts again at `resume_ns` for
+/// `remaining_ns` more.
+#[derive(Clone, Debug)]
+struct Paused {
+    resume_ns: u64,
+    remaining_ns: u64,
+    quarantine: Quarantine,
+}
+
+/// "1 hour", "90 minutes", "45 seconds": a duration in a journal sentence.
+fn duration_words(s: u64) -> String {
+    match s {
+        3600 => "1 hour".into(),
+        s if s % 3600 == 0 => format!("{} hours", s / 3600),
+        s if s % 60 == 0 => format!("{} minutes", s / 60),
+        s => format!("{s} seconds"),
+    }
 }
 
 /// The first 12 hex digits of a SHA-256, for sentences.
@@ -228,6 +291,14 @@ pub struct Gateway {
     enforcer: Option<Enforcer>,
     levels: BTreeMap<Mac, Level>,
     quarantined: BTreeMap<Mac, Quarantine>,
+    /// Quarantines the owner released for a time.
+    paused: BTreeMap<Mac, Paused>,
+    /// The owner's names for devices.
+    names: BTreeMap<Mac, String>,
+    /// Devices the owner acknowledged as theirs (the others are "new").
+    approved: BTreeSet<Mac>,
+    /// When each device was first contained (journal `contain`, kept across restarts).
+    first_seen: BTreeMap<Mac, u64>,
     facts: BTreeMap<Mac, DeviceFacts>,
     journal_path: PathBuf,
     /// Problems that did not stop the gateway (an nft batch refused, an address conflict).
@@ -320,6 +391,10 @@ impl Gateway {
         })?;
         let lock = lock_state(&cfg.state_dir)?;
         let mut quarantined = BTreeMap::new();
+        let mut paused = BTreeMap::new();
+        let mut names = BTreeMap::new();
+        let mut approved = BTreeSet::new();
+        let mut first_seen = BTreeMap::new();
         let mut trusted: BTreeSet<Mac> = cfg.trusted.iter().copied().collect();
         let mut warnings = vec![];
         if let Some(w) = recover_torn_tail(&journal_path)? {
@@ -328,16 +403,61 @@ impl Gateway {
         for (entry, _) in read_journal(&journal_path)? {
             match entry.action {
                 Action::Quarantine => {
+                    paused.remove(&entry.device);
+                    quarantined.insert(entry.device, Quarantine::from_entry(&entry));
+                }
+                Action::Resume => {
+                    let q = paused
+                        .remove(&entry.device)
+                        .map(|p: Paused| p.quarantine)
+                        .unwrap_or_else(|| Quarantine::from_entry(&entry));
                     quarantined.insert(
                         entry.device,
                         Quarantine {
                             until_ns: entry.until_ns.unwrap_or(u64::MAX),
-                            previous: entry.from.unwrap_or(Level::Default),
+                            ..q
                         },
                     );
                 }
                 Action::Release | Action::Expire => {
+                    if let (Some(q), Some(resume_ns), Some(s)) = (
+                        quarantined.remove(&entry.device),
+                        entry.until_ns,
+                        entry.resumes_for_s,
+                    ) {
+                        paused.insert(
+                            entry.device,
+                            Paused {
+                                resume_ns,
+                                remaining_ns: s.saturating_mul(NS),
+                                quarantine: q,
+                            },
+                        );
+                    } else {
+                        paused.remove(&entry.device);
+                    }
+                }
+                Action::Rename => match &entry.name {
+                    Some(n) => {
+                        names.insert(entry.device, n.clone());
+                    }
+                    None => {
+                        names.remove(&entry.device);
+                    }
+                },
+                Action::Approve => {
+                    approved.insert(entry.device);
+                }
+                Action::Contain => {
+                    first_seen.entry(entry.device).or_insert(entry.time_ns);
+                }
+                Action::Forget => {
                     quarantined.remove(&entry.device);
+                    paused.remove(&entry.device);
+                    names.remove(&entry.device);
+                    approved.remove(&entry.device);
+                    trusted.remove(&entry.device);
+                    first_seen.remove(&entry.device);
                 }
                 Action::Trust => {
                     trusted.insert(entry.device);
@@ -373,6 +493,10 @@ impl Gateway {
             enforcer,
             levels: BTreeMap::new(),
             quarantined,
+            paused,
+            names,
+            approved,
+            first_seen,
             facts: BTreeMap::new(),
             journal_path,
             warnings,
@@ -870,6 +994,9 @@ impl Gateway {
             applied,
             error,
             cause: None,
+            explanation_fr: None,
+            name: None,
+            resumes_for_s: None,
         })?;
         Ok(true)
     }
@@ -937,6 +1064,9 @@ impl Gateway {
             applied: matches!(outcome, Ok(true)),
             error: outcome.as_ref().err().cloned(),
             cause: None,
+            explanation_fr: None,
+            name: None,
+            resumes_for_s: None,
         }
     }
 
@@ -994,6 +1124,7 @@ impl Gateway {
         let dev = self.device(facts, level);
         let pending = Ok(false);
         let (entry, when) = if first {
+            self.first_seen.entry(facts.mac).or_insert(now_ns);
             let e = self.entry(
                 now_ns,
                 facts.mac,
@@ -1053,7 +1184,13 @@ impl Gateway {
     }
 
     fn event(&mut self, event: &Event, now_ns: u64) -> Result<(), GatewayError> {
-        if !self.cfg.apply || !event.quarantine || self.quarantined.contains_key(&event.device) {
+        // During a release for a time the owner's choice holds: the quarantine comes back
+        // when it ends, not at the next scan.
+        if !self.cfg.apply
+            || !event.quarantine
+            || self.quarantined.contains_key(&event.device)
+            || self.paused.contains_key(&event.device)
+        {
             return Ok(());
         }
         // The device's containment deferred in this batch goes in before its quarantine.
@@ -1067,29 +1204,49 @@ impl Gateway {
             .copied()
             .unwrap_or(Level::Default);
         let until = now_ns.saturating_add(self.cfg.quarantine_ttl_s.saturating_mul(NS));
-        self.quarantined.insert(
-            event.device,
-            Quarantine {
-                until_ns: until,
-                previous,
-            },
-        );
-        self.levels.insert(event.device, Level::Isolated);
-        let dev = self.device(&facts, Level::Isolated);
-        let outcome = self.enforce(dev, now_ns);
+        let q = Quarantine {
+            until_ns: until,
+            previous,
+            since_ns: now_ns,
+            reason: Some(event.kind),
+            explanation: Some(event.explanation.clone()),
+            explanation_fr: Some(event.explanation_fr.clone()),
+        };
+        self.start_quarantine(&facts, q, By::Monitor, event.evidence.clone(), now_ns)
+    }
+
+    /// Put a device in quarantine `q` (at `isolated`) and journal it.
+    fn start_quarantine(
+        &mut self,
+        facts: &DeviceFacts,
+        q: Quarantine,
+        by: By,
+        evidence: Vec<EvidencePacket>,
+        now_ns: u64,
+    ) -> Result<(), GatewayError> {
+        let mac = facts.mac;
+        self.paused.remove(&mac);
+        self.status_dirty = true;
         let mut e = self.entry(
             now_ns,
-            event.device,
+            mac,
             Action::Quarantine,
-            Some(previous),
+            Some(q.previous),
             Level::Isolated,
-            event.explanation.clone(),
-            By::Monitor,
-            &outcome,
+            q.explanation.clone().unwrap_or_default(),
+            by,
+            &Ok(false),
         );
-        e.reason = Some(event.kind);
-        e.evidence = event.evidence.clone();
-        e.until_ns = Some(until);
+        e.explanation_fr = q.explanation_fr.clone();
+        e.reason = q.reason;
+        e.evidence = evidence;
+        e.until_ns = (q.until_ns != u64::MAX).then_some(q.until_ns);
+        self.quarantined.insert(mac, q);
+        self.levels.insert(mac, Level::Isolated);
+        let dev = self.device(facts, Level::Isolated);
+        let outcome = self.enforce(dev, now_ns);
+        e.applied = matches!(outcome, Ok(true));
+        e.error = outcome.err();
         self.record(&e)
     }
 
@@ -1100,9 +1257,22 @@ impl Gateway {
         by_owner: bool,
         now_ns: u64,
     ) -> Result<bool, GatewayError> {
+        self.end_quarantine(mac, by_owner, None, now_ns)
+    }
+
+    /// End a quarantine; with `pause_s`, the owner's release for that many seconds, after
+    /// which the quarantine starts again for what was left of it.
+    fn end_quarantine(
+        &mut self,
+        mac: &Mac,
+        by_owner: bool,
+        pause_s: Option<u64>,
+        now_ns: u64,
+    ) -> Result<bool, GatewayError> {
         let Some(q) = self.quarantined.remove(mac) else {
             return Ok(false);
         };
+        self.status_dirty = true;
         let level = match self.facts.get(mac) {
             Some(f) => self.base_level(f).0,
             None => q.previous,
@@ -1115,7 +1285,7 @@ impl Gateway {
             }
             None => Ok(false),
         };
-        let e = self.entry(
+        let mut e = self.entry(
             now_ns,
             *mac,
             if by_owner {
@@ -1125,14 +1295,28 @@ impl Gateway {
             },
             Some(Level::Isolated),
             level,
-            if by_owner {
-                "released by the owner".into()
-            } else {
-                "quarantine time ran out".into()
+            match (by_owner, pause_s) {
+                (true, Some(s)) => format!("released by the owner for {}", duration_words(s)),
+                (true, None) => "released by the owner".into(),
+                (false, _) => "quarantine time ran out".into(),
             },
             if by_owner { By::Owner } else { By::Ttl },
             &outcome,
         );
+        if let Some(s) = pause_s {
+            let resume_ns = now_ns.saturating_add(s.saturating_mul(NS));
+            let remaining_ns = q.until_ns.saturating_sub(now_ns);
+            e.until_ns = Some(resume_ns);
+            e.resumes_for_s = Some(remaining_ns / NS);
+            self.paused.insert(
+                *mac,
+                Paused {
+                    resume_ns,
+                    remaining_ns,
+                    quarantine: q,
+                },
+            );
+        }
         self.record(&e)?;
         Ok(true)
     }
@@ -1188,41 +1372,8 @@ impl Gateway {
         for m in expired {
             self.release(&m, false, now_ns)?;
         }
-        for kind in [
-            OwnerRequest::Release,
-            OwnerRequest::Trust,
-            OwnerRequest::Untrust,
-        ] {
-            let dir = self.cfg.state_dir.join(kind.dir());
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().to_string();
-                let mac = match name.replace('-', ":").parse::<Mac>() {
-                    Ok(mac) => mac,
-                    Err(e) => {
-                        let _ = std::fs::remove_file(entry.path());
-                        self.warnings
-                            .push(format!("{} request {name:?}: {e}", kind.dir()));
-                        continue;
-                    }
-                };
-                // The request file goes only once its answer is in the journal: whoever asked
-                // waits for the file to go and then reads the answer.
-                let _remove = RemoveOnDrop(entry.path());
-                match kind {
-                    OwnerRequest::Release => {
-                        if !self.release(&mac, true, now_ns)? {
-                            self.warnings
-                                .push(format!("release {mac}: the device is not quarantined"));
-                        }
-                    }
-                    OwnerRequest::Trust => self.set_trusted(&mac, true, now_ns)?,
-                    OwnerRequest::Untrust => self.set_trusted(&mac, false, now_ns)?,
-                }
-            }
-        }
+        self.resume_paused(now_ns)?;
+        self.owner_requests(now_ns)?;
         Ok(())
     }
 
@@ -1481,7 +1632,23 @@ impl Gateway {
                     mud,
                     label,
                     level,
-                    quarantined_until_ns: self.quarantined.get(&f.mac).map(|q| q.until_ns),
+                    quarantined_until_ns: self
+                        .quarantined
+                        .get(&f.mac)
+                        .map(|q| q.until_ns)
+                        .filter(|u| *u != u64::MAX),
+                    quarantine: self.quarantined.get(&f.mac).map(|q| QuarantineStatus {
+                        since_ns: q.since_ns,
+                        until_ns: (q.until_ns != u64::MAX).then_some(q.until_ns),
+                        reason: q.reason,
+                        explanation: q.explanation.clone(),
+                        explanation_fr: q.explanation_fr.clone(),
+                    }),
+                    released_until_ns: self.paused.get(&f.mac).map(|p| p.resume_ns),
+                    owner_name: self.names.get(&f.mac).cloned(),
+                    approved: self.approved.contains(&f.mac),
+                    trusted: self.trusted.contains(&f.mac),
+                    first_seen_ns: self.first_seen.get(&f.mac).copied(),
                     cause: if self.quarantined.contains_key(&f.mac) {
                         "quarantine".into()
                     } else {
@@ -1607,12 +1774,46 @@ pub struct DeviceStatus {
     pub label: Option<LabelStatus>,
     /// Its level.
     pub level: Level,
-    /// When its quarantine ends, if quarantined.
+    /// When its quarantine ends, if quarantined (`None` also when it has no end: isolated
+    /// by the owner).
     pub quarantined_until_ns: Option<u64>,
+    /// Its running quarantine.
+    #[serde(default)]
+    pub quarantine: Option<QuarantineStatus>,
+    /// The owner released its quarantine until then; it starts again at that time.
+    #[serde(default)]
+    pub released_until_ns: Option<u64>,
+    /// The owner's name for it.
+    #[serde(default)]
+    pub owner_name: Option<String>,
+    /// The owner acknowledged it as theirs (otherwise it is new).
+    #[serde(default)]
+    pub approved: bool,
+    /// The owner trusts it.
+    #[serde(default)]
+    pub trusted: bool,
+    /// When the gateway first contained it (ns since the epoch).
+    #[serde(default)]
+    pub first_seen_ns: Option<u64>,
     /// A code for the reason ([`Decision::cause`], or `quarantine`).
     pub cause: String,
     /// The reason in words.
     pub reason: String,
+}
+
+/// A running quarantine in [`DeviceStatus`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QuarantineStatus {
+    /// When it began (ns since the epoch).
+    pub since_ns: u64,
+    /// When it ends by itself (`None`: when the owner releases it).
+    pub until_ns: Option<u64>,
+    /// The behaviour behind it (`None`: the owner isolated the device).
+    pub reason: Option<EventKind>,
+    /// Why, in English.
+    pub explanation: Option<String>,
+    /// Why, in French.
+    pub explanation_fr: Option<String>,
 }
 
 /// A device's MUD file in [`DeviceStatus`].
@@ -1724,37 +1925,7 @@ impl Drop for RemoveOnDrop {
     }
 }
 
-/// What a device's owner can ask the running gateway for (a file named after the MAC in the
-/// state directory's folder of that name).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OwnerRequest {
-    /// End the device's quarantine now.
-    Release,
-    /// Hold the device at `trusted`.
-    Trust,
-    /// Back to `default` / `declared`.
-    Untrust,
-}
-
-impl OwnerRequest {
-    /// The journal action that answers the request.
-    pub fn answer(self) -> Action {
-        match self {
-            OwnerRequest::Release => Action::Release,
-            OwnerRequest::Trust => Action::Trust,
-            OwnerRequest::Untrust => Action::Untrust,
-        }
-    }
-
-    /// The folder under the state directory, and the journal action that answers it.
-    pub fn dir(self) -> &'static str {
-        match self {
-            OwnerRequest::Release => "release",
-            OwnerRequest::Trust => "trust",
-            OwnerRequest::Untrust => "untrust",
-        }
-    }
-}
+pub use owner::{OwnerRequest, MAX_NAME_CHARS, MAX_RELEASE_S};
 
 /// A power loss can leave the journal's last line half written (each entry is one `write`,
 /// but the kernel may have persisted only part of it). Such a tail — bytes after the last

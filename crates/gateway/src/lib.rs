@@ -21,7 +21,7 @@ mod live;
 pub use dns_hold::{DnsHoldConfig, DEFAULT_HOLD_PORT, MAX_PENDING, PENDING_TIMEOUT};
 pub use gateway::{
     read_journal, recover_torn_tail, Action, By, Decision, DeviceStatus, Gateway, GatewayConfig,
-    GatewayError, JournalEntry, LabelStatus, MudStatus, OwnerRequest, StatusFile,
-    DEFAULT_MAX_DEVICES, IDLE_EVICT_S, LOCK_FILE, STATUS_FILE,
+    GatewayError, JournalEntry, LabelStatus, MudStatus, OwnerRequest, QuarantineStatus, StatusFile,
+    DEFAULT_MAX_DEVICES, IDLE_EVICT_S, LOCK_FILE, MAX_NAME_CHARS, MAX_RELEASE_S, STATUS_FILE,
 };
 pub use live::{is_running, owner_request, run_live, RequestError};

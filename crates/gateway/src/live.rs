@@ -226,6 +226,9 @@ pub enum RequestError {
     /// The journal could not be read.
     #[error(transparent)]
     Journal(#[from] GatewayError),
+    /// The request's argument is out of bounds (a name too long, a release of 0 s).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Whether a gateway holds the lock of `state_dir` (is running with it).
@@ -259,18 +262,19 @@ pub fn owner_request(
         return Err(RequestError::NotRunning(state_dir.to_path_buf()));
     }
     let entries = read_journal(&journal)?;
-    if request == OwnerRequest::Release {
+    request.check().map_err(RequestError::Invalid)?;
+    if matches!(request, OwnerRequest::Release { .. }) {
         // Whether a running quarantine has run out is the gateway's call (its clock); it then
         // records the expiry and answers this request as "not quarantined".
         let last = entries.iter().rev().map(|(e, _)| e).find(|e| {
             e.device == mac
                 && matches!(
                     e.action,
-                    Action::Quarantine | Action::Release | Action::Expire
+                    Action::Quarantine | Action::Resume | Action::Release | Action::Expire
                 )
         });
         match last {
-            Some(e) if e.action == Action::Quarantine => {}
+            Some(e) if matches!(e.action, Action::Quarantine | Action::Resume) => {}
             Some(e) => {
                 return Err(RequestError::NotQuarantined(
                     mac,
@@ -293,7 +297,10 @@ pub fn owner_request(
     };
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let file = dir.join(mac.to_string().replace(':', "-"));
-    std::fs::write(&file, b"").map_err(io(&file))?;
+    // Written aside and renamed, so the gateway never reads half a request.
+    let tmp = dir.join(format!("{}.tmp", mac.to_string().replace(':', "-")));
+    std::fs::write(&tmp, request.payload()).map_err(io(&tmp))?;
+    std::fs::rename(&tmp, &file).map_err(io(&file))?;
     let start = Instant::now();
     loop {
         let done = !file.exists();
@@ -309,7 +316,9 @@ pub fn owner_request(
             // Taken without a change: for a release the gateway warned (not quarantined after
             // all); for trust/untrust the device already was so.
             return match request {
-                OwnerRequest::Release => Err(RequestError::NotQuarantined(mac, String::new())),
+                OwnerRequest::Release { .. } => {
+                    Err(RequestError::NotQuarantined(mac, String::new()))
+                }
                 _ => Ok(None),
             };
         }

@@ -128,7 +128,7 @@ fn owner_release_and_restart_restore() {
         // The owner releases one through the CLI's request, which waits for the gateway.
         let (d, m) = (dir.path().to_path_buf(), infected[1]);
         let asked = std::thread::spawn(move || {
-            gateway::owner_request(&d, OwnerRequest::Release, m, Duration::from_secs(10))
+            gateway::owner_request(&d, OwnerRequest::Release { for_s: None }, m, Duration::from_secs(10))
         });
         while !asked.is_finished() {
             gw.tick(end).unwrap();
@@ -143,7 +143,7 @@ fn owner_release_and_restart_restore() {
         // A device that is not quarantined is refused before anything is written.
         let err = gateway::owner_request(
             dir.path(),
-            OwnerRequest::Release,
+            OwnerRequest::Release { for_s: None },
             Mac([2, 0, 0, 0, 0, 0x99]),
             Duration::from_secs(1),
         )
@@ -157,7 +157,7 @@ fn owner_release_and_restart_restore() {
     // gateway's.
     let err = gateway::owner_request(
         dir.path(),
-        OwnerRequest::Release,
+        OwnerRequest::Release { for_s: None },
         infected[0],
         Duration::from_secs(1),
     )
@@ -166,7 +166,7 @@ fn owner_release_and_restart_restore() {
     let elsewhere = tempfile::tempdir().unwrap();
     let err = gateway::owner_request(
         elsewhere.path(),
-        OwnerRequest::Release,
+        OwnerRequest::Release { for_s: None },
         infected[0],
         Duration::from_secs(1),
     )
