@@ -32,8 +32,32 @@ pub enum GatewayCommand {
     /// a gateway's, the device is not quarantined, or the gateway does not answer in 10 s. The
     /// device goes back to its level before the quarantine, with the DNS answers it had.
     ///
+    /// With --for the release lasts that long (for instance 1h, 30m, 90s; at most a week) and
+    /// then the quarantine starts again for what was left of it.
+    ///
     /// Example: trustgate gateway release --state /var/lib/trustgate/gateway 02:ca:3e:00:00:01
-    Release(OwnerArgs),
+    /// Example: trustgate gateway release --for 1h 02:ca:3e:00:00:01
+    Release(ReleaseArgs),
+    /// Isolate a device now (block it): it keeps only DHCP and DNS to the gateway until you
+    /// release it. Undo with `trustgate gateway release MAC`.
+    ///
+    /// Example: trustgate gateway isolate 02:ca:3e:00:00:01
+    Isolate(OwnerArgs),
+    /// Give a device a name of your own (shown instead of its DHCP host name and vendor), or
+    /// take it away with --clear.
+    ///
+    /// Example: trustgate gateway rename 02:ca:3e:00:00:01 "Kitchen camera"
+    Rename(RenameArgs),
+    /// Acknowledge a new device as yours: it no longer shows as new. Its level does not change.
+    ///
+    /// Example: trustgate gateway approve 02:ca:3e:00:00:01
+    Approve(OwnerArgs),
+    /// Remove a device from the gateway: its containment, name, approval and trust go. Until
+    /// it is seen again it reaches nothing but DHCP, DNS and neighbour discovery; then it is
+    /// a new device.
+    ///
+    /// Example: trustgate gateway forget 02:ca:3e:00:00:01
+    Forget(OwnerArgs),
     /// Trust a general-purpose device (a laptop, a phone, a printer): it keeps the internet and
     /// the LAN instead of being held at `default`. Recorded in the journal, kept across restarts.
     /// Bot behaviour still quarantines it.
@@ -59,6 +83,19 @@ pub enum GatewayCommand {
     ///
     /// Example: trustgate gateway status --state /var/lib/trustgate/gateway
     Status(StatusArgs),
+    /// Set the owner's password for the household dashboard (read from standard input, one
+    /// line; at least 10 characters). Stored as an argon2id hash in the state directory; a
+    /// running dashboard uses it at the next sign-in.
+    ///
+    /// Example: trustgate gateway passwd --state /var/lib/trustgate/gateway < password.txt
+    Passwd(PasswdArgs),
+}
+
+#[derive(Args)]
+pub struct PasswdArgs {
+    /// The gateway's state directory.
+    #[arg(long, default_value = DEFAULT_STATE_DIR)]
+    pub state: PathBuf,
 }
 
 #[derive(Args)]
@@ -94,6 +131,37 @@ pub struct OwnerArgs {
 }
 
 const DEFAULT_STATE_DIR: &str = "/var/lib/trustgate/gateway";
+
+#[derive(Args)]
+pub struct ReleaseArgs {
+    #[command(flatten)]
+    pub owner: OwnerArgs,
+    /// Release only for this long (1h, 30m, 90s …; at most a week), then quarantine again.
+    #[arg(long = "for", value_parser = parse_duration_s)]
+    pub for_s: Option<u64>,
+}
+
+#[derive(Args)]
+pub struct RenameArgs {
+    #[command(flatten)]
+    pub owner: OwnerArgs,
+    /// The name (at most 64 characters).
+    #[arg(required_unless_present = "clear")]
+    pub name: Option<String>,
+    /// Take the device's name away instead.
+    #[arg(long, conflicts_with = "name")]
+    pub clear: bool,
+}
+
+/// "1h", "30m", "90s", "3600": seconds.
+fn parse_duration_s(s: &str) -> Result<u64, String> {
+    if let Ok(n) = s.parse::<u64>() {
+        return Ok(n);
+    }
+    humantime::parse_duration(s)
+        .map(|d| d.as_secs())
+        .map_err(|e| format!("{s:?} is not a duration such as 1h, 30m or 90s: {e}"))
+}
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -237,17 +305,44 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
             .with_context(|| format!("gateway on {iface}"))?;
             Ok((events > 0).then_some(Finding))
         }
-        GatewayCommand::Release(a) => owner(a, gateway::OwnerRequest::Release),
+        GatewayCommand::Release(a) => owner(a.owner, gateway::OwnerRequest::Release { for_s: a.for_s }),
         GatewayCommand::Trust(a) => owner(a, gateway::OwnerRequest::Trust),
         GatewayCommand::Untrust(a) => owner(a, gateway::OwnerRequest::Untrust),
+        GatewayCommand::Isolate(a) => owner(a, gateway::OwnerRequest::Isolate),
+        GatewayCommand::Rename(a) => owner(a.owner, gateway::OwnerRequest::Rename { name: a.name }),
+        GatewayCommand::Approve(a) => owner(a, gateway::OwnerRequest::Approve),
+        GatewayCommand::Forget(a) => owner(a, gateway::OwnerRequest::Forget),
+        GatewayCommand::Passwd(a) => passwd(a),
     }
+}
+
+/// `gateway passwd`: the owner's dashboard password from standard input.
+fn passwd(a: PasswdArgs) -> Result<Option<Finding>> {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    dashboard::auth::set_password(&a.state, password)
+        .with_context(|| format!("setting the owner password in {}", a.state.display()))?;
+    eprintln!(
+        "owner password set ({})",
+        dashboard::auth::password_path(&a.state).display()
+    );
+    Ok(None)
 }
 
 /// Hand an owner's request to the running gateway and report what it did.
 fn owner(a: OwnerArgs, request: gateway::OwnerRequest) -> Result<Option<Finding>> {
-    let entry =
-        gateway::owner_request(&a.state, request, a.mac, std::time::Duration::from_secs(10))
-            .with_context(|| format!("{} of {}", request.dir(), a.mac))?;
+    let entry = gateway::owner_request(
+        &a.state,
+        request.clone(),
+        a.mac,
+        std::time::Duration::from_secs(10),
+    )
+    .with_context(|| format!("{} of {}", request.dir(), a.mac))?;
     let mut w = std::io::stdout().lock();
     match (&entry, a.json) {
         (Some(e), true) => writeln!(w, "{}", serde_json::to_string(e)?)?,
@@ -396,6 +491,26 @@ fn run_configured(args: RunArgs) -> Result<Option<Finding>> {
             None => "no label registry configured".into(),
         }
     );
+    if let Some(dcfg) = file.dashboard() {
+        let started = dashboard::start(dcfg).context("the dashboard")?;
+        for a in &started.addrs {
+            eprintln!("dashboard: {}://{a}/", started.scheme);
+        }
+        if let Some(fp) = &started.fingerprint {
+            eprintln!("dashboard certificate SHA-256 fingerprint: {fp}");
+        }
+        if let Some(code) = &started.setup_code {
+            eprintln!(
+                "dashboard: no owner password yet; open the dashboard and enter this one-time code to choose it: {code} (or run `trustgate gateway passwd`)"
+            );
+        }
+    }
+    if let Some(acfg) = file
+        .alerts()
+        .with_context(|| format!("configuration {}", path.display()))?
+    {
+        dashboard::start_alerts(acfg).context("the alerts")?;
+    }
     let deadline = args
         .duration
         .map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));

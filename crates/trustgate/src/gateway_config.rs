@@ -44,6 +44,35 @@ hold-port = 10053
 # The resolver that answers (default: the first gateway address, port 53).
 # resolver = "192.168.1.1:53"
 
+[dashboard]
+# The household's dashboard (devices, events, release / isolate / approve), in English and
+# French. It listens only on the addresses given here: the gateway's LAN addresses (the
+# default: each gateway address, port 8443), never on every interface.
+enabled = true
+# listen = ["192.168.1.1:8443"]
+# HTTPS with a certificate the gateway makes on first start (its fingerprint is printed);
+# false serves plain HTTP.
+tls = true
+# Names the certificate holds besides the listen addresses (e.g. "gateway.home.arpa").
+names = []
+# The owner's password: set it with `trustgate gateway passwd`, or on first visit with the
+# one-time code the gateway prints when it starts.
+
+# Alerts (a new device, a quarantine, a label withdrawn, support ended), with the dashboard's
+# sentence; one per device and kind per hour, at most 5 every 10 minutes.
+# [alerts]
+# language = "fr"                            # en or fr
+# webhook = "https://ntfy.sh/my-home-topic"  # an ntfy topic, or any URL taking a JSON POST
+# webhook-format = "ntfy"                    # ntfy (text + Title header) or json
+# [alerts.smtp]
+# host = "smtp.example.net"
+# port = 587
+# starttls = true
+# user = "me@example.net"
+# password-file = "/etc/trustgate/smtp-password"   # read at start, never logged
+# from = "gateway@example.net"
+# to = ["me@example.net"]
+
 [mud]
 # Manufacturer trust anchors (PEM files): a MUD file counts only when its signature chains to
 # one of them and its signer names the MUD URL's host. Without anchors no MUD file is used.
@@ -106,7 +135,72 @@ pub struct FileConfig {
     #[serde(default)]
     pub mud: MudSection,
     pub registry: Option<RegistrySection>,
+    #[serde(default)]
+    pub dashboard: DashboardSection,
+    pub alerts: Option<AlertsSection>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct AlertsSection {
+    #[serde(default = "english")]
+    pub language: String,
+    pub webhook: Option<String>,
+    #[serde(default = "json_format")]
+    pub webhook_format: String,
+    pub smtp: Option<SmtpSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SmtpSection {
+    pub host: String,
+    #[serde(default = "submission_port")]
+    pub port: u16,
+    #[serde(default = "yes")]
+    pub starttls: bool,
+    pub user: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub from: String,
+    pub to: Vec<String>,
+}
+
+fn english() -> String {
+    "en".into()
+}
+fn json_format() -> String {
+    "json".into()
+}
+fn submission_port() -> u16 {
+    587
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DashboardSection {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub listen: Vec<std::net::SocketAddr>,
+    #[serde(default = "yes")]
+    pub tls: bool,
+    #[serde(default)]
+    pub names: Vec<String>,
+}
+
+impl Default for DashboardSection {
+    fn default() -> Self {
+        DashboardSection {
+            enabled: true,
+            listen: vec![],
+            tls: true,
+            names: vec![],
+        }
+    }
+}
+
+/// The dashboard's default port on each gateway address.
+pub const DASHBOARD_PORT: u16 = 8443;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -133,6 +227,79 @@ fn hold_port() -> u16 {
 }
 
 impl FileConfig {
+    /// The alerts as configured (`None`: no `[alerts]`), their SMTP password read from its file.
+    pub fn alerts(&self) -> Result<Option<dashboard::alerts::AlertConfig>> {
+        use dashboard::alerts::{AlertConfig, Smtp, WebhookFormat};
+        let Some(a) = &self.alerts else {
+            return Ok(None);
+        };
+        let lang = dashboard::i18n::Lang::from_code(&a.language)
+            .with_context(|| format!("alerts.language {:?}: en or fr", a.language))?;
+        let format = match a.webhook_format.as_str() {
+            "json" => WebhookFormat::Json,
+            "ntfy" => WebhookFormat::Ntfy,
+            other => bail!("alerts.webhook-format {other:?}: json or ntfy"),
+        };
+        if let Some(w) = &a.webhook {
+            if !(w.starts_with("https://") || w.starts_with("http://")) {
+                bail!("alerts.webhook {w:?}: an http:// or https:// URL");
+            }
+        }
+        let smtp = match &a.smtp {
+            None => None,
+            Some(s) => {
+                let credentials = match (&s.user, &s.password_file) {
+                    (Some(u), Some(p)) => {
+                        let pass = std::fs::read_to_string(p).with_context(|| {
+                            format!("alerts.smtp.password-file {}", p.display())
+                        })?;
+                        Some((u.clone(), pass.trim_end_matches(['\n', '\r']).to_string()))
+                    }
+                    (None, None) => None,
+                    _ => bail!("alerts.smtp: user and password-file go together"),
+                };
+                Some(Smtp {
+                    host: s.host.clone(),
+                    port: s.port,
+                    starttls: s.starttls,
+                    credentials,
+                    from: s.from.clone(),
+                    to: s.to.clone(),
+                })
+            }
+        };
+        if a.webhook.is_none() && smtp.is_none() {
+            bail!("[alerts] needs a webhook or [alerts.smtp]");
+        }
+        Ok(Some(AlertConfig {
+            state_dir: self.state_dir.clone(),
+            lang,
+            webhook: a.webhook.clone().map(|w| (w, format)),
+            smtp,
+            poll: std::time::Duration::from_secs(1),
+        }))
+    }
+
+    /// The dashboard as configured (`None` when disabled): listen addresses default to each
+    /// gateway address on port 8443.
+    pub fn dashboard(&self) -> Option<dashboard::Config> {
+        if !self.dashboard.enabled {
+            return None;
+        }
+        let listen = if self.dashboard.listen.is_empty() {
+            self.gateway_addresses
+                .iter()
+                .map(|ip| std::net::SocketAddr::new(*ip, DASHBOARD_PORT))
+                .collect()
+        } else {
+            self.dashboard.listen.clone()
+        };
+        let mut cfg = dashboard::Config::new(self.state_dir.clone(), listen);
+        cfg.tls = self.dashboard.tls;
+        cfg.tls_names = self.dashboard.names.clone();
+        Some(cfg)
+    }
+
     /// The DNS hold as configured: `None` when off, or when no resolver is configured and
     /// there is no gateway address to default to.
     pub fn dns_hold(&self) -> Option<gateway::DnsHoldConfig> {
