@@ -293,9 +293,9 @@ pub(super) fn unread_format(data: &[u8]) -> Option<Known> {
 pub fn detect(data: &[u8]) -> Option<Format> {
     let starts = |m: &[u8]| data.starts_with(m);
     let squashfs_major = || squashfs::endian(data).u16(data, squashfs::field::MAJOR);
-    if starts(b"hsqs") && data.len() >= 96 && matches!(squashfs_major(), 3 | 4) {
+    if starts(b"hsqs") && data.len() >= 96 && matches!(squashfs_major(), 2..=4) {
         Some(Format::SquashfsLe)
-    } else if starts(b"sqsh") && data.len() >= 96 && matches!(squashfs_major(), 3 | 4) {
+    } else if starts(b"sqsh") && data.len() >= 96 && matches!(squashfs_major(), 2..=4) {
         Some(Format::SquashfsBe)
     } else if starts(&[0x1f, 0x8b, 0x08]) {
         Some(Format::Gzip)

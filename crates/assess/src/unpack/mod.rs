@@ -1,13 +1,13 @@
 //! Bounded, traversal-safe unpacking of a firmware image into the in-memory [`Tree`].
 //!
 //! One process, no external tools, nothing written to disk. Formats: squashfs 4 (little and
-//! big endian, every compressor `backhand` reads, LZMA, AVM's variant) and 3 (gzip, vendor
-//! LZMA), ext2/3/4, cramfs (little and big endian), JFFS2, UBI and
+//! big endian, every compressor `backhand` reads, LZMA, AVM's variant), 3 (gzip, vendor
+//! LZMA) and 2 (zlib, vendor LZMA), ext2/3/4, cramfs (little and big endian), JFFS2, UBI and
 //! UBIFS, YAFFS2, romfs, FAT, tar (ustar/GNU/pax), cpio (newc, `070701` and `070702`), zip,
 //! 7z (an encrypted one reported as not opened), gzip, xz, lzma-alone,
 //! zstd, bzip2, U-Boot legacy uImage (single and multi), Broadcom TRX, bzImage LZMA
 //! payloads, and raw flash dumps (padding and unknown bytes around known formats, found
-//! with an `aho-corasick` signature scan). Formats recognised and not read (squashfs 1/2,
+//! with an `aho-corasick` signature scan). Formats recognised and not read (squashfs 1,
 //! ISO 9660, RAR, …) are recorded as [`Unopened`], with their offset and size.
 //!
 //! Limits ([`Limits`]) on total extracted bytes, file count, nesting depth and compression
@@ -22,7 +22,7 @@
 //! (`mod field { pub const MAGIC: Field = 0..4; … }`, as smoltcp's `src/wire` does), with
 //! the specification or header file the layout comes from named beside them:
 //! [`detect`] (signatures, and formats recognised but not read), `squashfs` (v3, v4),
-//! `cramfs`, `ext`, `jffs2`, `ubi` (UBI and UBIFS), `yaffs2`, `romfs`, `fat`,
+//! `squashfs2`, `cramfs`, `ext`, `jffs2`, `ubi` (UBI and UBIFS), `yaffs2`, `romfs`, `fat`,
 //! `archive` (tar, cpio, zip), `sevenz` (7z), `compress` (single streams), `wrapper` (uImage,
 //! TRX).
 
@@ -37,6 +37,7 @@ mod jffs2;
 mod romfs;
 mod sevenz;
 mod squashfs;
+mod squashfs2;
 mod ubi;
 mod wrapper;
 mod yaffs2;
@@ -213,9 +214,9 @@ impl UnpackError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
-    /// Squashfs v4, little endian (`hsqs`).
+    /// Squashfs v2 to v4, little endian (`hsqs`).
     SquashfsLe,
-    /// Squashfs v4, big endian (`sqsh`).
+    /// Squashfs v2 to v4, big endian (`sqsh`).
     SquashfsBe,
     /// POSIX/GNU tar.
     Tar,
