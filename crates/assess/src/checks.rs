@@ -798,6 +798,10 @@ struct CredentialRules {
     web_pair: Regex,
     /// One string in a binary that is a whole `user:password` pair.
     binary_pair: Regex,
+    /// An account name alone (a literal a compiled program compares the login against).
+    account: Regex,
+    /// The name of a password form field or variable (`password`, `login_pass`, `pwd`).
+    password_field: Regex,
 }
 
 fn credential_rules() -> &'static CredentialRules {
@@ -814,7 +818,34 @@ fn credential_rules() -> &'static CredentialRules {
             r#"(?i)\b\$?\{?(user(name)?|login|uname|usr)\}?["']?\s*(==|!=|=|\beq\b|\bne\b)\s*["']([^"'\s$%{}]{1,32})["'].{0,160}?\b\$?\{?(pass(word|wd)?|pwd)\}?["']?\s*(==|!=|=|\beq\b|\bne\b)\s*["']([^"'\s$%{}]{3,64})["']"#,
         ),
         binary_pair: re(r"^(root|admin|administrator|user|support|guest|super|telecomadmin):([!-~]{3,32})$"),
+        account: re(r"^(root|admin|administrator|user|support|guest|super|telecomadmin)$"),
+        password_field: re(r"(?i)^[a-z_.-]{0,16}(pass(word|wd)?|pwd)[a-z_.-]{0,16}$"),
     })
+}
+
+/// A string literal that could be a password a compiled program compares against: 4 to 32
+/// printable characters without spaces, quotes or the punctuation of formats, paths and
+/// queries, and not a plain lower-case word (a message such as `welcome`): it has a digit,
+/// a capital or a symbol.
+fn password_literal(s: &str) -> bool {
+    (4..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && !br#"%/=&<>"'`:;,\"#.contains(&b))
+        && s.bytes().any(|b| !b.is_ascii_lowercase())
+        && !placeholder(s)
+}
+
+/// The NUL-terminated string literals of a binary (as a compiler lays them out in
+/// `.rodata`), with their offsets: (offset, text, offset just past its NUL padding).
+fn literals(data: &[u8]) -> Vec<(usize, &str, usize)> {
+    strings(data, 3)
+        .filter(|&(at, s)| data.get(at + s.len()) == Some(&0))
+        .map(|(at, s)| {
+            let end = at + s.len();
+            let pad = data[end..].iter().take_while(|&&b| b == 0).count();
+            (at, s, end + pad)
+        })
+        .collect()
 }
 
 /// Where a web server finds programs and pages: CGI directories and the usual web roots.
@@ -932,6 +963,30 @@ pub fn hardcoded_credentials(ctx: &Ctx, out: &mut Outcome) {
                     severity,
                     provisions: vec!["5.1-1", "5.1-2"],
                     evidence: vec![ctx.ev(e, off, format!("{user}:<password, {} characters>", pass.len()))],
+                    remediation: "Remove the built-in login; authenticate against the per-device credentials the user set.",
+                });
+            }
+            // A compiled `strcmp(user, "admin") == 0 && strcmp(pass, "…") == 0`: the two
+            // literals are laid out one after the other, in a program that reads a password
+            // field.
+            let lits = literals(data);
+            if !lits.iter().any(|(_, s, _)| r.password_field.is_match(s)) {
+                continue;
+            }
+            for pair in lits.windows(2) {
+                let ((off, user, end), (next, pass, _)) = (pair[0], pair[1]);
+                if next != end || !r.account.is_match(user) || !password_literal(pass) {
+                    continue;
+                }
+                out.findings.push(Finding {
+                    rule: "hardcoded-credential",
+                    message: format!(
+                        "the web program {} compares the login against a fixed account {user:?} and password, string literals at byte {off} ({how})",
+                        e.display_path()
+                    ),
+                    severity,
+                    provisions: vec!["5.1-1", "5.1-2"],
+                    evidence: vec![ctx.ev(e, off, format!("user {user:?}, password <{} characters>", pass.len()))],
                     remediation: "Remove the built-in login; authenticate against the per-device credentials the user set.",
                 });
             }

@@ -223,3 +223,116 @@ fn cramfs_big_endian_from_mkfs_cramfs() {
         check(&std::fs::read(&img).unwrap(), &files, "cramfs", true);
     }
 }
+
+/// The erase block of `image` (erase blocks of `peb` bytes, VID headers at byte 2048) that
+/// holds logical block `lnum` of volume `vol`.
+fn ubi_block_of(image: &[u8], peb: usize, vol: u32, lnum: u32) -> usize {
+    let be = |at: usize| u32::from_be_bytes(image[at..at + 4].try_into().unwrap());
+    (0..image.len() / peb)
+        .map(|i| i * peb)
+        .find(|&b| {
+            &image[b + 2048..b + 2052] == b"UBI!" && be(b + 2056) == vol && be(b + 2060) == lnum
+        })
+        .unwrap_or_else(|| panic!("volume {vol} block {lnum} not in the image"))
+}
+
+#[test]
+fn ubi_static_and_sparse_volumes_from_ubinize() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let files = source_tree(&root);
+    let sqfs = dir.path().join("root.squashfs");
+    tool(
+        Command::new("mksquashfs")
+            .arg(&root)
+            .arg(&sqfs)
+            .args(["-noappend", "-quiet"]),
+    );
+    // A blob of 3.3 logical blocks that ends in 0xFF bytes (erased flash looks the same).
+    let leb = 126976;
+    let mut blob: Vec<u8> = (0..leb * 3 + 40_000).map(|i| (i * 7 % 251) as u8).collect();
+    blob.extend_from_slice(&[0xff; 300]);
+    std::fs::write(dir.path().join("blob.bin"), &blob).unwrap();
+    // A dynamic volume whose blocks are 1 byte short of the erase block's data area (its
+    // alignment leaves `data_pad`), four blocks of distinct bytes.
+    let aligned_leb = leb - leb % 3;
+    let dynamic: Vec<u8> = (0..aligned_leb * 4)
+        .map(|i| (i / aligned_leb * 50 + i % 13) as u8)
+        .collect();
+    std::fs::write(dir.path().join("dynamic.bin"), &dynamic).unwrap();
+    let ini = dir.path().join("ubi.ini");
+    std::fs::write(
+        &ini,
+        format!(
+            "[rootfs]\nmode=ubi\nimage={}\nvol_id=0\nvol_type=static\nvol_name=rootfs\n\
+             [blob]\nmode=ubi\nimage={}\nvol_id=1\nvol_type=static\nvol_name=blob\n\
+             [data]\nmode=ubi\nimage={}\nvol_id=2\nvol_type=dynamic\nvol_name=data\nvol_alignment=3\n",
+            sqfs.display(),
+            dir.path().join("blob.bin").display(),
+            dir.path().join("dynamic.bin").display(),
+        ),
+    )
+    .unwrap();
+    let ubi = dir.path().join("vols.ubi");
+    tool(
+        Command::new("ubinize")
+            .args(["-o"])
+            .arg(&ubi)
+            .args(["-m", "2048", "-p", "128KiB", "-s", "2048"])
+            .arg(&ini),
+    );
+    let image = std::fs::read(&ubi).unwrap();
+    let u = assess::unpack::unpack(&image, Limits::default(), &|_| {}).unwrap();
+    // The squashfs in a static volume is opened.
+    for (path, data) in &files {
+        let e = u
+            .tree
+            .get(&format!("/{path}"))
+            .next()
+            .unwrap_or_else(|| panic!("/{path}"));
+        assert_eq!(e.data(), Some(data.as_slice()), "/{path}");
+        assert_eq!(e.container, "/ubi-rootfs");
+    }
+    // A static volume is exactly its data, 0xFF bytes at its end included.
+    let got = u.tree.get("/ubi-blob").next().expect("the blob volume");
+    assert_eq!(got.data().map(<[u8]>::len), Some(blob.len()));
+    assert_eq!(got.data(), Some(blob.as_slice()));
+    let got = u.tree.get("/ubi-data").next().expect("the dynamic volume");
+    assert_eq!(got.data(), Some(dynamic.as_slice()), "data_pad is not data");
+
+    // Sparse: logical block 1 of the dynamic volume erased (its erase block keeps only the
+    // erase-counter header): the hole reads as erased flash, the blocks after it in place.
+    let peb = 128 << 10;
+    let mut sparse = image.clone();
+    let b = ubi_block_of(&sparse, peb, 2, 1);
+    sparse[b + 64..b + peb].fill(0xff);
+    let u = assess::unpack::unpack(&sparse, Limits::default(), &|_| {}).unwrap();
+    let mut want = dynamic.clone();
+    want[aligned_leb..2 * aligned_leb].fill(0xff);
+    let got = u.tree.get("/ubi-data").next().expect("the sparse volume");
+    assert_eq!(got.data(), Some(want.as_slice()));
+    // A static volume with a block missing: the hole is erased flash, the size still exact.
+    let mut holed = image.clone();
+    let b = ubi_block_of(&holed, peb, 1, 2);
+    holed[b + 64..b + peb].fill(0xff);
+    let u = assess::unpack::unpack(&holed, Limits::default(), &|_| {}).unwrap();
+    let mut want = blob.clone();
+    want[2 * leb..3 * leb].fill(0xff);
+    let got = u
+        .tree
+        .get("/ubi-blob")
+        .next()
+        .expect("the holed static volume");
+    assert_eq!(got.data(), Some(want.as_slice()));
+
+    // A block claiming a logical number far past the volume's reserved blocks (CRC made
+    // right): refused as malformed, never a huge allocation or a panic.
+    let mut stray = image.clone();
+    let b = ubi_block_of(&stray, peb, 2, 3);
+    let vid = b + 2048;
+    stray[vid + 12..vid + 16].copy_from_slice(&0x00ff_ffffu32.to_be_bytes());
+    let crc = !crc32fast::hash(&stray[vid..vid + 60]);
+    stray[vid + 60..vid + 64].copy_from_slice(&crc.to_be_bytes());
+    let e = assess::unpack::unpack(&stray, Limits::default(), &|_| {}).unwrap_err();
+    assert!(e.to_string().contains("lies past the volume"), "{e}");
+}

@@ -4,7 +4,7 @@
 use aho_corasick::AhoCorasick;
 
 use super::field::{be32, le16, le32, le64, Endian, Field};
-use super::{cramfs, ext, fat, jffs2, romfs, squashfs, ubi, wrapper, yaffs2, Format};
+use super::{cramfs, ext, fat, jffs2, romfs, sevenz, squashfs, ubi, wrapper, yaffs2, Format};
 
 /// Linux x86 boot protocol header (`Documentation/arch/x86/boot.rst`), offsets from the
 /// start of the bzImage.
@@ -27,15 +27,6 @@ mod mbr {
     pub const PARTITIONS: Field = 446..510;
     /// An entry's sector count.
     pub const ENTRY_SECTORS: Field = 12..16;
-}
-
-/// 7z signature header (7-Zip `DOC/7zFormat.txt`, "SignatureHeader").
-mod sevenz {
-    use super::Field;
-    /// `NextHeaderOffset`, from the end of the 32-byte signature header.
-    pub const NEXT_HEADER_OFFSET: Field = 12..20;
-    /// `NextHeaderSize`.
-    pub const NEXT_HEADER_SIZE: Field = 20..28;
 }
 
 /// Flattened device tree header (Devicetree Specification v0.4, §5.2), big endian.
@@ -244,13 +235,8 @@ pub(super) fn unread_format(data: &[u8]) -> Option<Known> {
     if starts(b"PK\x03\x04") && data.len() >= 30 {
         return fs("zip".into(), None);
     }
-    if starts(&[b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c]) && data.len() >= 32 {
-        let next = le64(data, sevenz::NEXT_HEADER_OFFSET);
-        let len = le64(data, sevenz::NEXT_HEADER_SIZE);
-        return fs(
-            "7z".into(),
-            32u64.checked_add(next).and_then(|s| s.checked_add(len)),
-        );
+    if sevenz::is_sevenz(data) {
+        return fs("7z".into(), sevenz::declared_size(data));
     }
     if starts(&[0xd0, 0x0d, 0xfe, 0xed]) && data.len() >= 40 {
         let total = u64::from(be32(data, fdt::TOTALSIZE));
@@ -307,9 +293,9 @@ pub(super) fn unread_format(data: &[u8]) -> Option<Known> {
 pub fn detect(data: &[u8]) -> Option<Format> {
     let starts = |m: &[u8]| data.starts_with(m);
     let squashfs_major = || squashfs::endian(data).u16(data, squashfs::field::MAJOR);
-    if starts(b"hsqs") && data.len() >= 96 && matches!(squashfs_major(), 3 | 4) {
+    if starts(b"hsqs") && data.len() >= 96 && matches!(squashfs_major(), 2..=4) {
         Some(Format::SquashfsLe)
-    } else if starts(b"sqsh") && data.len() >= 96 && matches!(squashfs_major(), 3 | 4) {
+    } else if starts(b"sqsh") && data.len() >= 96 && matches!(squashfs_major(), 2..=4) {
         Some(Format::SquashfsBe)
     } else if starts(&[0x1f, 0x8b, 0x08]) {
         Some(Format::Gzip)
@@ -335,6 +321,8 @@ pub fn detect(data: &[u8]) -> Option<Format> {
         Some(Format::Trx)
     } else if starts(b"PK\x03\x04") && data.len() >= 30 {
         Some(Format::Zip)
+    } else if sevenz::is_sevenz(data) {
+        Some(Format::SevenZ)
     } else if ext_superblock(data) {
         Some(Format::Ext)
     } else if (starts(&[0x45, 0x3d, 0xcd, 0x28]) || starts(&[0x28, 0xcd, 0x3d, 0x45]))
@@ -418,6 +406,7 @@ pub(super) const SIGNATURES: &[(&[u8], usize)] = &[
     (b"ustar", 257),
     (&wrapper::UIMAGE_MAGIC, 0),
     (b"HDR0", 0),
+    (&sevenz::SIGNATURE, 0),
     // Formats recognised and not read (reported as not opened).
     (b"Compressed ROMFS", 16),
     (b"-rom1fs-", 0),
@@ -434,7 +423,6 @@ pub(super) const SIGNATURES: &[(&[u8], usize)] = &[
     (b"shsq", 0),
     (b"tqsh", 0),
     (b"hsqt", 0),
-    (&[b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c], 0),
     (b"PK\x03\x04", 0),
     (&[0xd0, 0x0d, 0xfe, 0xed], 0),
 ];

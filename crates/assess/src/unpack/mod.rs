@@ -1,13 +1,14 @@
 //! Bounded, traversal-safe unpacking of a firmware image into the in-memory [`Tree`].
 //!
 //! One process, no external tools, nothing written to disk. Formats: squashfs 4 (little and
-//! big endian, every compressor `backhand` reads, LZMA, AVM's variant) and 3 (gzip, vendor
-//! LZMA), ext2/3/4, cramfs (little and big endian), JFFS2, UBI and UBIFS, YAFFS2, romfs,
-//! FAT, tar (ustar/GNU/pax), cpio (newc, `070701` and `070702`), zip, gzip, xz, lzma-alone,
+//! big endian, every compressor `backhand` reads, LZMA, AVM's variant), 3 (gzip, vendor
+//! LZMA) and 2 (zlib, vendor LZMA), ext2/3/4, cramfs (little and big endian), JFFS2, UBI and
+//! UBIFS, YAFFS2, romfs, FAT, tar (ustar/GNU/pax), cpio (newc, `070701` and `070702`), zip,
+//! 7z (an encrypted one reported as not opened), gzip, xz, lzma-alone,
 //! zstd, bzip2, U-Boot legacy uImage (single and multi), Broadcom TRX, bzImage LZMA
 //! payloads, and raw flash dumps (padding and unknown bytes around known formats, found
-//! with an `aho-corasick` signature scan). Formats recognised and not read (squashfs 1/2,
-//! 7z, ISO 9660, …) are recorded as [`Unopened`], with their offset and size.
+//! with an `aho-corasick` signature scan). Formats recognised and not read (squashfs 1,
+//! ISO 9660, RAR, …) are recorded as [`Unopened`], with their offset and size.
 //!
 //! Limits ([`Limits`]) on total extracted bytes, file count, nesting depth and compression
 //! ratio are checked *before* the bytes are produced where the format declares sizes
@@ -20,9 +21,10 @@
 //! One module per container family; each reads its headers through named byte ranges
 //! (`mod field { pub const MAGIC: Field = 0..4; … }`, as smoltcp's `src/wire` does), with
 //! the specification or header file the layout comes from named beside them:
-//! [`detect`] (signatures, and formats recognised but not read), `squashfs`, `cramfs`,
-//! `ext`, `jffs2`, `ubi` (UBI and UBIFS), `yaffs2`, `romfs`, `fat`, `archive` (tar, cpio,
-//! zip), `compress` (single streams), `wrapper` (uImage, TRX).
+//! [`detect`] (signatures, and formats recognised but not read), `squashfs` (v3, v4),
+//! `squashfs2`, `cramfs`, `ext`, `jffs2`, `ubi` (UBI and UBIFS), `yaffs2`, `romfs`, `fat`,
+//! `archive` (tar, cpio, zip), `sevenz` (7z), `compress` (single streams), `wrapper` (uImage,
+//! TRX).
 
 mod archive;
 mod compress;
@@ -33,8 +35,9 @@ mod fat;
 mod field;
 mod jffs2;
 mod romfs;
-
+mod sevenz;
 mod squashfs;
+mod squashfs2;
 mod ubi;
 mod wrapper;
 mod yaffs2;
@@ -211,9 +214,9 @@ impl UnpackError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
-    /// Squashfs v4, little endian (`hsqs`).
+    /// Squashfs v2 to v4, little endian (`hsqs`).
     SquashfsLe,
-    /// Squashfs v4, big endian (`sqsh`).
+    /// Squashfs v2 to v4, big endian (`sqsh`).
     SquashfsBe,
     /// POSIX/GNU tar.
     Tar,
@@ -251,6 +254,9 @@ pub enum Format {
     Romfs,
     /// FAT12/16/32, read with `fatfs`.
     Fat,
+    /// 7z, read with `sevenz-rust2`.
+    #[serde(rename = "7z")]
+    SevenZ,
 }
 
 impl Format {
@@ -277,6 +283,7 @@ impl Format {
             Format::Yaffs2 => "YAFFS2",
             Format::Romfs => "romfs",
             Format::Fat => "FAT",
+            Format::SevenZ => "7z",
         }
     }
     /// A filesystem or archive whose signature is specific enough that a failure to read it
@@ -294,6 +301,7 @@ impl Format {
                 | Format::Romfs
                 | Format::Cramfs
                 | Format::Fat
+                | Format::SevenZ
         )
     }
     fn suffix(self) -> &'static str {
@@ -699,6 +707,21 @@ impl Unpacker<'_> {
             Format::Yaffs2 => self.yaffs2(&region, data, depth)?,
             Format::Romfs => self.romfs(&region, data, depth)?,
             Format::Fat => self.fat(&region, data, depth)?,
+            Format::SevenZ => match self.sevenz(&region, data, depth)? {
+                sevenz::SevenZ::Read(used) => used,
+                // Encrypted: a region not opened, not a layer.
+                sevenz::SevenZ::Encrypted { size, reason } => {
+                    self.out.unopened.push(Unopened {
+                        within: blob.to_string(),
+                        offset: offset as u64,
+                        size: size as u64,
+                        format: format.name().to_string(),
+                        reason,
+                        could_hold_evidence: true,
+                    });
+                    return Ok(size);
+                }
+            },
         };
         self.out.layers.push(Layer {
             at: region,

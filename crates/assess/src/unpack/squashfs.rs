@@ -1,4 +1,5 @@
-//! squashfs 4 (every compressor, LZMA, AVM's variant) and 3, read with `backhand`.
+//! squashfs 4 (every compressor, LZMA, AVM's variant) and 3, read with `backhand`; 2 is read
+//! by `squashfs2`.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Cursor, Read, Seek, SeekFrom};
@@ -64,6 +65,9 @@ impl Unpacker<'_> {
         let le = format == Format::SquashfsLe;
         let e = endian(data);
         let major = e.u16(data, field::MAJOR);
+        if major == 2 {
+            return self.squashfs2(name, region, data, e, depth);
+        }
         let bytes_used = e.u64(
             data,
             if major == 3 {

@@ -48,6 +48,10 @@ mod vid {
     pub const LNUM: Field = 12..16;
     /// `data_size`: bytes used in a static volume's block.
     pub const DATA_SIZE: Field = 20..24;
+    /// `used_ebs`: blocks a static volume's data occupies.
+    pub const USED_EBS: Field = 24..28;
+    /// `data_pad`: bytes left unused at the end of each block (for the volume's alignment).
+    pub const DATA_PAD: Field = 28..32;
     /// `sqnum`: higher is newer.
     pub const SQNUM: Field = 40..48;
     /// `hdr_crc`.
@@ -58,7 +62,7 @@ mod vid {
 mod vtbl {
     use super::Field;
     pub const SIZE: usize = 172;
-    /// `reserved_pebs` (0: the slot is empty).
+    /// `reserved_pebs` (0: the slot is empty): the volume's logical blocks.
     pub const RESERVED_PEBS: Field = 0..4;
     /// `name_len`.
     pub const NAME_LEN: Field = 14..16;
@@ -68,6 +72,8 @@ mod vtbl {
     pub const CRC: Field = 168..172;
 }
 
+/// `UBI_VID_STATIC`: a static volume (its data size is recorded).
+const VOL_STATIC: u8 = 2;
 /// `UBI_LAYOUT_VOLUME_ID`.
 const LAYOUT_VOLUME_ID: u32 = 0x7fff_efff;
 /// Bytes of the EC and VID headers.
@@ -219,8 +225,65 @@ fn peb_size(data: &[u8]) -> Option<usize> {
 /// One volume's logical erase blocks, assembled from the image.
 struct Volume {
     name: String,
+    /// Bytes of one logical erase block: the erase block less its headers and `data_pad`.
+    leb_size: usize,
+    /// A static volume's `used_ebs` (its data size is then exact); `None`: dynamic.
+    used_ebs: Option<u32>,
+    /// The layout volume's `reserved_pebs` for it: no logical block lies past it.
+    reserved: Option<u32>,
     /// (lnum → (sqnum, bytes)).
     lebs: BTreeMap<u32, (u64, std::ops::Range<usize>)>,
+}
+
+impl Volume {
+    /// The volume's bytes: each logical block at `lnum × leb_size`, a block missing from the
+    /// image (never written, or erased: a sparse volume) read as erased flash (0xFF); a static
+    /// volume exactly `(used_ebs − 1) × leb_size` plus its last block's `data_size`, a dynamic
+    /// one up to its highest block. The caller has checked [`Volume::stray_block`] and
+    /// [`Volume::size`] against the limits.
+    fn assemble(&self, data: &[u8]) -> Vec<u8> {
+        let mut bytes = vec![0xff; self.size()];
+        for (&lnum, (_, r)) in &self.lebs {
+            let at = lnum as usize * self.leb_size;
+            let n = r
+                .len()
+                .min(self.leb_size)
+                .min(bytes.len().saturating_sub(at));
+            bytes[at..at + n].copy_from_slice(&data[r.start..r.start + n]);
+        }
+        bytes
+    }
+
+    /// Bytes [`Volume::assemble`] produces (saturating: a hostile count fails the limits).
+    fn size(&self) -> usize {
+        match self.used_ebs {
+            Some(0) => 0,
+            Some(used) => {
+                let last = self
+                    .lebs
+                    .get(&(used - 1))
+                    .map_or(self.leb_size, |(_, r)| r.len().min(self.leb_size));
+                (used as usize - 1)
+                    .saturating_mul(self.leb_size)
+                    .saturating_add(last)
+            }
+            None => {
+                let count = self.lebs.keys().next_back().map_or(0, |&l| l as usize + 1);
+                count.saturating_mul(self.leb_size)
+            }
+        }
+    }
+
+    /// The first logical block past the volume's end (its reserved blocks, or a static
+    /// volume's used ones), if any.
+    fn stray_block(&self) -> Option<u32> {
+        let bound = match (self.used_ebs, self.reserved) {
+            (Some(u), Some(r)) => u.min(r),
+            (Some(u), None) => u,
+            (None, r) => r?,
+        };
+        self.lebs.keys().copied().find(|&l| l >= bound)
+    }
 }
 
 impl Unpacker<'_> {
@@ -261,17 +324,26 @@ impl Unpacker<'_> {
             // A volume's size (largest block number × block size) is checked against the
             // limits before it is assembled.
             let lnum = be32(vh, vid::LNUM);
-            let mut end = start + peb;
-            if vh[vid::VOL_TYPE] == 2 {
-                end = end.min(start + data_at + be32(vh, vid::DATA_SIZE) as usize);
+            let leb_size = (peb - data_at).saturating_sub(be32(vh, vid::DATA_PAD) as usize);
+            let is_static = vh[vid::VOL_TYPE] == VOL_STATIC;
+            let end = if is_static {
+                (start + data_at).saturating_add(be32(vh, vid::DATA_SIZE) as usize)
+            } else {
+                start + data_at + leb_size
             }
+            .min(start + peb);
             let sqnum = be64(vh, vid::SQNUM);
             let vol = volumes.entry(be32(vh, vid::VOL_ID)).or_insert(Volume {
                 name: String::new(),
+                leb_size,
+                used_ebs: None,
+                reserved: None,
                 lebs: BTreeMap::new(),
             });
             if vol.lebs.get(&lnum).is_none_or(|(s, _)| sqnum > *s) {
                 vol.lebs.insert(lnum, (sqnum, start + data_at..end));
+                vol.leb_size = leb_size;
+                vol.used_ebs = is_static.then(|| be32(vh, vid::USED_EBS));
             }
         }
         if volumes.len() > UBI_MAX_VOLUMES + 1 {
@@ -293,28 +365,28 @@ impl Unpacker<'_> {
                     let len = usize::from(be16(rec, vtbl::NAME_LEN)).min(128);
                     if let Some(v) = volumes.get_mut(&(i as u32)) {
                         v.name = String::from_utf8_lossy(&rec[vtbl::NAME..vtbl::NAME + len]).into();
+                        v.reserved = Some(be32(rec, vtbl::RESERVED_PEBS));
                     }
                 }
             }
         }
         for (id, vol) in volumes {
-            let leb_size = vol.lebs.values().map(|(_, r)| r.len()).max().unwrap_or(0);
-            let count = vol.lebs.keys().next_back().map_or(0, |&l| l as usize + 1);
-            let size = leb_size.saturating_mul(count);
-            let cap = self.stream_cap(data.len() as u64);
-            if size as u64 > cap {
-                return Err(self.cap_error(cap, data.len() as u64, region));
-            }
-            let mut bytes = vec![0xff; size];
-            for (&lnum, (_, r)) in &vol.lebs {
-                let at = lnum as usize * leb_size;
-                bytes[at..at + r.len()].copy_from_slice(&data[r.clone()]);
-            }
             let name = if vol.name.is_empty() {
                 format!("volume{id}")
             } else {
                 vol.name.replace('/', "_")
             };
+            if let Some(lnum) = vol.stray_block() {
+                return Err(bad(format!(
+                    "volume {name:?}: logical block {lnum} lies past the volume's {} blocks",
+                    vol.used_ebs.or(vol.reserved).unwrap_or(0)
+                )));
+            }
+            let cap = self.stream_cap(data.len() as u64);
+            if vol.size() as u64 > cap {
+                return Err(self.cap_error(cap, data.len() as u64, region));
+            }
+            let mut bytes = vol.assemble(data);
             let path = format!("/ubi-{name}");
             let blob = if region.is_empty() {
                 path.clone()
@@ -332,9 +404,12 @@ impl Unpacker<'_> {
                     input_bytes: bytes.len() as u64,
                 });
             } else {
-                // Static volumes end where their data ends: drop the erased tail.
-                let end = bytes.iter().rposition(|&b| b != 0xff).map_or(0, |p| p + 1);
-                bytes.truncate(end);
+                // A static volume has its exact size; a dynamic one ends where its data
+                // does: drop the erased tail.
+                if vol.used_ebs.is_none() {
+                    let end = bytes.iter().rposition(|&b| b != 0xff).map_or(0, |p| p + 1);
+                    bytes.truncate(end);
+                }
                 self.expand_blob(region, path, &blob, bytes, depth)?;
             }
         }
