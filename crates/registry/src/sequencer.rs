@@ -44,6 +44,9 @@ pub enum SequenceError {
     /// Storage failed; nothing from this batch was stored.
     #[error("storage unavailable, nothing was stored: {0}")]
     Unavailable(String),
+    /// The database's disk is full; nothing from this batch was stored.
+    #[error("the database's disk is full, nothing was stored: {0}")]
+    DiskFull(String),
 }
 
 struct Job {
@@ -250,9 +253,11 @@ async fn run(
 
 fn fail(jobs: Vec<Job>, e: &StoreError) {
     for job in jobs {
-        let _ = job
-            .reply
-            .send(Err(SequenceError::Unavailable(e.to_string())));
+        let _ = job.reply.send(Err(if e.is_disk_full() {
+            SequenceError::DiskFull(e.to_string())
+        } else {
+            SequenceError::Unavailable(e.to_string())
+        }));
     }
 }
 

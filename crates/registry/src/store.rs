@@ -47,6 +47,20 @@ pub enum StoreError {
     SequencerTaken(String),
 }
 
+impl StoreError {
+    /// Whether the database could not write because its disk (or file system quota) is full:
+    /// SQLite `SQLITE_FULL`, PostgreSQL `disk_full` (53100), or `ENOSPC` from the file system.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => {
+                matches!(e.code().as_deref(), Some("13" | "53100"))
+            }
+            StoreError::Db(sqlx::Error::Io(e)) => e.raw_os_error() == Some(28),
+            _ => false,
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         StoreError::Db(e)
@@ -817,8 +831,30 @@ impl Store {
         nodes: &[(NodeId, Hash)],
         checkpoint: &StoredCheckpoint,
     ) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let result = self
+            .append_batch_on(&mut conn, first, entries, nodes, checkpoint)
+            .await;
+        if result.is_err() {
+            // A write that failed part-way (SQLite: disk full during COMMIT) can leave the
+            // transaction open on its connection, holding the write lock, so every later
+            // append on another connection waits out busy_timeout and fails. The connection
+            // is closed rather than given back to the pool.
+            let _ = sqlx::Connection::close(conn.detach()).await;
+        }
+        result
+    }
+
+    async fn append_batch_on(
+        &self,
+        conn: &mut AnyConnection,
+        first: u64,
+        entries: &[NewEntry],
+        nodes: &[(NodeId, Hash)],
+        checkpoint: &StoredCheckpoint,
+    ) -> Result<(), StoreError> {
         let logged_at = label::rfc3339(time::OffsetDateTime::now_utc());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = sqlx::Connection::begin(conn).await?;
         let indexed: Vec<(i64, &NewEntry)> = entries
             .iter()
             .enumerate()
