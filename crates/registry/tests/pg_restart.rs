@@ -91,8 +91,14 @@ impl Drop for ClusterGuard {
 
 #[derive(Debug)]
 enum Outcome {
-    Acked { leaf_index: u64 },
-    Refused { status: u16, code: String, took: Duration },
+    Acked {
+        leaf_index: u64,
+    },
+    Refused {
+        status: u16,
+        code: String,
+        took: Duration,
+    },
     Transport,
 }
 
@@ -137,13 +143,11 @@ async fn postgres_stopped_mid_stream_refuses_recovers_and_loses_no_acknowledged_
                     Ok(Ok(r)) => Outcome::Acked {
                         leaf_index: r.leaf_index,
                     },
-                    Ok(Err(ClientError::Refused { status, code, .. })) => {
-                        Outcome::Refused {
-                            status,
-                            code,
-                            took: started.elapsed(),
-                        }
-                    }
+                    Ok(Err(ClientError::Refused { status, code, .. })) => Outcome::Refused {
+                        status,
+                        code,
+                        took: started.elapsed(),
+                    },
                     Ok(Err(_)) | Err(_) => Outcome::Transport,
                 };
                 let failed = !matches!(outcome, Outcome::Acked { .. });

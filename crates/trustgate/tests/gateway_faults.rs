@@ -105,12 +105,15 @@ fn nft_missing_mid_run_keeps_the_table_holds_new_devices_closed_says_so_and_retr
     // A is contained at `default` and then trusted by the owner (mail out).
     let _ = reach(&dev_a, "203.0.113.2", 443, 0.5);
     wait_for("A contained", Duration::from_secs(5), || {
-        journal(state.path())
-            .iter()
-            .any(|e| e["device"] == mac_a.as_str() && e["action"] == "contain" && e["applied"] == true)
+        journal(state.path()).iter().any(|e| {
+            e["device"] == mac_a.as_str() && e["action"] == "contain" && e["applied"] == true
+        })
     });
     cmd_ok(&[BIN, "gateway", "trust", &mac_a, "--state", &state_s]);
-    assert!(reach(&dev_a, "203.0.113.2", 587, 2.0), "trusted A sends mail");
+    assert!(
+        reach(&dev_a, "203.0.113.2", 587, 2.0),
+        "trusted A sends mail"
+    );
     let before = table(&gw);
     assert!(before.contains(&mac_a), "{before}");
 
@@ -164,7 +167,11 @@ fn nft_missing_mid_run_keeps_the_table_holds_new_devices_closed_says_so_and_retr
         "the journal says A is held at trusted; nftables must agree"
     );
     // Nothing in the table changed.
-    assert_eq!(table(&gw), before, "the table changed while nft was missing");
+    assert_eq!(
+        table(&gw),
+        before,
+        "the table changed while nft was missing"
+    );
 
     // nft is back: both refused changes are retried, applied and journalled `retry`.
     std::os::unix::fs::symlink(which("nft"), &nft_link).unwrap();
@@ -193,7 +200,16 @@ fn nft_missing_mid_run_keeps_the_table_holds_new_devices_closed_says_so_and_retr
 fn nft_level(gw: &Netns, mac: &str) -> Option<String> {
     let chain = format!("d{}_out", mac.replace(':', ""));
     let out = Command::new("ip")
-        .args(["netns", "exec", &gw.name, "nft", "list", "chain", "inet", "trustgate"])
+        .args([
+            "netns",
+            "exec",
+            &gw.name,
+            "nft",
+            "list",
+            "chain",
+            "inet",
+            "trustgate",
+        ])
         .arg(&chain)
         .output()
         .unwrap();

@@ -34,7 +34,9 @@ fn announce(gw: &mut Gateway, mac: &str, url: &str) {
     let mac: Mac = mac.parse().unwrap();
     let mut facts = DeviceFacts::new(mac, wall_ns());
     facts.mud_url = Some(url.to_string());
-    facts.addrs = vec![format!("192.168.1.{}", 100 + mac.0[5] % 100).parse().unwrap()];
+    facts.addrs = vec![format!("192.168.1.{}", 100 + mac.0[5] % 100)
+        .parse()
+        .unwrap()];
     gw.handle(&Output::Device(facts), wall_ns()).unwrap();
 }
 
@@ -124,7 +126,10 @@ fn stalling_tls_server(dir: &Path, cert_pem: &str, key_pem: &str) -> (u16, Kill)
     });
     let t = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(10), "s_server never listened");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "s_server never listened"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     (port, Kill(child))
@@ -163,8 +168,7 @@ fn hostile_server(what: Hostile) -> u16 {
 }
 
 #[test]
-fn mud_servers_that_stall_mid_body_reset_or_send_garbage_leave_the_device_at_default_and_say_why(
-) {
+fn mud_servers_that_stall_mid_body_reset_or_send_garbage_leave_the_device_at_default_and_say_why() {
     let files = tempfile::tempdir().unwrap();
     let tls = throwaway_tls(&["localhost"]).unwrap();
     let server = serve_dir(
@@ -177,10 +181,19 @@ fn mud_servers_that_stall_mid_body_reset_or_send_garbage_leave_the_device_at_def
     let port = server.addr.port();
     let pki = mud::signature::ephemeral_pki_for_hosts("Acme", &["localhost"]).unwrap();
     // Garbage as the file and as its signature.
-    std::fs::write(files.path().join("junk.json"), b"\x00\xffnot json at all\x01").unwrap();
+    std::fs::write(
+        files.path().join("junk.json"),
+        b"\x00\xffnot json at all\x01",
+    )
+    .unwrap();
     std::fs::write(files.path().join("junk.p7s"), b"\x30\x82garbage").unwrap();
     // Garbage, properly signed by the vendor: the signature holds, the content is no MUD file.
-    publish_signed(files.path(), "signed-junk.json", b"{\"ietf-mud:mud\": [1, 2", &pki);
+    publish_signed(
+        files.path(),
+        "signed-junk.json",
+        b"{\"ietf-mud:mud\": [1, 2",
+        &pki,
+    );
     let tls_dir = tempfile::tempdir().unwrap();
     let (stall_port, _stall) = stalling_tls_server(tls_dir.path(), &tls.cert_pem, &tls.key_pem);
     let reset_port = hostile_server(Hostile::Reset);
@@ -288,7 +301,10 @@ fn a_registry_unreachable_at_first_gives_no_declared_level_until_it_answers() {
         &tls.key_pem,
     )
     .unwrap();
-    let url = format!("https://localhost:{}/luminaire.json", mud_server.addr.port());
+    let url = format!(
+        "https://localhost:{}/luminaire.json",
+        mud_server.addr.port()
+    );
     let pki = mud::signature::ephemeral_pki_for_hosts("Acme", &["localhost"]).unwrap();
     publish_signed(files.path(), "luminaire.json", &luminaire_for(&url), &pki);
 
@@ -383,13 +399,17 @@ fn a_registry_unreachable_at_first_gives_no_declared_level_until_it_answers() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let st = gw.status();
-    let dev = st.devices.iter().find(|d| d.mac.to_string() == mac).unwrap();
+    let dev = st
+        .devices
+        .iter()
+        .find(|d| d.mac.to_string() == mac)
+        .unwrap();
     assert_eq!(
         dev.label.as_ref().unwrap().registry_unreachable_since,
         None,
         "{dev:?}"
     );
-    assert!(journal(state.path()).iter().any(|e| e["device"] == mac
-        && e["to"] == "declared"
-        && e["cause"] == "label-active"));
+    assert!(journal(state.path())
+        .iter()
+        .any(|e| e["device"] == mac && e["to"] == "declared" && e["cause"] == "label-active"));
 }
