@@ -47,11 +47,30 @@ impl ApiError {
             ),
         )
     }
+
+    /// The refusal when the database's disk is full: 507, saying so (the operator has to
+    /// free space; nothing was stored), the details logged under the request id as for
+    /// [`ApiError::storage_failure`].
+    pub fn storage_full(e: &dyn std::fmt::Display) -> Self {
+        let request_id = request_id();
+        tracing::error!(request_id = %request_id, error = %e, "storage full");
+        ApiError::new(
+            507,
+            "storage-full",
+            format!(
+                "the registry's disk is full: nothing was stored; try again once the operator has freed space (request id {request_id})"
+            ),
+        )
+    }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::storage_failure(&e)
+        if e.is_disk_full() {
+            ApiError::storage_full(&e)
+        } else {
+            ApiError::storage_failure(&e)
+        }
     }
 }
 
@@ -63,6 +82,7 @@ impl From<SequenceError> for ApiError {
                 ApiError::new(409, "duplicate-label-id", e.to_string())
             }
             SequenceError::Unavailable(_) => ApiError::storage_failure(&e),
+            SequenceError::DiskFull(_) => ApiError::storage_full(&e),
         }
     }
 }

@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::cache::LookupCache;
 use crate::metrics::Metrics;
-use crate::store::{NewEntry, NewRecord, Store, StoreError, StoredCheckpoint};
+use crate::store::{NewEntry, NewRecord, SequencerLease, Store, StoreError, StoredCheckpoint};
 
 /// Most submissions committed in one transaction.
 pub(crate) const MAX_BATCH: usize = 8192;
@@ -44,6 +44,9 @@ pub enum SequenceError {
     /// Storage failed; nothing from this batch was stored.
     #[error("storage unavailable, nothing was stored: {0}")]
     Unavailable(String),
+    /// The database's disk is full; nothing from this batch was stored.
+    #[error("the database's disk is full, nothing was stored: {0}")]
+    DiskFull(String),
 }
 
 struct Job {
@@ -103,11 +106,10 @@ impl Sequencer {
         metrics.tree_size.set(size as i64);
         let (publish, checkpoint) = watch::channel(current);
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(async move {
-            // The lease lives as long as the task that appends.
-            let _lease = lease;
-            run(store, signer, builder, rx, metrics, publish, cache).await
-        });
+        // The lease lives as long as the task that appends, which checks it before each batch.
+        tokio::spawn(run(
+            store, lease, signer, builder, rx, metrics, publish, cache,
+        ));
         Ok(Sequencer { tx, checkpoint })
     }
 
@@ -145,8 +147,10 @@ fn sign(signer: &NoteSigner, size: u64, b: &TreeBuilder) -> Result<StoredCheckpo
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run(
     store: Store,
+    mut lease: SequencerLease,
     signer: NoteSigner,
     mut builder: TreeBuilder,
     mut rx: mpsc::Receiver<Job>,
@@ -174,6 +178,13 @@ async fn run(
             }
         };
         if accepted.is_empty() {
+            continue;
+        }
+        // After a database restart the lock may be gone with its connection: take it again
+        // (or learn that another sequencer has it) before appending.
+        if let Err(e) = lease.keep(&store).await {
+            tracing::error!(error = %e, "sequencer lock not held; nothing from this batch was stored");
+            fail(accepted, &e);
             continue;
         }
         let saved = builder.clone();
@@ -250,9 +261,11 @@ async fn run(
 
 fn fail(jobs: Vec<Job>, e: &StoreError) {
     for job in jobs {
-        let _ = job
-            .reply
-            .send(Err(SequenceError::Unavailable(e.to_string())));
+        let _ = job.reply.send(Err(if e.is_disk_full() {
+            SequenceError::DiskFull(e.to_string())
+        } else {
+            SequenceError::Unavailable(e.to_string())
+        }));
     }
 }
 

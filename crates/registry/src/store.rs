@@ -47,6 +47,20 @@ pub enum StoreError {
     SequencerTaken(String),
 }
 
+impl StoreError {
+    /// Whether the database could not write because its disk (or file system quota) is full:
+    /// SQLite `SQLITE_FULL`, PostgreSQL `disk_full` (53100), or `ENOSPC` from the file system.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => {
+                matches!(e.code().as_deref(), Some("13" | "53100"))
+            }
+            StoreError::Db(sqlx::Error::Io(e)) => e.raw_os_error() == Some(28),
+            _ => false,
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         StoreError::Db(e)
@@ -76,6 +90,26 @@ impl std::fmt::Debug for SequencerLease {
     }
 }
 
+impl SequencerLease {
+    /// Makes sure the lease is still held before a batch is appended. PostgreSQL ends a session
+    /// lock with its connection, so a server restart (or a dropped connection) frees it while
+    /// this process goes on: if the lease's connection no longer answers, the lock is taken
+    /// again on a new one, or [`StoreError::SequencerTaken`] if another sequencer got it
+    /// meanwhile (this one must then stop appending). SQLite: nothing to check.
+    pub async fn keep(&mut self, store: &Store) -> Result<(), StoreError> {
+        let Some(conn) = self._conn.as_mut() else {
+            return Ok(());
+        };
+        if sqlx::Connection::ping(conn).await.is_ok() {
+            return Ok(());
+        }
+        self._conn = None;
+        *self = store.claim_sequencer().await?;
+        tracing::warn!("the sequencer's database connection was lost; its lock is taken again");
+        Ok(())
+    }
+}
+
 type AnyQuery<'q> = sqlx::query::Query<'q, Any, AnyArguments<'q>>;
 
 /// Bind parameters per statement for multi-row inserts: under SQLite's 32766 and PostgreSQL's
@@ -83,6 +117,9 @@ type AnyQuery<'q> = sqlx::query::Query<'q, Any, AnyArguments<'q>>;
 const MAX_PARAMS: usize = 30_000;
 
 static DRIVERS: Once = Once::new();
+
+/// How long a request waits for a database connection (see [`Store::open`]).
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The storage of one registry.
 #[derive(Clone, Debug)]
@@ -301,6 +338,10 @@ impl Store {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             })
+            // While the database is away a request waits this long for a connection, then is
+            // answered 503 (sqlx's default, 30 s, is the HTTP request timeout: the client got
+            // a timeout instead of a refusal).
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -817,8 +858,30 @@ impl Store {
         nodes: &[(NodeId, Hash)],
         checkpoint: &StoredCheckpoint,
     ) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let result = self
+            .append_batch_on(&mut conn, first, entries, nodes, checkpoint)
+            .await;
+        if result.is_err() {
+            // A write that failed part-way (SQLite: disk full during COMMIT) can leave the
+            // transaction open on its connection, holding the write lock, so every later
+            // append on another connection waits out busy_timeout and fails. The connection
+            // is closed rather than given back to the pool.
+            let _ = sqlx::Connection::close(conn.detach()).await;
+        }
+        result
+    }
+
+    async fn append_batch_on(
+        &self,
+        conn: &mut AnyConnection,
+        first: u64,
+        entries: &[NewEntry],
+        nodes: &[(NodeId, Hash)],
+        checkpoint: &StoredCheckpoint,
+    ) -> Result<(), StoreError> {
         let logged_at = label::rfc3339(time::OffsetDateTime::now_utc());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = sqlx::Connection::begin(conn).await?;
         let indexed: Vec<(i64, &NewEntry)> = entries
             .iter()
             .enumerate()

@@ -47,8 +47,17 @@ pub struct Server {
 impl Server {
     /// Serve `data`, with `extra` arguments after `--data-dir`; returns once it listens.
     pub fn start_with(data: &Path, extra: &[&str]) -> Server {
+        Server::spawn(data, "127.0.0.1:0", extra)
+    }
+
+    /// Serve `data` on `listen` (`127.0.0.1:PORT`); returns once it listens.
+    pub fn start_with_listen(data: &Path, listen: &str) -> Server {
+        Server::spawn(data, listen, &[])
+    }
+
+    fn spawn(data: &Path, listen: &str, extra: &[&str]) -> Server {
         let mut child = bin()
-            .args(["registry", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["registry", "serve", "--listen", listen, "--data-dir"])
             .arg(data)
             .args(extra)
             .stdout(Stdio::piped())
