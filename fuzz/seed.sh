@@ -2,7 +2,7 @@
 # Regenerates the seed inputs of every fuzz target from the project's own generators and data,
 # then minimizes them into fuzz/corpus/<target>/ (the committed corpora).
 #
-#   fuzz/seed.sh [--new-ca]
+#   fuzz/seed.sh [--new-ca]      (SEED_ONLY=1: write the seeds to target/fuzz/seeds, no merge)
 #
 # 1. `cargo run --example gen_seeds` (fuzz/examples/gen_seeds.rs): MUD, labels, statements,
 #    registry requests, bundles, checkpoints, tiles, scenario captures, a gateway journal and
@@ -66,7 +66,8 @@ if command -v mkimage >/dev/null && [ -f "$img/tree-gzip.squashfs" ]; then
     && [ -f "$img/tree.uimage" ] && put "$img/tree.uimage"
 fi
 
-# Minimize into the committed corpora.
+# Minimize into the committed corpora (SEED_ONLY=1: stop after writing the seeds).
+[ "${SEED_ONLY:-}" = 1 ] && { echo "seeds in $seeds"; exit 0; }
 for dir in "$seeds"/*/; do
   t=$(basename "$dir")
   [ -x "$bin/$t" ] || { echo "seed.sh: $t not built (run scripts/fuzz first)" >&2; exit 1; }
