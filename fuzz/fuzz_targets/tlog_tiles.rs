@@ -6,6 +6,8 @@
 //! Input: `[size: u32 BE][index: u32 BE][old: u32 BE][path length: u8][path][tile bytes]`.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use tlog::tile::{decode_entry_bundle, EntryBundle};
 use tlog::{HashReader, NodeId, StorageError, Tile, TileHashReader, TileReader};
 
@@ -13,9 +15,28 @@ use tlog::{HashReader, NodeId, StorageError, Tile, TileHashReader, TileReader};
 /// by its index (so a partial tile is a prefix of the full one, as in a real log), and each
 /// hash of a level-1 tile is the root of the full level-0 tile below it. The tiles are thus those
 /// of a real (if odd) tree, whatever the input, and every proof must verify.
-struct FromInput<'a>(&'a [u8]);
+struct FromInput<'a>(&'a [u8], RefCell<HashMap<u64, [u8; 32]>>);
 
 impl FromInput<'_> {
+    fn new(data: &[u8]) -> FromInput<'_> {
+        FromInput(data, RefCell::new(HashMap::new()))
+    }
+
+    /// The root of the full level-0 tile `index` (computed once per input).
+    fn level0_root(&self, index: u64) -> [u8; 32] {
+        if let Some(r) = self.1.borrow().get(&index) {
+            return *r;
+        }
+        let data = self.level0(index, 256);
+        let leaves: Vec<tlog::Hash> = data
+            .chunks_exact(32)
+            .map(|c| tlog::Hash::from_slice(c).unwrap())
+            .collect();
+        let r = *tlog::root_from_leaf_hashes(&leaves).as_bytes();
+        self.1.borrow_mut().insert(index, r);
+        r
+    }
+
     fn level0(&self, index: u64, width: u16) -> Vec<u8> {
         let want = usize::from(width) * 32;
         if self.0.is_empty() {
@@ -29,14 +50,7 @@ impl FromInput<'_> {
         match t.level {
             0 => self.level0(t.index, t.width),
             1 => (0..u64::from(t.width))
-                .flat_map(|j| {
-                    let data = self.level0(t.index * 256 + j, 256);
-                    let leaves: Vec<tlog::Hash> = data
-                        .chunks_exact(32)
-                        .map(|c| tlog::Hash::from_slice(c).unwrap())
-                        .collect();
-                    *tlog::root_from_leaf_hashes(&leaves).as_bytes()
-                })
+                .flat_map(|j| self.level0_root(t.index * 256 + j))
                 .collect(),
             _ => unreachable!("trees here are under 65536 leaves"),
         }
@@ -80,7 +94,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(again, tiles, "entry bundle round trip");
     }
     let _ = tlog::tile::tiles_for_size(size);
-    let reader = TileHashReader::new(size, FromInput(tiles));
+    let reader = TileHashReader::new(size, FromInput::new(tiles));
     let Ok(root) = tlog::tree_root(size, &reader) else {
         return;
     };
