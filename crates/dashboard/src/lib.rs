@@ -623,9 +623,7 @@ async fn act(
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    let back = if what == "forget" {
-        "/".to_string()
-    } else if form.get("from").map(String::as_str) == Some("home") {
+    let back = if what == "forget" || form.get("from").map(String::as_str) == Some("home") {
         "/".to_string()
     } else {
         format!("/device/{m}")
