@@ -470,7 +470,7 @@ async fn full_flow(backend: Backend) {
     assert_eq!(st, 404);
     let missing = String::from_utf8(missing).unwrap();
     assert!(
-        missing.contains("No such label") && missing.contains("Ce label n'existe pas"),
+        missing.contains("No such label") && missing.contains("Cette étiquette n'existe pas"),
         "{missing}"
     );
 

@@ -15,25 +15,74 @@ use common::*;
 
 /// One HTTP/1.1 GET on loopback: (status code, body).
 fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    request(addr, "GET", path, headers, None)
+}
+
+/// One HTTP/1.1 request on loopback, with a JSON body if given: (status code, body).
+fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    json: Option<&serde_json::Value>,
+) -> (u16, String) {
     let mut c = std::net::TcpStream::connect(addr).unwrap();
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
+    let body = json.map(|j| j.to_string()).unwrap_or_default();
+    if json.is_some() {
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
     req.push_str("\r\n");
+    req.push_str(&body);
     c.write_all(req.as_bytes()).unwrap();
+    // Read the head, then the body by its Content-Length when it has one (chromedriver may
+    // keep the connection open after answering), else to the end.
     let mut raw = Vec::new();
-    c.read_to_end(&mut raw).unwrap();
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let mut buf = [0u8; 65536];
+    let head_end = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = c.read(&mut buf).unwrap();
+        assert!(n > 0, "connection closed before the head ended");
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
     let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let length = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse::<usize>().unwrap())
+    });
+    let mut body = raw[head_end + 4..].to_vec();
+    match length {
+        Some(n) => {
+            while body.len() < n {
+                let got = c.read(&mut buf).unwrap();
+                assert!(got > 0, "connection closed before the body ended");
+                body.extend_from_slice(&buf[..got]);
+            }
+            body.truncate(n);
+        }
+        None => {
+            c.read_to_end(&mut body).unwrap();
+        }
+    }
+    let body = String::from_utf8_lossy(&body).into_owned();
     let body = if head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked")
     {
-        dechunk(body)
+        dechunk(&body)
     } else {
-        body.to_string()
+        body
     };
     (status, body)
 }
@@ -317,14 +366,16 @@ fn a_failing_image_never_reads_as_a_valid_label() {
     assert!(fr.contains(r#"<html lang="fr">"#), "{fr}");
     assert!(fr.contains("A ÉCHOUÉ à son évaluation de sécurité"), "{fr}");
     assert!(!fr.contains(r#"class="ok""#), "{fr}");
-    // The claim values a household reads are in French too, not the claims' English codes.
-    assert!(fr.contains("installées automatiquement"), "{fr}");
-    assert!(fr.contains("« obligatoire »"), "{fr}");
+    // The claim values a household reads are in French too, not the claims' English codes
+    // (the DOM serialises the no-break spaces around « » as &nbsp;).
+    assert!(fr.contains("Installées automatiquement"), "{fr}");
+    assert!(fr.contains("«&nbsp;obligatoire&nbsp;»"), "{fr}");
     assert!(
         !fr.contains("(automatic)") && !fr.contains("(mandatory)"),
         "{fr}"
     );
-    assert!(en.contains("(installed automatically)"), "{en}");
+    assert!(en.contains(">Installed automatically<"), "{en}");
+    assert!(en.contains("(mandatory)"), "{en}");
     let ok = chromium_dom(&page(&good_label), "en-GB");
     assert!(ok.contains(r#"data-good="true""#), "{ok}");
     assert!(ok.contains(r#"class="ok""#), "{ok}");
@@ -606,10 +657,10 @@ fn an_unknown_label_gets_a_page_saying_so_in_english_and_french() {
     assert_eq!(st, 404);
     assert!(en.contains(r#"<html lang="en">"#), "{en}");
     assert!(
-        en.contains("No such label") && en.contains("Ce label n'existe pas"),
+        en.contains("No such label") && en.contains("Cette étiquette n'existe pas"),
         "{en}"
     );
-    assert!(en.find("No such label") < en.find("Ce label n'existe pas"));
+    assert!(en.find("No such label") < en.find("Cette étiquette n'existe pas"));
     let (st, fr) = get(
         &server.addr,
         &path,
@@ -618,7 +669,7 @@ fn an_unknown_label_gets_a_page_saying_so_in_english_and_french() {
     assert_eq!(st, 404);
     assert!(fr.contains(r#"<html lang="fr">"#), "{fr}");
     assert!(
-        fr.find("Ce label n'existe pas") < fr.find("No such label"),
+        fr.find("Cette étiquette n'existe pas") < fr.find("No such label"),
         "{fr}"
     );
     // A code that is not even a digest: the same page, not JSON.
@@ -628,7 +679,7 @@ fn an_unknown_label_gets_a_page_saying_so_in_english_and_french() {
     assert!(!garbage.trim_start().starts_with('{'));
     // In a browser, in French.
     let dom = chromium_dom(&fake, "fr");
-    assert!(dom.contains("Ce label n'existe pas"), "{dom}");
+    assert!(dom.contains("Cette étiquette n'existe pas"), "{dom}");
     assert!(dom.contains("ne vous y fiez pas"), "{dom}");
     assert!(dom.contains("No such label"), "{dom}");
 }
@@ -658,4 +709,353 @@ fn an_assessment_that_opened_no_root_filesystem_backs_no_label() {
     assert_ne!(code(&o), 0, "{}", text(&o));
     assert!(text(&o).contains("root filesystem"), "{}", text(&o));
     assert!(!out.exists(), "no label written");
+}
+
+/// A chromedriver (Debian's `chromium-driver`) on a free loopback port, killed when dropped.
+struct Driver {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("run chromedriver (apt-get install chromium-driver)");
+        let d = Driver {
+            child,
+            addr: format!("127.0.0.1:{port}"),
+        };
+        let t0 = std::time::Instant::now();
+        while std::net::TcpStream::connect(&d.addr).is_err() {
+            assert!(t0.elapsed().as_secs() < 20, "chromedriver did not listen");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        d
+    }
+
+    /// One WebDriver command; its `value`.
+    fn call(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+        let body = body.or_else(|| (method == "POST").then(|| serde_json::json!({})));
+        let (st, text) = request(&self.addr, method, path, &[], body.as_ref());
+        assert_eq!(st, 200, "{method} {path}: {text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["value"].clone()
+    }
+
+    /// A headless Chromium session: a phone (390×844 CSS pixels, touch, the page's viewport
+    /// meta honoured) or a desktop window (1280×900).
+    fn session(&self, phone: bool, profile: &Path) -> String {
+        let mut opts = serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--hide-scrollbars",
+                format!("--user-data-dir={}", profile.display()),
+                if phone { "--window-size=390,844" } else { "--window-size=1280,900" },
+            ],
+        });
+        if phone {
+            opts["mobileEmulation"] = serde_json::json!({
+                "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0, "touch": true, "mobile": true}
+            });
+        }
+        let v = self.call(
+            "POST",
+            "/session",
+            Some(
+                serde_json::json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": opts}}}),
+            ),
+        );
+        v["sessionId"].as_str().unwrap().to_string()
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Standard base64 (what WebDriver's screenshots are in).
+fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => (c - b'A') as u32,
+            b'a'..=b'z' => (c - b'a' + 26) as u32,
+            b'0'..=b'9' => (c - b'0' + 52) as u32,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {c}"),
+        }
+    };
+    let bytes: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    for chunk in bytes.chunks(4) {
+        let n = chunk.iter().filter(|&&c| c != b'=').count();
+        let mut acc = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            acc |= if c == b'=' { 0 } else { val(c) } << (18 - 6 * i);
+        }
+        out.extend_from_slice(&acc.to_be_bytes()[1..n]);
+    }
+    out
+}
+
+/// A non-interlaced 8-bit RGB or RGBA PNG (what Chromium writes): (width, height, RGB pixels).
+fn png_pixels(png: &[u8]) -> (usize, usize, Vec<[u8; 3]>) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
+    let (mut at, mut idat) = (8, Vec::new());
+    let (mut w, mut h, mut channels) = (0usize, 0usize, 0usize);
+    while at + 8 <= png.len() {
+        let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+        let kind = &png[at + 4..at + 8];
+        let data = &png[at + 8..at + 8 + len];
+        match kind {
+            b"IHDR" => {
+                w = u32::from_be_bytes(data[0..4].try_into().unwrap()) as usize;
+                h = u32::from_be_bytes(data[4..8].try_into().unwrap()) as usize;
+                assert_eq!((data[8], data[12]), (8, 0), "8-bit, not interlaced");
+                channels = match data[9] {
+                    2 => 3,
+                    6 => 4,
+                    t => panic!("PNG colour type {t}"),
+                };
+            }
+            b"IDAT" => idat.extend_from_slice(data),
+            _ => {}
+        }
+        at += 12 + len;
+    }
+    let mut raw = Vec::new();
+    flate2::read::ZlibDecoder::new(&idat[..])
+        .read_to_end(&mut raw)
+        .unwrap();
+    let stride = w * channels;
+    let mut prev = vec![0u8; stride];
+    let mut pixels = Vec::with_capacity(w * h);
+    for row in 0..h {
+        let line = &raw[row * (stride + 1)..(row + 1) * (stride + 1)];
+        let mut cur = line[1..].to_vec();
+        for i in 0..stride {
+            let a = if i >= channels {
+                cur[i - channels] as i16
+            } else {
+                0
+            };
+            let b = prev[i] as i16;
+            let c = if i >= channels {
+                prev[i - channels] as i16
+            } else {
+                0
+            };
+            let add = match line[0] {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => (a + b) / 2,
+                4 => {
+                    let p = a + b - c;
+                    let (pa, pb, pc) = ((p - a).abs(), (p - b).abs(), (p - c).abs());
+                    if pa <= pb && pa <= pc {
+                        a
+                    } else if pb <= pc {
+                        b
+                    } else {
+                        c
+                    }
+                }
+                f => panic!("PNG filter {f}"),
+            };
+            cur[i] = cur[i].wrapping_add(add as u8);
+        }
+        for px in cur.chunks(channels) {
+            pixels.push([px[0], px[1], px[2]]);
+        }
+        prev = cur;
+    }
+    (w, h, pixels)
+}
+
+/// The label pages (overview and technical, a good label in English and a revoked one in
+/// French) in headless Chromium through WebDriver, on a 390×844 phone and a 1280×900 desktop
+/// window: no element reaches past the screen's width (long URLs and digests wrap), the page
+/// has text, and the screenshot (`target/screenshots/label-*.png`) is not blank, with the
+/// banner's red only on the revoked label.
+#[test]
+fn label_pages_fit_a_phone_and_a_desktop_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = d.join("lab.key");
+    assert_eq!(code(&run(&["keygen", "-o", s(&key)])), 0);
+    let t = run(&["label", "template", "--json"]);
+    assert_eq!(code(&t), 0, "{}", text(&t));
+    let base: serde_json::Value = serde_json::from_slice(&t.stdout).unwrap();
+    let mut labels = Vec::new();
+    for id in ["urn:e2e:page:good", "urn:e2e:page:revoked"] {
+        let mut c = base.clone();
+        c["id"] = id.into();
+        // Long values that must wrap on a phone.
+        c["network-profile"]["mud-url"] = format!(
+            "https://mud.acme-devices.example/firmware/cam-100/hardware-revision-b/{}/mud-file.json",
+            "a".repeat(90)
+        )
+        .into();
+        c["vulnerability-disclosure"]["url"] =
+            "https://security.acme-devices.example/coordinated-vulnerability-disclosure-policy-and-bug-bounty-programme".into();
+        c["product"]["model"] = "CAM-100-OUTDOOR-PANTILTZOOM-4K-NIGHTVISION".into();
+        let p = d.join(format!("{}.json", id.rsplit(':').next().unwrap()));
+        std::fs::write(&p, c.to_string()).unwrap();
+        let out = p.with_extension("label");
+        let o = issue(&p, &key, &out, &[]);
+        assert_eq!(code(&o), 0, "{}", text(&o));
+        labels.push(out);
+    }
+    let data = d.join("data");
+    add_assessor(d, &data);
+    let server = Server::start(&data);
+    for l in &labels {
+        let o = run(&["registry", "submit", s(l), "--url", &server.url]);
+        assert_eq!(code(&o), 0, "{}", text(&o));
+    }
+    let o = run(&[
+        "registry",
+        "revoke",
+        "urn:e2e:page:revoked",
+        "--reason",
+        "a default password was found after the assessment",
+        "--key",
+        s(&key),
+        "--url",
+        &server.url,
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let page = |p: &Path| {
+        label::short_form(
+            &server.url,
+            &label::label_digest(&std::fs::read(p).unwrap()),
+        )
+    };
+
+    let shots = Path::new(env!("CARGO_BIN_EXE_trustgate"))
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let driver = Driver::start();
+    const MEASURE: &str = r#"
+        const w = document.documentElement.clientWidth;
+        const wide = [];
+        for (const e of document.querySelectorAll('body *')) {
+            const r = e.getBoundingClientRect();
+            if (r.width > 0 && (r.right > w + 0.5 || r.left < -0.5)) {
+                wide.push(e.tagName + (e.id ? '#' + e.id : '') + ' ' + Math.round(r.left) + '..' + Math.round(r.right));
+            }
+        }
+        const big = document.getElementById('support-end');
+        return {
+            clientWidth: w,
+            scrollWidth: document.documentElement.scrollWidth,
+            text: document.body.innerText.length,
+            wide: wide.slice(0, 20),
+            lang: document.documentElement.lang,
+            state: document.body.dataset.state,
+            view: document.body.dataset.view,
+            bigFont: big ? parseFloat(getComputedStyle(big).fontSize) : 0,
+            bodyFont: parseFloat(getComputedStyle(document.body).fontSize),
+        };"#;
+    for (size, phone, width) in [("phone", true, 390), ("desktop", false, 1280)] {
+        let profile = tempfile::tempdir().unwrap();
+        let sid = driver.session(phone, profile.path());
+        for (label_file, state, lang) in [(&labels[0], "good", "en"), (&labels[1], "revoked", "fr")]
+        {
+            for view in ["overview", "technical"] {
+                let q = match view {
+                    "technical" => format!("?view=technical&lang={lang}"),
+                    _ => format!("?lang={lang}"),
+                };
+                let url = format!("{}{q}", page(label_file));
+                driver.call(
+                    "POST",
+                    &format!("/session/{sid}/url"),
+                    Some(serde_json::json!({ "url": url })),
+                );
+                let m = driver.call(
+                    "POST",
+                    &format!("/session/{sid}/execute/sync"),
+                    Some(serde_json::json!({"script": MEASURE, "args": []})),
+                );
+                let what = format!("{view} {state} {size}: {m}");
+                assert_eq!(m["clientWidth"], width, "{what}");
+                assert!(
+                    m["scrollWidth"].as_u64() <= m["clientWidth"].as_u64(),
+                    "horizontal overflow: {what}"
+                );
+                assert_eq!(
+                    m["wide"],
+                    serde_json::json!([]),
+                    "elements wider than the screen: {what}"
+                );
+                assert!(m["text"].as_u64().unwrap() > 300, "{what}");
+                assert_eq!(m["lang"], lang, "{what}");
+                assert_eq!(m["state"], state, "{what}");
+                assert_eq!(m["view"], view, "{what}");
+                if view == "overview" {
+                    assert!(
+                        m["bigFont"].as_f64().unwrap() >= 2.0 * m["bodyFont"].as_f64().unwrap(),
+                        "support end date in large type: {what}"
+                    );
+                }
+                let png = base64_decode(
+                    driver
+                        .call("GET", &format!("/session/{sid}/screenshot"), None)
+                        .as_str()
+                        .unwrap(),
+                );
+                let file = shots.join(format!("label-{view}-{state}-{size}.png"));
+                std::fs::write(&file, &png).unwrap();
+                let (w, h, px) = png_pixels(&png);
+                assert_eq!(w, width, "{}", file.display());
+                assert!(h > 500, "{}", file.display());
+                let dark = px.iter().filter(|p| p.iter().all(|&c| c < 100)).count();
+                let banner_red = px
+                    .iter()
+                    .filter(|p| p[0] > 140 && p[1] < 50 && p[2] < 50)
+                    .count();
+                assert!(
+                    dark > px.len() / 200,
+                    "{}: only {dark} dark pixels of {}: blank?",
+                    file.display(),
+                    px.len()
+                );
+                if state == "revoked" {
+                    assert!(
+                        banner_red > px.len() / 50,
+                        "{}: red banner, {banner_red} red pixels",
+                        file.display()
+                    );
+                } else {
+                    assert!(
+                        banner_red < px.len() / 1000,
+                        "{}: no red on a good label, {banner_red} red pixels",
+                        file.display()
+                    );
+                }
+            }
+        }
+        driver.call("DELETE", &format!("/session/{sid}"), None);
+    }
 }
