@@ -18,9 +18,14 @@ const REQUESTS_PER_CLIENT: usize = 25;
 const NS: u64 = 1_000_000_000;
 
 fn mac(i: usize) -> mud::Mac {
-    format!("02:10:{:02x}:{:02x}:{:02x}:01", i >> 16 & 0xff, i >> 8 & 0xff, i & 0xff)
-        .parse()
-        .unwrap()
+    format!(
+        "02:10:{:02x}:{:02x}:{:02x}:01",
+        i >> 16 & 0xff,
+        i >> 8 & 0xff,
+        i & 0xff
+    )
+    .parse()
+    .unwrap()
 }
 
 fn household(dir: &std::path::Path) -> u64 {
@@ -90,7 +95,11 @@ fn entry(n: usize, t: u64) -> JournalEntry {
     JournalEntry {
         time_ns: t,
         device: mac(n % DEVICES),
-        action: if quarantine { Action::Quarantine } else { Action::Level },
+        action: if quarantine {
+            Action::Quarantine
+        } else {
+            Action::Level
+        },
         from: Some(enforce::Level::Default),
         to: if quarantine {
             enforce::Level::Isolated
@@ -154,7 +163,10 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let mut cfg = dashboard::Config::new(dir.path().to_path_buf(), vec!["127.0.0.1:0".parse().unwrap()]);
+    let mut cfg = dashboard::Config::new(
+        dir.path().to_path_buf(),
+        vec!["127.0.0.1:0".parse().unwrap()],
+    );
     cfg.tls = false;
     let started = rt.block_on(dashboard::serve(cfg)).unwrap();
     let base = format!("http://{}", started.addrs[0]);

@@ -116,8 +116,7 @@ impl Kind {
             (
                 Action::Label | Action::Level | Action::Mud,
                 Some(
-                    "label-revoked" | "label-suspended" | "firmware-revoked"
-                    | "firmware-suspended",
+                    "label-revoked" | "label-suspended" | "firmware-revoked" | "firmware-suspended",
                 ),
             ) => Some(Kind::LabelRevoked),
             (
@@ -295,7 +294,11 @@ fn send_mail(smtp: &Smtp, a: &Alert) -> Result<(), String> {
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::{Message, SmtpTransport, Transport};
     let mut b = Message::builder()
-        .from(smtp.from.parse().map_err(|e| format!("from {:?}: {e}", smtp.from))?)
+        .from(
+            smtp.from
+                .parse()
+                .map_err(|e| format!("from {:?}: {e}", smtp.from))?,
+        )
         .subject(a.title.clone())
         .header(ContentType::TEXT_PLAIN);
     for to in &smtp.to {
@@ -341,7 +344,8 @@ pub async fn run(cfg: AlertConfig) {
         // The gateway writes its status just after the journal line: a device seen for the
         // first time may be missing from it for a moment.
         let known = |s: &Option<gateway::StatusFile>, m: &mud::Mac| {
-            s.as_ref().is_some_and(|s| s.devices.iter().any(|d| d.mac == *m))
+            s.as_ref()
+                .is_some_and(|s| s.devices.iter().any(|d| d.mac == *m))
         };
         if fresh.iter().any(|l| !known(&status, &l.device)) {
             tokio::time::sleep(Duration::from_millis(200)).await;

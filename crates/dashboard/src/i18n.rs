@@ -114,7 +114,8 @@ impl Texts {
             }
         }
         let mut errors = vec![];
-        b.format_pattern(pattern, Some(&fa), &mut errors).into_owned()
+        b.format_pattern(pattern, Some(&fa), &mut errors)
+            .into_owned()
     }
 
     /// Whether `id` exists in both languages.
@@ -171,7 +172,10 @@ mod tests {
         let en = Texts::ids(Lang::En);
         let fr = Texts::ids(Lang::Fr);
         assert!(en.len() > 100, "{} messages", en.len());
-        assert_eq!(en, fr, "en.ftl and fr.ftl must list the same messages in the same order");
+        assert_eq!(
+            en, fr,
+            "en.ftl and fr.ftl must list the same messages in the same order"
+        );
         let t = Texts::new();
         for id in &en {
             assert!(t.has(id), "{id}");
@@ -188,7 +192,10 @@ mod tests {
 
     #[test]
     fn the_owner_choice_wins_then_the_browser_then_english() {
-        assert_eq!(Lang::choose(None, Some("fr-CA,fr;q=0.9,en;q=0.8")), Lang::Fr);
+        assert_eq!(
+            Lang::choose(None, Some("fr-CA,fr;q=0.9,en;q=0.8")),
+            Lang::Fr
+        );
         assert_eq!(Lang::choose(None, Some("en-CA,fr;q=0.5")), Lang::En);
         assert_eq!(Lang::choose(None, Some("de-DE,fr;q=0.5")), Lang::Fr);
         assert_eq!(Lang::choose(None, Some("de-DE")), Lang::En);

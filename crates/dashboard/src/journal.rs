@@ -187,7 +187,11 @@ mod tests {
         assert_eq!(c.next_seq(), 3);
         // Cut shorter (a torn tail removed at start): read again from the start.
         drop(f);
-        std::fs::write(&path, format!("{}\n", line("02:00:00:00:00:03", "contain", 3))).unwrap();
+        std::fs::write(
+            &path,
+            format!("{}\n", line("02:00:00:00:00:03", "contain", 3)),
+        )
+        .unwrap();
         c.refresh();
         assert_eq!(c.lines().len(), 1);
         assert_eq!(c.lines()[0].device.to_string(), "02:00:00:00:00:03");

@@ -193,7 +193,10 @@ async fn harden(req: axum::extract::Request, next: axum::middleware::Next) -> Re
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -319,8 +322,7 @@ async fn login(
     let l = lang(&headers);
     let password = form.get("password").cloned().unwrap_or_default();
     let app2 = app.clone();
-    let outcome =
-        tokio::task::spawn_blocking(move || app2.auth.login(peer.ip(), &password)).await;
+    let outcome = tokio::task::spawn_blocking(move || app2.auth.login(peer.ip(), &password)).await;
     let f = frame(&app, l, "/login", None);
     match outcome {
         Ok(Ok(auth::Login::Ok(token))) => {
@@ -365,14 +367,13 @@ async fn setup_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
     if !app.auth.needs_setup() {
         return to_login();
     }
-    html_page(pages::setup(&frame(&app, lang(&headers), "/setup", None), None))
+    html_page(pages::setup(
+        &frame(&app, lang(&headers), "/setup", None),
+        None,
+    ))
 }
 
-async fn setup(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Fields(form): Fields,
-) -> Response {
+async fn setup(State(app): State<Arc<App>>, headers: HeaderMap, Fields(form): Fields) -> Response {
     let l = lang(&headers);
     if !app.auth.needs_setup() {
         return to_login();
@@ -382,7 +383,10 @@ async fn setup(
     let min = auth::MIN_PASSWORD_CHARS as i64;
     if password.chars().count() < auth::MIN_PASSWORD_CHARS {
         let msg = app.texts.format(l, "setup-short", &[("min", min.into())]);
-        return (StatusCode::BAD_REQUEST, Html(pages::setup(&f, Some(msg)).into_string()))
+        return (
+            StatusCode::BAD_REQUEST,
+            Html(pages::setup(&f, Some(msg)).into_string()),
+        )
             .into_response();
     }
     let code = form.get("code").cloned().unwrap_or_default();
@@ -399,11 +403,7 @@ async fn setup(
     }
 }
 
-async fn logout(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Fields(form): Fields,
-) -> Response {
+async fn logout(State(app): State<Arc<App>>, headers: HeaderMap, Fields(form): Fields) -> Response {
     let Some((token, csrf)) = session(&app, &headers) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
@@ -492,7 +492,14 @@ async fn device_page(
     let Some((m, d)) = found else {
         return (
             StatusCode::NOT_FOUND,
-            Html(pages::page(&f, "?", maud::html! { p { (app.texts.get(l, "device-unknown")) } }).into_string()),
+            Html(
+                pages::page(
+                    &f,
+                    "?",
+                    maud::html! { p { (app.texts.get(l, "device-unknown")) } },
+                )
+                .into_string(),
+            ),
         )
             .into_response();
     };
@@ -609,10 +616,9 @@ async fn act(
     let status_path = app.cfg.state_dir.join(gateway::STATUS_FILE);
     let written = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let before = written(&status_path);
-    let outcome = tokio::task::spawn_blocking(move || {
-        gateway::owner_request(&state_dir, request, m, wait)
-    })
-    .await;
+    let outcome =
+        tokio::task::spawn_blocking(move || gateway::owner_request(&state_dir, request, m, wait))
+            .await;
     // The answer is in the journal; the status file follows within the gateway's next tick.
     // Wait for it (a little), so the page shown next already says what changed.
     if matches!(outcome, Ok(Ok(Some(_)))) {
@@ -640,10 +646,7 @@ async fn act(
                 gateway::RequestError::Invalid(_) => "invalid",
                 _ => "other",
             };
-            format!(
-                "err={code}&detail={}",
-                url_encode(&e.to_string())
-            )
+            format!("err={code}&detail={}", url_encode(&e.to_string()))
         }
         Err(_) => "err=other".into(),
     };
@@ -755,13 +758,15 @@ pub fn certificate(
         std::fs::write(&cert_path, cert.pem())
             .map_err(|x| e(&cert_path.display().to_string(), &x))?;
     }
-    let cert_pem = std::fs::read_to_string(&cert_path)
-        .map_err(|x| e(&cert_path.display().to_string(), &x))?;
+    let cert_pem =
+        std::fs::read_to_string(&cert_path).map_err(|x| e(&cert_path.display().to_string(), &x))?;
     let key_pem =
         std::fs::read_to_string(&key_path).map_err(|x| e(&key_path.display().to_string(), &x))?;
     let der = rustls_pemfile::certs(&mut cert_pem.as_bytes())
         .next()
-        .ok_or_else(|| DashboardError::Tls(format!("{} holds no certificate", cert_path.display())))?
+        .ok_or_else(|| {
+            DashboardError::Tls(format!("{} holds no certificate", cert_path.display()))
+        })?
         .map_err(|x| e(&cert_path.display().to_string(), &x))?;
     let fp = sha2::Sha256::digest(der.as_ref())
         .iter()
@@ -783,7 +788,10 @@ pub async fn serve(cfg: Config) -> Result<Started, DashboardError> {
             source,
         })?;
         l.set_nonblocking(true)
-            .map_err(|source| DashboardError::Bind { addr: *addr, source })?;
+            .map_err(|source| DashboardError::Bind {
+                addr: *addr,
+                source,
+            })?;
         listeners.push(l);
     }
     let addrs: Vec<SocketAddr> = listeners
@@ -821,8 +829,11 @@ pub async fn serve(cfg: Config) -> Result<Started, DashboardError> {
         }
     } else {
         for l in listeners {
-            let l = tokio::net::TcpListener::from_std(l)
-                .map_err(|source| DashboardError::Bind { addr: cfg.listen[0], source })?;
+            let l =
+                tokio::net::TcpListener::from_std(l).map_err(|source| DashboardError::Bind {
+                    addr: cfg.listen[0],
+                    source,
+                })?;
             let svc = make();
             tokio::spawn(async move {
                 if let Err(err) = axum::serve(l, svc).await {

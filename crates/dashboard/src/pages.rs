@@ -3,9 +3,7 @@
 
 use crate::i18n::{Lang, Texts};
 use crate::journal::Line;
-use crate::words::{
-    device_name, journal_words, label_badge, level_name, sentence, time_words,
-};
+use crate::words::{device_name, journal_words, label_badge, level_name, sentence, time_words};
 use enforce::Level;
 use gateway::{DeviceStatus, StatusFile};
 use maud::{html, Markup, DOCTYPE};
@@ -129,7 +127,12 @@ fn action_button(f: &Frame, mac: &str, what: &str, label_id: &str, class: &str) 
 }
 
 /// The home page: every device, new ones first.
-pub fn home(f: &Frame, status: Option<&StatusFile>, running: bool, notice: Option<String>) -> Markup {
+pub fn home(
+    f: &Frame,
+    status: Option<&StatusFile>,
+    running: bool,
+    notice: Option<String>,
+) -> Markup {
     let empty = vec![];
     let devices = status.map(|s| &s.devices).unwrap_or(&empty);
     let now = status.map(|s| s.time_ns).unwrap_or(0);

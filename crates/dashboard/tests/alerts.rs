@@ -106,6 +106,22 @@ async fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
     panic!("timed out waiting for {what}");
 }
 
+/// The owner releases `bot` for a minute, as the dashboard's button does.
+async fn release_for_a_minute(h: &Household, bot: mud::Mac) {
+    let state = h.state().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        gateway::owner_request(
+            &state,
+            gateway::OwnerRequest::Release { for_s: Some(60) },
+            bot,
+            Duration::from_secs(10),
+        )
+        .unwrap()
+    })
+    .await
+    .unwrap();
+}
+
 #[test]
 fn each_event_is_announced_once_by_webhook_and_by_mail() {
     let h = Household::start();
@@ -135,7 +151,11 @@ fn each_event_is_announced_once_by_webhook_and_by_mail() {
         // A new device joins.
         let newcomer: mud::Mac = "02:7e:00:00:00:99".parse().unwrap();
         h.join(newcomer, "doorbell", "192.168.1.99".parse().unwrap());
-        wait_for(|| hooks.lock().unwrap().len() == 1, "the new-device webhook").await;
+        wait_for(
+            || hooks.lock().unwrap().len() == 1,
+            "the new-device webhook",
+        )
+        .await;
         let (_, body) = hooks.lock().unwrap()[0].clone();
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["kind"], "new-device");
@@ -145,49 +165,41 @@ fn each_event_is_announced_once_by_webhook_and_by_mail() {
 
         // The bot's quarantine comes back after a timed release: one alert.
         let bot = h.infected;
-        let state = h.state().to_path_buf();
-        tokio::task::spawn_blocking(move || {
-            gateway::owner_request(
-                &state,
-                gateway::OwnerRequest::Release { for_s: Some(60) },
-                bot,
-                Duration::from_secs(10),
-            )
-            .unwrap()
-        })
-        .await
-        .unwrap();
+        release_for_a_minute(&h, bot).await;
         h.advance(61);
-        wait_for(|| hooks.lock().unwrap().len() == 2, "the quarantine webhook").await;
-        let v: serde_json::Value =
-            serde_json::from_str(&hooks.lock().unwrap()[1].1).unwrap();
+        wait_for(
+            || hooks.lock().unwrap().len() == 2,
+            "the quarantine webhook",
+        )
+        .await;
+        let v: serde_json::Value = serde_json::from_str(&hooks.lock().unwrap()[1].1).unwrap();
         assert_eq!(v["kind"], "quarantine");
         assert_eq!(v["device"], bot.to_string());
-        assert!(v["message"].as_str().unwrap().starts_with("Isolated again"), "{v}");
+        assert!(
+            v["message"].as_str().unwrap().starts_with("Isolated again"),
+            "{v}"
+        );
 
         // The same again within the hour: not announced twice.
-        let state = h.state().to_path_buf();
-        tokio::task::spawn_blocking(move || {
-            gateway::owner_request(
-                &state,
-                gateway::OwnerRequest::Release { for_s: Some(60) },
-                bot,
-                Duration::from_secs(10),
-            )
-            .unwrap()
-        })
-        .await
-        .unwrap();
+        release_for_a_minute(&h, bot).await;
         h.advance(61);
         tokio::time::sleep(Duration::from_millis(800)).await;
         assert_eq!(hooks.lock().unwrap().len(), 2, "deduplicated");
         // The owner's own actions are not alerts.
-        assert!(hooks.lock().unwrap().iter().all(|(_, b)| !b.contains("\"release\"")));
+        assert!(hooks
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|(_, b)| !b.contains("\"release\"")));
         wait_for(|| mails(&smtp).len() == 2, "two mails").await;
     });
     let m = mails(&smtp);
     assert_eq!(m.len(), 2, "one mail per event");
-    assert!(m[0].contains("Subject: New device at home: doorbell"), "{}", m[0]);
+    assert!(
+        m[0].contains("Subject: New device at home: doorbell"),
+        "{}",
+        m[0]
+    );
     assert!(m[1].contains("was isolated"), "{}", m[1]);
 }
 

@@ -59,7 +59,11 @@ fn chromedriver() -> Driver {
 async fn browser(d: &Driver, lang: &str) -> Client {
     // fantoccini's HTTPS client needs rustls' crypto provider chosen once per process.
     let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
-    let profile = tempfile::Builder::new().prefix("chromium").tempdir().unwrap().keep();
+    let profile = tempfile::Builder::new()
+        .prefix("chromium")
+        .tempdir()
+        .unwrap()
+        .keep();
     let caps = serde_json::json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -114,7 +118,12 @@ async fn shot(c: &Client, name: &str, width: u32, height: u32) {
             break;
         }
     }
-    assert!(colours.len() > 50, "{} looks blank ({} colours)", path.display(), colours.len());
+    assert!(
+        colours.len() > 50,
+        "{} looks blank ({} colours)",
+        path.display(),
+        colours.len()
+    );
     assert!(info.width >= width.min(390) - 20, "{name}: {}", info.width);
 }
 
@@ -138,7 +147,12 @@ async fn sign_in(c: &Client, base: &str) {
         .send_keys(PASSWORD)
         .await
         .unwrap();
-    c.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css("ul.devices"))
@@ -185,27 +199,36 @@ fn the_owner_sees_the_bot_isolated_releases_it_for_an_hour_and_approves_a_device
         let notice = text(&c, "p.notice").await;
         assert!(notice.contains("Released for one hour"), "{notice}");
         assert_eq!(text(&c, "#level").await, "Internet only");
-        assert!(text(&c, "#sentence").await.starts_with("Released by you until"));
+        assert!(text(&c, "#sentence")
+            .await
+            .starts_with("Released by you until"));
 
         // The hour passes on the gateway's clock: the quarantine resumes.
         h.advance(3601);
         c.refresh().await.unwrap();
         assert_eq!(text(&c, "#level").await, "Isolated");
         let timeline = text(&c, "ol.timeline").await;
-        assert!(timeline.contains("Isolated again: your release ended"), "{timeline}");
+        assert!(
+            timeline.contains("Isolated again: your release ended"),
+            "{timeline}"
+        );
 
         // Approve a new device from the home page.
         c.goto(&format!("{base}/")).await.unwrap();
         let new_row = format!("li.device.new[data-mac='{newcomer}']");
-        c.find(Locator::Css(&format!("{new_row} button[data-do='approve']")))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        c.find(Locator::Css(&format!(
+            "{new_row} button[data-do='approve']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
         c.wait()
             .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css(&format!("li.device[data-mac='{newcomer}']:not(.new)")))
+            .for_element(Locator::Css(&format!(
+                "li.device[data-mac='{newcomer}']:not(.new)"
+            )))
             .await
             .expect("the approved device is no longer new");
         assert!(c.find(Locator::Css(&new_row)).await.is_err());
@@ -240,7 +263,13 @@ fn a_browser_that_asks_for_canadian_french_gets_french() {
         c.goto(&format!("{base}/login")).await.unwrap();
         assert_eq!(text(&c, "h1").await, "Connexion");
         assert_eq!(
-            c.find(Locator::Css("html")).await.unwrap().attr("lang").await.unwrap().as_deref(),
+            c.find(Locator::Css("html"))
+                .await
+                .unwrap()
+                .attr("lang")
+                .await
+                .unwrap()
+                .as_deref(),
             Some("fr")
         );
         sign_in(&c, &base).await;
@@ -249,7 +278,12 @@ fn a_browser_that_asks_for_canadian_french_gets_french() {
         assert!(sentence.starts_with("Isolé à "), "{sentence}");
         shot(&c, "home-fr-phone", 390, 844).await;
         // The switch on the page: English, and it sticks.
-        c.find(Locator::Css("a.lang")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Css("a.lang"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
         assert_eq!(text(&c, "h1").await, "Devices at home");
         c.goto(&format!("{base}/events")).await.unwrap();
         assert_eq!(text(&c, "h1").await, "Events");

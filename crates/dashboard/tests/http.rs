@@ -17,8 +17,16 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// The body of a request's answer.
+async fn text(r: reqwest::RequestBuilder) -> String {
+    r.send().await.unwrap().text().await.unwrap()
+}
+
 fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 19;
     html[at..at + html[at..].find('"').unwrap()].to_string()
 }
 
@@ -63,7 +71,10 @@ fn every_page_and_action_needs_the_owners_session() {
         // A made-up session cookie is no session.
         let r = c
             .get(format!("{base}/"))
-            .header("cookie", "tg_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .header(
+                "cookie",
+                "tg_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            )
             .send()
             .await
             .unwrap();
@@ -157,13 +168,20 @@ fn wrong_passwords_are_slowed_down_and_the_session_cookie_is_locked_down() {
                 .await
                 .unwrap();
             if r.status() == 429 {
-                let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+                let wait: u64 = r.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
                 assert!(wait >= 1);
             }
             codes.push(r.status().as_u16());
         }
         assert_eq!(&codes[..3], &[401, 401, 401], "{codes:?}");
-        assert!(codes.iter().filter(|c| **c == 429).count() >= 5, "{codes:?}");
+        assert!(
+            codes.iter().filter(|c| **c == 429).count() >= 5,
+            "{codes:?}"
+        );
         // While slowed down even the right password waits.
         let r = c
             .post(format!("{base}/login"))
@@ -189,7 +207,10 @@ fn wrong_passwords_are_slowed_down_and_the_session_cookie_is_locked_down() {
         assert_eq!(r.status(), 303);
         let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
         assert!(cookie.starts_with("tg_session="), "{cookie}");
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
         assert!(!cookie.contains(PASSWORD));
     });
 }
@@ -202,7 +223,10 @@ fn the_dashboard_listens_only_on_the_addresses_it_is_given() {
         let mut cfg = dashboard::Config::new(h.state().to_path_buf(), vec![every.parse().unwrap()]);
         cfg.tls = false;
         let err = rt.block_on(dashboard::serve(cfg)).unwrap_err().to_string();
-        assert!(err.contains("does not listen on") && err.contains("LAN"), "{err}");
+        assert!(
+            err.contains("does not listen on") && err.contains("LAN"),
+            "{err}"
+        );
     }
     let empty = dashboard::Config::new(h.state().to_path_buf(), vec![]);
     assert!(rt.block_on(dashboard::serve(empty)).is_err());
@@ -228,7 +252,10 @@ fn over_https_the_certificate_is_made_once_and_its_fingerprint_printed() {
     let h = Household::start();
     let rt = common::runtime();
     dashboard::auth::set_password(h.state(), PASSWORD).unwrap();
-    let cfg = dashboard::Config::new(h.state().to_path_buf(), vec!["127.0.0.1:0".parse().unwrap()]);
+    let cfg = dashboard::Config::new(
+        h.state().to_path_buf(),
+        vec!["127.0.0.1:0".parse().unwrap()],
+    );
     let started = rt.block_on(dashboard::serve(cfg.clone())).unwrap();
     assert_eq!(started.scheme, "https");
     let fp = started.fingerprint.clone().unwrap();
@@ -274,10 +301,16 @@ fn the_pages_say_what_happened_in_english_and_in_french() {
     rt.block_on(async {
         let c = client();
         sign_in(&c, &base).await;
-        let en = c.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
+        let en = text(c.get(format!("{base}/"))).await;
         assert!(en.contains("<html lang=\"en\""));
-        assert!(en.contains("Isolated at "), "the infected device's sentence");
-        assert!(en.contains("Internet only, nothing else at home"), "a benign device's");
+        assert!(
+            en.contains("Isolated at "),
+            "the infected device's sentence"
+        );
+        assert!(
+            en.contains("Internet only, nothing else at home"),
+            "a benign device's"
+        );
         assert!(en.contains("New"));
         let dev = c
             .get(format!("{base}/device/{}", h.infected))
@@ -291,7 +324,10 @@ fn the_pages_say_what_happened_in_english_and_in_french() {
         assert!(dev.contains("<html lang=\"fr\""));
         assert!(dev.contains("Isolé à "), "{dev}");
         assert!(dev.contains("Libérer pour une heure"));
-        assert!(dev.contains("conservé") && dev.contains("comme preuve"), "{dev}");
+        assert!(
+            dev.contains("conservé") && dev.contains("comme preuve"),
+            "{dev}"
+        );
         assert!(!dev.contains("Release for one hour"));
         // The switch on the page sets the owner's choice, which wins over the browser's.
         let r = c
@@ -307,18 +343,17 @@ fn the_pages_say_what_happened_in_english_and_in_french() {
             .await
             .unwrap();
         assert_eq!(r.headers()["location"], "/", "no open redirect");
-        let ev = c
-            .get(format!("{base}/events"))
-            .header("accept-language", "fr-CA")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let ev = text(
+            c.get(format!("{base}/events"))
+                .header("accept-language", "fr-CA"),
+        )
+        .await;
         assert!(ev.contains("The last seven days"), "{ev}");
         // The four infected devices of the capture, the eight devices first seen.
-        assert!(ev.contains("4 isolations, 8 new devices, 0 changes by you."), "{ev}");
+        assert!(
+            ev.contains("4 isolations, 8 new devices, 0 changes by you."),
+            "{ev}"
+        );
     });
 }
 
@@ -351,29 +386,18 @@ fn a_journal_line_reaches_the_stream_and_the_timed_release_resumes() {
         }
         assert!(got.contains(&h.infected.to_string()), "{got}");
         assert!(got.contains("Released by you until"), "{got}");
-        let page = c
-            .get(format!("{base}/device/{}", h.infected))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = text(c.get(format!("{base}/device/{}", h.infected))).await;
         assert!(page.contains("Released by you until"), "{page}");
     });
     h.advance(3601);
     rt.block_on(async {
         let c = client();
         sign_in(&c, &base).await;
-        let page = c
-            .get(format!("{base}/device/{}", h.infected))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(page.contains("Isolated again: your release ended"), "{page}");
+        let page = text(c.get(format!("{base}/device/{}", h.infected))).await;
+        assert!(
+            page.contains("Isolated again: your release ended"),
+            "{page}"
+        );
         assert!(page.contains("Isolated at "), "{page}");
     });
 }

@@ -4,31 +4,14 @@
 //! restart — and the bounds on their arguments.
 
 use enforce::Level;
-use gateway::{Action, Gateway, GatewayConfig, OwnerRequest};
+mod common;
+
+use common::config;
+use gateway::{Action, Gateway, OwnerRequest};
 use monitor::{Config, Mac, Monitor, OuiTable, Output};
 use scenarios::build;
 
 const NS: u64 = 1_000_000_000;
-
-fn config(dir: &std::path::Path, ttl: u64) -> GatewayConfig {
-    GatewayConfig {
-        site: enforce::Site::default(),
-        nft: enforce::NftRunner {
-            netns: Some("trustgate-no-such-namespace".into()),
-            format: enforce::BatchFormat::Native,
-        },
-        apply: true,
-        dry_run: true,
-        quarantine_ttl_s: ttl,
-        state_dir: dir.to_path_buf(),
-        policies: vec![],
-        max_devices: gateway::DEFAULT_MAX_DEVICES,
-        trusted: vec![],
-        manager: None,
-        unlabelled: Level::Declared,
-        dns_hold: None,
-    }
-}
 
 /// The mirai scenario through monitor and gateway: (infected, benign, last packet time).
 fn household(gw: &mut Gateway) -> (Mac, Mac, u64) {
@@ -68,8 +51,12 @@ fn a_release_for_an_hour_ends_and_the_quarantine_resumes_for_what_was_left() {
     let left_at_release = q.until_ns.unwrap() - (now + 60 * NS);
     assert!(q.explanation_fr.as_deref().is_some_and(|f| !f.is_empty()));
 
-    gw.owner_request(&bot, OwnerRequest::Release { for_s: Some(3600) }, now + 60 * NS)
-        .unwrap();
+    gw.owner_request(
+        &bot,
+        OwnerRequest::Release { for_s: Some(3600) },
+        now + 60 * NS,
+    )
+    .unwrap();
     assert!(!gw.is_quarantined(&bot));
     assert_eq!(gw.level(&bot), Some(Level::Default));
     let r = journal(&gw).pop().unwrap();
@@ -130,7 +117,10 @@ fn the_owner_isolates_names_approves_and_forgets_a_device() {
     gw.owner_request(&dev, OwnerRequest::Isolate, now).unwrap();
     assert!(gw.is_quarantined(&dev));
     let e = journal(&gw).pop().unwrap();
-    assert_eq!((e.action, e.by, e.until_ns), (Action::Quarantine, gateway::By::Owner, None));
+    assert_eq!(
+        (e.action, e.by, e.until_ns),
+        (Action::Quarantine, gateway::By::Owner, None)
+    );
     assert!(e.reason.is_none());
     // No end by itself: a day later still isolated.
     gw.tick(now + 86_400 * NS).unwrap();
@@ -139,8 +129,12 @@ fn the_owner_isolates_names_approves_and_forgets_a_device() {
     let d = st.devices.iter().find(|d| d.mac == dev).unwrap();
     assert_eq!(d.quarantined_until_ns, None);
     assert!(d.quarantine.as_ref().unwrap().reason.is_none());
-    gw.owner_request(&dev, OwnerRequest::Release { for_s: None }, now + 86_401 * NS)
-        .unwrap();
+    gw.owner_request(
+        &dev,
+        OwnerRequest::Release { for_s: None },
+        now + 86_401 * NS,
+    )
+    .unwrap();
     assert!(!gw.is_quarantined(&dev));
 
     gw.owner_request(
@@ -213,5 +207,9 @@ fn request_arguments_are_bounded_where_they_are_made_and_where_they_are_read() {
     gw.tick(now).unwrap();
     assert!(!file.exists());
     assert_eq!(journal(&gw).len(), before);
-    assert!(gw.warnings.iter().any(|w| w.contains("at most")), "{:?}", gw.warnings);
+    assert!(
+        gw.warnings.iter().any(|w| w.contains("at most")),
+        "{:?}",
+        gw.warnings
+    );
 }

@@ -2,33 +2,15 @@
 //! touches no nftables; TTL expiry, owner release, and restoring a running quarantine after a
 //! restart. (The live nftables path is tested in crates/trustgate/tests/monitor_gateway.rs.)
 
-use gateway::{Gateway, GatewayConfig, OwnerRequest, RequestError};
+mod common;
+
+use common::config;
+use gateway::{Gateway, OwnerRequest, RequestError};
 use monitor::{Config, Mac, Monitor, OuiTable, Output};
 use scenarios::{build, Frames};
 use std::time::Duration;
 
 const NS: u64 = 1_000_000_000;
-
-fn config(dir: &std::path::Path, ttl: u64) -> GatewayConfig {
-    GatewayConfig {
-        site: enforce::Site::default(),
-        // A runner that cannot work: dry-run must never call it.
-        nft: enforce::NftRunner {
-            netns: Some("trustgate-no-such-namespace".into()),
-            format: enforce::BatchFormat::Native,
-        },
-        apply: true,
-        dry_run: true,
-        quarantine_ttl_s: ttl,
-        state_dir: dir.to_path_buf(),
-        policies: vec![],
-        max_devices: gateway::DEFAULT_MAX_DEVICES,
-        trusted: vec![],
-        manager: None,
-        unlabelled: enforce::Level::Declared,
-        dns_hold: None,
-    }
-}
 
 fn journal(dir: &std::path::Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(dir.join("journal.jsonl"))
@@ -128,7 +110,12 @@ fn owner_release_and_restart_restore() {
         // The owner releases one through the CLI's request, which waits for the gateway.
         let (d, m) = (dir.path().to_path_buf(), infected[1]);
         let asked = std::thread::spawn(move || {
-            gateway::owner_request(&d, OwnerRequest::Release { for_s: None }, m, Duration::from_secs(10))
+            gateway::owner_request(
+                &d,
+                OwnerRequest::Release { for_s: None },
+                m,
+                Duration::from_secs(10),
+            )
         });
         while !asked.is_finished() {
             gw.tick(end).unwrap();

@@ -97,12 +97,18 @@ impl SequencerLease {
     /// again on a new one, or [`StoreError::SequencerTaken`] if another sequencer got it
     /// meanwhile (this one must then stop appending). SQLite: nothing to check.
     pub async fn keep(&mut self, store: &Store) -> Result<(), StoreError> {
-        let Some(conn) = self._conn.as_mut() else {
-            return Ok(());
-        };
-        if sqlx::Connection::ping(conn).await.is_ok() {
+        if store.backend != Backend::Postgres {
             return Ok(());
         }
+        if let Some(conn) = self._conn.as_mut() {
+            if sqlx::Connection::ping(conn).await.is_ok() {
+                return Ok(());
+            }
+        }
+        // Lost (or lost before and not taken again because the database was still away):
+        // close what is left of the old connection first, so a session of ours that is in
+        // fact alive gives the lock up, then take it again. Until that succeeds the lease
+        // stays empty and every batch comes back here first.
         self._conn = None;
         *self = store.claim_sequencer().await?;
         tracing::warn!("the sequencer's database connection was lost; its lock is taken again");

@@ -305,7 +305,9 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
             .with_context(|| format!("gateway on {iface}"))?;
             Ok((events > 0).then_some(Finding))
         }
-        GatewayCommand::Release(a) => owner(a.owner, gateway::OwnerRequest::Release { for_s: a.for_s }),
+        GatewayCommand::Release(a) => {
+            owner(a.owner, gateway::OwnerRequest::Release { for_s: a.for_s })
+        }
         GatewayCommand::Trust(a) => owner(a, gateway::OwnerRequest::Trust),
         GatewayCommand::Untrust(a) => owner(a, gateway::OwnerRequest::Untrust),
         GatewayCommand::Isolate(a) => owner(a, gateway::OwnerRequest::Isolate),

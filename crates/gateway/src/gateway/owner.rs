@@ -108,23 +108,24 @@ impl OwnerRequest {
     /// Read a request file: its folder's name and its content.
     pub fn parse(dir: &str, content: &str) -> Result<Self, String> {
         let content = content.trim_end_matches('\n');
-        let r = match dir {
-            "release" if content.is_empty() => OwnerRequest::Release { for_s: None },
-            "release" => OwnerRequest::Release {
-                for_s: Some(content.trim().parse().map_err(|_| {
-                    format!("a timed release holds its seconds, not {content:?}")
-                })?),
-            },
-            "trust" => OwnerRequest::Trust,
-            "untrust" => OwnerRequest::Untrust,
-            "isolate" => OwnerRequest::Isolate,
-            "rename" => OwnerRequest::Rename {
-                name: (!content.is_empty()).then(|| content.to_string()),
-            },
-            "approve" => OwnerRequest::Approve,
-            "forget" => OwnerRequest::Forget,
-            other => return Err(format!("no such request: {other}")),
-        };
+        let r =
+            match dir {
+                "release" if content.is_empty() => OwnerRequest::Release { for_s: None },
+                "release" => OwnerRequest::Release {
+                    for_s: Some(content.trim().parse().map_err(|_| {
+                        format!("a timed release holds its seconds, not {content:?}")
+                    })?),
+                },
+                "trust" => OwnerRequest::Trust,
+                "untrust" => OwnerRequest::Untrust,
+                "isolate" => OwnerRequest::Isolate,
+                "rename" => OwnerRequest::Rename {
+                    name: (!content.is_empty()).then(|| content.to_string()),
+                },
+                "approve" => OwnerRequest::Approve,
+                "forget" => OwnerRequest::Forget,
+                other => return Err(format!("no such request: {other}")),
+            };
         r.check()?;
         Ok(r)
     }
@@ -202,8 +203,9 @@ impl Gateway {
             return Ok(()); // already isolated: nothing to change
         }
         let Some(facts) = self.facts.get(mac).cloned() else {
-            self.warnings
-                .push(format!("isolate {mac}: the gateway has not seen this device"));
+            self.warnings.push(format!(
+                "isolate {mac}: the gateway has not seen this device"
+            ));
             return Ok(());
         };
         let previous = self.levels.get(mac).copied().unwrap_or(Level::Default);
@@ -233,7 +235,11 @@ impl Gateway {
             let Some(facts) = self.facts.get(&mac).cloned() else {
                 continue; // forgotten or evicted meanwhile
             };
-            let previous = self.levels.get(&mac).copied().unwrap_or(p.quarantine.previous);
+            let previous = self
+                .levels
+                .get(&mac)
+                .copied()
+                .unwrap_or(p.quarantine.previous);
             let q = Quarantine {
                 until_ns: if p.quarantine.until_ns == u64::MAX {
                     u64::MAX
@@ -335,8 +341,9 @@ impl Gateway {
         self.trusted.remove(mac);
         self.first_seen.remove(mac);
         if !known {
-            self.warnings
-                .push(format!("forget {mac}: the gateway does not hold this device"));
+            self.warnings.push(format!(
+                "forget {mac}: the gateway does not hold this device"
+            ));
             return Ok(());
         }
         self.status_dirty = true;
