@@ -11,9 +11,12 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// What the webhook receiver got: each POST's Title header and body.
+type Received = Arc<Mutex<Vec<(Option<String>, String)>>>;
+
 /// A webhook receiver: every body POSTed, with its Title header.
-async fn receiver() -> (String, Arc<Mutex<Vec<(Option<String>, String)>>>) {
-    let got: Arc<Mutex<Vec<(Option<String>, String)>>> = Arc::default();
+async fn receiver() -> (String, Received) {
+    let got: Received = Arc::default();
     let g = got.clone();
     let app = axum::Router::new().route(
         "/hook",
@@ -70,7 +73,7 @@ asyncore.loop()
 "#,
         dir = dir.path().display()
     );
-    let child = Command::new("python3")
+    let mut child = Command::new("python3")
         .args(["-c", &script])
         .stdout(Stdio::null())
         .spawn()
@@ -81,6 +84,8 @@ asyncore.loop()
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the SMTP server did not start");
 }
 

@@ -37,7 +37,7 @@ fn free_port() -> u16 {
 
 fn chromedriver() -> Driver {
     let port = free_port();
-    let child = Command::new("chromedriver")
+    let mut child = Command::new("chromedriver")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -53,6 +53,8 @@ fn chromedriver() -> Driver {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("chromedriver did not start");
 }
 

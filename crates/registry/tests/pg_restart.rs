@@ -102,6 +102,9 @@ enum Outcome {
     Transport,
 }
 
+/// Every submission: its label id, the label bytes and what the registry answered.
+type Log = Arc<std::sync::Mutex<Vec<(String, Vec<u8>, Outcome)>>>;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_stopped_mid_stream_refuses_recovers_and_loses_no_acknowledged_label() {
     let base = std::env::var("TRUSTGATE_TEST_PG")
@@ -122,7 +125,7 @@ async fn postgres_stopped_mid_stream_refuses_recovers_and_loses_no_acknowledged_
 
     // One submitter, one label after another, recording what each was answered.
     let stop = Arc::new(AtomicBool::new(false));
-    let log: Arc<std::sync::Mutex<Vec<(String, Vec<u8>, Outcome)>>> = Default::default();
+    let log: Log = Default::default();
     let submitter = {
         let (client, stop, log) = (client.clone(), stop.clone(), log.clone());
         tokio::spawn(async move {
@@ -159,7 +162,7 @@ async fn postgres_stopped_mid_stream_refuses_recovers_and_loses_no_acknowledged_
             }
         })
     };
-    let acked = |log: &Arc<std::sync::Mutex<Vec<(String, Vec<u8>, Outcome)>>>| {
+    let acked = |log: &Log| {
         log.lock()
             .unwrap()
             .iter()

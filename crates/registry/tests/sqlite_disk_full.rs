@@ -5,7 +5,7 @@
 //! bigger the same running registry takes submissions again, and a registry started afresh on
 //! the file finds its checkpoint matching the stored tree.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -64,7 +64,7 @@ impl Drop for Tmpfs {
     }
 }
 
-async fn integrity(db: &PathBuf) -> String {
+async fn integrity(db: &Path) -> String {
     sqlx::any::install_default_drivers();
     let url = format!("sqlite://{}?mode=ro", db.display());
     let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
