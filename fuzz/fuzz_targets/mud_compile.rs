@@ -25,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
                 level,
                 policy: Some(parsed.policy.clone()),
                 update_hosts: vec![],
+                exceptions: vec![],
             };
             if let Ok(batch) = compiler.add_device(&dev) {
                 // Nothing from the file can inject syntax: one printable-ASCII line per

@@ -61,7 +61,16 @@ fn household(dir: &std::path::Path) -> u64 {
                 owner_name: None,
                 approved: i % 7 != 0,
                 trusted: false,
+                exceptions: vec![],
                 first_seen_ns: Some(now - 86_400 * NS),
+                traffic: Some(gateway::TrafficStatus {
+                    read_ns: now,
+                    allowed_packets: 1000 + i as u64,
+                    blocked_packets: (i % 50) as u64,
+                    blocked_24h: (i % 17) as u64,
+                    rules: vec![],
+                }),
+                mdns_name: None,
                 cause: if level == enforce::Level::UpdateOnly {
                     "label-revoked".into()
                 } else {
@@ -118,6 +127,7 @@ fn entry(n: usize, t: u64) -> JournalEntry {
         cause: Some("mud-verified".into()),
         name: None,
         resumes_for_s: None,
+        exception: None,
     }
 }
 
@@ -175,9 +185,22 @@ fn main() {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
+        // The sign-in form as a browser posts it: its token and the cookie that goes with it.
+        let page = c.get(format!("{base}/login")).send().await.unwrap();
+        let form_cookie = page.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let html = page.text().await.unwrap();
+        let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+        let token = &html[at..at + html[at..].find('"').unwrap()];
         let r = c
             .post(format!("{base}/login"))
-            .form(&[("password", pw)])
+            .header("cookie", form_cookie)
+            .form(&[("password", pw), ("csrf", token)])
             .send()
             .await
             .unwrap();

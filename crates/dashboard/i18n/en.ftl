@@ -26,6 +26,11 @@ home-none = The gateway has not seen any device yet.
 home-new = New
 home-new-explain = New: is this device yours? Approve it or block it.
 home-stale = The gateway is not running: what you see is from { $time }.
+home-blocked = { $count ->
+    [0] Nothing blocked in the last 24 hours
+    [one] 1 packet blocked in the last 24 hours
+   *[other] { $count } packets blocked in the last 24 hours
+}
 
 level-declared = As its maker declared
 level-default = Internet only
@@ -98,9 +103,29 @@ device-evidence = { $count ->
     [one] 1 packet kept as evidence
    *[other] { $count } packets kept as evidence
 }
+device-exceptions = What you allowed it besides
+device-exceptions-none = Nothing more than its level allows. You can let it reach one more destination below.
+device-exceptions-intro = You let it reach these destinations, beside what its level allows:
+device-exception-held = (not while it is isolated)
+device-exception-unneeded = (not needed while you trust it)
+device-traffic = What the gateway counted
+device-traffic-summary = Since the gateway started: { $allowed } packets let through, { $blocked } blocked ({ $day } in the last 24 hours).
+device-traffic-rules = Rule by rule
+device-traffic-rule = Rule
+device-traffic-direction = Direction
+device-traffic-out = from the device
+device-traffic-in = to the device
+device-traffic-allowed = Let through
+device-traffic-blocked = Blocked
 device-actions = What you can do
 device-unknown = The gateway holds no device with that address.
 
+action-allow = Allow
+action-allow-destination = One more destination (a name or an address)
+action-allow-proto = Protocol
+action-allow-any = any
+action-allow-port = Port (optional)
+action-disallow = Take away
 action-release = Release now
 action-release-hour = Release for one hour
 action-isolate = Isolate now
@@ -120,6 +145,8 @@ done-approve = Marked as yours.
 done-trust = Trusted.
 done-untrust = No longer trusted.
 done-rename = Renamed.
+done-allow = Allowed. The destination opens for this device only.
+done-disallow = Taken away.
 done-forget = Forgotten. It will show up as a new device if it connects again.
 err-not-running = The gateway is not running: nothing was changed.
 err-not-quarantined = This device is not isolated.
@@ -163,6 +190,8 @@ journal-rename = You named it “{ $name }”
 journal-rename-clear = You took its name away
 journal-approve = You said it is yours
 journal-forget = You removed it
+journal-allow = You allowed it { $destination }
+journal-disallow = You no longer allow it { $destination }
 journal-by-owner = by you
 
 alert-new-device = New device at home: { $name }

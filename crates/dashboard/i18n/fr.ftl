@@ -26,6 +26,11 @@ home-none = La passerelle n’a encore vu aucun appareil.
 home-new = Nouveau
 home-new-explain = Nouveau : cet appareil est-il à vous? Approuvez-le ou bloquez-le.
 home-stale = La passerelle ne fonctionne pas : ce que vous voyez date du { $time }.
+home-blocked = { $count ->
+    [0] Rien de bloqué dans les dernières 24 heures
+    [one] 1 paquet bloqué dans les dernières 24 heures
+   *[other] { $count } paquets bloqués dans les dernières 24 heures
+}
 
 level-declared = Comme son fabricant l’a déclaré
 level-default = Internet seulement
@@ -98,9 +103,29 @@ device-evidence = { $count ->
     [one] 1 paquet conservé comme preuve
    *[other] { $count } paquets conservés comme preuve
 }
+device-exceptions = Ce que vous lui permettez en plus
+device-exceptions-none = Rien de plus que ce que son niveau permet. Vous pouvez lui ouvrir une destination de plus ci-dessous.
+device-exceptions-intro = Vous lui permettez de joindre ces destinations, en plus de ce que son niveau permet :
+device-exception-held = (pas tant qu’il est isolé)
+device-exception-unneeded = (inutile tant que vous lui faites confiance)
+device-traffic = Ce que la passerelle a compté
+device-traffic-summary = Depuis le démarrage de la passerelle : { $allowed } paquets laissés passer, { $blocked } bloqués ({ $day } dans les dernières 24 heures).
+device-traffic-rules = Règle par règle
+device-traffic-rule = Règle
+device-traffic-direction = Sens
+device-traffic-out = venant de l’appareil
+device-traffic-in = vers l’appareil
+device-traffic-allowed = Laissés passer
+device-traffic-blocked = Bloqués
 device-actions = Ce que vous pouvez faire
 device-unknown = La passerelle ne connaît aucun appareil à cette adresse.
 
+action-allow = Permettre
+action-allow-destination = Une destination de plus (un nom ou une adresse)
+action-allow-proto = Protocole
+action-allow-any = tous
+action-allow-port = Port (facultatif)
+action-disallow = Retirer
 action-release = Libérer maintenant
 action-release-hour = Libérer pour une heure
 action-isolate = Isoler maintenant
@@ -120,6 +145,8 @@ done-approve = Marqué comme étant à vous.
 done-trust = Vous lui faites confiance.
 done-untrust = Vous ne lui faites plus confiance.
 done-rename = Renommé.
+done-allow = Permis. La destination s’ouvre pour cet appareil seulement.
+done-disallow = Retiré.
 done-forget = Oublié. Il apparaîtra comme un nouvel appareil s’il se reconnecte.
 err-not-running = La passerelle ne fonctionne pas : rien n’a été changé.
 err-not-quarantined = Cet appareil n’est pas isolé.
@@ -163,6 +190,8 @@ journal-rename = Vous l’avez nommé « { $name } »
 journal-rename-clear = Vous lui avez retiré son nom
 journal-approve = Vous avez indiqué qu’il est à vous
 journal-forget = Vous l’avez retiré
+journal-allow = Vous lui avez permis { $destination }
+journal-disallow = Vous ne lui permettez plus { $destination }
 journal-by-owner = par vous
 
 alert-new-device = Nouvel appareil à la maison : { $name }

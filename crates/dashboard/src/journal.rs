@@ -43,6 +43,8 @@ pub struct Line {
     pub cause: Option<String>,
     /// A rename's name.
     pub name: Option<String>,
+    /// An owner exception added or taken away.
+    pub exception: Option<enforce::Exception>,
     /// End of a quarantine or of a timed release.
     pub until_ns: Option<u64>,
     /// Who decided.
@@ -65,6 +67,7 @@ impl Line {
             explanation_fr: e.explanation_fr,
             cause: e.cause,
             name: e.name,
+            exception: e.exception,
             until_ns: e.until_ns,
             by: e.by,
             evidence: e.evidence.len(),

@@ -161,6 +161,44 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 const SESSION_COOKIE: &str = "tg_session";
+/// The sign-in and first-visit forms' CSRF token, before there is a session: the same random
+/// value in this cookie (HttpOnly, SameSite=Strict) and in the form (double submit), so a
+/// page elsewhere cannot post a password of its choosing into the owner's browser.
+const FORM_COOKIE: &str = "tg_form";
+
+/// The form token a sign-in or first-visit page carries: the browser's own, or a new one
+/// with the cookie that sets it.
+fn form_token(app: &App, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+    // 32 random bytes, base64url without padding.
+    match cookie(headers, FORM_COOKIE).filter(|t| t.len() == 43) {
+        Some(t) => (t.to_string(), None),
+        None => {
+            let t = auth::random_token();
+            let c = format!(
+                "{FORM_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict{}",
+                if app.secure_cookies { "; Secure" } else { "" }
+            );
+            (t, HeaderValue::from_str(&c).ok())
+        }
+    }
+}
+
+/// A sign-in or first-visit page, setting its form cookie when new.
+fn form_page(status: StatusCode, page: maud::Markup, cookie: Option<HeaderValue>) -> Response {
+    let mut res = (status, Html(page.into_string())).into_response();
+    if let Some(c) = cookie {
+        res.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    res
+}
+
+/// Whether a posted sign-in or first-visit form carries the token of its cookie.
+fn form_token_ok(headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
+    match (cookie(headers, FORM_COOKIE), form.get("csrf")) {
+        (Some(c), Some(f)) => !c.is_empty() && auth::same_secret(f, c),
+        _ => false,
+    }
+}
 
 /// The request's language.
 fn lang(headers: &HeaderMap) -> Lang {
@@ -310,7 +348,12 @@ async fn login_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
         return Redirect::to("/setup").into_response();
     }
     let l = lang(&headers);
-    html_page(pages::login(&frame(&app, l, "/login", None), None))
+    let (token, set) = form_token(&app, &headers);
+    form_page(
+        StatusCode::OK,
+        pages::login(&frame(&app, l, "/login", None), None, &token),
+        set,
+    )
 }
 
 async fn login(
@@ -320,6 +363,10 @@ async fn login(
     Fields(form): Fields,
 ) -> Response {
     let l = lang(&headers);
+    if !form_token_ok(&headers, &form) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let token = form.get("csrf").cloned().unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
     let app2 = app.clone();
     let outcome = tokio::task::spawn_blocking(move || app2.auth.login(peer.ip(), &password)).await;
@@ -338,7 +385,7 @@ async fn login(
         }
         Ok(Ok(auth::Login::Wrong)) => (
             StatusCode::UNAUTHORIZED,
-            Html(pages::login(&f, Some(app.texts.get(l, "login-wrong"))).into_string()),
+            Html(pages::login(&f, Some(app.texts.get(l, "login-wrong")), &token).into_string()),
         )
             .into_response(),
         Ok(Ok(auth::Login::Wait(s))) => {
@@ -347,7 +394,7 @@ async fn login(
                 .format(l, "login-slow", &[("seconds", (s as i64).into())]);
             let mut res = (
                 StatusCode::TOO_MANY_REQUESTS,
-                Html(pages::login(&f, Some(msg)).into_string()),
+                Html(pages::login(&f, Some(msg), &token).into_string()),
             )
                 .into_response();
             if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
@@ -367,10 +414,12 @@ async fn setup_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
     if !app.auth.needs_setup() {
         return to_login();
     }
-    html_page(pages::setup(
-        &frame(&app, lang(&headers), "/setup", None),
-        None,
-    ))
+    let (token, set) = form_token(&app, &headers);
+    form_page(
+        StatusCode::OK,
+        pages::setup(&frame(&app, lang(&headers), "/setup", None), None, &token),
+        set,
+    )
 }
 
 async fn setup(State(app): State<Arc<App>>, headers: HeaderMap, Fields(form): Fields) -> Response {
@@ -378,6 +427,10 @@ async fn setup(State(app): State<Arc<App>>, headers: HeaderMap, Fields(form): Fi
     if !app.auth.needs_setup() {
         return to_login();
     }
+    if !form_token_ok(&headers, &form) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let token = form.get("csrf").cloned().unwrap_or_default();
     let f = frame(&app, l, "/setup", None);
     let password = form.get("password").cloned().unwrap_or_default();
     let min = auth::MIN_PASSWORD_CHARS as i64;
@@ -385,17 +438,21 @@ async fn setup(State(app): State<Arc<App>>, headers: HeaderMap, Fields(form): Fi
         let msg = app.texts.format(l, "setup-short", &[("min", min.into())]);
         return (
             StatusCode::BAD_REQUEST,
-            Html(pages::setup(&f, Some(msg)).into_string()),
+            Html(pages::setup(&f, Some(msg), &token).into_string()),
         )
             .into_response();
     }
     let code = form.get("code").cloned().unwrap_or_default();
     let app2 = app.clone();
     match tokio::task::spawn_blocking(move || app2.auth.setup(&code, &password)).await {
-        Ok(Ok(true)) => html_page(pages::login(&f, Some(app.texts.get(l, "setup-done")))),
+        Ok(Ok(true)) => html_page(pages::login(
+            &f,
+            Some(app.texts.get(l, "setup-done")),
+            &token,
+        )),
         Ok(Ok(false)) => (
             StatusCode::FORBIDDEN,
-            Html(pages::setup(&f, Some(app.texts.get(l, "setup-bad-code"))).into_string()),
+            Html(pages::setup(&f, Some(app.texts.get(l, "setup-bad-code")), &token).into_string()),
         )
             .into_response(),
         Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
@@ -609,6 +666,14 @@ async fn act(
                 .map(|n| n.trim().to_string())
                 .filter(|n| !n.is_empty()),
         },
+        "allow" | "disallow" => match exception_of(&form) {
+            Ok(exception) if what == "allow" => gateway::OwnerRequest::Allow { exception },
+            Ok(exception) => gateway::OwnerRequest::Disallow { exception },
+            Err(e) => {
+                let q = format!("err=invalid&detail={}", url_encode(&e.to_string()));
+                return Redirect::to(&format!("/device/{m}?{q}")).into_response();
+            }
+        },
         _ => return (StatusCode::BAD_REQUEST, "unknown action").into_response(),
     };
     let state_dir = app.cfg.state_dir.clone();
@@ -651,6 +716,26 @@ async fn act(
         Err(_) => "err=other".into(),
     };
     Redirect::to(&format!("{back}?{q}")).into_response()
+}
+
+/// The exception a form names: `destination`, and optionally `proto` (`tcp`, `udp`, or empty
+/// for any) and `port`; or the whole spelling in `exception` (the remove buttons).
+fn exception_of(
+    form: &std::collections::HashMap<String, String>,
+) -> Result<enforce::Exception, enforce::ExceptionError> {
+    if let Some(x) = form.get("exception") {
+        return x.parse();
+    }
+    let field = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or("");
+    let mut spec = field("destination").to_string();
+    let (proto, port) = (field("proto"), field("port"));
+    match (proto, port) {
+        ("", "") => {}
+        ("", port) => spec.push_str(&format!(" tcp/{port}")),
+        (proto, "") => spec.push_str(&format!(" {proto}")),
+        (proto, port) => spec.push_str(&format!(" {proto}/{port}")),
+    }
+    spec.parse()
 }
 
 fn url_encode(s: &str) -> String {

@@ -63,7 +63,8 @@ pub fn page(f: &Frame, title: &str, body: Markup) -> Markup {
 }
 
 /// The sign-in page.
-pub fn login(f: &Frame, message: Option<String>) -> Markup {
+/// `token`: the form's CSRF token (the sign-in form has no session yet).
+pub fn login(f: &Frame, message: Option<String>, token: &str) -> Markup {
     page(
         f,
         &f.tr("login-title"),
@@ -72,6 +73,7 @@ pub fn login(f: &Frame, message: Option<String>) -> Markup {
             p { (f.tr("login-intro")) }
             @if let Some(m) = message { p.error role="alert" { (m) } }
             form method="post" action="/login" {
+                input type="hidden" name="csrf" value=(token);
                 label for="password" { (f.tr("login-password")) }
                 input id="password" type="password" name="password" autocomplete="current-password" required autofocus;
                 button type="submit" id="sign-in" { (f.tr("login-submit")) }
@@ -81,7 +83,7 @@ pub fn login(f: &Frame, message: Option<String>) -> Markup {
 }
 
 /// The first-visit page: one-time code and the owner's new password.
-pub fn setup(f: &Frame, message: Option<String>) -> Markup {
+pub fn setup(f: &Frame, message: Option<String>, token: &str) -> Markup {
     let min = crate::auth::MIN_PASSWORD_CHARS as i64;
     page(
         f,
@@ -91,6 +93,7 @@ pub fn setup(f: &Frame, message: Option<String>) -> Markup {
             p { (f.tr("setup-intro")) }
             @if let Some(m) = message { p.error role="alert" { (m) } }
             form method="post" action="/setup" {
+                input type="hidden" name="csrf" value=(token);
                 label for="code" { (f.tr("setup-code")) }
                 input id="code" name="code" autocomplete="one-time-code" required;
                 label for="password" { (f.t.format(f.lang, "setup-new", &[("min", min.into())])) }
@@ -159,6 +162,11 @@ pub fn home(
                             span class={ "badge " (badge_id) } { (badge) }
                         }
                         p.sentence { (sentence(f.t, f.lang, d, now)) }
+                        @if let Some(t) = &d.traffic {
+                            p.blocked data-blocked=(t.blocked_24h) {
+                                (f.t.format(f.lang, "home-blocked", &[("count", (t.blocked_24h as i64).into())]))
+                            }
+                        }
                         @if !d.approved {
                             div.new-device {
                                 span.new-tag { (f.tr("home-new")) }
@@ -238,6 +246,79 @@ pub fn device(
                                 (crate::words::cause_words(f.t, f.lang, &m.state))
                             }
                             (Some(u), None) => { code { (u) } }
+                        }
+                    }
+                }
+            }
+            section id="exceptions" {
+                h2 { (f.tr("device-exceptions")) }
+                @if d.exceptions.is_empty() {
+                    p { (f.tr("device-exceptions-none")) }
+                } @else {
+                    p { (f.tr("device-exceptions-intro")) }
+                    ul.exceptions {
+                        @for x in &d.exceptions {
+                            @let spelled = x.to_string();
+                            li data-exception=(spelled) {
+                                code { (spelled) } " "
+                                @if matches!(d.level, Level::Isolated | Level::Trusted) {
+                                    small { (f.tr(if d.level == Level::Isolated { "device-exception-held" } else { "device-exception-unneeded" })) } " "
+                                }
+                                form.inline method="post" action={ "/device/" (mac) "/act" } {
+                                    input type="hidden" name="csrf" value=(f.csrf.unwrap_or(""));
+                                    input type="hidden" name="do" value="disallow";
+                                    input type="hidden" name="exception" value=(spelled);
+                                    button type="submit" data-do="disallow" { (f.tr("action-disallow")) }
+                                }
+                            }
+                        }
+                    }
+                }
+                form.allow method="post" action={ "/device/" (mac) "/act" } {
+                    input type="hidden" name="csrf" value=(f.csrf.unwrap_or(""));
+                    input type="hidden" name="do" value="allow";
+                    label for="destination" { (f.tr("action-allow-destination")) }
+                    input id="destination" name="destination" required placeholder="weather.example.com" maxlength="253";
+                    label for="proto" { (f.tr("action-allow-proto")) }
+                    select id="proto" name="proto" {
+                        option value="tcp" { "TCP" }
+                        option value="udp" { "UDP" }
+                        option value="" { (f.tr("action-allow-any")) }
+                    }
+                    label for="port" { (f.tr("action-allow-port")) }
+                    input id="port" name="port" inputmode="numeric" pattern="[0-9]*" maxlength="5" placeholder="443";
+                    button type="submit" data-do="allow" { (f.tr("action-allow")) }
+                }
+            }
+            @if let Some(t) = &d.traffic {
+                section id="traffic" {
+                    h2 { (f.tr("device-traffic")) }
+                    p {
+                        (f.t.format(f.lang, "device-traffic-summary", &[
+                            ("allowed", (t.allowed_packets as i64).into()),
+                            ("blocked", (t.blocked_packets as i64).into()),
+                            ("day", (t.blocked_24h as i64).into()),
+                        ]))
+                    }
+                    details {
+                        summary { (f.tr("device-traffic-rules")) }
+                        table.counters {
+                            thead { tr {
+                                th { (f.tr("device-traffic-rule")) }
+                                th { (f.tr("device-traffic-direction")) }
+                                th { (f.tr("device-traffic-allowed")) }
+                                th { (f.tr("device-traffic-blocked")) }
+                            } }
+                            tbody {
+                                @for c in &t.rules {
+                                    tr data-rule=(c.rule) {
+                                        td { code { (c.rule) } }
+                                        td { (f.tr(if c.chain.ends_with("_in") { "device-traffic-in" } else { "device-traffic-out" })) }
+                                        td { @if !c.dropped { (c.packets) } }
+                                        td { @if c.dropped { (c.packets) } }
+                                    }
+                                }
+                            }
                         }
                     }
                 }

@@ -8,13 +8,16 @@ use crate::journal::Line;
 use enforce::Level;
 use gateway::{Action, DeviceStatus};
 
-/// The name to show: the owner's, else the one the device gives itself, else its maker and
-/// the end of its MAC, else its MAC.
+/// The name to show: the owner's, else the one the device gives itself (its DHCP host name,
+/// else its mDNS host name), else its maker and the end of its MAC, else its MAC.
 pub fn device_name(d: &DeviceStatus) -> String {
     if let Some(n) = d.owner_name.as_deref().filter(|n| !n.is_empty()) {
         return n.to_string();
     }
     if let Some(h) = d.hostname.as_deref().filter(|h| !h.is_empty()) {
+        return h.to_string();
+    }
+    if let Some(h) = d.mdns_name.as_deref().filter(|h| !h.is_empty()) {
         return h.to_string();
     }
     let mac = d.mac.to_string();
@@ -189,5 +192,18 @@ pub fn journal_words(t: &Texts, lang: Lang, l: &Line, now_ns: u64) -> String {
         },
         Action::Approve => t.get(lang, "journal-approve"),
         Action::Forget => t.get(lang, "journal-forget"),
+        Action::Allow | Action::Disallow => {
+            let dest = l
+                .exception
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let id = if l.action == Action::Allow {
+                "journal-allow"
+            } else {
+                "journal-disallow"
+            };
+            t.format(lang, id, &[("destination", dest.into())])
+        }
     }
 }

@@ -228,6 +228,7 @@ fn ntfy_gets_the_message_as_text_with_its_title_and_the_burst_is_capped() {
             explanation_fr: None,
             cause: None,
             name: None,
+            exception: None,
             until_ns: None,
             by: gateway::By::Monitor,
             evidence: 0,

@@ -30,13 +30,26 @@ fn csrf_of(html: &str) -> String {
     html[at..at + html[at..].find('"').unwrap()].to_string()
 }
 
-async fn sign_in(c: &reqwest::Client, base: &str) -> String {
-    let r = c
+/// Post the sign-in form as a browser does: its page first (for the form's CSRF token and
+/// the cookie that goes with it), then the password.
+async fn post_login(c: &reqwest::Client, base: &str, password: &str) -> reqwest::Response {
+    let page = c.get(format!("{base}/login")).send().await.unwrap();
+    let cookie = page.headers().get("set-cookie").map(|v| {
+        let v = v.to_str().unwrap();
+        v.split(';').next().unwrap().to_string()
+    });
+    let token = csrf_of(&page.text().await.unwrap());
+    let mut r = c
         .post(format!("{base}/login"))
-        .form(&[("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+        .form(&[("password", password), ("csrf", token.as_str())]);
+    if let Some(cookie) = cookie {
+        r = r.header("cookie", cookie);
+    }
+    r.send().await.unwrap()
+}
+
+async fn sign_in(c: &reqwest::Client, base: &str) -> String {
+    let r = post_login(c, base, PASSWORD).await;
     assert_eq!(r.status(), 303, "sign-in");
     let home = c.get(format!("{base}/")).send().await.unwrap();
     assert_eq!(home.status(), 200);
@@ -161,12 +174,7 @@ fn wrong_passwords_are_slowed_down_and_the_session_cookie_is_locked_down() {
         let c = client();
         let mut codes = vec![];
         for i in 0..10 {
-            let r = c
-                .post(format!("{base}/login"))
-                .form(&[("password", format!("guess number {i}"))])
-                .send()
-                .await
-                .unwrap();
+            let r = post_login(&c, &base, &format!("guess number {i}")).await;
             if r.status() == 429 {
                 let wait: u64 = r.headers()["retry-after"]
                     .to_str()
@@ -183,12 +191,7 @@ fn wrong_passwords_are_slowed_down_and_the_session_cookie_is_locked_down() {
             "{codes:?}"
         );
         // While slowed down even the right password waits.
-        let r = c
-            .post(format!("{base}/login"))
-            .form(&[("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
+        let r = post_login(&c, &base, PASSWORD).await;
         assert_eq!(r.status(), 429);
         let page = r.text().await.unwrap();
         assert!(page.contains("Too many wrong passwords"), "{page}");
@@ -198,12 +201,17 @@ fn wrong_passwords_are_slowed_down_and_the_session_cookie_is_locked_down() {
     let h2 = Household::start();
     let addr2 = common::serve(&h2, &rt2);
     rt2.block_on(async {
-        let r = client()
+        let c = client();
+        // Without the form's token (a page elsewhere posting into the owner's browser), the
+        // sign-in form is refused whatever the password.
+        let r = c
             .post(format!("http://{addr2}/login"))
             .form(&[("password", PASSWORD)])
             .send()
             .await
             .unwrap();
+        assert_eq!(r.status(), 403);
+        let r = post_login(&c, &format!("http://{addr2}"), PASSWORD).await;
         assert_eq!(r.status(), 303);
         let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
         assert!(cookie.starts_with("tg_session="), "{cookie}");
@@ -277,12 +285,7 @@ fn over_https_the_certificate_is_made_once_and_its_fingerprint_printed() {
             .redirect(Policy::none())
             .build()
             .unwrap();
-        let r = c
-            .post(format!("https://{addr}/login"))
-            .form(&[("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
+        let r = post_login(&c, &format!("https://{addr}"), PASSWORD).await;
         assert_eq!(r.status(), 303);
         let cookie = r.headers()["set-cookie"].to_str().unwrap();
         assert!(cookie.contains("; Secure"), "{cookie}");
@@ -400,4 +403,96 @@ fn a_journal_line_reaches_the_stream_and_the_timed_release_resumes() {
         );
         assert!(page.contains("Isolated at "), "{page}");
     });
+}
+
+#[test]
+fn the_owner_allows_one_more_destination_sees_it_as_theirs_and_takes_it_away() {
+    let h = Household::start();
+    let rt = common::runtime();
+    let addr = common::serve(&h, &rt);
+    let base = format!("http://{addr}");
+    let target = h.benign[0];
+    rt.block_on(async {
+        let c = client();
+        let csrf = sign_in(&c, &base).await;
+        let page = text(c.get(format!("{base}/device/{target}"))).await;
+        assert!(
+            page.contains("Nothing more than its level allows"),
+            "{page}"
+        );
+        // A destination that is none: refused with the reason, nothing journalled.
+        let before = h.journal_lines();
+        let r = c
+            .post(format!("{base}/device/{target}/act"))
+            .form(&[
+                ("do", "allow"),
+                ("csrf", csrf.as_str()),
+                ("destination", "not_a_host"),
+                ("proto", "tcp"),
+                ("port", "443"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let to = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.contains("err=invalid"), "{to}");
+        let page = text(c.get(format!("{base}{to}"))).await;
+        assert!(page.contains("neither an IP address"), "{page}");
+        assert_eq!(h.journal_lines(), before);
+
+        let r = c
+            .post(format!("{base}/device/{target}/act"))
+            .form(&[
+                ("do", "allow"),
+                ("csrf", csrf.as_str()),
+                ("destination", "Weather.Example.com"),
+                ("proto", "tcp"),
+                ("port", "443"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers()["location"],
+            format!("/device/{target}?done=allow").as_str()
+        );
+        let page = text(
+            c.get(format!("{base}/device/{target}?done=allow"))
+                .header("accept-language", "fr-CA"),
+        )
+        .await;
+        assert!(page.contains("Ce que vous lui permettez en plus"), "{page}");
+        assert!(
+            page.contains("data-exception=\"weather.example.com tcp/443\""),
+            "{page}"
+        );
+        let events = text(c.get(format!("{base}/events?device={target}"))).await;
+        assert!(
+            events.contains("You allowed it weather.example.com tcp/443"),
+            "{events}"
+        );
+
+        let r = c
+            .post(format!("{base}/device/{target}/act"))
+            .form(&[
+                ("do", "disallow"),
+                ("csrf", csrf.as_str()),
+                ("exception", "weather.example.com tcp/443"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let page = text(c.get(format!("{base}/device/{target}"))).await;
+        assert!(!page.contains("data-exception="), "{page}");
+    });
+    let journal = std::fs::read_to_string(h.state().join("journal.jsonl")).unwrap();
+    let actions: Vec<String> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["action"].to_string())
+        .collect();
+    assert!(
+        actions.ends_with(&["\"allow\"".into(), "\"disallow\"".into()]),
+        "{actions:?}"
+    );
 }

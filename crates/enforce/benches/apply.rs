@@ -31,6 +31,7 @@ fn device(i: u32, policy: &mud::DevicePolicy) -> Device {
         level: Level::Declared,
         policy: Some(policy.clone()),
         update_hosts: vec![],
+        exceptions: vec![],
     }
 }
 

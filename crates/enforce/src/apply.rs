@@ -206,7 +206,7 @@ pub struct Drift {
 }
 
 /// Per-rule counters, keyed by chain and rule comment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RuleCounter {
     /// The rule's chain.
     pub chain: String,
@@ -216,6 +216,9 @@ pub struct RuleCounter {
     pub packets: u64,
     /// Bytes of those packets.
     pub bytes: u64,
+    /// The rule drops (or rejects) what it matches: these packets were blocked.
+    #[serde(default)]
+    pub dropped: bool,
 }
 
 impl Summary {
@@ -297,15 +300,18 @@ impl Summary {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string();
-                if let Some(c) = r["expr"]
-                    .as_array()
-                    .and_then(|e| e.iter().find_map(|x| x.get("counter")))
-                {
+                let expr = r["expr"].as_array();
+                if let Some(c) = expr.and_then(|e| e.iter().find_map(|x| x.get("counter"))) {
+                    let dropped = expr.is_some_and(|e| {
+                        e.iter()
+                            .any(|x| x.get("drop").is_some() || x.get("reject").is_some())
+                    });
                     counters.push(RuleCounter {
                         chain: chain.clone(),
                         rule: comment.clone(),
                         packets: c["packets"].as_u64().unwrap_or(0),
                         bytes: c["bytes"].as_u64().unwrap_or(0),
+                        dropped,
                     });
                 }
                 s.chains.entry(chain).or_default().push(comment);
@@ -822,6 +828,29 @@ impl Enforcer {
             .into_iter()
             .filter(|c| c.chain == names.out_chain || c.chain == names.in_chain)
             .collect())
+    }
+}
+
+impl Enforcer {
+    /// Per-rule counters of every managed device, read in one listing of the table.
+    pub fn all_counters(
+        &self,
+    ) -> Result<std::collections::BTreeMap<Mac, Vec<RuleCounter>>, EnforceError> {
+        let listing = self.runner.list_table(&self.site.table)?;
+        let (_, counters) = Summary::of_listing(&listing)?;
+        let mut by_chain: std::collections::HashMap<String, Vec<RuleCounter>> =
+            std::collections::HashMap::new();
+        for c in counters {
+            by_chain.entry(c.chain.clone()).or_default().push(c);
+        }
+        let mut out = std::collections::BTreeMap::new();
+        for d in self.devices() {
+            let names = DeviceNames::new(&d.mac);
+            let mut mine = by_chain.remove(&names.out_chain).unwrap_or_default();
+            mine.extend(by_chain.remove(&names.in_chain).unwrap_or_default());
+            out.insert(d.mac, mine);
+        }
+        Ok(out)
     }
 }
 

@@ -20,6 +20,7 @@
 //!   (my-controller, §3.16) and per device and DNS name `d<mac>_n<i>_4/6` with per-element
 //!   timeouts (RFC 8520 §7: names are resolved from the answers the device itself receives).
 
+use crate::exception::{Destination, Exception};
 use crate::nft::{
     sanitize_comment, Batch, Cond, Elem, Key, Object, Op, Rule, SetFlag, Val, Verdict,
 };
@@ -194,6 +195,10 @@ pub struct Device {
     /// rules (where a vendor's firmware comes from, in practice).
     #[serde(default)]
     pub update_hosts: Vec<String>,
+    /// Destinations the owner allows beside the level ([`Exception`]); ignored at `isolated`
+    /// and `trusted`.
+    #[serde(default)]
+    pub exceptions: Vec<Exception>,
 }
 
 impl Device {
@@ -327,8 +332,30 @@ fn membership_sets(dev: &Device) -> Vec<String> {
     }
 }
 
-/// The DNS names a device needs address sets for, at its level, in a stable order.
+/// The DNS names a device needs address sets for, at its level, in a stable order: those of
+/// its level first, then its owner exceptions' names not already among them.
 pub(crate) fn device_dns_names(dev: &Device) -> Vec<String> {
+    let mut names = level_dns_names(dev);
+    if exceptions_apply(dev.level) {
+        for e in &dev.exceptions {
+            if let Destination::Name(n) = &e.dest {
+                let n = normalize_dns_name(n);
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+        }
+    }
+    names
+}
+
+/// Whether owner exceptions open anything at this level: not at `isolated` (a quarantine is
+/// stricter than any exception) nor at `trusted` (which needs none).
+fn exceptions_apply(level: Level) -> bool {
+    matches!(level, Level::Declared | Level::Default | Level::UpdateOnly)
+}
+
+fn level_dns_names(dev: &Device) -> Vec<String> {
     match dev.level {
         Level::Declared => dev
             .policy
@@ -856,6 +883,11 @@ impl<'a> Compiler<'a> {
             Level::Isolated => {}
             Level::Trusted => rules.extend(trusted_level_rules(names)),
         }
+        if exceptions_apply(dev.level) {
+            for e in &dev.exceptions {
+                rules.extend(exception_rules(e, names, &dns));
+            }
+        }
         // RFC 8520 §2: a MUD file lists what is allowed; everything else is denied.
         for chain in [&names.out_chain, &names.in_chain] {
             rules.push(Rule {
@@ -986,6 +1018,60 @@ impl<'a> Compiler<'a> {
         }
         out
     }
+}
+
+/// An owner exception: connections the device opens to the destination, and their replies.
+fn exception_rules(e: &Exception, names: &DeviceNames, dns: &[String]) -> Vec<Rule> {
+    let families: &[V] = match &e.dest {
+        Destination::Network(IpNet::V4(_)) => &[V::Four],
+        Destination::Network(IpNet::V6(_)) => &[V::Six],
+        Destination::Name(_) => &[V::Four, V::Six],
+    };
+    let mut rules = Vec::new();
+    for &v in families {
+        let peer = match &e.dest {
+            Destination::Network(n) => Val::Prefix(n.network().to_string(), n.prefix_len()),
+            Destination::Name(n) => {
+                let idx = dns
+                    .iter()
+                    .position(|d| *d == normalize_dns_name(n))
+                    .expect("device_dns_names covers every exception name");
+                Val::SetRef(names.dns_set(idx, v == V::Four))
+            }
+        };
+        for (chain, peer_field, port_field, direction) in [
+            (&names.out_chain, "daddr", "dport", "original"),
+            (&names.in_chain, "saddr", "sport", "reply"),
+        ] {
+            let mut conds = vec![
+                Cond::eq(Key::Meta("nfproto"), Val::Lit(v.nfproto().into())),
+                Cond::eq(Key::Payload(v.proto(), peer_field), peer.clone()),
+            ];
+            if let Some(t) = e.transport {
+                conds.push(Cond::eq(Key::Meta("l4proto"), Val::Num(t.number().into())));
+                if let Some(p) = e.port {
+                    conds.push(Cond::eq(
+                        Key::Payload(t.as_str(), port_field),
+                        Val::Num(p.into()),
+                    ));
+                }
+            }
+            conds.push(Cond::eq(Key::Ct("direction"), Val::Lit(direction.into())));
+            rules.push(Rule {
+                chain: chain.clone(),
+                conds,
+                counter: true,
+                verdict: Some(Verdict::Return),
+                // The rule's identity: the exception's spelling with `_` for its space.
+                comment: sanitize_comment(&format!(
+                    "owner-exception:{}#{}",
+                    e.to_string().replace(' ', "_"),
+                    v.suffix()
+                )),
+            });
+        }
+    }
+    rules
 }
 
 /// A device may only send from its own addresses: without this, a device could use a peer's
@@ -1196,6 +1282,7 @@ mod tests {
             level: Level::Declared,
             policy: Some(p),
             update_hosts: vec![],
+            exceptions: vec![],
         };
         Compiler::new(&site).add_device(&dev).unwrap()
     }
@@ -1251,6 +1338,63 @@ mod tests {
             .filter(|c| c.pointer("/add/rule").is_some())
             .count();
         assert_eq!(rules, b.rules_added());
+    }
+
+    #[test]
+    fn owner_exceptions_open_one_destination_before_the_default_deny() {
+        let site = Site::default();
+        let mut dev = Device {
+            mac: "02:00:00:00:00:01".parse().unwrap(),
+            ipv4: vec!["192.168.1.2".parse().unwrap()],
+            ipv6: vec![],
+            level: Level::Declared,
+            policy: Some(policy_with("acl/ace", Peer::DnsName("a.example".into()))),
+            update_hosts: vec![],
+            exceptions: vec![
+                "weather.example.com tcp/443".parse().unwrap(),
+                "a.example".parse().unwrap(),
+                "192.0.2.0/24 udp/123".parse().unwrap(),
+            ],
+        };
+        let text = Compiler::new(&site).add_device(&dev).unwrap().to_text();
+        let lines: Vec<&str> = text.lines().collect();
+        let pos = |needle: &str| {
+            lines
+                .iter()
+                .position(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("no {needle:?} in\n{text}"))
+        };
+        // The exception's name gets the next DNS set after the policy's own; a name the policy
+        // already has shares its set.
+        let out = lines[pos("owner-exception:weather.example.com_tcp/443#4")];
+        assert!(out.contains("ip daddr @d020000000001_n1_4"), "{out}");
+        assert!(out.contains("tcp dport 443"), "{out}");
+        assert!(out.contains("ct direction original"), "{out}");
+        assert!(text.contains("add set inet trustgate d020000000001_n1_6"));
+        assert!(!text.contains("d020000000001_n2_4"), "{text}");
+        let shared = lines[pos("owner-exception:a.example#4")];
+        assert!(shared.contains("@d020000000001_n0_4"), "{shared}");
+        let net = lines[pos("owner-exception:192.0.2.0/24_udp/123#4")];
+        assert!(net.contains("ip daddr 192.0.2.0/24"), "{net}");
+        assert!(!text.contains("owner-exception:192.0.2.0/24_udp/123#6"));
+        // Replies come back through the to-device chain, and everything sits before the deny.
+        let back = lines
+            .iter()
+            .rposition(|l| l.contains("owner-exception:weather.example.com_tcp/443#4"))
+            .unwrap();
+        assert!(lines[back].contains("_in ") && lines[back].contains("ct direction reply"));
+        assert!(pos("default-deny") > back);
+        // A quarantine ignores them; so does trust, which needs none.
+        for level in [Level::Isolated, Level::Trusted] {
+            dev.level = level;
+            let text = Compiler::new(&site).add_device(&dev).unwrap().to_text();
+            assert!(!text.contains("owner-exception"), "{level}: {text}");
+        }
+        dev.level = Level::Default;
+        dev.policy = None;
+        let text = Compiler::new(&site).add_device(&dev).unwrap().to_text();
+        assert!(text.contains("owner-exception:weather.example.com_tcp/443#6"));
+        assert!(text.contains("@d020000000001_n0_4"), "{text}");
     }
 
     #[test]

@@ -122,6 +122,7 @@ impl Topo {
             level,
             policy,
             update_hosts: vec![],
+            exceptions: vec![],
         }
     }
 }
@@ -652,6 +653,7 @@ fn bridged_lan_devices_are_contained() {
         level,
         policy: p,
         update_hosts: vec![],
+        exceptions: vec![],
     };
     let site = Site {
         local_networks: vec![
@@ -827,5 +829,78 @@ fn a_level_change_keeps_the_dns_answers_the_device_already_received() {
     e.replace(t.device(0, Level::Declared, Some(p))).unwrap();
     assert!(reach(&t.dev[0], "tcp", INET4, 443, None), "v4 answer kept");
     assert!(reach(&t.dev[0], "tcp", INET6, 443, None), "v6 answer kept");
+    assert!(e.verify().unwrap().is_empty());
+}
+
+/// An owner exception opens exactly one more destination (by address, or by a name learned
+/// from the device's own DNS answers), replies included, and nothing else; taking it away
+/// closes it again. The counters say what each rule let through and what was blocked.
+#[test]
+fn owner_exception_opens_one_destination_and_counters_show_what_was_blocked() {
+    let t = Topo::new();
+    let _l8080 = listen(&t.inet, "tcp", 8080);
+    let _l8443 = listen(&t.inet, "tcp", 8443);
+    let mut e = t.enforcer();
+    let plain = t.device(0, Level::Default, None);
+    e.apply_all(vec![plain.clone()]).unwrap();
+    assert!(
+        !reach(&t.dev[0], "tcp", INET4, 8080, None),
+        "default: no 8080"
+    );
+
+    let mut allowed = plain.clone();
+    allowed.exceptions = vec![
+        format!("{INET4} tcp/8080").parse().unwrap(),
+        "Weather.Example.com tcp/8443".parse().unwrap(),
+    ];
+    e.replace(allowed.clone()).unwrap();
+    assert!(e.verify().unwrap().is_empty());
+    assert!(
+        reach(&t.dev[0], "tcp", INET4, 8080, None),
+        "exception by address"
+    );
+    assert!(
+        !reach(&t.dev[0], "tcp", INET6, 8080, None),
+        "v4 exception only"
+    );
+    assert!(
+        !reach(&t.dev[0], "tcp", INET4, 8443, None),
+        "name not resolved yet"
+    );
+    assert!(e
+        .learn_dns(
+            &t.macs[0],
+            "weather.example.com.",
+            INET4.parse().unwrap(),
+            300
+        )
+        .unwrap());
+    assert!(
+        reach(&t.dev[0], "tcp", INET4, 8443, None),
+        "exception by name"
+    );
+    // The destination may not open connections to the device.
+    let _dev_listens = listen(&t.dev[0], "tcp", 8080);
+    assert!(
+        !reach(&t.inet, "tcp", &v4(0), 8080, None),
+        "inbound stays closed"
+    );
+
+    let all = e.all_counters().unwrap();
+    let mine = &all[&t.macs[0]];
+    let packets = |f: &dyn Fn(&enforce::RuleCounter) -> bool| {
+        mine.iter().filter(|c| f(c)).map(|c| c.packets).sum::<u64>()
+    };
+    assert!(
+        packets(&|c| c.rule == format!("owner-exception:{INET4}_tcp/8080#4") && !c.dropped) > 0,
+        "{mine:?}"
+    );
+    assert!(
+        packets(&|c| c.rule.starts_with("default-deny") && c.dropped) > 0,
+        "{mine:?}"
+    );
+
+    e.replace(plain).unwrap();
+    assert!(!reach(&t.dev[0], "tcp", INET4, 8080, None), "taken away");
     assert!(e.verify().unwrap().is_empty());
 }

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 mod owner;
+mod traffic;
 
 const NS: u64 = 1_000_000_000;
 
@@ -134,6 +135,9 @@ pub struct JournalEntry {
     /// seconds more (what was left of it when it was released).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resumes_for_s: Option<u64>,
+    /// `allow` / `disallow`: the owner exception added or taken away.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<enforce::Exception>,
 }
 
 /// What a journal line records (`action` in the JSON, kebab-case).
@@ -173,6 +177,10 @@ pub enum Action {
     /// The owner removed the device: its containment is gone and, until it is seen again,
     /// the catch-all holds it; when it comes back it is a new device.
     Forget,
+    /// The owner allowed the device one more destination (an owner exception).
+    Allow,
+    /// The owner took an exception away.
+    Disallow,
 }
 
 impl Action {
@@ -195,6 +203,8 @@ impl Action {
             Action::Rename => "rename",
             Action::Approve => "approve",
             Action::Forget => "forget",
+            Action::Allow => "allow",
+            Action::Disallow => "disallow",
         }
     }
 }
@@ -297,6 +307,8 @@ pub struct Gateway {
     names: BTreeMap<Mac, String>,
     /// Devices the owner acknowledged as theirs (the others are "new").
     approved: BTreeSet<Mac>,
+    /// Destinations the owner allows a device beside its level.
+    exceptions: BTreeMap<Mac, BTreeSet<enforce::Exception>>,
     /// When each device was first contained (journal `contain`, kept across restarts).
     first_seen: BTreeMap<Mac, u64>,
     facts: BTreeMap<Mac, DeviceFacts>,
@@ -330,6 +342,10 @@ pub struct Gateway {
     evaluated_ns: u64,
     /// `state_dir/status.json` needs writing.
     status_dirty: bool,
+    /// What each device's rules counted.
+    traffic: BTreeMap<Mac, traffic::Totals>,
+    /// When the counters were last read.
+    counters_read_ns: u64,
     /// `state_dir/gateway.lock`, locked for as long as this gateway runs: a second gateway on
     /// the same state refuses to start, and `gateway release` can tell one is running.
     _lock: std::fs::File,
@@ -394,6 +410,7 @@ impl Gateway {
         let mut paused = BTreeMap::new();
         let mut names = BTreeMap::new();
         let mut approved = BTreeSet::new();
+        let mut exceptions: BTreeMap<Mac, BTreeSet<enforce::Exception>> = BTreeMap::new();
         let mut first_seen = BTreeMap::new();
         let mut trusted: BTreeSet<Mac> = cfg.trusted.iter().copied().collect();
         let mut warnings = vec![];
@@ -448,6 +465,18 @@ impl Gateway {
                 Action::Approve => {
                     approved.insert(entry.device);
                 }
+                Action::Allow => {
+                    if let Some(x) = entry.exception.clone() {
+                        exceptions.entry(entry.device).or_default().insert(x);
+                    }
+                }
+                Action::Disallow => {
+                    if let (Some(x), Some(set)) =
+                        (&entry.exception, exceptions.get_mut(&entry.device))
+                    {
+                        set.remove(x);
+                    }
+                }
                 Action::Contain => {
                     first_seen.entry(entry.device).or_insert(entry.time_ns);
                 }
@@ -456,6 +485,7 @@ impl Gateway {
                     paused.remove(&entry.device);
                     names.remove(&entry.device);
                     approved.remove(&entry.device);
+                    exceptions.remove(&entry.device);
                     trusted.remove(&entry.device);
                     first_seen.remove(&entry.device);
                 }
@@ -496,6 +526,7 @@ impl Gateway {
             paused,
             names,
             approved,
+            exceptions,
             first_seen,
             facts: BTreeMap::new(),
             journal_path,
@@ -513,6 +544,8 @@ impl Gateway {
             now_ns: 0,
             evaluated_ns: 0,
             status_dirty: true,
+            traffic: BTreeMap::new(),
+            counters_read_ns: 0,
             _lock: lock,
         })
     }
@@ -736,6 +769,11 @@ impl Gateway {
             level,
             policy,
             update_hosts: vec![],
+            exceptions: self
+                .exceptions
+                .get(&facts.mac)
+                .map(|x| x.iter().cloned().collect())
+                .unwrap_or_default(),
         };
         // The newest address of each family: after DHCP renumbering the old one may belong
         // to another device by now, and enforce refuses two owners for one address.
@@ -997,6 +1035,7 @@ impl Gateway {
             explanation_fr: None,
             name: None,
             resumes_for_s: None,
+            exception: None,
         })?;
         Ok(true)
     }
@@ -1067,6 +1106,7 @@ impl Gateway {
             explanation_fr: None,
             name: None,
             resumes_for_s: None,
+            exception: None,
         }
     }
 
@@ -1374,6 +1414,7 @@ impl Gateway {
         }
         self.resume_paused(now_ns)?;
         self.owner_requests(now_ns)?;
+        self.counters_due(now_ns);
         Ok(())
     }
 
@@ -1647,8 +1688,15 @@ impl Gateway {
                     released_until_ns: self.paused.get(&f.mac).map(|p| p.resume_ns),
                     owner_name: self.names.get(&f.mac).cloned(),
                     approved: self.approved.contains(&f.mac),
+                    exceptions: self
+                        .exceptions
+                        .get(&f.mac)
+                        .map(|x| x.iter().cloned().collect())
+                        .unwrap_or_default(),
                     trusted: self.trusted.contains(&f.mac),
                     first_seen_ns: self.first_seen.get(&f.mac).copied(),
+                    traffic: self.traffic(&f.mac).cloned(),
+                    mdns_name: mdns_host_name(&f.mdns_names),
                     cause: if self.quarantined.contains_key(&f.mac) {
                         "quarantine".into()
                     } else {
@@ -1743,6 +1791,21 @@ impl Gateway {
     }
 }
 
+/// The first of a device's mDNS names that is a host name in `.local` (RFC 6762 §3), without
+/// the suffix: what the device calls itself on the LAN.
+fn mdns_host_name(names: &BTreeSet<String>) -> Option<String> {
+    names.iter().find_map(|n| {
+        let n = n.trim_end_matches('.');
+        let cut = n.len().checked_sub(".local".len())?;
+        let (host, suffix) = (n.get(..cut)?, n.get(cut..)?);
+        (suffix.eq_ignore_ascii_case(".local")
+            && !host.is_empty()
+            && !host.contains('.')
+            && !host.chars().any(char::is_control))
+        .then(|| host.to_string())
+    })
+}
+
 /// The file `gateway status` reads, written by the running gateway.
 pub const STATUS_FILE: &str = "status.json";
 
@@ -1792,9 +1855,18 @@ pub struct DeviceStatus {
     /// The owner trusts it.
     #[serde(default)]
     pub trusted: bool,
+    /// Destinations the owner allows it beside its level (owner exceptions).
+    #[serde(default)]
+    pub exceptions: Vec<enforce::Exception>,
     /// When the gateway first contained it (ns since the epoch).
     #[serde(default)]
     pub first_seen_ns: Option<u64>,
+    /// What its rules counted (when the gateway enforces).
+    #[serde(default)]
+    pub traffic: Option<TrafficStatus>,
+    /// The host name it announces over mDNS (RFC 6762), without `.local`.
+    #[serde(default)]
+    pub mdns_name: Option<String>,
     /// A code for the reason ([`Decision::cause`], or `quarantine`).
     pub cause: String,
     /// The reason in words.
@@ -1925,7 +1997,8 @@ impl Drop for RemoveOnDrop {
     }
 }
 
-pub use owner::{OwnerRequest, MAX_NAME_CHARS, MAX_RELEASE_S};
+pub use owner::{OwnerRequest, MAX_EXCEPTIONS, MAX_NAME_CHARS, MAX_RELEASE_S};
+pub use traffic::{TrafficStatus, COUNTER_PERIOD_S};
 
 /// A power loss can leave the journal's last line half written (each entry is one `write`,
 /// but the kernel may have persisted only part of it). Such a tail — bytes after the last

@@ -22,6 +22,7 @@ pub use dns_hold::{DnsHoldConfig, DEFAULT_HOLD_PORT, MAX_PENDING, PENDING_TIMEOU
 pub use gateway::{
     read_journal, recover_torn_tail, Action, By, Decision, DeviceStatus, Gateway, GatewayConfig,
     GatewayError, JournalEntry, LabelStatus, MudStatus, OwnerRequest, QuarantineStatus, StatusFile,
-    DEFAULT_MAX_DEVICES, IDLE_EVICT_S, LOCK_FILE, MAX_NAME_CHARS, MAX_RELEASE_S, STATUS_FILE,
+    TrafficStatus, COUNTER_PERIOD_S, DEFAULT_MAX_DEVICES, IDLE_EVICT_S, LOCK_FILE, MAX_EXCEPTIONS,
+    MAX_NAME_CHARS, MAX_RELEASE_S, STATUS_FILE,
 };
 pub use live::{is_running, owner_request, run_live, RequestError};

@@ -213,3 +213,91 @@ fn request_arguments_are_bounded_where_they_are_made_and_where_they_are_read() {
         gw.warnings
     );
 }
+
+#[test]
+fn an_exception_is_journalled_shown_kept_across_a_restart_and_taken_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gw = Gateway::new(config(dir.path(), 7200)).unwrap();
+    let (_, benign, now) = household(&mut gw);
+    let x: enforce::Exception = "weather.example.com tcp/443".parse().unwrap();
+    gw.owner_request(
+        &benign,
+        OwnerRequest::Allow {
+            exception: x.clone(),
+        },
+        now,
+    )
+    .unwrap();
+    let e = journal(&gw).pop().unwrap();
+    assert_eq!((e.action, e.device), (Action::Allow, benign));
+    assert_eq!(e.exception.as_ref(), Some(&x));
+    assert!(e
+        .explanation_fr
+        .is_some_and(|f| f.contains("weather.example.com")));
+    let shown = |gw: &Gateway| {
+        gw.status()
+            .devices
+            .into_iter()
+            .find(|d| d.mac == benign)
+            .unwrap()
+            .exceptions
+    };
+    assert_eq!(shown(&gw), vec![x.clone()]);
+    // Asking again changes nothing and writes nothing.
+    let lines = journal(&gw).len();
+    gw.owner_request(
+        &benign,
+        OwnerRequest::Allow {
+            exception: x.clone(),
+        },
+        now,
+    )
+    .unwrap();
+    assert_eq!(journal(&gw).len(), lines);
+
+    // Kept across a restart (rebuilt from the journal), then taken away.
+    drop(gw);
+    let mut gw = Gateway::new(config(dir.path(), 7200)).unwrap();
+    let (_, _, now2) = household(&mut gw);
+    assert_eq!(shown(&gw), vec![x.clone()]);
+    gw.owner_request(
+        &benign,
+        OwnerRequest::Disallow {
+            exception: x.clone(),
+        },
+        now2,
+    )
+    .unwrap();
+    assert_eq!(journal(&gw).pop().unwrap().action, Action::Disallow);
+    assert!(shown(&gw).is_empty());
+    drop(gw);
+    let mut gw = Gateway::new(config(dir.path(), 7200)).unwrap();
+    household(&mut gw);
+    assert!(shown(&gw).is_empty());
+}
+
+#[test]
+fn exception_requests_are_read_and_bounded_as_written() {
+    let r = OwnerRequest::parse("allow", "Weather.Example.com TCP/443\n").unwrap();
+    assert_eq!(r.payload(), "weather.example.com tcp/443");
+    assert_eq!(r.answer(), Action::Allow);
+    assert!(OwnerRequest::parse("allow", "").is_err());
+    assert!(OwnerRequest::parse("disallow", "not a host").is_err());
+    let dir = tempfile::tempdir().unwrap();
+    let mut gw = Gateway::new(config(dir.path(), 7200)).unwrap();
+    let (_, benign, now) = household(&mut gw);
+    for i in 0..gateway::MAX_EXCEPTIONS + 2 {
+        let exception = format!("192.0.2.{i}").parse().unwrap();
+        gw.owner_request(&benign, OwnerRequest::Allow { exception }, now)
+            .unwrap();
+    }
+    let held = gw
+        .status()
+        .devices
+        .into_iter()
+        .find(|d| d.mac == benign)
+        .unwrap()
+        .exceptions;
+    assert_eq!(held.len(), gateway::MAX_EXCEPTIONS);
+    assert!(gw.warnings.iter().any(|w| w.contains("at most")));
+}

@@ -108,6 +108,7 @@ pub fn run(json: bool) -> Result<Option<Finding>> {
         level: Level::Declared,
         policy: Some(parsed.policy.clone()),
         update_hosts: vec![],
+        exceptions: vec![],
     };
     let c = Compiler::new(&site);
     let mut batch = c.skeleton();

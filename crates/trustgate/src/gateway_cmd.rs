@@ -58,6 +58,21 @@ pub enum GatewayCommand {
     ///
     /// Example: trustgate gateway forget 02:ca:3e:00:00:01
     Forget(OwnerArgs),
+    /// Let one device reach one more destination beside what its level allows: a DNS name
+    /// (resolved from the answers the device itself gets), an address or a network,
+    /// optionally only one protocol and port. The device may open connections there and get
+    /// the replies; nothing there may open a connection to the device. Shown as your exception
+    /// beside its maker's profile; ignored while the device is isolated. At most 16 per device.
+    /// Undo with `trustgate gateway disallow` and the same destination.
+    ///
+    /// Example: trustgate gateway allow 02:ca:3e:00:00:01 weather.example.com --proto tcp --port 443
+    /// Example: trustgate gateway allow 02:ca:3e:00:00:01 192.0.2.0/24
+    Allow(ExceptionArgs),
+    /// Take away a destination given with `trustgate gateway allow` (same destination,
+    /// protocol and port).
+    ///
+    /// Example: trustgate gateway disallow 02:ca:3e:00:00:01 weather.example.com --proto tcp --port 443
+    Disallow(ExceptionArgs),
     /// Trust a general-purpose device (a laptop, a phone, a printer): it keeps the internet and
     /// the LAN instead of being held at `default`. Recorded in the journal, kept across restarts.
     /// Bot behaviour still quarantines it.
@@ -151,6 +166,39 @@ pub struct RenameArgs {
     /// Take the device's name away instead.
     #[arg(long, conflicts_with = "name")]
     pub clear: bool,
+}
+
+#[derive(Args)]
+pub struct ExceptionArgs {
+    #[command(flatten)]
+    pub owner: OwnerArgs,
+    /// Where to: a DNS name (weather.example.com), an address (192.0.2.10) or a network
+    /// (192.0.2.0/24).
+    pub destination: String,
+    /// Only this protocol (tcp or udp; default: any, or tcp when --port is given).
+    #[arg(long, value_parser = ["tcp", "udp"])]
+    pub proto: Option<String>,
+    /// Only this destination port.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+}
+
+impl ExceptionArgs {
+    fn exception(&self) -> Result<enforce::Exception> {
+        let mut spec = self.destination.clone();
+        match (&self.proto, self.port) {
+            (None, None) => {}
+            (proto, port) => {
+                spec.push(' ');
+                spec.push_str(proto.as_deref().unwrap_or("tcp"));
+                if let Some(p) = port {
+                    spec.push_str(&format!("/{p}"));
+                }
+            }
+        }
+        spec.parse()
+            .map_err(|e| anyhow::Error::new(crate::registry_cmd::UsageError(format!("{e}"))))
+    }
 }
 
 /// "1h", "30m", "90s", "3600": seconds.
@@ -314,6 +362,14 @@ pub fn run_gateway(cmd: GatewayCommand) -> Result<Option<Finding>> {
         GatewayCommand::Rename(a) => owner(a.owner, gateway::OwnerRequest::Rename { name: a.name }),
         GatewayCommand::Approve(a) => owner(a, gateway::OwnerRequest::Approve),
         GatewayCommand::Forget(a) => owner(a, gateway::OwnerRequest::Forget),
+        GatewayCommand::Allow(a) => {
+            let exception = a.exception()?;
+            owner(a.owner, gateway::OwnerRequest::Allow { exception })
+        }
+        GatewayCommand::Disallow(a) => {
+            let exception = a.exception()?;
+            owner(a.owner, gateway::OwnerRequest::Disallow { exception })
+        }
         GatewayCommand::Passwd(a) => passwd(a),
     }
 }
@@ -605,6 +661,18 @@ fn status(a: StatusArgs) -> Result<Option<Finding>> {
         );
         if let Some(u) = &d.mud_url {
             outln!("{:<17}  MUD URL {u}", "");
+        }
+        for x in &d.exceptions {
+            outln!("{:<17}  owner exception: {x}", "");
+        }
+        if let Some(t) = &d.traffic {
+            outln!(
+                "{:<17}  {} packets let through, {} blocked ({} in the last 24 h)",
+                "",
+                t.allowed_packets,
+                t.blocked_packets,
+                t.blocked_24h
+            );
         }
     }
     Ok(None)

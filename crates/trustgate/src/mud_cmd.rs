@@ -282,6 +282,7 @@ pub fn run(cmd: MudCommand) -> Result<Option<Finding>> {
                 level,
                 policy: Some(parsed.policy),
                 update_hosts: vec![],
+                exceptions: vec![],
             };
             let c = Compiler::new(&site);
             let mut batch = c.skeleton();

@@ -218,6 +218,112 @@ time.sleep(0.5)
     );
     assert!(reach(&dev_b, "203.0.113.2", 443, 2.0));
 
+    // The owner allows B one more destination (an owner exception): only B, only that port.
+    let mac_b = dev_b.mac("eth0");
+    let _alt = listen(&inet, 8080);
+    assert!(!reach(&dev_b, "203.0.113.2", 8080, 1.0), "default: no 8080");
+    let out = cmd_ok(&[
+        BIN,
+        "gateway",
+        "allow",
+        &mac_b,
+        "203.0.113.2",
+        "--port",
+        "8080",
+        "--state",
+        &state_s,
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("allow of"),
+        "{out:?}"
+    );
+    assert!(
+        reach(&dev_b, "203.0.113.2", 8080, 2.0),
+        "the exception opens"
+    );
+    assert!(!reach(&dev_a, "203.0.113.2", 8080, 1.0), "for B only");
+    assert!(!reach(&dev_b, "203.0.113.2", 8081, 1.0), "that port only");
+    let allowed = journal(state.path())
+        .into_iter()
+        .find(|e| e["action"] == "allow")
+        .unwrap();
+    assert_eq!(allowed["exception"], "203.0.113.2 tcp/8080");
+    assert_eq!(allowed["by"], "owner");
+    // A wrong destination is a usage error (exit 2) that says what is wrong.
+    let bad = Command::new(BIN)
+        .args([
+            "gateway",
+            "allow",
+            &mac_b,
+            "not_a_host",
+            "--state",
+            &state_s,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("neither an IP address"));
+
+    // The counters, read from nftables within a counter period, reach the status: what B's
+    // exception let through and what its default-deny blocked (the port it was refused).
+    let status = || -> serde_json::Value {
+        let out = cmd_ok(&[BIN, "gateway", "status", "--state", &state_s, "--json"]);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let b_traffic = |s: &serde_json::Value| {
+        s["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["mac"] == mac_b.as_str())
+            .map(|d| d["traffic"].clone())
+            .unwrap_or_default()
+    };
+    wait_for(
+        "B's counters in the status",
+        Duration::from_secs(gateway::COUNTER_PERIOD_S + 5),
+        || {
+            std::thread::sleep(Duration::from_millis(250));
+            let t = b_traffic(&status());
+            let via_exception = t["rules"].as_array().is_some_and(|rules| {
+                rules.iter().any(|r| {
+                    r["rule"] == "owner-exception:203.0.113.2_tcp/8080#4"
+                        && r["packets"].as_u64() > Some(0)
+                })
+            });
+            via_exception && t["blocked_24h"].as_u64() > Some(0)
+        },
+    );
+    let s = status();
+    let b = s["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["mac"] == mac_b.as_str())
+        .unwrap();
+    assert_eq!(b["exceptions"], serde_json::json!(["203.0.113.2 tcp/8080"]));
+    let text = cmd_ok(&[BIN, "gateway", "status", "--state", &state_s]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("owner exception: 203.0.113.2 tcp/8080"),
+        "{text}"
+    );
+    assert!(text.contains("blocked ("), "{text}");
+
+    cmd_ok(&[
+        BIN,
+        "gateway",
+        "disallow",
+        &mac_b,
+        "203.0.113.2",
+        "--port",
+        "8080",
+        "--state",
+        &state_s,
+    ]);
+    assert!(!reach(&dev_b, "203.0.113.2", 8080, 1.0), "taken away");
+    assert!(reach(&dev_b, "203.0.113.2", 443, 2.0));
+
     // The events went to stdout as JSON lines.
     drop(_gateway);
     let events: Vec<serde_json::Value> = BufReader::new(stdout)

@@ -7,12 +7,15 @@
 //! and only then removes the file, so whoever asked can wait for the file to go and read the
 //! answer in the journal. Every request is undone by another: a release by `isolate`, a
 //! timed release by `isolate`, a name by another name (or none), trust by `untrust`, an
-//! approval by `forget` (the device is new again when it next shows up).
+//! approval by `forget` (the device is new again when it next shows up), an exception by
+//! `disallow`.
 
 use super::*;
 
 /// Longest name the owner may give a device, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
+/// Most owner exceptions one device may hold.
+pub const MAX_EXCEPTIONS: usize = 16;
 /// Longest timed release: a week.
 pub const MAX_RELEASE_S: u64 = 7 * 24 * 3600;
 
@@ -38,14 +41,27 @@ pub enum OwnerRequest {
     },
     /// Acknowledge a new device as the household's.
     Approve,
-    /// Remove the device from the gateway (its containment, name, approval and trust).
+    /// Remove the device from the gateway (its containment, name, approval, exceptions and
+    /// trust).
     Forget,
+    /// Allow the device one more destination beside its level (an owner exception, shown as
+    /// such; see [`enforce::Exception`]).
+    Allow {
+        /// The destination.
+        exception: enforce::Exception,
+    },
+    /// Take an owner exception away.
+    Disallow {
+        /// The destination.
+        exception: enforce::Exception,
+    },
 }
 
 impl OwnerRequest {
     /// Every request folder, in the order the gateway reads them.
-    pub const DIRS: [&'static str; 7] = [
-        "release", "trust", "untrust", "isolate", "rename", "approve", "forget",
+    pub const DIRS: [&'static str; 9] = [
+        "release", "trust", "untrust", "isolate", "rename", "approve", "forget", "allow",
+        "disallow",
     ];
 
     /// The journal action that answers the request.
@@ -58,6 +74,8 @@ impl OwnerRequest {
             OwnerRequest::Rename { .. } => Action::Rename,
             OwnerRequest::Approve => Action::Approve,
             OwnerRequest::Forget => Action::Forget,
+            OwnerRequest::Allow { .. } => Action::Allow,
+            OwnerRequest::Disallow { .. } => Action::Disallow,
         }
     }
 
@@ -71,6 +89,8 @@ impl OwnerRequest {
             OwnerRequest::Rename { .. } => "rename",
             OwnerRequest::Approve => "approve",
             OwnerRequest::Forget => "forget",
+            OwnerRequest::Allow { .. } => "allow",
+            OwnerRequest::Disallow { .. } => "disallow",
         }
     }
 
@@ -79,6 +99,9 @@ impl OwnerRequest {
         match self {
             OwnerRequest::Release { for_s: Some(s) } => s.to_string(),
             OwnerRequest::Rename { name: Some(n) } => n.clone(),
+            OwnerRequest::Allow { exception } | OwnerRequest::Disallow { exception } => {
+                exception.to_string()
+            }
             _ => String::new(),
         }
     }
@@ -124,6 +147,14 @@ impl OwnerRequest {
                 },
                 "approve" => OwnerRequest::Approve,
                 "forget" => OwnerRequest::Forget,
+                "allow" | "disallow" => {
+                    let exception = content.parse().map_err(|e| format!("{e}"))?;
+                    if dir == "allow" {
+                        OwnerRequest::Allow { exception }
+                    } else {
+                        OwnerRequest::Disallow { exception }
+                    }
+                }
                 other => return Err(format!("no such request: {other}")),
             };
         r.check()?;
@@ -193,6 +224,12 @@ impl Gateway {
             OwnerRequest::Rename { name } => self.rename(mac, name, now_ns)?,
             OwnerRequest::Approve => self.approve(mac, now_ns)?,
             OwnerRequest::Forget => self.forget(mac, now_ns)?,
+            OwnerRequest::Allow { exception } => {
+                self.set_exception(mac, exception, true, now_ns)?
+            }
+            OwnerRequest::Disallow { exception } => {
+                self.set_exception(mac, exception, false, now_ns)?
+            }
         }
         Ok(())
     }
@@ -314,6 +351,77 @@ impl Gateway {
         self.record(&e)
     }
 
+    /// Add or take away an owner exception, and apply the device's rules again at its level.
+    fn set_exception(
+        &mut self,
+        mac: &Mac,
+        exception: enforce::Exception,
+        allow: bool,
+        now_ns: u64,
+    ) -> Result<(), GatewayError> {
+        let set = self.exceptions.entry(*mac).or_default();
+        if allow && !set.contains(&exception) && set.len() >= MAX_EXCEPTIONS {
+            self.warnings.push(format!(
+                "allow {mac} {exception}: a device holds at most {MAX_EXCEPTIONS} exceptions; take one away first"
+            ));
+            return Ok(());
+        }
+        let changed = if allow {
+            set.insert(exception.clone())
+        } else {
+            set.remove(&exception)
+        };
+        if set.is_empty() {
+            self.exceptions.remove(mac);
+        }
+        if !changed {
+            return Ok(());
+        }
+        self.status_dirty = true;
+        let level = self.levels.get(mac).copied();
+        let mut outcome = Ok(false);
+        if let (Some(level), Some(facts)) = (level, self.facts.get(mac).cloned()) {
+            if self.cfg.apply {
+                let dev = self.device(&facts, level);
+                outcome = self.enforce(dev, now_ns);
+            }
+        }
+        let level = level.unwrap_or(Level::Default);
+        let (words, words_fr) = match (allow, level) {
+            (true, Level::Isolated) => (
+                format!("the owner allows it {exception} (not while it is isolated)"),
+                format!("le propriétaire lui permet {exception} (pas tant qu’il est isolé)"),
+            ),
+            (true, _) => (
+                format!("the owner allows it {exception}, beside what its level allows"),
+                format!(
+                    "le propriétaire lui permet {exception}, en plus de ce que permet son niveau"
+                ),
+            ),
+            (false, _) => (
+                format!("the owner no longer allows it {exception}"),
+                format!("le propriétaire ne lui permet plus {exception}"),
+            ),
+        };
+        let mut e = self.entry(
+            now_ns,
+            *mac,
+            if allow {
+                Action::Allow
+            } else {
+                Action::Disallow
+            },
+            Some(level),
+            level,
+            words,
+            By::Owner,
+            &outcome,
+        );
+        e.explanation_fr = Some(words_fr);
+        e.exception = Some(exception);
+        self.record(&e)
+    }
+
     fn approve(&mut self, mac: &Mac, now_ns: u64) -> Result<(), GatewayError> {
         if !self.approved.insert(*mac) {
             return Ok(());
@@ -338,6 +446,7 @@ impl Gateway {
         self.paused.remove(mac);
         self.names.remove(mac);
         self.approved.remove(mac);
+        self.exceptions.remove(mac);
         self.trusted.remove(mac);
         self.first_seen.remove(mac);
         if !known {
