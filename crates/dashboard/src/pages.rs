@@ -328,8 +328,28 @@ pub fn device(
                 p { span class={ "badge " (badge_id) } { (badge) } }
                 @if let Some(l) = &d.label {
                     dl {
+                        @if let Some(p) = &l.product {
+                            dt { (f.tr("device-label-product")) }
+                            dd { (p) @if let Some(m) = &l.manufacturer { " — " (m) } }
+                        }
+                        @if let Some(e) = &l.support_end {
+                            dt { (f.tr("device-label-support-end")) }
+                            dd.support-end id="support-end" { (e) }
+                        }
+                        @if let Some(u) = l.update_mode {
+                            dt { (f.tr("device-label-update-mode")) }
+                            dd { (f.tr(&format!("update-mode-{}", update_mode_code(u)))) }
+                        }
                         @if let Some(a) = &l.assessor {
                             dt { (f.tr("device-label-assessor")) } dd { (a) }
+                        }
+                        @if !l.failing.is_empty() {
+                            dt { (f.tr("device-label-failing")) }
+                            dd.error { @for p in &l.failing { code { (p) } " " } }
+                        }
+                        @if !l.undecided.is_empty() {
+                            dt { (f.tr("device-label-undecided")) }
+                            dd { @for p in &l.undecided { code { (p) } " " } }
                         }
                         @if let Some(c) = l.checked_at {
                             dd { (f.t.format(f.lang, "device-label-checked", &[("time", time_words(secs_ns(c), now).into())])) }
@@ -364,6 +384,15 @@ pub fn device(
             }
         },
     )
+}
+
+fn update_mode_code(u: label::UpdateMode) -> &'static str {
+    match u {
+        label::UpdateMode::Automatic => "automatic",
+        label::UpdateMode::UserInitiated => "user-initiated",
+        label::UpdateMode::Manual => "manual",
+        label::UpdateMode::None => "none",
+    }
 }
 
 fn secs_ns(s: i64) -> u64 {
@@ -432,4 +461,71 @@ pub fn events(
             @if truncated { p { small { (f.tr("events-more")) } } }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Texts;
+
+    fn labelled() -> DeviceStatus {
+        serde_json::from_value(serde_json::json!({
+            "mac": "02:00:00:00:00:07",
+            "hostname": null, "vendor": null, "addrs": [], "mud_url": "https://acme.example/cam.json",
+            "mud": null, "level": "update-only", "quarantined_until_ns": null,
+            "cause": "label-revoked", "reason": "",
+            "mdns_name": "kitchen-cam",
+            "label": {
+                "id": "urn:x:1", "status": "revoked: default password found",
+                "assessor": "Lab One", "consumer_page": "https://registry.example/l/abc",
+                "checked_at": 1_700_000_000, "registry_unreachable_since": null,
+                "registry_error": null, "manufacturer": "Acme", "product": "Cam 2",
+                "support_end": "2029-06-30", "update_mode": "user-initiated",
+                "failing": ["5.1-1"], "undecided": ["5.3-2"]
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_device_page_shows_what_the_label_promises_and_what_failed_in_both_languages() {
+        let t = Texts::new();
+        let d = labelled();
+        for (lang, words) in [
+            (
+                Lang::En,
+                [
+                    "Security updates promised until",
+                    "when you accept them",
+                    "found missing",
+                ],
+            ),
+            (
+                Lang::Fr,
+                [
+                    "promises jusqu’au",
+                    "quand vous les acceptez",
+                    "trouvé en défaut",
+                ],
+            ),
+        ] {
+            let f = Frame {
+                t: &t,
+                lang,
+                here: "/device/02:00:00:00:00:07",
+                csrf: Some("token"),
+            };
+            let html = device(&f, &d, 1_700_000_000_000_000_000, &[], None, None).into_string();
+            assert!(
+                html.contains("<h1>kitchen-cam</h1>"),
+                "the mDNS name: {html}"
+            );
+            assert!(html.contains("id=\"support-end\">2029-06-30<"), "{html}");
+            assert!(html.contains("Cam 2 — Acme"), "{html}");
+            assert!(html.contains("<code>5.1-1</code>") && html.contains("<code>5.3-2</code>"));
+            for w in words {
+                assert!(html.contains(w), "{lang:?}: {w} in {html}");
+            }
+        }
+    }
 }

@@ -279,6 +279,37 @@ fn a_browser_that_asks_for_canadian_french_gets_french() {
         let sentence = text(&c, &format!("li.device[data-mac='{bot}'] .sentence")).await;
         assert!(sentence.starts_with("Isolé à "), "{sentence}");
         shot(&c, "home-fr-phone", 390, 844).await;
+        shot(&c, "home-fr-desktop", 1280, 900).await;
+        // On a device's page, the owner allows it one more destination with the form.
+        let other = h.benign[1].to_string();
+        c.goto(&format!("{base}/device/{other}")).await.unwrap();
+        assert_eq!(
+            text(&c, "#exceptions h2").await,
+            "Ce que vous lui permettez en plus"
+        );
+        c.find(Locator::Id("destination"))
+            .await
+            .unwrap()
+            .send_keys("meteo.example.ca")
+            .await
+            .unwrap();
+        c.find(Locator::Id("port"))
+            .await
+            .unwrap()
+            .send_keys("443")
+            .await
+            .unwrap();
+        c.find(Locator::Css("button[data-do='allow']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let listed = text(&c, "li[data-exception='meteo.example.ca tcp/443'] code").await;
+        assert_eq!(listed, "meteo.example.ca tcp/443");
+        assert!(text(&c, "p.notice").await.starts_with("Permis."));
+        shot(&c, "device-fr-phone", 390, 844).await;
+        c.goto(&format!("{base}/")).await.unwrap();
         // The switch on the page: English, and it sticks.
         c.find(Locator::Css("a.lang"))
             .await

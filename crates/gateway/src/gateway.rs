@@ -1663,6 +1663,23 @@ impl Gateway {
                         checked_at: l.info.as_ref().map(|i| i.checked_at),
                         registry_unreachable_since: l.unreachable.as_ref().map(|u| u.0),
                         registry_error: l.unreachable.as_ref().map(|u| u.1.clone()),
+                        manufacturer: l.info.as_ref().map(|i| i.claims.manufacturer.name.clone()),
+                        product: l.info.as_ref().map(|i| i.claims.product.model.clone()),
+                        support_end: l
+                            .info
+                            .as_ref()
+                            .map(|i| i.claims.support.end_date.to_string()),
+                        update_mode: l.info.as_ref().map(|i| i.claims.support.update_mode),
+                        failing: l
+                            .info
+                            .as_ref()
+                            .map(|i| i.conformance.failing.clone())
+                            .unwrap_or_default(),
+                        undecided: l
+                            .info
+                            .as_ref()
+                            .map(|i| i.conformance.undecided.clone())
+                            .unwrap_or_default(),
                     });
                 DeviceStatus {
                     mac: f.mac,
@@ -1916,6 +1933,24 @@ pub struct LabelStatus {
     pub registry_unreachable_since: Option<i64>,
     /// Why.
     pub registry_error: Option<String>,
+    /// The manufacturer the label names.
+    #[serde(default)]
+    pub manufacturer: Option<String>,
+    /// The product (model) the label names.
+    #[serde(default)]
+    pub product: Option<String>,
+    /// Last day security updates are promised (YYYY-MM-DD).
+    #[serde(default)]
+    pub support_end: Option<String>,
+    /// How updates reach the device (`automatic`, `user-initiated`, `manual`, `none`).
+    #[serde(default)]
+    pub update_mode: Option<label::UpdateMode>,
+    /// Required provisions the assessment found failing.
+    #[serde(default)]
+    pub failing: Vec<String>,
+    /// Required provisions the assessment could not decide.
+    #[serde(default)]
+    pub undecided: Vec<String>,
 }
 
 /// A label state in words, for the journal and the status.

@@ -198,6 +198,18 @@ fn a_verified_mud_file_and_an_active_label_give_declared_and_a_revocation_update
     assert_eq!(dev.mud.as_ref().unwrap().state, "verified");
     assert_eq!(dev.label.as_ref().unwrap().id.as_deref(), Some("urn:mm:1"));
     assert_eq!(dev.cause, "label-active", "{dev:?}");
+    // What the household's page shows of the label comes from its proven claims.
+    let l = dev.label.as_ref().unwrap();
+    assert!(
+        l.manufacturer.as_deref().is_some_and(|m| !m.is_empty()),
+        "{l:?}"
+    );
+    assert!(l.product.as_deref().is_some_and(|p| !p.is_empty()), "{l:?}");
+    let end = l.support_end.as_deref().unwrap();
+    assert_eq!(end.len(), 10, "{end}");
+    assert!(end > "2026-01-01", "{end}");
+    assert!(l.update_mode.is_some(), "{l:?}");
+    assert!(l.failing.is_empty(), "{l:?}");
 
     let o = run(&[
         "registry",
