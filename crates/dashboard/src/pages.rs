@@ -232,6 +232,18 @@ pub fn device(
             section {
                 h2 { (f.tr("device-may")) }
                 p { (f.tr(&may)) }
+                @if let Some(words) = d.mud.as_ref().and_then(|m| match f.lang {
+                    crate::i18n::Lang::Fr => m.explanation_fr.as_ref(),
+                    crate::i18n::Lang::En => m.explanation.as_ref(),
+                }) {
+                    // Its maker's profile in plain words (the first line is the device's own
+                    // name, already the page's title).
+                    ul.explanation id="explanation" {
+                        @for line in words.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+                            li { (line) }
+                        }
+                    }
+                }
                 dl {
                     dt { (f.tr("device-profile")) }
                     dd {
@@ -472,7 +484,10 @@ mod tests {
         serde_json::from_value(serde_json::json!({
             "mac": "02:00:00:00:00:07",
             "hostname": null, "vendor": null, "addrs": [], "mud_url": "https://acme.example/cam.json",
-            "mud": null, "level": "update-only", "quarantined_until_ns": null,
+            "mud": { "state": "verified", "detail": "signed by acme.example", "expires_at": null,
+                     "explanation": "Cam 2\nMay connect to cloud.acme.example on port 443 (HTTPS).\nEverything else is blocked.\n",
+                     "explanation_fr": "Cam 2\nPeut se connecter à cloud.acme.example sur le port 443 (HTTPS).\nTout le reste est bloqué.\n" },
+            "level": "update-only", "quarantined_until_ns": null,
             "cause": "label-revoked", "reason": "",
             "mdns_name": "kitchen-cam",
             "label": {

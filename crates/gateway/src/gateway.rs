@@ -344,6 +344,8 @@ pub struct Gateway {
     status_dirty: bool,
     /// What each device's rules counted.
     traffic: BTreeMap<Mac, traffic::Totals>,
+    /// The household explanation of each configured (local) policy, by MUD URL.
+    local_explained: BTreeMap<String, std::sync::Arc<(String, String)>>,
     /// When the counters were last read.
     counters_read_ns: u64,
     /// `state_dir/gateway.lock`, locked for as long as this gateway runs: a second gateway on
@@ -518,6 +520,11 @@ impl Gateway {
         } else {
             None
         };
+        let local_explained = cfg
+            .policies
+            .iter()
+            .map(|p| (p.mud_url.clone(), explained(p)))
+            .collect();
         Ok(Gateway {
             cfg,
             enforcer,
@@ -545,6 +552,7 @@ impl Gateway {
             evaluated_ns: 0,
             status_dirty: true,
             traffic: BTreeMap::new(),
+            local_explained,
             counters_read_ns: 0,
             _lock: lock,
         })
@@ -1458,6 +1466,7 @@ impl Gateway {
                                     format!("; warnings: {}", v.warnings.join("; "))
                                 }
                             );
+                            st.explained = Some(explained(&v.policy));
                             st.verified = Some(v);
                             st.refused = None;
                             note
@@ -1469,6 +1478,7 @@ impl Gateway {
                         } => {
                             if kept_until.is_none() {
                                 st.verified = None;
+                                st.explained = None;
                             }
                             let note = match kept_until {
                                 Some(t) => format!(
@@ -1624,17 +1634,26 @@ impl Gateway {
                 let mud = f.mud_url.as_ref().map(|u| {
                     let local = self.cfg.policies.iter().any(|p| &p.mud_url == u);
                     match self.mud_files.get(u) {
-                        _ if local => MudStatus {
-                            state: "verified".into(),
-                            detail: "from the configured policy directory".into(),
-                            expires_at: None,
-                        },
+                        _ if local => {
+                            let words = self.local_explained.get(u);
+                            MudStatus {
+                                state: "verified".into(),
+                                detail: "from the configured policy directory".into(),
+                                expires_at: None,
+                                explanation: words.as_ref().map(|w| w.0.clone()),
+                                explanation_fr: words.as_ref().map(|w| w.1.clone()),
+                            }
+                        }
                         Some(MudState {
-                            verified: Some(v), ..
+                            verified: Some(v),
+                            explained,
+                            ..
                         }) => MudStatus {
                             state: "verified".into(),
                             detail: format!("signed by {}", v.signer),
                             expires_at: Some(v.expires_at),
+                            explanation: explained.as_ref().map(|w| w.0.clone()),
+                            explanation_fr: explained.as_ref().map(|w| w.1.clone()),
                         },
                         Some(MudState {
                             refused: Some((k, why)),
@@ -1643,11 +1662,15 @@ impl Gateway {
                             state: k.as_str().into(),
                             detail: why.clone(),
                             expires_at: None,
+                            explanation: None,
+                            explanation_fr: None,
                         },
                         _ => MudStatus {
                             state: "pending".into(),
                             detail: String::new(),
                             expires_at: None,
+                            explanation: None,
+                            explanation_fr: None,
                         },
                     }
                 });
@@ -1914,6 +1937,12 @@ pub struct MudStatus {
     pub detail: String,
     /// When the verified copy expires (unix s).
     pub expires_at: Option<i64>,
+    /// What the verified file lets the device do, for a household, one sentence per line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
+    /// The same in French.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation_fr: Option<String>,
 }
 
 /// A device's label in [`DeviceStatus`].
@@ -1986,6 +2015,16 @@ fn status_word(s: &label::Status) -> &'static str {
 struct MudState {
     verified: Option<std::sync::Arc<manager::VerifiedMud>>,
     refused: Option<(manager::RefusalKind, String)>,
+    /// What the verified file lets a device do, in English and French (`mud::explain`).
+    explained: Option<std::sync::Arc<(String, String)>>,
+}
+
+/// A policy's household explanation in both languages.
+fn explained(p: &mud::DevicePolicy) -> std::sync::Arc<(String, String)> {
+    std::sync::Arc::new((
+        mud::explain::explain_in(p, mud::explain::Lang::En),
+        mud::explain::explain_in(p, mud::explain::Lang::Fr),
+    ))
 }
 
 /// What the registry said about one MUD URL's label.

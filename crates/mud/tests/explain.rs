@@ -168,3 +168,86 @@ fn port_operators_and_peers_in_words() {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
 }
+
+fn explained_fr(rel: &str) -> String {
+    let bytes = std::fs::read(format!("{CORPUS}/{rel}")).unwrap();
+    mud::explain::explain_in(
+        &parse(&bytes, Mode::Lenient).unwrap().policy,
+        mud::explain::Lang::Fr,
+    )
+}
+
+/// The same real files in French: the destinations take the contracted article French needs
+/// (« au serveur », « aux appareils », « des appareils »), and no English is left.
+#[test]
+fn the_same_files_in_french() {
+    let text = explained_fr("namib/Amazon-Echo.json");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "amazonEcho");
+    assert!(
+        lines[1].starts_with("Règles réseau publiées par "),
+        "{text}"
+    );
+    for expected in [
+        "Peut se connecter à dcape-na.amazon.com sur le port 443 (HTTPS) — seulement les connexions qu’il ouvre lui-même.",
+        "Peut envoyer des messages UDP au serveur de noms (DNS) de votre réseau sur le port 53 (DNS).",
+        "Peut envoyer des messages UDP à 0.north-america.pool.ntp.org sur le port 123 (heure NTP).",
+        "Peut recevoir des messages UDP des appareils de votre réseau domestique sur le port 50000.",
+    ] {
+        assert!(lines.contains(&expected), "missing {expected:?} in\n{text}");
+    }
+    assert_eq!(lines.last(), Some(&"Tout le reste est bloqué."));
+
+    let nest = explained_fr("osmud-negative/MUDFILE.NEST");
+    assert!(nest.contains(
+        "Peut communiquer avec les autres appareils du même fabricant (mplaunchpad.com) sur votre réseau domestique."
+    ), "{nest}");
+    assert!(nest.contains(
+        "Peut communiquer avec le contrôleur que vous avez configuré pour cet appareil."
+    ));
+    let sensor = explained_fr("nist/mudfile-server__mudfile-sensor.json");
+    assert!(sensor.contains(
+        "Peut accepter les connexions des appareils de votre réseau domestique sur le port 80 (HTTP) — seulement les connexions qu’ils ouvrent."
+    ), "{sensor}");
+    let lamp = explained_fr("cisco/Luminaire_150.json");
+    assert!(lamp.contains("au contrôleur que vous avez configuré pour cet appareil sur le port 5684 (CoAP sur DTLS)"), "{lamp}");
+    for text in [&text, &nest, &sensor, &lamp] {
+        for english in [" May ", "Everything", " on port", "devices", " only "] {
+            assert!(
+                !text.contains(english),
+                "English {english:?} left in\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn french_port_ranges_and_blocked_rules_read_as_french() {
+    let mut r = rule(
+        Direction::FromDevice,
+        Peer::LocalNetworks,
+        Some(6),
+        Some(PortMatch::Range(1000, 2000)),
+    );
+    let mut blocked = rule(
+        Direction::ToDevice,
+        Peer::Any,
+        Some(17),
+        Some(PortMatch::Neq(53)),
+    );
+    blocked.action = Action::Drop;
+    r.name = "range".into();
+    let text = mud::explain::explain_in(&policy(false, vec![r, blocked]), mud::explain::Lang::Fr);
+    assert!(text.starts_with("Lamp L1\n"));
+    assert!(text.contains("ATTENTION : le fabricant"), "{text}");
+    assert!(
+        text.contains(
+            "Peut se connecter aux appareils de votre réseau domestique sur les ports 1000 à 2000."
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Bloqué explicitement : recevoir des messages UDP de n’importe quelle adresse sur n’importe quel port sauf le 53."),
+        "{text}"
+    );
+}

@@ -94,10 +94,19 @@ pub enum MudCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Say in plain words what a device with this MUD file may do on a home network.
+    /// Say in plain words what a device with this MUD file may do on a home network, in
+    /// English or French.
+    ///
+    /// Example: trustgate mud explain camera.json --lang fr
     Explain {
         #[command(flatten)]
         input: InputOpts,
+        /// The language: en (English) or fr (French, Canada). Default: fr when $LANG starts
+        /// with fr, else en.
+        #[arg(long, value_parser = ["en", "fr"])]
+        lang: Option<String>,
+        /// Print JSON: the file, its MUD URL, whether it is supported, the language and the
+        /// explanation's lines.
         #[arg(long)]
         json: bool,
     },
@@ -294,17 +303,31 @@ pub fn run(cmd: MudCommand) -> Result<Option<Finding>> {
             }
             Ok(None)
         }
-        MudCommand::Explain { input, json } => {
+        MudCommand::Explain { input, lang, json } => {
             let Some(parsed) = load_policy(&input, json)? else {
                 return Ok(Some(Finding));
             };
-            let text = mud::explain::explain(&parsed.policy);
+            let lang = match lang.as_deref() {
+                Some("fr") => mud::explain::Lang::Fr,
+                Some(_) => mud::explain::Lang::En,
+                None if std::env::var("LANG").is_ok_and(|l| l.starts_with("fr")) => {
+                    mud::explain::Lang::Fr
+                }
+                None => mud::explain::Lang::En,
+            };
+            let text = mud::explain::explain_in(&parsed.policy, lang);
             if json {
                 let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+                let code = if lang == mud::explain::Lang::Fr {
+                    "fr"
+                } else {
+                    "en"
+                };
                 outln!(
                     "{}",
                     json!({"file": input.file, "mud_url": parsed.policy.mud_url,
-                           "is_supported": parsed.policy.is_supported, "explanation": lines})
+                           "is_supported": parsed.policy.is_supported, "lang": code,
+                           "explanation": lines})
                 );
             } else {
                 print_warnings(&input.file, &parsed.warnings);

@@ -80,3 +80,39 @@ fn verify_names_the_digest_mismatch_of_a_changed_file() {
     assert!(err.contains("SHA-256 digest is"), "{err}");
     assert!(err.contains("not the one that was signed"), "{err}");
 }
+
+#[test]
+fn explain_speaks_french_when_asked_or_when_the_locale_is_french() {
+    let f = format!("{MUD}/namib/Amazon-Echo.json");
+    // (a draft-era file: read with --lenient)
+    let fr = run(&["mud", "explain", "--lenient", &f, "--lang", "fr"]);
+    assert_eq!(fr.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&fr.stdout);
+    assert!(
+        text.contains("Peut se connecter à dcape-na.amazon.com"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end().ends_with("Tout le reste est bloqué."),
+        "{text}"
+    );
+    let by_locale = Command::new(BIN)
+        .args(["mud", "explain", "--lenient", &f, "--json"])
+        .env("LANG", "fr_CA.UTF-8")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&by_locale.stdout).unwrap();
+    assert_eq!(v["lang"], "fr");
+    assert_eq!(
+        v["explanation"].as_array().unwrap().last().unwrap(),
+        "Tout le reste est bloqué."
+    );
+    let en = Command::new(BIN)
+        .args(["mud", "explain", "--lenient", &f, "--lang", "en"])
+        .env("LANG", "fr_CA.UTF-8")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&en.stdout).contains("Everything else is blocked."));
+    let bad = run(&["mud", "explain", "--lenient", &f, "--lang", "de"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

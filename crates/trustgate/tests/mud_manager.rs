@@ -210,6 +210,20 @@ fn a_verified_mud_file_and_an_active_label_give_declared_and_a_revocation_update
     assert!(end > "2026-01-01", "{end}");
     assert!(l.update_mode.is_some(), "{l:?}");
     assert!(l.failing.is_empty(), "{l:?}");
+    // And what its verified MUD file lets it do, in both languages.
+    let m = dev.mud.as_ref().unwrap();
+    assert!(
+        m.explanation
+            .as_deref()
+            .is_some_and(|e| e.ends_with("Everything else is blocked.\n")),
+        "{m:?}"
+    );
+    assert!(
+        m.explanation_fr
+            .as_deref()
+            .is_some_and(|e| e.contains("Tout le reste est bloqué.")),
+        "{m:?}"
+    );
 
     let o = run(&[
         "registry",
