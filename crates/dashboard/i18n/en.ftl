@@ -177,6 +177,12 @@ events-week-summary = { $quarantines ->
 }.
 events-filter-device = Device
 events-filter-all = All devices
+events-filter-kind = What
+events-filter-every-kind = everything
+events-kind-quarantine = isolations and releases
+events-kind-devices = devices arriving and leaving
+events-kind-owner = what you did
+events-kind-profile = makers' profiles and labels
 events-filter-submit = Show
 events-none = No event.
 events-more = Older events are not shown.

@@ -177,6 +177,12 @@ events-week-summary = { $quarantines ->
 }.
 events-filter-device = Appareil
 events-filter-all = Tous les appareils
+events-filter-kind = Quoi
+events-filter-every-kind = tout
+events-kind-quarantine = isolements et libérations
+events-kind-devices = appareils qui arrivent et qui partent
+events-kind-owner = ce que vous avez fait
+events-kind-profile = profils des fabricants et étiquettes
 events-filter-submit = Afficher
 events-none = Aucun événement.
 events-more = Les événements plus anciens ne sont pas affichés.

@@ -577,7 +577,26 @@ async fn device_page(
 #[derive(serde::Deserialize)]
 struct EventsQuery {
     device: Option<String>,
+    kind: Option<String>,
 }
+
+/// What the events page's `kind` filter keeps: quarantines (and their ends), devices coming
+/// and going, the owner's own actions, verdicts on MUD files and labels.
+fn kind_matches(kind: Option<&str>, e: &journal::Line) -> bool {
+    use gateway::Action as A;
+    match kind {
+        Some("quarantine") => {
+            matches!(e.action, A::Quarantine | A::Resume | A::Release | A::Expire)
+        }
+        Some("devices") => matches!(e.action, A::Contain | A::Approve | A::Forget | A::Evict),
+        Some("owner") => e.by == gateway::By::Owner,
+        Some("profile") => matches!(e.action, A::Mud | A::Label | A::Level),
+        _ => true,
+    }
+}
+
+/// The kinds the events page can filter on.
+pub const EVENT_KINDS: [&str; 4] = ["quarantine", "devices", "owner", "profile"];
 
 /// Most lines on the events page.
 const EVENTS_SHOWN: usize = 500;
@@ -598,6 +617,7 @@ async fn events_page(
         .as_deref()
         .filter(|d| !d.is_empty())
         .and_then(|d| d.parse::<mud::Mac>().ok());
+    let kind = q.kind.as_deref().filter(|k| EVENT_KINDS.contains(k));
     let mut cache = app.journal.lock().unwrap_or_else(|p| p.into_inner());
     cache.refresh();
     let week_start = now.saturating_sub(7 * 24 * 3600 * 1_000_000_000);
@@ -617,13 +637,19 @@ async fn events_page(
         .iter()
         .rev()
         .filter(|e| device.is_none_or(|m| e.device == m))
+        .filter(|e| kind_matches(kind, e))
         .take(EVENTS_SHOWN + 1)
         .collect();
     let truncated = matching.len() > EVENTS_SHOWN;
-    let here = match &device {
-        Some(m) => format!("/events?device={m}"),
-        None => "/events".into(),
-    };
+    let mut here = "/events".to_string();
+    let mut sep = '?';
+    if let Some(m) = &device {
+        here.push_str(&format!("{sep}device={m}"));
+        sep = '&';
+    }
+    if let Some(k) = kind {
+        here.push_str(&format!("{sep}kind={k}"));
+    }
     let dev_text = device.map(|m| m.to_string());
     html_page(pages::events(
         &frame(&app, l, &here, Some(&csrf)),
@@ -631,6 +657,7 @@ async fn events_page(
         &matching[..matching.len().min(EVENTS_SHOWN)],
         week,
         dev_text.as_deref(),
+        kind,
         truncated,
     ))
 }

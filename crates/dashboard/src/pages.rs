@@ -441,6 +441,7 @@ pub fn events(
     lines: &[&Line],
     week: (i64, i64, i64),
     device: Option<&str>,
+    kind: Option<&str>,
     truncated: bool,
 ) -> Markup {
     let now = status.map(|s| s.time_ns).unwrap_or(0);
@@ -464,6 +465,13 @@ pub fn events(
                     @for d in devices {
                         @let m = d.mac.to_string();
                         option value=(m) selected[device == Some(m.as_str())] { (device_name(d)) }
+                    }
+                }
+                label for="kind" { (f.tr("events-filter-kind")) }
+                select id="kind" name="kind" {
+                    option value="" { (f.tr("events-filter-every-kind")) }
+                    @for k in crate::EVENT_KINDS {
+                        option value=(k) selected[kind == Some(k)] { (f.tr(&format!("events-kind-{k}"))) }
                     }
                 }
                 button type="submit" { (f.tr("events-filter-submit")) }

@@ -485,6 +485,27 @@ fn the_owner_allows_one_more_destination_sees_it_as_theirs_and_takes_it_away() {
         assert_eq!(r.status(), 303);
         let page = text(c.get(format!("{base}/device/{target}"))).await;
         assert!(!page.contains("data-exception="), "{page}");
+        // The events page filters by what happened.
+        let owner = text(c.get(format!("{base}/events?kind=owner"))).await;
+        assert!(
+            owner.contains("You allowed it weather.example.com"),
+            "{owner}"
+        );
+        assert!(!owner.contains("class=\"event quarantine\""), "{owner}");
+        assert!(
+            owner.contains("<option value=\"owner\" selected>"),
+            "{owner}"
+        );
+        let isolations = text(c.get(format!("{base}/events?kind=quarantine"))).await;
+        assert!(
+            isolations.contains("class=\"event quarantine\""),
+            "{isolations}"
+        );
+        assert!(!isolations.contains("You allowed it"), "{isolations}");
+        let unknown = text(c.get(format!("{base}/events?kind=nonsense"))).await;
+        assert!(
+            unknown.contains("You allowed it") && unknown.contains("class=\"event quarantine\"")
+        );
     });
     let journal = std::fs::read_to_string(h.state().join("journal.jsonl")).unwrap();
     let actions: Vec<String> = journal
