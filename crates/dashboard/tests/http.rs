@@ -517,3 +517,71 @@ fn the_owner_allows_one_more_destination_sees_it_as_theirs_and_takes_it_away() {
         "{actions:?}"
     );
 }
+
+/// First visit without a password: every page leads to the setup form, which needs the form's
+/// token and the one-time code the gateway printed; the code works once; then the owner signs
+/// in with the new password.
+#[test]
+fn the_first_visit_sets_the_password_with_the_one_time_code_once() {
+    let h = Household::start();
+    let rt = common::runtime();
+    let mut cfg = dashboard::Config::new(
+        h.state().to_path_buf(),
+        vec!["127.0.0.1:0".parse().unwrap()],
+    );
+    cfg.tls = false;
+    let started = rt.block_on(dashboard::serve(cfg)).unwrap();
+    let code = started
+        .setup_code
+        .clone()
+        .expect("no password yet: a one-time code");
+    let base = format!("http://{}", started.addrs[0]);
+    rt.block_on(async {
+        let c = client();
+        let r = c.get(format!("{base}/login")).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/setup");
+        let page = text(c.get(format!("{base}/setup"))).await;
+        let token = csrf_of(&page);
+        let setup = |code: String, password: &'static str, token: Option<String>| {
+            let c = c.clone();
+            let base = base.clone();
+            async move {
+                let mut form = vec![("code", code), ("password", password.to_string())];
+                if let Some(t) = token {
+                    form.push(("csrf", t));
+                }
+                c.post(format!("{base}/setup"))
+                    .form(&form)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        // Without the form's token: refused, nothing set.
+        let r = setup(code.clone(), "a new owner password", None).await;
+        assert_eq!(r.status(), 403);
+        assert!(!dashboard::auth::password_path(h.state()).exists());
+        // A wrong code, and a short password: refused with the reason.
+        let r = setup(
+            "WRONGWRONGXX".into(),
+            "a new owner password",
+            Some(token.clone()),
+        )
+        .await;
+        assert_eq!(r.status(), 403);
+        let r = setup(code.clone(), "short", Some(token.clone())).await;
+        assert_eq!(r.status(), 400);
+        assert!(!dashboard::auth::password_path(h.state()).exists());
+        // The code and a long password: set; the code does not work twice.
+        let r = setup(code.clone(), "a new owner password", Some(token.clone())).await;
+        assert_eq!(r.status(), 200);
+        assert!(dashboard::auth::password_path(h.state()).exists());
+        let r = setup(code.clone(), "another owner password", Some(token.clone())).await;
+        assert_eq!(r.status(), 303, "no setup once a password is set");
+        let r = post_login(&c, &base, "a new owner password").await;
+        assert_eq!(r.status(), 303);
+        let home = c.get(format!("{base}/")).send().await.unwrap();
+        assert_eq!(home.status(), 200);
+    });
+}
