@@ -169,7 +169,15 @@ fn main() {
     eprintln!("household written in {:.1} s", t.elapsed().as_secs_f64());
     let pw = "benchmark owner password";
     dashboard::auth::set_password(dir.path(), pw).unwrap();
+    // The server on a runtime of its own, as in the gateway daemon (its dashboard thread);
+    // the clients on another, so a busy server does not also delay the clocks that time it.
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
@@ -178,7 +186,7 @@ fn main() {
         vec!["127.0.0.1:0".parse().unwrap()],
     );
     cfg.tls = false;
-    let started = rt.block_on(dashboard::serve(cfg)).unwrap();
+    let started = server_rt.block_on(dashboard::serve(cfg)).unwrap();
     let base = format!("http://{}", started.addrs[0]);
     rt.block_on(async {
         let c = reqwest::Client::builder()

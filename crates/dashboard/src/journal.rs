@@ -155,6 +155,49 @@ pub fn read_status(state_dir: &Path) -> Option<StatusFile> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// `status.json`, parsed again only when the gateway has replaced it (its modification time
+/// or size changed): a household of 1000 devices is a megabyte of JSON, and every page shows it.
+pub struct StatusCache {
+    path: std::path::PathBuf,
+    /// (inode, modified, length) of the file parsed, and what it said. The gateway replaces
+    /// the file by renaming a new one over it, so the inode alone tells a rewrite even where
+    /// timestamps are coarse.
+    held: Option<(
+        (u64, std::time::SystemTime, u64),
+        std::sync::Arc<StatusFile>,
+    )>,
+}
+
+impl StatusCache {
+    /// The status of the gateway whose state directory is `state_dir`.
+    pub fn new(state_dir: &Path) -> StatusCache {
+        StatusCache {
+            path: state_dir.join(gateway::STATUS_FILE),
+            held: None,
+        }
+    }
+
+    /// The current status (`None`: no gateway has written one, or it does not parse).
+    pub fn get(&mut self) -> Option<std::sync::Arc<StatusFile>> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(&self.path).ok()?;
+        let stamp = (meta.ino(), meta.modified().ok()?, meta.len());
+        if let Some((held, s)) = &self.held {
+            if *held == stamp {
+                return Some(s.clone());
+            }
+        }
+        let parsed = std::sync::Arc::new(read_status_at(&self.path)?);
+        self.held = Some((stamp, parsed.clone()));
+        Some(parsed)
+    }
+}
+
+fn read_status_at(path: &Path) -> Option<StatusFile> {
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -113,6 +113,7 @@ pub struct App {
     pub auth: auth::Auth,
     texts: Texts,
     journal: Mutex<JournalCache>,
+    status: Mutex<journal::StatusCache>,
     secure_cookies: bool,
 }
 
@@ -122,6 +123,7 @@ impl App {
     pub fn new(cfg: Config) -> (Arc<App>, Option<String>) {
         let (auth, code) = auth::Auth::new(&cfg.state_dir);
         let journal = Mutex::new(JournalCache::new(&cfg.state_dir));
+        let status = Mutex::new(journal::StatusCache::new(&cfg.state_dir));
         let secure_cookies = cfg.tls;
         (
             Arc::new(App {
@@ -129,10 +131,16 @@ impl App {
                 auth,
                 texts: Texts::new(),
                 journal,
+                status,
                 secure_cookies,
             }),
             code,
         )
+    }
+
+    /// The gateway's status as last written (parsed once per rewrite).
+    fn status(&self) -> Option<Arc<gateway::StatusFile>> {
+        self.status.lock().unwrap_or_else(|p| p.into_inner()).get()
     }
 }
 
@@ -512,16 +520,29 @@ async fn home(
     headers: HeaderMap,
     Query(n): Query<Notice>,
 ) -> Response {
+    blocking(move || home_now(app, headers, n)).await
+}
+
+/// Pages are rendered on a blocking thread: a home page of 1000 devices is tens of
+/// milliseconds of CPU, which on the async workers would hold up every other request
+/// (style sheets, the live stream, sign-ins) behind it.
+async fn blocking(render: impl FnOnce() -> Response + Send + 'static) -> Response {
+    tokio::task::spawn_blocking(render)
+        .await
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn home_now(app: Arc<App>, headers: HeaderMap, n: Notice) -> Response {
     let Some((_, csrf)) = session(&app, &headers) else {
         return to_login();
     };
     let l = lang(&headers);
-    let status = journal::read_status(&app.cfg.state_dir);
+    let status = app.status();
     let running = gateway::is_running(&app.cfg.state_dir);
     let (done, err) = n.words(&app, l);
     html_page(pages::home(
         &frame(&app, l, "/", Some(&csrf)),
-        status.as_ref(),
+        status.as_deref(),
         running,
         done.or(err),
     ))
@@ -533,13 +554,17 @@ async fn device_page(
     UrlPath(mac): UrlPath<String>,
     Query(n): Query<Notice>,
 ) -> Response {
+    blocking(move || device_page_now(app, headers, mac, n)).await
+}
+
+fn device_page_now(app: Arc<App>, headers: HeaderMap, mac: String, n: Notice) -> Response {
     let Some((_, csrf)) = session(&app, &headers) else {
         return to_login();
     };
     let l = lang(&headers);
     let here = format!("/device/{mac}");
     let f = frame(&app, l, &here, Some(&csrf));
-    let status = journal::read_status(&app.cfg.state_dir);
+    let status = app.status();
     let found = mac.parse::<mud::Mac>().ok().and_then(|m| {
         status
             .as_ref()
@@ -606,11 +631,15 @@ async fn events_page(
     headers: HeaderMap,
     Query(q): Query<EventsQuery>,
 ) -> Response {
+    blocking(move || events_page_now(app, headers, q)).await
+}
+
+fn events_page_now(app: Arc<App>, headers: HeaderMap, q: EventsQuery) -> Response {
     let Some((_, csrf)) = session(&app, &headers) else {
         return to_login();
     };
     let l = lang(&headers);
-    let status = journal::read_status(&app.cfg.state_dir);
+    let status = app.status();
     let now = status.as_ref().map(|s| s.time_ns).unwrap_or(0);
     let device = q
         .device
@@ -653,7 +682,7 @@ async fn events_page(
     let dev_text = device.map(|m| m.to_string());
     html_page(pages::events(
         &frame(&app, l, &here, Some(&csrf)),
-        status.as_ref(),
+        status.as_deref(),
         &matching[..matching.len().min(EVENTS_SHOWN)],
         week,
         dev_text.as_deref(),
@@ -809,7 +838,9 @@ async fn stream(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
                         .data(data.to_string());
                     return Some((Ok::<_, std::convert::Infallible>(ev), (app, next)));
                 }
-                None => tokio::time::sleep(Duration::from_millis(100)).await,
+                // A journal line reaches the page within this (a stat of the journal per
+                // open stream each time: cheap).
+                None => tokio::time::sleep(Duration::from_millis(20)).await,
             }
         }
     });
