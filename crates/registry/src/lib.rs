@@ -59,6 +59,7 @@ mod client;
 mod http;
 pub mod logkey;
 mod metrics;
+pub mod mirror;
 mod page;
 mod sequencer;
 mod service;

@@ -113,6 +113,11 @@ impl Sequencer {
         Ok(Sequencer { tx, checkpoint })
     }
 
+    /// Each checkpoint as it is published (after its batch committed).
+    pub fn subscribe(&self) -> watch::Receiver<StoredCheckpoint> {
+        self.checkpoint.clone()
+    }
+
     /// The latest committed checkpoint (published only after its batch committed).
     pub fn checkpoint(&self) -> StoredCheckpoint {
         self.checkpoint.borrow().clone()

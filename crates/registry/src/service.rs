@@ -396,6 +396,11 @@ impl Service {
         })
     }
 
+    /// Each checkpoint as the sequencer publishes it.
+    pub fn checkpoints(&self) -> tokio::sync::watch::Receiver<StoredCheckpoint> {
+        self.0.sequencer.subscribe()
+    }
+
     /// The latest committed checkpoint (kept in memory by the sequencer).
     pub async fn checkpoint(&self) -> Result<StoredCheckpoint, ApiError> {
         Ok(self.0.sequencer.checkpoint())

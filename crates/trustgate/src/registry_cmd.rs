@@ -42,6 +42,13 @@ pub enum RegistryCommand {
     /// printed and written beside it as log.key.pub. The first stdout line is
     /// `listening on http://ADDR`.
     ///
+    /// With --static-dir it also writes the log's read side as files there (the checkpoint,
+    /// the hash tiles and the entry bundles of C2SP tlog-tiles, at the paths the registry's
+    /// own /checkpoint and /tile/ routes answer), as each checkpoint is published: any web
+    /// server or CDN can then serve the log. Serve everything under tile/ with
+    /// `Cache-Control: public, max-age=31536000, immutable` and `checkpoint` with
+    /// `Cache-Control: no-cache`. `trustgate registry check-tiles URL` verifies such a copy.
+    ///
     /// Example: trustgate registry serve --listen 0.0.0.0:8080 --db postgres://u:p@db/registry
     Serve {
         #[command(flatten)]
@@ -58,6 +65,9 @@ pub enum RegistryCommand {
         /// Base URL consumer pages and QR codes point to (default: http://LISTEN).
         #[arg(long = "public-url")]
         public_url: Option<String>,
+        /// Also write the checkpoint, tiles and entry bundles as files under this directory.
+        #[arg(long = "static-dir")]
+        static_dir: Option<PathBuf>,
     },
     /// Operator: register an assessor's public key (PEM from `trustgate keygen`).
     ///
@@ -219,6 +229,25 @@ pub enum RegistryCommand {
         /// Public key(s) of the registry operator (PEM), for operator statements.
         #[arg(long = "operator-key")]
         operator_keys: Vec<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a copy of the log's read side (a web server or CDN serving what `registry serve
+    /// --static-dir` writes, or the registry itself): its checkpoint verifies with the pinned
+    /// log key, every hash tile and entry bundle is there, the entries hash to the tiles and
+    /// the tiles to the checkpoint's root.
+    ///
+    /// Exit 0 when everything checks out, 1 when something does not (what, is printed), 2 when
+    /// the copy cannot be read.
+    ///
+    /// Example: trustgate registry check-tiles https://cdn.example/log --log-key log.key.pub
+    CheckTiles {
+        /// Base URL of the copy (`BASE/checkpoint`, `BASE/tile/…`).
+        url: String,
+        /// The log's C2SP verifier key (`name+hash+key`), or a file holding it.
+        #[arg(long = "log-key")]
+        log_key: String,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -445,6 +474,7 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             log_key,
             origin,
             public_url,
+            static_dir,
         } => rt.block_on(async {
             // The registry logs what it does not tell HTTP clients (storage errors, under the
             // request id the client was given): to stderr, errors and warnings of the
@@ -471,6 +501,9 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
                 .await
                 .with_context(|| format!("opening {}", redact(&url)))?;
             let running = registry::spawn(store, signer.clone(), listen, public_url).await?;
+            let _mirror = static_dir
+                .as_ref()
+                .map(|d| registry::mirror::spawn(running.service.clone(), d.clone()));
             // A closed stdout (the supervisor stopped reading) must not stop the service, so
             // write errors here are ignored rather than panicking like println! would.
             use std::io::Write;
@@ -669,6 +702,10 @@ pub fn run(cmd: RegistryCommand) -> Result<Option<Finding>> {
             .with_context(|| format!("--date {date:?} is not YYYY-MM-DD"))?;
             let kind = label::StatusEventKind::SupportEndChanged { end_date };
             rt.block_on(send_statement(&id, kind, &key, &url, json))
+        }
+        RegistryCommand::CheckTiles { url, log_key, json } => {
+            let log = crate::label_cmd::log_verifier(&log_key)?;
+            rt.block_on(check_tiles(&url, &log, json))
         }
         RegistryCommand::Fetch {
             id,
@@ -874,5 +911,127 @@ fn redact(url: &str) -> String {
             format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
         }
         _ => url.to_string(),
+    }
+}
+
+/// `registry check-tiles`: fetch the checkpoint and every tile and bundle of its tree from
+/// `base`, and check them against each other and against the signed root.
+async fn check_tiles(
+    base: &str,
+    log: &tlog::checkpoint::LogVerifier,
+    json: bool,
+) -> Result<Option<Finding>> {
+    use tlog::tile::{decode_entry_bundle, tiles_for_size, EntryBundle};
+    let client = registry::Client::new(base)?;
+    let (status, note) = client.get_raw("/checkpoint").await?;
+    if status != 200 {
+        anyhow::bail!("{base}/checkpoint: HTTP {status}");
+    }
+    let problems = |what: String| -> Result<Option<Finding>> {
+        if json {
+            outln!(
+                "{}",
+                serde_json::json!({"url": base, "ok": false, "problem": what})
+            );
+        } else {
+            outln!("{base}: {what}");
+        }
+        Ok(Some(Finding))
+    };
+    let cp = match log.verify_checkpoint(&note) {
+        Ok(cp) => cp,
+        Err(e) => {
+            return problems(format!(
+                "the checkpoint does not verify with the log key: {e}"
+            ))
+        }
+    };
+    let mut tiles = std::collections::BTreeMap::new();
+    let wanted = tiles_for_size(cp.size);
+    for t in &wanted {
+        let (status, body) = client.get_raw(&format!("/{}", t.path())).await?;
+        if status != 200 {
+            return problems(format!("{}: HTTP {status}", t.path()));
+        }
+        if body.len() != usize::from(t.width) * 32 {
+            return problems(format!(
+                "{}: {} bytes, not {}",
+                t.path(),
+                body.len(),
+                usize::from(t.width) * 32
+            ));
+        }
+        tiles.insert(*t, body);
+    }
+    let mut bundles = 0;
+    for t in wanted.iter().filter(|t| t.level == 0) {
+        let b = EntryBundle {
+            index: t.index,
+            width: t.width,
+        };
+        let (status, body) = client.get_raw(&format!("/{}", b.path())).await?;
+        if status != 200 {
+            return problems(format!("{}: HTTP {status}", b.path()));
+        }
+        let entries = match decode_entry_bundle(&body) {
+            Ok(e) => e,
+            Err(e) => return problems(format!("{}: {e}", b.path())),
+        };
+        let hashes: Vec<u8> = entries
+            .iter()
+            .flat_map(|e| tlog::hash::leaf_hash(e).0)
+            .collect();
+        if entries.len() != usize::from(t.width) || hashes != tiles[t] {
+            return problems(format!(
+                "{}: its entries do not hash to {}",
+                b.path(),
+                t.path()
+            ));
+        }
+        bundles += 1;
+    }
+    let reader = tlog::TileHashReader::new(cp.size, MemoryTiles(&tiles));
+    let root = tlog::proof::tree_root(cp.size, &reader)
+        .map_err(|e| anyhow::anyhow!("reading the tiles: {e}"))?;
+    if root != cp.root {
+        return problems(format!(
+            "the tiles give root {} but the checkpoint signs {}",
+            root.to_hex(),
+            cp.root.to_hex()
+        ));
+    }
+    if json {
+        outln!(
+            "{}",
+            serde_json::json!({"url": base, "ok": true, "size": cp.size,
+                "root": root.to_hex(), "tiles": tiles.len(), "bundles": bundles})
+        );
+    } else {
+        outln!(
+            "{base}: tree of {} entries, root {}: {} tiles and {bundles} entry bundles check out",
+            cp.size,
+            root.to_hex(),
+            tiles.len()
+        );
+    }
+    Ok(None)
+}
+
+/// Tiles already fetched, for [`tlog::TileHashReader`].
+struct MemoryTiles<'a>(&'a std::collections::BTreeMap<tlog::Tile, Vec<u8>>);
+
+impl tlog::TileReader for MemoryTiles<'_> {
+    fn read_tiles(&self, tiles: &[tlog::Tile]) -> Result<Vec<Vec<u8>>, tlog::StorageError> {
+        tiles
+            .iter()
+            .map(|t| {
+                self.0.get(t).cloned().ok_or_else(|| {
+                    tlog::StorageError::new(std::io::Error::other(format!(
+                        "{} not fetched",
+                        t.path()
+                    )))
+                })
+            })
+            .collect()
     }
 }
