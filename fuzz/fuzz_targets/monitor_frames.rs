@@ -5,7 +5,8 @@
 //!
 //! Input: `[mode][frames in fuzz::split_frames format]`. Mode bit 0: live configuration (the
 //! gateway's MAC and resolver known); mode ≥ 128: the frames are of link type
-//! `fuzz::LINKS[mode % 10]` through `process_link` instead.
+//! `fuzz::LINKS[mode % 10]` through `process_link` instead. Every frame is also decoded both
+//! ways (`packet::decode`, with its fast path, and `packet::decode_lax`), which must agree.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
@@ -17,6 +18,12 @@ fuzz_target!(|data: &[u8]| {
     let mut out = Vec::new();
     let link = (mode >= 128).then(|| fuzz::LINKS[mode as usize % fuzz::LINKS.len()]);
     for (t, frame) in fuzz::split_frames(rest) {
+        // Differential: the decoder's fast path gives what etherparse's lax slicing gives.
+        assert_eq!(
+            monitor::packet::decode(frame),
+            monitor::packet::decode_lax(frame),
+            "fast path and etherparse disagree on {frame:02x?}"
+        );
         match link {
             None => m.process(t, frame, &mut out),
             Some(link) => m.process_link(t, link, frame, &mut out),
