@@ -309,6 +309,8 @@ fn a_browser_that_asks_for_canadian_french_gets_french() {
         assert_eq!(listed, "meteo.example.ca tcp/443");
         assert!(text(&c, "p.notice").await.starts_with("Permis."));
         shot(&c, "device-fr-phone", 390, 844).await;
+        // The whole page, down to the exception form and the events.
+        shot(&c, "device-fr-phone-whole", 390, 2400).await;
         c.goto(&format!("{base}/")).await.unwrap();
         // The switch on the page: English, and it sticks.
         c.find(Locator::Css("a.lang"))
