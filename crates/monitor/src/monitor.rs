@@ -352,7 +352,7 @@ impl DeviceState {
         if self.facts.addrs.contains(&addr) || addr.is_unspecified() {
             return (false, false);
         }
-        if now >= self.addr_start + 60 * NS {
+        if now >= self.addr_start.saturating_add(60 * NS) {
             self.addr_start = now;
             self.addr_new = 0;
         }
@@ -373,7 +373,7 @@ impl DeviceState {
     /// `now_anyway`): a device changing facts on every frame yields one output a second.
     fn flush_facts(&mut self, changed: bool, now_anyway: bool, now: u64, out: &mut Vec<Output>) {
         self.facts_pending |= changed;
-        if self.facts_pending && (now_anyway || now >= self.last_facts_out_ns + NS) {
+        if self.facts_pending && (now_anyway || now >= self.last_facts_out_ns.saturating_add(NS)) {
             self.facts_pending = false;
             self.last_facts_out_ns = now;
             out.push(Output::Device(self.facts.clone()));
@@ -1029,7 +1029,7 @@ impl Monitor {
         // Peek (no LRU reordering) and promote at most once per second of packet time: moving
         // the entry to the front on every packet costs cache misses on its neighbours.
         let dev = self.devices.peek_mut(&p.src_mac).expect("ensured");
-        if now >= dev.promoted_ns + NS {
+        if now >= dev.promoted_ns.saturating_add(NS) {
             dev.promoted_ns = now;
             self.devices.promote(&p.src_mac);
         }
@@ -1104,7 +1104,7 @@ impl Monitor {
                         let h = hash_name(&self.name_hasher, &q.name);
                         dev.answered_names
                             .iter()
-                            .any(|(n, at)| *n == h && now < at + FALLBACK_WINDOW_NS)
+                            .any(|(n, at)| *n == h && now < at.saturating_add(FALLBACK_WINDOW_NS))
                             .then_some(q.name)
                     });
                 let said = match fallback {
@@ -1122,7 +1122,7 @@ impl Monitor {
             if let (Some(q), true) = (&query, resolver_ok) {
                 // Remember it: only an answer to this exact question counts.
                 dev.pending_dns
-                    .retain(|pq| now < pq.sent_ns + DNS_QUERY_TIMEOUT_NS);
+                    .retain(|pq| now < pq.sent_ns.saturating_add(DNS_QUERY_TIMEOUT_NS));
                 if dev.pending_dns.len() >= MAX_PENDING_DNS {
                     dev.pending_dns.remove(0);
                 }
@@ -1166,7 +1166,11 @@ impl Monitor {
         if remote_dst
             && !answer
             && dev.windows.new_dsts.learn(&p.dst)
-            && now >= dev.facts.first_seen_ns + t.learn_s * NS
+            && now
+                >= dev
+                    .facts
+                    .first_seen_ns
+                    .saturating_add(t.learn_s.saturating_mul(NS))
         {
             let ready = Ready {
                 cooldowns: &dev.cooldowns,
@@ -1393,7 +1397,7 @@ impl Monitor {
                 ports: HyperLogLog::default(),
                 reported: false,
             });
-            if now >= s.start + fan_ns {
+            if now >= s.start.saturating_add(fan_ns) {
                 s.start = now;
                 s.dsts.clear();
                 s.ports.clear();
@@ -1490,7 +1494,7 @@ impl Monitor {
             } else {
                 60
             };
-            if oldest.last_ns + idle * NS >= self.now {
+            if oldest.last_ns.saturating_add(idle * NS) >= self.now {
                 break;
             }
             if let Some((_, gone)) = self.flows.pop_oldest() {
@@ -1550,7 +1554,7 @@ impl Monitor {
                         && pq.resolver == p.src
                         && pq.src == p.dst
                         && pq.name == name_hash
-                        && now < pq.sent_ns + DNS_QUERY_TIMEOUT_NS
+                        && now < pq.sent_ns.saturating_add(DNS_QUERY_TIMEOUT_NS)
                 });
                 let hit = found.map(|i| d.pending_dns.remove(i)).is_some();
                 if hit {
@@ -1604,7 +1608,7 @@ fn touch_flow(flows: &mut FlowTable, key: &FlowKey, now: u64) -> bool {
     match flows.peek_mut(key) {
         Some(f) => {
             f.packets += 1;
-            if now >= f.last_ns + NS {
+            if now >= f.last_ns.saturating_add(NS) {
                 f.last_ns = now;
                 // `get` moves it to the front of the recency order.
                 flows.get(key);

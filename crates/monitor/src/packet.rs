@@ -132,13 +132,15 @@ fn decode_common(frame: &[u8]) -> Option<Packet<'_>> {
                 let ihl = usize::from(h[0] & 0x0f) * 4;
                 let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
                 let frag = u16::from_be_bytes([h[6], h[7]]);
-                // Not version 4, a bad header length, a total shorter than the header, or a
-                // fragment (MF set or an offset): the careful path.
+                // Not version 4, a bad header length, a total shorter than the header, a
+                // fragment (MF set or an offset), or an authentication header (RFC 4302, which
+                // etherparse reads past for IPv4 too): the careful path.
                 if h[0] >> 4 != 4
                     || ihl < 20
                     || data.len() < ihl
                     || total < ihl
                     || frag & 0x3fff != 0
+                    || h[9] == 51
                 {
                     return None;
                 }

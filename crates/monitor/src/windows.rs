@@ -85,7 +85,7 @@ impl Cooldowns {
     pub(crate) fn may_fire(&self, kind: EventKind, now: u64, t: &Thresholds) -> bool {
         self.last_fired[kind as usize]
             .checked_sub(1)
-            .is_none_or(|last| now >= last + t.cooldown_s * NS)
+            .is_none_or(|last| now >= last.saturating_add(t.cooldown_s.saturating_mul(NS)))
     }
 
     pub(crate) fn fired(&mut self, kind: EventKind, now: u64) {
@@ -175,7 +175,7 @@ impl Second {
 
     #[inline]
     fn roll(&mut self, now: u64, ev: &mut Evidence) {
-        if now >= self.start + NS {
+        if now >= self.start.saturating_add(NS) {
             *self = Second::new(now);
             ev.clear(&Self::KINDS);
         }
@@ -343,7 +343,11 @@ impl Fanout {
 
     #[inline]
     fn roll(&mut self, now: u64, t: &Thresholds, ev: &mut Evidence) {
-        if now >= self.start + t.fanout_window_s * NS {
+        if now
+            >= self
+                .start
+                .saturating_add(t.fanout_window_s.saturating_mul(NS))
+        {
             self.start = now;
             self.syn_dsts.clear();
             self.syn_port_map = 0;
@@ -477,7 +481,11 @@ impl Logins {
     /// True when a new window began.
     #[inline]
     fn roll(&mut self, now: u64, t: &Thresholds, ev: &mut Evidence) -> bool {
-        if now >= self.start + t.brute_window_s * NS {
+        if now
+            >= self
+                .start
+                .saturating_add(t.brute_window_s.saturating_mul(NS))
+        {
             self.start = now;
             std::mem::swap(&mut self.attempts, &mut self.attempts_prev);
             self.attempts.clear();
@@ -530,7 +538,11 @@ impl Torture {
 
     #[inline]
     fn roll(&mut self, now: u64, t: &Thresholds, ev: &mut Evidence) {
-        if now >= self.start + t.torture_window_s * NS {
+        if now
+            >= self
+                .start
+                .saturating_add(t.torture_window_s.saturating_mul(NS))
+        {
             self.start = now;
             self.domains.clear();
             ev.clear(&[EventKind::DnsWaterTorture]);
@@ -594,7 +606,7 @@ impl NewDestinations {
 
     #[inline]
     fn roll(&mut self, now: u64, ev: &mut Evidence) {
-        if now >= self.start + Self::WINDOW_NS {
+        if now >= self.start.saturating_add(Self::WINDOW_NS) {
             self.start = now;
             self.count = 0;
             ev.clear(&[EventKind::NewDestinations]);
