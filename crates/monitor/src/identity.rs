@@ -315,17 +315,45 @@ fn dhcpv6_lengths_sane(payload: &[u8]) -> bool {
     if payload.len() < 4 || matches!(payload[0], 12 | 13) {
         return false;
     }
-    let mut rest = &payload[4..];
+    dhcpv6_options_sane(&payload[4..], 0)
+}
+
+/// Every option, and every option nested in one (RFC 8415 §21: IA_NA, IA_TA, IA Address,
+/// IA_PD, IA Prefix, vendor-specific options, a relay's message), is long enough for the
+/// fixed fields `dhcproto` subtracts from its length: it subtracts without checking, which
+/// overflows (found by the `monitor_frames` fuzz target in a nested vendor option).
+fn dhcpv6_options_sane(mut rest: &[u8], depth: u8) -> bool {
+    if depth > 8 {
+        return false;
+    }
     while rest.len() >= 4 {
         let code = u16::from_be_bytes([rest[0], rest[1]]);
         let len = u16::from_be_bytes([rest[2], rest[3]]) as usize;
         let min = match code {
+            // Authentication: protocol, algorithm, RDM, replay detection (RFC 8415 §21.11).
+            11 => 11,
             13 => 2,
             16 | 17 | 56 => 4,
             _ => 0,
         };
         if len < min || rest.len() < 4 + len {
             return false;
+        }
+        let body = &rest[4..4 + len];
+        // The fixed fields before a container's own options.
+        let nested = match code {
+            3 | 25 => Some(12),
+            4 | 17 => Some(4),
+            5 => Some(24),
+            26 => Some(25),
+            // A relayed message: type, hop count, link and peer addresses (§9).
+            9 => Some(34),
+            _ => None,
+        };
+        if let Some(skip) = nested {
+            if body.len() < skip || !dhcpv6_options_sane(&body[skip..], depth + 1) {
+                return false;
+            }
         }
         rest = &rest[4 + len..];
     }

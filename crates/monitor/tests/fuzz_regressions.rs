@@ -53,3 +53,31 @@ fn packet_times_at_the_end_of_the_clock_do_not_overflow() {
     }
     assert!(m.stats().frames >= 6);
 }
+
+/// monitor_frames, 2026-12-04: a DHCPv6 Solicit whose IA_NA holds a vendor-specific option
+/// shorter than its enterprise number. `dhcproto` subtracts 4 from the nested option's length
+/// without checking (a panic with overflow checks, garbage without); such a message is now
+/// refused before it reaches `dhcproto`, nested options included.
+#[test]
+fn a_dhcpv6_message_with_a_short_nested_option_is_refused_not_a_panic() {
+    // Solicit (1), transaction id; IA_NA (3): IAID, T1, T2, then VendorOpts (17) of length 2.
+    let mut dhcp = vec![1, 0, 0, 1];
+    // (two bytes more inside the IA_NA: dhcproto reads the enterprise number past the option)
+    let nested = [0u8, 17, 0, 2, 0xaa, 0xbb, 0xcc, 0xdd];
+    let ia_len = (12 + nested.len()) as u16;
+    dhcp.extend([0, 3, (ia_len >> 8) as u8, ia_len as u8]);
+    dhcp.extend([0u8; 12]);
+    dhcp.extend(nested);
+    let udp_len = (8 + dhcp.len()) as u16;
+    let mut f = vec![0x33, 0x33, 0, 1, 0, 2, 0x02, 0, 0, 0, 0, 7, 0x86, 0xdd];
+    f.extend([0x60, 0, 0, 0, (udp_len >> 8) as u8, udp_len as u8, 17, 1]);
+    f.extend([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7]);
+    f.extend([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2]);
+    f.extend([2, 34, 2, 35, (udp_len >> 8) as u8, udp_len as u8, 0, 0]);
+    f.extend(&dhcp);
+    let mut m = Monitor::new(Config::default(), OuiTable::default());
+    let mut out = Vec::new();
+    m.process(1_767_225_600_000_000_000, &f, &mut out);
+    assert_eq!(m.stats().ip_packets, 1);
+    assert!(m.devices().count() <= 1);
+}
