@@ -321,7 +321,8 @@ fn dhcpv6_lengths_sane(payload: &[u8]) -> bool {
 /// Every option, and every option nested in one (RFC 8415 §21: IA_NA, IA_TA, IA Address,
 /// IA_PD, IA Prefix, vendor-specific options, a relay's message), is long enough for the
 /// fixed fields `dhcproto` subtracts from its length: it subtracts without checking, which
-/// overflows (found by the `monitor_frames` fuzz target in a nested vendor option).
+/// overflows (found by the `monitor_frames` fuzz target in a nested vendor option, then in a
+/// status code after a preference option of the wrong length).
 fn dhcpv6_options_sane(mut rest: &[u8], depth: u8) -> bool {
     if depth > 8 {
         return false;
@@ -336,7 +337,18 @@ fn dhcpv6_options_sane(mut rest: &[u8], depth: u8) -> bool {
             16 | 17 | 56 => 4,
             _ => 0,
         };
-        if len < min || rest.len() < 4 + len {
+        // Options `dhcproto` reads at a fixed size whatever their length says (RFC 8415 §21.8
+        // preference, §21.9 elapsed time, §21.12 server unicast, §21.14 rapid commit, §21.19
+        // reconfigure message, §21.20 reconfigure accept): any other length would misalign
+        // every option after it.
+        let exact = match code {
+            7 | 19 => Some(1),
+            8 => Some(2),
+            12 => Some(16),
+            14 | 20 => Some(0),
+            _ => None,
+        };
+        if len < min || exact.is_some_and(|e| e != len) || rest.len() < 4 + len {
             return false;
         }
         let body = &rest[4..4 + len];

@@ -81,3 +81,27 @@ fn a_dhcpv6_message_with_a_short_nested_option_is_refused_not_a_panic() {
     assert_eq!(m.stats().ip_packets, 1);
     assert!(m.devices().count() <= 1);
 }
+
+/// monitor_frames, 2026-12-04, second run: a preference option (one byte, whatever its length
+/// says, for `dhcproto`) declared empty, so `dhcproto` took the next option's first byte as its
+/// value and read a status code out of step, with a length under its 2-byte code. Options of
+/// a fixed size must now have exactly that size.
+#[test]
+fn a_dhcpv6_option_of_fixed_size_with_another_length_is_refused() {
+    // Solicit; Preference (7) of length 0; then an option that is well formed where it
+    // starts (code 0x1200, 3328 bytes) but, read one byte late, is a status code (13) of
+    // length 0 with two bytes after it.
+    let mut dhcp = vec![1, 0, 0, 1, 0, 7, 0, 0, 0x12, 0, 13, 0];
+    dhcp.extend(vec![0u8; 3328]);
+    let udp_len = (8 + dhcp.len()) as u16;
+    let mut f = vec![0x33, 0x33, 0, 1, 0, 2, 0x02, 0, 0, 0, 0, 8, 0x86, 0xdd];
+    f.extend([0x60, 0, 0, 0, (udp_len >> 8) as u8, udp_len as u8, 17, 1]);
+    f.extend([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8]);
+    f.extend([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2]);
+    f.extend([2, 34, 2, 35, (udp_len >> 8) as u8, udp_len as u8, 0, 0]);
+    f.extend(&dhcp);
+    let mut m = Monitor::new(Config::default(), OuiTable::default());
+    let mut out = Vec::new();
+    m.process(1_767_225_600_000_000_000, &f, &mut out);
+    assert_eq!(m.stats().ip_packets, 1);
+}
