@@ -68,13 +68,7 @@ fn a_dhcpv6_message_with_a_short_nested_option_is_refused_not_a_panic() {
     dhcp.extend([0, 3, (ia_len >> 8) as u8, ia_len as u8]);
     dhcp.extend([0u8; 12]);
     dhcp.extend(nested);
-    let udp_len = (8 + dhcp.len()) as u16;
-    let mut f = vec![0x33, 0x33, 0, 1, 0, 2, 0x02, 0, 0, 0, 0, 7, 0x86, 0xdd];
-    f.extend([0x60, 0, 0, 0, (udp_len >> 8) as u8, udp_len as u8, 17, 1]);
-    f.extend([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7]);
-    f.extend([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2]);
-    f.extend([2, 34, 2, 35, (udp_len >> 8) as u8, udp_len as u8, 0, 0]);
-    f.extend(&dhcp);
+    let f = dhcpv6_frame(&dhcp, 7);
     let mut m = Monitor::new(Config::default(), OuiTable::default());
     let mut out = Vec::new();
     m.process(1_767_225_600_000_000_000, &f, &mut out);
@@ -93,15 +87,22 @@ fn a_dhcpv6_option_of_fixed_size_with_another_length_is_refused() {
     // length 0 with two bytes after it.
     let mut dhcp = vec![1, 0, 0, 1, 0, 7, 0, 0, 0x12, 0, 13, 0];
     dhcp.extend(vec![0u8; 3328]);
-    let udp_len = (8 + dhcp.len()) as u16;
-    let mut f = vec![0x33, 0x33, 0, 1, 0, 2, 0x02, 0, 0, 0, 0, 8, 0x86, 0xdd];
-    f.extend([0x60, 0, 0, 0, (udp_len >> 8) as u8, udp_len as u8, 17, 1]);
-    f.extend([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8]);
-    f.extend([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2]);
-    f.extend([2, 34, 2, 35, (udp_len >> 8) as u8, udp_len as u8, 0, 0]);
-    f.extend(&dhcp);
+    let f = dhcpv6_frame(&dhcp, 8);
     let mut m = Monitor::new(Config::default(), OuiTable::default());
     let mut out = Vec::new();
     m.process(1_767_225_600_000_000_000, &f, &mut out);
     assert_eq!(m.stats().ip_packets, 1);
+}
+
+/// A DHCPv6 client message from `fe80::N` (MAC 02:00:00:00:00:N) to the servers' multicast
+/// address, in one Ethernet frame.
+fn dhcpv6_frame(dhcp: &[u8], n: u8) -> Vec<u8> {
+    let udp_len = (8 + dhcp.len()) as u16;
+    let mut f = vec![0x33, 0x33, 0, 1, 0, 2, 0x02, 0, 0, 0, 0, n, 0x86, 0xdd];
+    f.extend([0x60, 0, 0, 0, (udp_len >> 8) as u8, udp_len as u8, 17, 1]);
+    f.extend([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, n]);
+    f.extend([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2]);
+    f.extend([2, 34, 2, 35, (udp_len >> 8) as u8, udp_len as u8, 0, 0]);
+    f.extend(dhcp);
+    f
 }
