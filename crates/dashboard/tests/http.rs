@@ -48,6 +48,20 @@ async fn post_login(c: &reqwest::Client, base: &str, password: &str) -> reqwest:
     r.send().await.unwrap()
 }
 
+/// Post an owner's action on `mac` with these form fields (the CSRF token among them).
+async fn act(
+    c: &reqwest::Client,
+    base: &str,
+    mac: impl std::fmt::Display,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    c.post(format!("{base}/device/{mac}/act"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn sign_in(c: &reqwest::Client, base: &str) -> String {
     let r = post_login(c, base, PASSWORD).await;
     assert_eq!(r.status(), 303, "sign-in");
@@ -422,36 +436,38 @@ fn the_owner_allows_one_more_destination_sees_it_as_theirs_and_takes_it_away() {
         );
         // A destination that is none: refused with the reason, nothing journalled.
         let before = h.journal_lines();
-        let r = c
-            .post(format!("{base}/device/{target}/act"))
-            .form(&[
+        let r = act(
+            &c,
+            &base,
+            target,
+            &[
                 ("do", "allow"),
                 ("csrf", csrf.as_str()),
                 ("destination", "not_a_host"),
                 ("proto", "tcp"),
                 ("port", "443"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            ],
+        )
+        .await;
         let to = r.headers()["location"].to_str().unwrap().to_string();
         assert!(to.contains("err=invalid"), "{to}");
         let page = text(c.get(format!("{base}{to}"))).await;
         assert!(page.contains("neither an IP address"), "{page}");
         assert_eq!(h.journal_lines(), before);
 
-        let r = c
-            .post(format!("{base}/device/{target}/act"))
-            .form(&[
+        let r = act(
+            &c,
+            &base,
+            target,
+            &[
                 ("do", "allow"),
                 ("csrf", csrf.as_str()),
                 ("destination", "Weather.Example.com"),
                 ("proto", "tcp"),
                 ("port", "443"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            ],
+        )
+        .await;
         assert_eq!(
             r.headers()["location"],
             format!("/device/{target}?done=allow").as_str()
@@ -472,16 +488,17 @@ fn the_owner_allows_one_more_destination_sees_it_as_theirs_and_takes_it_away() {
             "{events}"
         );
 
-        let r = c
-            .post(format!("{base}/device/{target}/act"))
-            .form(&[
+        let r = act(
+            &c,
+            &base,
+            target,
+            &[
                 ("do", "disallow"),
                 ("csrf", csrf.as_str()),
                 ("exception", "weather.example.com tcp/443"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            ],
+        )
+        .await;
         assert_eq!(r.status(), 303);
         let page = text(c.get(format!("{base}/device/{target}"))).await;
         assert!(!page.contains("data-exception="), "{page}");

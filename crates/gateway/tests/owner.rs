@@ -214,45 +214,46 @@ fn request_arguments_are_bounded_where_they_are_made_and_where_they_are_read() {
     );
 }
 
+/// The owner exceptions the gateway's status shows for `mac`.
+fn exceptions_of(gw: &Gateway, mac: &Mac) -> Vec<enforce::Exception> {
+    gw.status()
+        .devices
+        .into_iter()
+        .find(|d| d.mac == *mac)
+        .unwrap()
+        .exceptions
+}
+
+/// Allow `mac` one more destination.
+fn allow(gw: &mut Gateway, mac: &Mac, x: &enforce::Exception, now: u64) {
+    gw.owner_request(
+        mac,
+        OwnerRequest::Allow {
+            exception: x.clone(),
+        },
+        now,
+    )
+    .unwrap();
+}
+
 #[test]
 fn an_exception_is_journalled_shown_kept_across_a_restart_and_taken_away() {
     let dir = tempfile::tempdir().unwrap();
     let mut gw = Gateway::new(config(dir.path(), 7200)).unwrap();
     let (_, benign, now) = household(&mut gw);
     let x: enforce::Exception = "weather.example.com tcp/443".parse().unwrap();
-    gw.owner_request(
-        &benign,
-        OwnerRequest::Allow {
-            exception: x.clone(),
-        },
-        now,
-    )
-    .unwrap();
+    allow(&mut gw, &benign, &x, now);
     let e = journal(&gw).pop().unwrap();
     assert_eq!((e.action, e.device), (Action::Allow, benign));
     assert_eq!(e.exception.as_ref(), Some(&x));
     assert!(e
         .explanation_fr
         .is_some_and(|f| f.contains("weather.example.com")));
-    let shown = |gw: &Gateway| {
-        gw.status()
-            .devices
-            .into_iter()
-            .find(|d| d.mac == benign)
-            .unwrap()
-            .exceptions
-    };
+    let shown = |gw: &Gateway| exceptions_of(gw, &benign);
     assert_eq!(shown(&gw), vec![x.clone()]);
     // Asking again changes nothing and writes nothing.
     let lines = journal(&gw).len();
-    gw.owner_request(
-        &benign,
-        OwnerRequest::Allow {
-            exception: x.clone(),
-        },
-        now,
-    )
-    .unwrap();
+    allow(&mut gw, &benign, &x, now);
     assert_eq!(journal(&gw).len(), lines);
 
     // Kept across a restart (rebuilt from the journal), then taken away.
@@ -291,13 +292,7 @@ fn exception_requests_are_read_and_bounded_as_written() {
         gw.owner_request(&benign, OwnerRequest::Allow { exception }, now)
             .unwrap();
     }
-    let held = gw
-        .status()
-        .devices
-        .into_iter()
-        .find(|d| d.mac == benign)
-        .unwrap()
-        .exceptions;
+    let held = exceptions_of(&gw, &benign);
     assert_eq!(held.len(), gateway::MAX_EXCEPTIONS);
     assert!(gw.warnings.iter().any(|w| w.contains("at most")));
 }
